@@ -1,0 +1,63 @@
+"""tsinspect: lint PyTorch code for TorchScript, and inspect TorchScript models for Triton.
+
+The public API is resolved lazily, so ``import tsinspect`` loads neither torch
+nor the model side; only a call that needs torch imports it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    # lint side (never imports torch)
+    "check_source": "tsinspect.api.check",
+    "check_paths": "tsinspect.api.check",
+    "CheckResult": "tsinspect.api.check",
+    "all_rules": "tsinspect.lint.registry",
+    "get_rule": "tsinspect.lint.registry",
+    "Settings": "tsinspect.settings",
+    # shared records
+    "Diagnostic": "tsinspect.diagnostics",
+    "Severity": "tsinspect.diagnostics",
+    "Span": "tsinspect.diagnostics",
+    "Fix": "tsinspect.diagnostics",
+    "Edit": "tsinspect.diagnostics",
+    "TsinspectError": "tsinspect.errors",
+    "InputError": "tsinspect.errors",
+    "ModelArchiveError": "tsinspect.errors",
+    "MissingDependencyError": "tsinspect.errors",
+    "InferenceError": "tsinspect.errors",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tsinspect' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from tsinspect.api.check import CheckResult, check_paths, check_source
+    from tsinspect.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+    from tsinspect.errors import (
+        InferenceError,
+        InputError,
+        MissingDependencyError,
+        ModelArchiveError,
+        TsinspectError,
+    )
+    from tsinspect.lint.registry import all_rules, get_rule
+    from tsinspect.settings import Settings

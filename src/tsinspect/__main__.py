@@ -1,0 +1,6 @@
+"""``python -m tsinspect``."""
+
+from tsinspect.cli import main
+
+if __name__ == "__main__":
+    main()

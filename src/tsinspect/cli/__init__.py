@@ -1,0 +1,47 @@
+"""The ``tsinspect`` command: a thin click shell over the library API.
+
+Each command lives in its own module here and only parses options, calls
+``tsinspect.api``, picks a renderer and sets the exit code. Exit codes:
+0 clean, 1 findings or mismatches, 2 usage error or unreadable input.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from tsinspect.errors import TsinspectError
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+class TsinspectGroup(click.Group):
+    """Turns library errors into the one-line message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TsinspectError as error:
+            click.echo(f"tsinspect: error: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("tsinspect: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=TsinspectGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tsinspect")
+def main() -> None:
+    """Will this PyTorch model survive torch.jit.script, and what does Triton need to serve it?"""
+
+
+# Commands register themselves below; each import is cheap (no torch).
+from tsinspect.cli import check as _check  # noqa: E402
+
+main.add_command(_check.check)
+main.add_command(_check.rules)
+main.add_command(_check.rule)

@@ -1,0 +1,38 @@
+"""Shared test fixtures: TorchScript archives built from fixtures/models/ at test time."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+import build as fixture_build  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def model_archive(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``model_archive("simple_cnn")`` -> path of its TorchScript archive, built once per session."""
+    pytest.importorskip("torch")
+    cache: dict[tuple[str, bool | None], Path] = {}
+    root = tmp_path_factory.mktemp("archives")
+
+    def get(name: str, trace: bool | None = None) -> Path:
+        key = (name, trace)
+        if key not in cache:
+            suffix = "_traced" if trace else ""
+            cache[key] = fixture_build.build_archive(name, root / f"{name}{suffix}.pt", trace=trace)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def fixture_module() -> Callable[[str], object]:
+    """``fixture_module("simple_cnn")`` -> the imported fixture source module."""
+    return fixture_build.load_fixture
