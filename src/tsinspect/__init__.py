@@ -31,6 +31,12 @@ _LAZY: dict[str, str] = {
     "ModelArchiveError": "tsinspect.errors",
     "MissingDependencyError": "tsinspect.errors",
     "InferenceError": "tsinspect.errors",
+    # Triton configs (torch imported only when a model is loaded)
+    "infer_config": "tsinspect.api.config",
+    "render_config": "tsinspect.api.config",
+    "validate_config": "tsinspect.api.config",
+    "ValidationResult": "tsinspect.api.config",
+    "InferenceResult": "tsinspect.triton.infer",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
@@ -51,6 +57,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tsinspect.api.check import CheckResult, check_paths, check_source
+    from tsinspect.api.config import ValidationResult, infer_config, render_config, validate_config
     from tsinspect.diagnostics import Diagnostic, Edit, Fix, Severity, Span
     from tsinspect.errors import (
         InferenceError,
@@ -61,3 +68,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from tsinspect.lint.registry import all_rules, get_rule
     from tsinspect.settings import Settings
+    from tsinspect.triton.infer import InferenceResult

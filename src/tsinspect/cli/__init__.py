@@ -45,3 +45,12 @@ from tsinspect.cli import check as _check  # noqa: E402
 main.add_command(_check.check)
 main.add_command(_check.rules)
 main.add_command(_check.rule)
+
+from tsinspect.cli import config as _config  # noqa: E402
+
+main.add_command(_config.config)
+main.add_command(_config.validate)
+
+from tsinspect.cli.graph import graph as _graph  # noqa: E402
+
+main.add_command(_graph)

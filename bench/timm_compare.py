@@ -1,0 +1,498 @@
+"""Compare ``tsinspect check`` on timm's source with the real ``torch.jit.script`` verdicts.
+
+Runs in the Python where tsinspect is installed (no torch needed); reads the
+oracle's results (``bench/timm_oracle.py``, run in the timm venv) and lints the
+very files that venv's timm was imported from::
+
+    python bench/timm_compare.py                    # -> bench/results/timm_compare.{json,md}
+    python bench/timm_compare.py --oracle bench/results/timm_oracle.json --venv /tmp/tsinspect-timm-venv
+
+Two questions, as the issue states them:
+
+* Failing models: did the linter report an ERROR finding at the line TorchScript
+  names (the innermost ``File "...", line N`` frame inside timm)? A finding whose
+  span covers that line counts; an error finding elsewhere in the same function
+  is counted separately as a near miss.
+* Scripting models: did the linter report an ERROR finding on code the model
+  compiles? Approximation: a finding belongs to a model when the first step of
+  its reach path (``Class.method``) names a class defined in the finding's file
+  that is among the model's submodule classes (the oracle records
+  ``{type(m) for m in model.modules()}`` with their files). Findings whose reach
+  starts at a free function (or is empty) cannot be tied to a class; they are
+  attributed to every model that uses a class of that file, and reported as a
+  separate, weaker count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_VENV = Path(os.environ.get("TSINSPECT_TIMM_VENV", "/tmp/tsinspect-timm-venv"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A lint diagnostic, reduced to what the comparison needs."""
+
+    code: str
+    name: str
+    severity: str
+    path: str
+    line: int
+    end_line: int
+    message: str
+    reach: tuple[str, ...]
+
+    @property
+    def root_class(self) -> str | None:
+        """The class at the start of the reach path (``Net`` of ``Net.forward``), if any."""
+        if not self.reach:
+            return None
+        head = self.reach[0]
+        return head.split(".", 1)[0] if "." in head else None
+
+    def as_dict(self, timm_root: str) -> dict[str, Any]:
+        """JSON form, with the path relative to the timm package's parent."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "where": f"{_rel(self.path, timm_root)}:{self.line}",
+            "message": self.message,
+            "reach": " -> ".join(self.reach),
+        }
+
+
+@dataclass
+class FailureVerdict:
+    """How the linter did on one model that failed to script."""
+
+    model: str
+    file: str
+    line: int
+    gist: str
+    kind: str
+    source_line: str
+    verdict: str  # caught | near_miss | missed | unlocated
+    matching: list[Finding] = field(default_factory=list)
+    near: list[Finding] = field(default_factory=list)
+
+
+def _rel(path: str, timm_root: str) -> str:
+    parent = os.path.dirname(timm_root)
+    return os.path.relpath(path, parent) if path.startswith(parent) else path
+
+
+def locate_timm(venv: Path) -> Path:
+    """The timm package directory inside the oracle's venv."""
+    candidates = sorted(venv.glob("lib/python3*/site-packages/timm"))
+    if not candidates:
+        raise SystemExit(
+            f"timm_compare: no timm package under {venv}; run bench/setup_timm_env.sh first"
+        )
+    return candidates[0].resolve()
+
+
+def lint(paths: list[Path], jobs: int | None) -> tuple[list[Finding], float]:
+    """Run the linter through the library API; returns the findings and the wall time."""
+    import tsinspect
+
+    start = time.perf_counter()
+    result = tsinspect.check_paths([str(p) for p in paths], jobs=jobs)
+    elapsed = time.perf_counter() - start
+    findings = [
+        Finding(
+            code=d.code,
+            name=d.name,
+            severity=getattr(d.severity, "value", str(d.severity)),
+            path=os.path.realpath(d.path),
+            line=d.line,
+            end_line=max(d.end_line, d.line),
+            message=d.message,
+            reach=tuple(d.reach),
+        )
+        for d in result.diagnostics
+    ]
+    return findings, elapsed
+
+
+def function_spans(path: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualname) of every def in a file, decorators included."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return []
+    spans: list[tuple[int, int, str]] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                    spans.append((first, child.end_lineno or child.lineno, name))
+                visit(child, f"{name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return spans
+
+
+def enclosing_function(spans: list[tuple[int, int, str]], line: int) -> tuple[int, int, str] | None:
+    """The innermost def containing ``line``."""
+    inside = [s for s in spans if s[0] <= line <= s[1]]
+    return min(inside, key=lambda s: s[1] - s[0]) if inside else None
+
+
+def error_kind(gist: str) -> str:
+    """The error message with names and numbers blanked, to group misses by kind."""
+    kind = re.sub(r"'[^']*'", "'…'", gist)
+    kind = re.sub(r"\b\d+\b", "N", kind)
+    kind = re.sub(r"__torch__\.[\w.]+", "__torch__.…", kind)
+    return kind.rstrip(":").strip()
+
+
+def _source_line(path: str, line: int) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()[line - 1].strip()
+    except (OSError, IndexError):
+        return ""
+
+
+def judge_failures(
+    records: list[dict[str, Any]], errors: list[Finding], timm_root: str
+) -> list[FailureVerdict]:
+    """Caught / near miss / missed for every model that failed to script."""
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for finding in errors:
+        by_path[finding.path].append(finding)
+    spans_cache: dict[str, list[tuple[int, int, str]]] = {}
+    verdicts: list[FailureVerdict] = []
+    for record in records:
+        if record["status"] != "script_failed":
+            continue
+        frame = record.get("timm_frame")
+        gist = record.get("error_gist", "")
+        if not frame:
+            verdicts.append(
+                FailureVerdict(record["name"], "", 0, gist, error_kind(gist), "", "unlocated")
+            )
+            continue
+        path = os.path.realpath(frame["file"])
+        line = int(frame["line"])
+        candidates = by_path.get(path, [])
+        matching = [f for f in candidates if f.line <= line <= f.end_line]
+        spans = spans_cache.setdefault(path, function_spans(path))
+        function = enclosing_function(spans, line)
+        near = []
+        if function is not None:
+            near = [
+                f for f in candidates if f not in matching and function[0] <= f.line <= function[1]
+            ]
+        verdict = "caught" if matching else "near_miss" if near else "missed"
+        verdicts.append(
+            FailureVerdict(
+                model=record["name"],
+                file=_rel(path, timm_root),
+                line=line,
+                gist=gist,
+                kind=error_kind(gist),
+                source_line=_source_line(path, line),
+                verdict=verdict,
+                matching=matching,
+                near=near,
+            )
+        )
+    return verdicts
+
+
+def attribute(
+    records: list[dict[str, Any]], errors: list[Finding]
+) -> tuple[dict[str, list[Finding]], dict[str, list[Finding]]]:
+    """Error findings on models that scripted: (by reach class, by file only) per model name."""
+    strict: dict[str, list[Finding]] = defaultdict(list)
+    weak: dict[str, list[Finding]] = defaultdict(list)
+    for record in records:
+        if record["status"] != "scripted":
+            continue
+        classes = {
+            (c["file"], c["name"]) for c in record.get("module_classes", []) if c.get("file")
+        }
+        files = {file for file, _ in classes}
+        for finding in errors:
+            root = finding.root_class
+            if root is not None:
+                if (finding.path, root) in classes:
+                    strict[record["name"]].append(finding)
+            elif finding.path in files:
+                weak[record["name"]].append(finding)
+    return dict(strict), dict(weak)
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(set(findings), key=lambda f: (f.path, f.line, f.code))
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Lint timm, judge against the oracle, and return the comparison payload."""
+    oracle = json.loads(args.oracle.read_text(encoding="utf-8"))
+    timm_root = str(locate_timm(args.venv))
+    oracle_root = oracle["environment"]["timm_root"]
+    if os.path.realpath(oracle_root) != timm_root:
+        print(f"warning: oracle ran on {oracle_root}, linting {timm_root}", file=sys.stderr)
+    targets = [Path(timm_root) / "models", Path(timm_root) / "layers"]
+    findings, lint_seconds = lint(targets, args.jobs)
+    errors = [f for f in findings if f.severity == "error"]
+    records = oracle["records"]
+
+    verdicts = judge_failures(records, errors, timm_root)
+    strict, weak = attribute(records, errors)
+    status_counts = Counter(r["status"] for r in records)
+    failed = [v for v in verdicts]
+    caught = [v for v in failed if v.verdict == "caught"]
+    located = [v for v in failed if v.verdict != "unlocated"]
+
+    # Distinct failing sites: several variants of a family usually fail at the same line.
+    sites: dict[tuple[str, int], list[FailureVerdict]] = defaultdict(list)
+    for verdict in failed:
+        sites[(verdict.file, verdict.line)].append(verdict)
+    sites_caught = sum(1 for group in sites.values() if group[0].verdict == "caught")
+
+    fp_findings: dict[Finding, list[str]] = defaultdict(list)
+    for model, model_findings in strict.items():
+        for finding in set(model_findings):
+            fp_findings[finding].append(model)
+    weak_findings: dict[Finding, list[str]] = defaultdict(list)
+    for model, model_findings in weak.items():
+        for finding in set(model_findings):
+            weak_findings[finding].append(model)
+
+    misses_by_kind: dict[str, list[FailureVerdict]] = defaultdict(list)
+    for verdict in failed:
+        if verdict.verdict != "caught":
+            misses_by_kind[verdict.kind].append(verdict)
+
+    def verdict_dict(v: FailureVerdict) -> dict[str, Any]:
+        return {
+            "model": v.model,
+            "where": f"{v.file}:{v.line}" if v.file else "",
+            "gist": v.gist,
+            "kind": v.kind,
+            "source_line": v.source_line,
+            "verdict": v.verdict,
+            "matching": [f.as_dict(timm_root) for f in v.matching],
+            "near": [f.as_dict(timm_root) for f in v.near],
+        }
+
+    import tsinspect
+
+    payload: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tsinspect": tsinspect.__version__,
+        "oracle": {
+            "file": str(args.oracle),
+            "environment": oracle["environment"],
+            "started": oracle.get("started"),
+            "counts": dict(sorted(status_counts.items())),
+        },
+        "lint": {
+            "files": sorted({f.path for f in findings}).__len__(),
+            "targets": [_rel(str(t), timm_root) for t in targets],
+            "seconds": round(lint_seconds, 3),
+            "findings": len(findings),
+            "errors": len(errors),
+            "by_code": dict(
+                sorted(Counter(f"{f.code} {f.name} ({f.severity})" for f in findings).items())
+            ),
+        },
+        "summary": {
+            "models": len(records),
+            "scripted": status_counts.get("scripted", 0),
+            "script_failed": len(failed),
+            "failures_located": len(located),
+            "caught_at_line": len(caught),
+            "near_miss_same_function": sum(1 for v in failed if v.verdict == "near_miss"),
+            "missed": sum(1 for v in failed if v.verdict == "missed"),
+            "unlocated": len(failed) - len(located),
+            "catch_rate": round(len(caught) / len(failed), 4) if failed else None,
+            "failing_sites": len(sites),
+            "failing_sites_caught": sites_caught,
+            "scripted_models_flagged": len(strict),
+            "false_positive_findings": len(fp_findings),
+            "scripted_models_flagged_weak": len(set(weak) - set(strict)),
+            "weak_findings": len(weak_findings),
+        },
+        "failures": [verdict_dict(v) for v in failed],
+        "false_positives": [
+            {**f.as_dict(timm_root), "models": sorted(models)}
+            for f, models in sorted(
+                fp_findings.items(), key=lambda kv: (kv[0].path, kv[0].line, kv[0].code)
+            )
+        ],
+        "weak_false_positives": [
+            {**f.as_dict(timm_root), "models": sorted(models)}
+            for f, models in sorted(
+                weak_findings.items(), key=lambda kv: (kv[0].path, kv[0].line, kv[0].code)
+            )
+        ],
+        "misses_by_kind": {
+            kind: [verdict_dict(v) for v in group] for kind, group in sorted(misses_by_kind.items())
+        },
+        "flagged_models": {model: len(set(fs)) for model, fs in sorted(strict.items())},
+    }
+    return payload
+
+
+def render_markdown(payload: dict[str, Any]) -> str:
+    """The comparison as a Markdown page for the rule authors."""
+    s = payload["summary"]
+    env = payload["oracle"]["environment"]
+    lines = [
+        "# tsinspect check vs torch.jit.script on timm",
+        "",
+        f"Date {payload['date']}; tsinspect {payload['tsinspect']}; oracle: torch {env['torch']}, "
+        f"timm {env['timm']}, Python {env['python']} (oracle run started {payload['oracle']['started']}).",
+        "",
+        "| measure | value | target |",
+        "| --- | --- | --- |",
+        f"| models in the oracle | {s['models']} ({payload['oracle']['counts']}) | |",
+        f"| scripted OK | {s['scripted']} | |",
+        f"| failed to script | {s['script_failed']} ({s['failing_sites']} distinct sites) | |",
+        f"| failures caught at the right line | {s['caught_at_line']} / {s['script_failed']}"
+        f" ({_pct(s['catch_rate'])}); sites {s['failing_sites_caught']} / {s['failing_sites']} | >= 90% |",
+        f"| near misses (error in the same function) | {s['near_miss_same_function']} | |",
+        f"| missed / no location in the error | {s['missed']} / {s['unlocated']} | |",
+        f"| scriptable models with error findings (reach class) | {s['scripted_models_flagged']}"
+        f" ({s['false_positive_findings']} distinct findings) | 0 |",
+        f"| scriptable models with error findings (free-function reach, weak) | "
+        f"{s['scripted_models_flagged_weak']} ({s['weak_findings']} findings) | 0 |",
+        f"| lint run | {payload['lint']['findings']} findings, {payload['lint']['errors']} errors in "
+        f"{payload['lint']['seconds']} s over {', '.join(payload['lint']['targets'])} | |",
+        "",
+        "## False positives: error findings on code of models that script",
+        "",
+    ]
+    if not payload["false_positives"] and not payload["weak_false_positives"]:
+        lines.append("None.")
+    for title, key in (
+        ("by reach class", "false_positives"),
+        ("free-function reach (weak)", "weak_false_positives"),
+    ):
+        if payload[key]:
+            lines += [
+                f"### {title}",
+                "",
+                "| where | code | message | reach | models |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for fp in payload[key]:
+                models = fp["models"]
+                shown = ", ".join(models[:4]) + (f" +{len(models) - 4}" if len(models) > 4 else "")
+                lines.append(
+                    f"| {fp['where']} | {fp['code']} {fp['name']} | {_cell(fp['message'])} | "
+                    f"{_cell(fp['reach'])} | {shown} |"
+                )
+            lines.append("")
+    lines += ["", "## Misses, grouped by error kind", ""]
+    if not payload["misses_by_kind"]:
+        lines.append("None.")
+    for kind, group in payload["misses_by_kind"].items():
+        models = sorted({g["model"] for g in group})
+        lines += [f"### {kind}", "", f"{len(group)} model(s): {', '.join(models)}", ""]
+        seen: set[str] = set()
+        for item in group:
+            if item["where"] in seen:
+                continue
+            seen.add(item["where"])
+            near = (
+                "; near: " + ", ".join(f"{n['code']} at {n['where']}" for n in item["near"])
+                if item["near"]
+                else ""
+            )
+            lines.append(
+                f"- `{item['where']}` ({item['verdict']}{near}): `{item['source_line']}` — {item['gist']}"
+            )
+        lines.append("")
+    lines += [
+        "## Every failing model",
+        "",
+        "| model | where | verdict | error |",
+        "| --- | --- | --- | --- |",
+    ]
+    for item in payload["failures"]:
+        lines.append(
+            f"| {item['model']} | {item['where']} | {item['verdict']} | {_cell(item['gist'])} |"
+        )
+    lines += ["", "## Findings by code over timm/models and timm/layers", ""]
+    lines += [f"- {code}: {count}" for code, count in payload["lint"]["by_code"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:200]
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.0%}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: print the summary, write JSON and Markdown."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--oracle", type=Path, default=RESULTS / "timm_oracle.json")
+    parser.add_argument(
+        "--venv", type=Path, default=DEFAULT_VENV, help="the venv timm_oracle.py ran in"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="lint worker processes (default: all cores)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS / "timm_compare.json")
+    parser.add_argument("--markdown", type=Path, default=RESULTS / "timm_compare.md")
+    args = parser.parse_args(argv)
+    payload = compare(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    args.markdown.write_text(render_markdown(payload), encoding="utf-8")
+    s = payload["summary"]
+    print(f"models: {s['models']}  scripted: {s['scripted']}  failed: {s['script_failed']}")
+    print(
+        f"failures caught at the right line: {s['caught_at_line']}/{s['script_failed']} "
+        f"({_pct(s['catch_rate'])}), near misses {s['near_miss_same_function']}, missed {s['missed']}, "
+        f"unlocated {s['unlocated']}; sites {s['failing_sites_caught']}/{s['failing_sites']}"
+    )
+    print(
+        f"scriptable models flagged with errors: {s['scripted_models_flagged']} "
+        f"({s['false_positive_findings']} findings); weak attribution: "
+        f"{s['scripted_models_flagged_weak']} more ({s['weak_findings']} findings)"
+    )
+    for fp in payload["false_positives"]:
+        print(
+            f"  FP {fp['where']} {fp['code']} {fp['message'][:90]}  [{fp['reach']}] ({len(fp['models'])} models)"
+        )
+    for fp in payload["weak_false_positives"]:
+        print(
+            f"  weak FP {fp['where']} {fp['code']} {fp['message'][:90]} ({len(fp['models'])} models)"
+        )
+    for kind, group in payload["misses_by_kind"].items():
+        print(
+            f"  MISS x{len(group)} {kind[:100]}: {group[0]['where']} `{group[0]['source_line'][:80]}`"
+        )
+    print(f"-> {args.out}, {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

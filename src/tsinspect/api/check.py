@@ -1,0 +1,204 @@
+"""``tsinspect check``: lint source files for what ``torch.jit.script`` rejects. Never imports torch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
+from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
+from tsinspect.lint.rule import Rule
+from tsinspect.render.sarif import SarifRule
+from tsinspect.settings import Settings, discover_settings
+
+INPUT_ERROR_PREFIX = "TS0"
+# Below this many files, worker start-up costs more than it saves.
+PARALLEL_THRESHOLD = 8
+SOURCE_SUFFIXES = (".py",)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking some paths.
+
+    ``diagnostics`` are sorted (path, line, column, code) and include the TS0xx input
+    errors; ``source_lines`` maps path -> line number -> text for the lines they point at.
+    """
+
+    diagnostics: tuple[Diagnostic, ...]
+    files_checked: int
+    source_lines: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+
+    @property
+    def input_errors(self) -> tuple[Diagnostic, ...]:
+        """TS0xx diagnostics: files that could not be read or parsed."""
+        return tuple(d for d in self.diagnostics if d.code.startswith(INPUT_ERROR_PREFIX))
+
+    @property
+    def findings(self) -> tuple[Diagnostic, ...]:
+        """Diagnostics about code (everything but input errors)."""
+        return tuple(d for d in self.diagnostics if not d.code.startswith(INPUT_ERROR_PREFIX))
+
+    @property
+    def exit_code(self) -> int:
+        """2 if an input could not be read, else 1 if anything was found, else 0."""
+        if self.input_errors:
+            return 2
+        return 1 if self.diagnostics else 0
+
+
+def validated(settings: Settings) -> Settings:
+    """Settings with every selector checked against the registry (InputError names the bad one)."""
+    where = f"{settings.config_path} [tool.tsinspect]" if settings.config_path else "the rule selectors"
+    for selector in (*settings.select, *settings.ignore):
+        validate_selector(selector, where)
+    for pattern, selectors in settings.per_file_ignores:
+        for selector in selectors:
+            validate_selector(selector, f"{where} per-file-ignores {pattern!r}")
+    return settings
+
+
+@cache
+def _rules_for(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[type[Rule], ...]:
+    return select_rules(
+        tuple(validate_selector(s) for s in select), tuple(validate_selector(s) for s in ignore)
+    )
+
+
+def rules_for_path(settings: Settings, path: str) -> tuple[type[Rule], ...]:
+    """The rules enabled for ``path``: select minus ignore minus its per-file-ignores."""
+    ignore = (*settings.ignore, *settings.ignores_for(path)) if settings.per_file_ignores else settings.ignore
+    return _rules_for(tuple(settings.select), tuple(ignore))
+
+
+def check_source(source: str | bytes, path: str = "<string>", settings: Settings | None = None) -> list[Diagnostic]:
+    """Lint one module's source. ``path`` is used in diagnostics and for per-file-ignores."""
+    settings = validated(settings or Settings())
+    return list(lint_source(source, path, rules_for_path(settings, path)).diagnostics)
+
+
+def _check_file(path: str, settings: Settings) -> FileResult:
+    rules = rules_for_path(settings, path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return _unreadable(path, rules, error.strerror or str(error))
+    return lint_source(data, path, rules)
+
+
+def _check_files(paths: Sequence[str], settings: Settings) -> list[FileResult]:
+    """Worker entry point: one chunk of files (module-level so it pickles)."""
+    return [_check_file(path, settings) for path in paths]
+
+
+def _unreadable(path: str, rules: Iterable[type[Rule]], detail: str) -> FileResult:
+    if not any(rule.code == UNREADABLE for rule in rules):
+        return FileResult(path, ())
+    return FileResult(path, (file_diagnostic(get_rule(UNREADABLE), path, detail),))
+
+
+def _walk(folder: str, settings: Settings) -> Iterator[str]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d)))
+        for name in sorted(files):
+            if name.endswith(SOURCE_SUFFIXES):
+                path = os.path.join(root, name)
+                if not settings.is_excluded(path):
+                    yield path
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]], settings: Settings) -> tuple[list[str], list[FileResult]]:
+    """Files to check (folders walked, excludes applied) and TS003 results for unusable paths.
+
+    A file named explicitly is always checked, as ruff does, even if it matches an exclude.
+    """
+    files: list[str] = []
+    problems: list[FileResult] = []
+    seen: set[str] = set()
+    all_rules = rules_for_path(settings, ".")
+    for raw in paths:
+        path = os.fspath(raw)
+        if os.path.isdir(path):
+            found = list(_walk(path, settings))
+        elif os.path.isfile(path):
+            found = [path]
+        else:
+            detail = "no such file or directory" if not os.path.lexists(path) else "not a regular file or folder"
+            problems.append(_unreadable(path, all_rules, detail))
+            continue
+        for file in found:
+            key = os.path.normpath(os.path.abspath(file))
+            if key not in seen:
+                seen.add(key)
+                files.append(file)
+    return files, problems
+
+
+def check_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings | None = None,
+    jobs: int | None = None,
+) -> CheckResult:
+    """Lint files and folders. ``settings`` defaults to the pyproject found above the first path.
+
+    ``jobs``: worker processes (default: the CPU count); many files are checked in
+    parallel, a few sequentially.
+    """
+    path_list = [os.fspath(p) for p in paths]
+    if settings is None:
+        settings = discover_settings(path_list[0] if path_list else ".")
+    settings = validated(settings)
+    files, results = collect_files(path_list, settings)
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
+        workers = min(workers, len(files))
+        # Several chunks per worker balance uneven file sizes; one chunk per task keeps pickling cheap.
+        size = max(1, len(files) // (workers * 4))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks)):
+                results.extend(chunk_results)
+    else:
+        results.extend(_check_files(files, settings))
+    diagnostics = sorted_diagnostics([d for result in results for d in result.diagnostics])
+    source_lines = {r.path: r.source_lines for r in results if r.diagnostics and r.source_lines}
+    return CheckResult(tuple(diagnostics), files_checked=len(files), source_lines=source_lines)
+
+
+def rule_descriptors() -> list[SarifRule]:
+    """Every registered rule as the record the SARIF renderer needs."""
+    return [
+        SarifRule(
+            code=rule.code,
+            name=rule.name,
+            short_description=rule.message,
+            help_text=rule.fix_hint,
+            help_markdown=rule.documentation(),
+            severity=rule.severity,
+        )
+        for rule in all_rules()
+    ]
+
+
+def rule_table() -> list[dict[str, str]]:
+    """Every registered rule as a row: code, name, severity, phase, message."""
+    return [
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": rule.severity.value,
+            "phase": rule.phase.value,
+            "message": rule.message,
+        }
+        for rule in all_rules()
+    ]
+
+
+def rule_page(code_or_name: str) -> str:
+    """One rule's documentation page (markdown), by code or name; InputError if unknown."""
+    return get_rule(code_or_name).documentation()

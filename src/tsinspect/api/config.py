@@ -1,0 +1,270 @@
+"""Triton configs for TorchScript models: infer, render, write, validate.
+
+``infer_config`` reads shapes and dtypes from the model itself (weights and
+meta-device probes) and confirms the answer with one real forward pass;
+``render_config`` turns it into config.pbtxt text; ``write_config`` and
+``write_model_repository`` put it on disk without clobbering anything;
+``validate_config`` checks a hand-written config against the model. torch is
+imported only inside the calls that load a model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics
+from tsinspect.errors import InputError, OverwriteError
+from tsinspect.triton.config import ModelConfig
+from tsinspect.triton.dtypes import parse_dtype
+from tsinspect.triton.infer import ConfigOptions, InferenceResult, Overrides, infer_model_config
+
+ShapeSpec = Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None
+DtypeSpec = Mapping[str, str] | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready for config work: the CPU module, its meta copy, forward's signature, the file."""
+
+    module: Any
+    meta_module: Any
+    signature: Any
+    path: str
+
+
+def load_model(model: str | os.PathLike[str] | Any) -> LoadedModel:
+    """Load a TorchScript archive (or take a loaded ScriptModule) with its meta copy and signature."""
+    from tsinspect.ir.archive import load_scripted
+    from tsinspect.ir.shapes import meta_copy
+    from tsinspect.ir.signature import read_signature
+
+    if isinstance(model, LoadedModel):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        path = str(model)
+        module = load_scripted(path)
+        meta = meta_copy(path)
+    else:
+        if not hasattr(model, "forward") or not hasattr(model, "_c"):
+            raise InputError("infer_config needs a TorchScript file or a torch.jit.ScriptModule "
+                             "(script or trace the model first)")
+        path = "<module>"
+        module = model
+        meta = meta_copy(model)
+    module.eval()
+    meta.eval()
+    return LoadedModel(module, meta, read_signature(module, path=path), path)
+
+
+def _shape_pairs(spec: ShapeSpec) -> tuple[tuple[str | None, tuple[int, ...]], ...]:
+    if spec is None:
+        return ()
+    if isinstance(spec, Mapping):
+        return tuple((name, tuple(int(d) for d in dims)) for name, dims in spec.items())
+    return tuple((None, tuple(int(d) for d in dims)) for dims in spec)
+
+
+def _dtype_pairs(spec: DtypeSpec) -> tuple[tuple[str | None, str], ...]:
+    if spec is None:
+        return ()
+    pairs: list[tuple[str | None, str]] = []
+    items = spec.items() if isinstance(spec, Mapping) else [(None, value) for value in spec]
+    for name, text in items:
+        triton_type = parse_dtype(text)
+        if triton_type is None:
+            raise InputError(f"--input-dtype: {text!r} is not a data type (try fp32, fp16, int64, bool)")
+        pairs.append((name, triton_type))
+    return tuple(pairs)
+
+
+def infer_config(
+    model: str | os.PathLike[str] | Any,
+    *,
+    input_shapes: ShapeSpec = None,
+    input_dtypes: DtypeSpec = None,
+    max_batch_size: int | None = None,
+    name: str | None = None,
+    naming: str = "index",
+    instance_kind: str | None = None,
+    instance_count: int = 1,
+    dynamic_batching: bool = False,
+    preferred_batch_sizes: Sequence[int] = (),
+    max_queue_delay_microseconds: int = 0,
+    parameters: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+) -> InferenceResult:
+    """Infer a checked pytorch_libtorch config for a model; blockers instead when it cannot be served.
+
+    ``input_shapes`` are config dims (without the batch dim when the model
+    batches), by input name or in order; ``input_dtypes`` are dtype spellings
+    (``fp16``, ``int64``, ``TYPE_FP32``). ``name`` defaults to the file's stem.
+    Raises InferenceError, naming the option to pass, when shapes or dtypes
+    cannot be inferred.
+    """
+    loaded = load_model(model)
+    if name is None:
+        name = Path(loaded.path).stem if loaded.path != "<module>" else "model"
+    if instance_kind is not None and instance_kind not in ("KIND_CPU", "KIND_GPU", "KIND_AUTO", "KIND_MODEL"):
+        raise InputError(f"--instance-kind must be KIND_CPU, KIND_GPU, KIND_AUTO or KIND_MODEL, not {instance_kind!r}")
+    if instance_count < 1:
+        raise InputError("--instance-count must be at least 1")
+    parameter_pairs = tuple(parameters.items()) if isinstance(parameters, Mapping) else tuple(parameters)
+    overrides = Overrides(
+        input_shapes=_shape_pairs(input_shapes),
+        input_dtypes=_dtype_pairs(input_dtypes),
+        max_batch_size=max_batch_size,
+    )
+    options = ConfigOptions(
+        name=name,
+        naming=naming,
+        instance_kind=instance_kind,
+        instance_count=instance_count,
+        dynamic_batching=dynamic_batching,
+        preferred_batch_sizes=tuple(preferred_batch_sizes),
+        max_queue_delay_microseconds=max_queue_delay_microseconds,
+        parameters=parameter_pairs,
+    )
+    return infer_model_config(loaded.module, loaded.meta_module, loaded.signature, loaded.path,
+                              overrides, options)
+
+
+def render_config(config: ModelConfig | InferenceResult) -> str:
+    """The config.pbtxt text for an inferred (or hand-built) config."""
+    from tsinspect.render.config_pbtxt import render_config as render
+
+    if isinstance(config, InferenceResult):
+        if config.config is None:
+            raise InputError("no config to render: the model has blockers (see result.blockers)")
+        return render(config.config)
+    return render(config)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_config(text: str, out: str | os.PathLike[str], force: bool = False) -> Path:
+    """Write config text to ``out`` atomically; OverwriteError if it exists and not ``force``."""
+    path = Path(out)
+    if path.exists() and not force:
+        raise OverwriteError(f"{path} already exists; pass --force to overwrite it", path=None)
+    _atomic_write(path, text.encode("utf-8"))
+    return path
+
+
+def write_model_repository(
+    model_path: str | os.PathLike[str],
+    text: str,
+    name: str,
+    repository: str | os.PathLike[str],
+    force: bool = False,
+    version: int = 1,
+) -> Path:
+    """Lay out ``repository/<name>/config.pbtxt`` and ``repository/<name>/<version>/model.pt``.
+
+    Refuses (OverwriteError) when either file exists, unless ``force``.
+    Returns the model's folder.
+    """
+    folder = Path(repository) / name
+    config_path = folder / "config.pbtxt"
+    model_target = folder / str(version) / "model.pt"
+    existing = [path for path in (config_path, model_target) if path.exists()]
+    if existing and not force:
+        raise OverwriteError(
+            f"{folder} already holds a model ({existing[0].name}); pass --force to replace it", path=None
+        )
+    model_target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".model.pt.", dir=model_target.parent)
+    os.close(handle)
+    try:
+        shutil.copyfile(model_path, temporary)
+        os.replace(temporary, model_target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _atomic_write(config_path, text.encode("utf-8"))
+    return folder
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What ``validate_config`` found: sorted TS7xx diagnostics, and whether the schema check ran."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    schema_checked: bool
+    config_path: str
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing worse than info was found."""
+        return not any(d.severity in (Severity.ERROR, Severity.WARNING) for d in self.diagnostics)
+
+
+def resolve_config_path(config: str | os.PathLike[str]) -> tuple[Path, str | None]:
+    """``config.pbtxt``, or a model folder ``DIR/<name>/`` holding one -> (file, folder name or None)."""
+    path = Path(config)
+    if path.is_dir():
+        candidate = path / "config.pbtxt"
+        if not candidate.is_file():
+            raise InputError(f"{path} has no config.pbtxt; pass the config file or a model folder")
+        return candidate, path.resolve().name
+    if not path.is_file():
+        raise InputError(f"{path}: no such config file")
+    return path, None
+
+
+def resolve_model_path(model: str | os.PathLike[str]) -> Path:
+    """A .pt file, or a model folder whose highest numeric version holds model.pt."""
+    path = Path(model)
+    if path.is_dir():
+        versions = sorted((p for p in path.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+        for version in reversed(versions):
+            if (version / "model.pt").is_file():
+                return version / "model.pt"
+        raise InputError(f"{path} has no <version>/model.pt; pass the .pt file")
+    return path
+
+
+def validate_config(
+    model: str | os.PathLike[str] | Any,
+    config: str | os.PathLike[str],
+    require_schema: bool = False,
+) -> ValidationResult:
+    """Check a config.pbtxt (or a model folder) against the model; TS7xx diagnostics.
+
+    ``model`` may be omitted by passing the model folder as ``config`` and the
+    same folder as ``model``. With ``require_schema`` a missing tritonclient is
+    an error (MissingDependencyError) instead of an info note.
+    """
+    from tsinspect.triton.validate import validate_against_model
+
+    config_path, folder_name = resolve_config_path(config)
+    model_ref = resolve_model_path(model) if isinstance(model, (str, os.PathLike)) else model
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{config_path}: cannot read the config ({error})") from None
+    loaded = load_model(model_ref)
+    diagnostics, schema_checked = validate_against_model(
+        text,
+        str(config_path),
+        loaded.module,
+        loaded.meta_module,
+        loaded.signature,
+        folder_name=folder_name,
+        require_schema=require_schema,
+    )
+    return ValidationResult(tuple(sorted_diagnostics(diagnostics)), schema_checked, str(config_path))

@@ -1,0 +1,112 @@
+"""Load a TorchScript archive and read what it holds: ``tsinspect.load_model``.
+
+torch is imported only inside the calls; ``import tsinspect.api.model`` is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from tsinspect.errors import InputError, MissingDependencyError
+from tsinspect.ir.archive import import_torch, load_checked, require_torchscript
+from tsinspect.ir.model import LoadedModel, read_model
+
+
+def load_model(path: str | Path, libraries: Iterable[str | Path] = ()) -> LoadedModel:
+    """Read the TorchScript archive at ``path`` into a :class:`~tsinspect.ir.model.LoadedModel`.
+
+    The file is recognised from its bytes first; a state_dict, an eager
+    module, a corrupt zip, an empty file, a directory or a non-PyTorch file
+    raises ModelArchiveError with a one-line message, and nothing is
+    unpickled. ``libraries`` are custom-op shared libraries to load with
+    ``torch.ops.load_library`` before the archive (what Triton needs too).
+    The model is loaded on the CPU and never run.
+    """
+    info = require_torchscript(path)
+    library_paths = [Path(library) for library in libraries]
+    if library_paths:
+        torch = import_torch()
+        for library in library_paths:
+            if not library.is_file():
+                raise InputError("no such custom-op library: check the path", path=str(library))
+            try:
+                torch.ops.load_library(str(library))
+            except OSError as error:
+                raise InputError(
+                    f"cannot load this custom-op library ({error}): build it for this torch version",
+                    path=str(library),
+                ) from None
+    module = load_checked(info)
+    return read_model(module, info)
+
+
+#: Output formats Graphviz's ``dot`` renders for ``tsinspect graph``.
+PICTURE_FORMATS = ("svg", "png")
+_GRAPHVIZ_HINT = (
+    "install Graphviz (apt-get install graphviz, brew install graphviz, or conda install graphviz) "
+    "or use --dot and render it elsewhere"
+)
+
+
+def render_picture(dot_text: str, picture_format: str, timeout_s: float = 300.0) -> bytes:
+    """Run Graphviz's ``dot -T<format>`` on DOT text and return the picture's bytes.
+
+    MissingDependencyError when ``dot`` is not installed; InputError when it fails.
+    """
+    import shutil
+    import subprocess
+
+    if picture_format not in PICTURE_FORMATS:
+        raise InputError(f"unknown picture format {picture_format!r}: use svg or png")
+    executable = shutil.which("dot")
+    if executable is None:
+        raise MissingDependencyError(
+            f"--{picture_format} needs Graphviz's dot program, which is not installed: {_GRAPHVIZ_HINT}"
+        )
+    try:
+        completed = subprocess.run(
+            [executable, f"-T{picture_format}"],
+            input=dot_text.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            f"Graphviz dot took more than {timeout_s:.0f} s: draw a smaller graph with --collapse or --depth N"
+        ) from None
+    if completed.returncode != 0:
+        message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = message[0] if message else f"exit code {completed.returncode}"
+        raise InputError(f"Graphviz dot failed ({first}): try --dot to inspect the graph text")
+    return completed.stdout
+
+
+def write_output(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then rename).
+
+    The user named the file with ``-o``, so an existing file is replaced, but a
+    failure never leaves a half-written one.
+    """
+    import os
+    import tempfile
+
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("is a directory: pass a file name to -o", path=str(target))
+    if not target.parent.exists():
+        raise InputError("the folder for this output does not exist: create it first", path=str(target))
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        # mkstemp creates the file 0600; give it the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

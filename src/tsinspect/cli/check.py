@@ -1,0 +1,104 @@
+"""``tsinspect check``, ``tsinspect rules``, ``tsinspect rule``: options in, renderer out. No logic."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from tsinspect import __version__
+from tsinspect.api import check as api
+from tsinspect.render.github import render_github
+from tsinspect.render.json_format import render_json
+from tsinspect.render.sarif import render_sarif
+from tsinspect.render.text import render_text
+from tsinspect.settings import Settings, discover_settings, load_settings
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    """``--select TS1,TS2 --select TS4`` -> ``["TS1", "TS2", "TS4"]``."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--select", multiple=True, metavar="SELECTORS",
+              help="Rules to enable (comma-separated codes, prefixes such as TS1, names, or ALL); replaces the config's select.")
+@click.option("--extend-select", multiple=True, metavar="SELECTORS", help="Rules to enable on top of select.")
+@click.option("--ignore", multiple=True, metavar="SELECTORS", help="Rules to disable, on top of the config's ignore.")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Glob patterns of files and folders to skip while walking folders, on top of the config's.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=str),
+              help="Read [tool.tsinspect] from this file instead of the nearest pyproject.toml.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of CPUs).")
+@click.option("--no-source", is_flag=True, help="Text format: omit the source snippets.")
+def check(
+    paths: tuple[str, ...],
+    output_format: str,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_path: str | None,
+    isolated: bool,
+    jobs: int | None,
+    no_source: bool,
+) -> None:
+    """Report what torch.jit.script would reject in PATHS (files or folders; default: .).
+
+    Never imports or runs the checked code, and does not need torch. Exit codes: 0 clean,
+    1 findings, 2 usage error or an unreadable input (the other files are still checked).
+    """
+    targets = list(paths) or ["."]
+    if isolated:
+        settings = Settings()
+    elif config_path is not None:
+        settings = load_settings(config_path)
+    else:
+        settings = discover_settings(targets[0])
+    settings = settings.with_overrides(
+        select=_split(select) or None,
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        exclude=_split(exclude),
+    )
+    result = api.check_paths(targets, settings=settings, jobs=jobs)
+    if output_format == "json":
+        output = render_json(result.diagnostics, files_checked=result.files_checked)
+    elif output_format == "sarif":
+        output = render_sarif(result.diagnostics, api.rule_descriptors(), __version__)
+    elif output_format == "github":
+        output = render_github(result.diagnostics)
+    else:
+        output = render_text(
+            result.diagnostics, result.source_lines, result.files_checked, show_source=not no_source
+        )
+    click.echo(output, nl=False)
+    sys.exit(result.exit_code)
+
+
+@click.command()
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+def rules(output_format: str) -> None:
+    """List every lint rule: code, name and message."""
+    table = api.rule_table()
+    if output_format == "json":
+        click.echo(json.dumps(table, indent=2))
+        return
+    width = max(len(row["name"]) for row in table)
+    for row in table:
+        click.echo(f"{row['code']}  {row['name']:<{width}}  {row['message']}")
+
+
+@click.command()
+@click.argument("code_or_name")
+def rule(code_or_name: str) -> None:
+    """Print one rule's documentation page, by code (TS101) or name (lambda-in-compiled-code)."""
+    click.echo(api.rule_page(code_or_name), nl=False)

@@ -1,0 +1,159 @@
+"""``tsinspect config`` and ``tsinspect validate``: Triton config.pbtxt for a TorchScript model."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from tsinspect.cli import EXIT_CLEAN, EXIT_FINDINGS
+from tsinspect.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from tsinspect.api.config import ValidationResult
+
+
+def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
+    from tsinspect.render.config_pbtxt import findings_text
+
+    click.echo(findings_text(diagnostics), err=True, nl=False)
+
+
+@click.command("config")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="[NAME=]DIMS",
+              help="Config dims of an input, e.g. x=1,28,28 (without the batch dim when batching); "
+              "-1 for a variable dim. By name or in order; repeatable.")
+@click.option("--input-dtype", "input_dtypes", multiple=True, metavar="[NAME=]TYPE",
+              help="Data type of an input: fp32, fp16, int64, bool, TYPE_INT32...; repeatable.")
+@click.option("--max-batch-size", type=int, default=None,
+              help="0 turns batching off (dims are full shapes); default: 8 when the model batches.")
+@click.option("--name", default=None, help="Model name (= its folder in the repository); default: the file's stem.")
+@click.option("--naming", type=click.Choice(["index", "forward-args"]), default="index", show_default=True,
+              help="Input names: input__0, input__1... or forward's argument names.")
+@click.option("--instance-kind", type=click.Choice(["cpu", "gpu", "auto", "model"]), default=None,
+              help="Add an instance_group of this kind.")
+@click.option("--instance-count", type=int, default=1, show_default=True, help="Instances in the group.")
+@click.option("--dynamic-batching", is_flag=True, help="Add a dynamic_batching block.")
+@click.option("--preferred-batch-size", "preferred_batch_sizes", type=int, multiple=True,
+              help="dynamic_batching preferred size, in 1..max_batch_size; repeatable.")
+@click.option("--max-queue-delay", "max_queue_delay", type=int, default=0, show_default=True,
+              help="dynamic_batching max_queue_delay_microseconds.")
+@click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
+              help="A backend parameter, e.g. INFERENCE_MODE=true; repeatable.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="Write the config to FILE instead of stdout.")
+@click.option("--model-repository", type=click.Path(file_okay=False), default=None,
+              help="Write DIR/<name>/config.pbtxt and DIR/<name>/1/model.pt.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
+def config(
+    model: str,
+    input_shapes: tuple[str, ...],
+    input_dtypes: tuple[str, ...],
+    max_batch_size: int | None,
+    name: str | None,
+    naming: str,
+    instance_kind: str | None,
+    instance_count: int,
+    dynamic_batching: bool,
+    preferred_batch_sizes: tuple[int, ...],
+    max_queue_delay: int,
+    parameters: tuple[str, ...],
+    output: str | None,
+    model_repository: str | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Write a checked config.pbtxt for Triton's PyTorch (libtorch) backend.
+
+    Shapes and dtypes come from the model itself; every inferred value is
+    labelled with how it was found. Exit 1 when the backend cannot serve the
+    model (no config is written), 2 when inference needs an option.
+    """
+    from tsinspect.api.config import infer_config, render_config, write_config, write_model_repository
+    from tsinspect.triton.infer import parse_dims, parse_named
+
+    shapes = [parse_named(text) for text in input_shapes]
+    dtypes = [parse_named(text) for text in input_dtypes]
+    if output and model_repository:
+        raise click.UsageError("use either -o/--output or --model-repository, not both")
+    named_shapes = {n: parse_dims(v) for n, v in shapes if n is not None}
+    ordered_shapes = [parse_dims(v) for n, v in shapes if n is None]
+    if named_shapes and ordered_shapes:
+        raise click.UsageError("--input-shape: give all shapes by name or all in order")
+    named_dtypes = {n: v for n, v in dtypes if n is not None}
+    ordered_dtypes = [v for n, v in dtypes if n is None]
+    if named_dtypes and ordered_dtypes:
+        raise click.UsageError("--input-dtype: give all dtypes by name or all in order")
+    parameter_pairs = []
+    for text in parameters:
+        if "=" not in text:
+            raise click.UsageError(f"--parameter {text!r}: expected KEY=VALUE")
+        key, value = text.split("=", 1)
+        parameter_pairs.append((key.strip(), value.strip()))
+    result = infer_config(
+        model,
+        input_shapes=named_shapes or ordered_shapes or None,
+        input_dtypes=named_dtypes or ordered_dtypes or None,
+        max_batch_size=max_batch_size,
+        name=name,
+        naming=naming,
+        instance_kind=f"KIND_{instance_kind.upper()}" if instance_kind else None,
+        instance_count=instance_count,
+        dynamic_batching=dynamic_batching,
+        preferred_batch_sizes=preferred_batch_sizes,
+        max_queue_delay_microseconds=max_queue_delay,
+        parameters=parameter_pairs,
+    )
+    if result.config is None:
+        _echo_findings(result.blockers)
+        click.echo(f"tsinspect: no config written: {len(result.blockers)} blocker(s)", err=True)
+        sys.exit(EXIT_FINDINGS)
+    text = render_config(result)
+    if not quiet:
+        for line in result.summary:
+            click.echo(f"tsinspect: {line}", err=True)
+    if model_repository:
+        folder = write_model_repository(model, text, result.config.name, model_repository, force=force)
+        click.echo(f"tsinspect: wrote {folder}/config.pbtxt and {folder}/1/model.pt", err=True)
+    elif output:
+        write_config(text, output, force=force)
+        click.echo(f"tsinspect: wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_CLEAN)
+
+
+@click.command("validate")
+@click.argument("model", type=click.Path(exists=True))
+@click.argument("config_path", metavar="[CONFIG]", required=False, type=click.Path(exists=True))
+@click.option("--schema", "require_schema", is_flag=True,
+              help="Fail (exit 2) when Triton's protobuf schema (tritonclient) is not installed.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(model: str, config_path: str | None, require_schema: bool, output_format: str) -> None:
+    """Check a config.pbtxt against the model it serves.
+
+    MODEL is a .pt file and CONFIG its config.pbtxt (or model folder); or MODEL
+    alone is a model folder DIR/<name>/ holding config.pbtxt and <version>/model.pt.
+    Exit 1 on any error or warning.
+    """
+    from tsinspect.api.config import validate_config
+    from tsinspect.render.config_pbtxt import findings_json
+
+    result = validate_config(model, config_path or model, require_schema=require_schema)
+    if output_format == "json":
+        click.echo(findings_json(result.diagnostics, result.schema_checked))
+    else:
+        click.echo(_text_or_ok(result), nl=False)
+    sys.exit(EXIT_CLEAN if result.ok else EXIT_FINDINGS)
+
+
+def _text_or_ok(result: ValidationResult) -> str:
+    from tsinspect.render.config_pbtxt import findings_text
+
+    if not result.diagnostics:
+        return f"{result.config_path}: config matches the model\n"
+    return findings_text(result.diagnostics)

@@ -1,0 +1,72 @@
+"""``tsinspect graph MODEL.pt``: what is inside a TorchScript archive. Options in, renderer out."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tsinspect.cli import EXIT_CLEAN, EXIT_FINDINGS
+from tsinspect.diagnostics import Severity
+
+
+@click.command()
+@click.argument("model_path", metavar="MODEL.pt", type=click.Path(path_type=str))
+@click.option("--dot", "output_format", flag_value="dot", help="Write Graphviz DOT (submodules as clusters).")
+@click.option("--json", "output_format", flag_value="json", help="Write JSON: node-link graph, signature, parameters, findings.")
+@click.option("--svg", "output_format", flag_value="svg", help="Render an SVG picture (needs Graphviz's dot).")
+@click.option("--png", "output_format", flag_value="png", help="Render a PNG picture (needs Graphviz's dot and -o).")
+@click.option("--depth", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Draw submodules nested deeper than N levels as single nodes (text: list N+1 levels).")
+@click.option("--collapse", is_flag=True, help="Draw every top-level submodule as a single node (--depth 0).")
+@click.option("--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=str),
+              help="Write to this file (replaced atomically) instead of stdout.")
+@click.option("--library", "libraries", multiple=True, type=click.Path(path_type=str), metavar="LIB.so",
+              help="Custom-op library to load before the model (repeatable).")
+def graph(
+    model_path: str,
+    output_format: str | None,
+    depth: int | None,
+    collapse: bool,
+    all_nodes: bool,
+    output_path: str | None,
+    libraries: tuple[str, ...],
+) -> None:
+    """Show what a TorchScript archive holds: signature, parameters, submodules, ops, findings.
+
+    The archive is loaded on the CPU and never run; a file that is not TorchScript
+    (a state_dict, an eager module, a corrupt zip...) is named and refused before
+    loading. Exit codes: 0 clean (always for --dot/--svg/--png), 1 when the text or
+    JSON output reports errors or warnings, 2 unreadable input or usage error.
+    """
+    from tsinspect.api import model as api
+
+    if output_format == "png" and output_path is None:
+        raise click.UsageError("--png writes binary data: name the file with -o FILE.png")
+    if collapse:
+        depth = 0
+    loaded = api.load_model(model_path, libraries=libraries)
+    module_types = {s.path: s.type_name for s in loaded.submodules}
+    data: bytes
+    if output_format in ("dot", "svg", "png"):
+        from tsinspect.render.dot import render_dot
+
+        dot_text = render_dot(loaded.graph, depth=depth, show_all=all_nodes, module_types=module_types)
+        data = dot_text.encode("utf-8") if output_format == "dot" else api.render_picture(dot_text, output_format)
+    elif output_format == "json":
+        from tsinspect.render.graph_json import render_graph_json
+
+        data = render_graph_json(loaded, depth=depth).encode("utf-8")
+    else:
+        from tsinspect.render.graph_text import render_graph_text
+
+        data = render_graph_text(loaded, depth=depth).encode("utf-8")
+    if output_path is not None:
+        api.write_output(output_path, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    reported = output_format in (None, "json")
+    serious = any(d.severity in (Severity.ERROR, Severity.WARNING) for d in loaded.findings)
+    sys.exit(EXIT_FINDINGS if reported and serious else EXIT_CLEAN)

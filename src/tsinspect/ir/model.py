@@ -1,0 +1,236 @@
+"""LoadedModel: everything tsinspect reads from one TorchScript archive, as frozen records.
+
+:func:`read_model` puts together the archive sniffing (``archive``), the graph
+walk (``walk``), forward's signature (``signature``), the parameters and the
+submodule tree (read through the public ``ScriptModule`` API) and the TS6xx
+findings. Nothing downstream of it needs torch, except the optional
+``module`` handle kept for callers that want to run the model.
+
+How ``kind`` (``scripted`` or ``traced``) is decided, measured on torch 2.13:
+
+1. ``torch.jit.trace`` stores the example inputs as a ``traced_inputs.pkl``
+   record (torch >= 2.0); ``torch.jit.script`` never writes it. Strong, but a
+   user can trace with ``_store_inputs=False``.
+2. Source ranges: a scripted graph's nodes keep ``File "model.py", line N``
+   ranges into the compiled source; a traced graph keeps the tracer's Python
+   stack, ``model.py(N): forward`` lines. This is the fallback, and the
+   evidence string says which signal decided.
+3. ``prim::If``/``prim::Loop`` in forward's graph with no other signal: scripted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tsinspect.diagnostics import Diagnostic
+from tsinspect.ir.archive import ArchiveInfo
+from tsinspect.ir.findings import LIBTORCH_NAMESPACES, ParameterRecord, archive_findings
+from tsinspect.ir.signature import Signature, read_signature
+from tsinspect.ir.walk import GraphWalk, OpRecord, walk_module
+
+#: ``LoadedModel.kind`` values.
+SCRIPTED = "scripted"
+TRACED = "traced"
+UNKNOWN = "unknown"
+
+# Bookkeeping nodes that say nothing about what the model computes.
+_BOOKKEEPING_KINDS = frozenset(
+    {
+        "prim::Constant",
+        "prim::GetAttr",
+        "prim::ListConstruct",
+        "prim::TupleConstruct",
+        "prim::ListUnpack",
+        "prim::TupleUnpack",
+        "prim::DictConstruct",
+        "prim::NumToTensor",
+        "prim::Uninitialized",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SubmoduleRecord:
+    """One submodule: dotted path (``""`` for the root), class name, and its own parameters/buffers."""
+
+    path: str
+    type_name: str
+    parameters: tuple[ParameterRecord, ...]
+
+    @property
+    def depth(self) -> int:
+        """0 for the root, 1 for ``conv1``, 3 for ``layer1.0.conv2``."""
+        return 0 if not self.path else self.path.count(".") + 1
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What one TorchScript archive holds, read without running it.
+
+    ``graph`` is a networkx.DiGraph of the inlined forward (attributes in
+    docs/graph.md); ``ops`` the same nodes as records; ``kind`` is
+    ``scripted``, ``traced`` or ``unknown`` and ``kind_evidence`` says why;
+    ``producer_version`` is the archive's ``version`` record (the TorchScript
+    file format version; archives do not record the PyTorch release).
+    """
+
+    path: str
+    kind: str
+    kind_evidence: str
+    producer_version: str | None
+    signature: Signature
+    parameters: tuple[ParameterRecord, ...]
+    submodules: tuple[SubmoduleRecord, ...]
+    ops: tuple[OpRecord, ...]
+    graph: Any = field(repr=False, compare=False)
+    input_node_ids: tuple[int, ...] = ()
+    output_node_id: int = -1
+    findings: tuple[Diagnostic, ...] = ()
+    training: bool = False
+    archive: ArchiveInfo | None = field(default=None, repr=False, compare=False)
+    module: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def total_parameter_bytes(self) -> int:
+        """Bytes held by all parameters and buffers."""
+        return sum(p.size_bytes for p in self.parameters)
+
+    @property
+    def total_parameter_count(self) -> int:
+        """Number of elements in all parameters (buffers excluded)."""
+        total = 0
+        for record in self.parameters:
+            if record.role == "parameter":
+                count = 1
+                for dim in record.shape:
+                    count *= dim
+                total += count
+        return total
+
+    @property
+    def custom_op_namespaces(self) -> tuple[str, ...]:
+        """Operator namespaces outside libtorch (``torchvision``...), sorted."""
+        return tuple(
+            sorted(
+                {
+                    op.namespace
+                    for op in self.ops
+                    if "::" in op.kind and op.namespace not in LIBTORCH_NAMESPACES
+                }
+            )
+        )
+
+    @property
+    def device_constants(self) -> tuple[str, ...]:
+        """Device constants in the graph (``cuda:0``, ``cpu``), sorted, without repeats."""
+        return tuple(
+            sorted(
+                {
+                    op.constant or ""
+                    for op in self.ops
+                    if op.kind == "prim::Constant" and op.outputs and op.outputs[0].type.kind == "Device"
+                }
+            )
+        )
+
+    def op_histogram(self, include_bookkeeping: bool = False) -> list[tuple[str, int]]:
+        """(kind, count) of the graph's nodes, most frequent first, then by kind."""
+        counts = Counter(
+            op.kind for op in self.ops if include_bookkeeping or op.kind not in _BOOKKEEPING_KINDS
+        )
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
+    """Read a loaded ScriptModule and its archive facts into a LoadedModel."""
+    signature = read_signature(script_module, path=info.path)
+    walked = walk_module(script_module)
+    parameters = read_parameters(script_module)
+    submodules = read_submodules(script_module, parameters)
+    kind, evidence = decide_kind(info, walked)
+    training = bool(getattr(script_module, "training", False))
+    findings = archive_findings(info.path, walked.ops, signature, parameters, kind, training)
+    return LoadedModel(
+        path=info.path,
+        kind=kind,
+        kind_evidence=evidence,
+        producer_version=info.file_format_version,
+        signature=signature,
+        parameters=parameters,
+        submodules=submodules,
+        ops=walked.ops,
+        graph=walked.graph,
+        input_node_ids=walked.input_node_ids,
+        output_node_id=walked.output_node_id,
+        findings=findings,
+        training=training,
+        archive=info,
+        module=script_module,
+    )
+
+
+def decide_kind(info: ArchiveInfo, walked: GraphWalk) -> tuple[str, str]:
+    """(kind, evidence): ``traced`` or ``scripted`` and the signal that decided it."""
+    if info.traced_inputs:
+        return TRACED, "the archive stores traced_inputs.pkl, which torch.jit.trace writes"
+    if walked.source_style == "traced":
+        return TRACED, "source ranges are Python stack frames recorded by the tracer"
+    if walked.source_style in ("scripted", "mixed"):
+        return SCRIPTED, "source ranges point into the compiled Python source"
+    if any(op.kind in ("prim::If", "prim::Loop") for op in walked.ops):
+        return SCRIPTED, "forward's graph has prim::If/prim::Loop"
+    return UNKNOWN, "the archive kept no source ranges and no traced inputs"
+
+
+def _dtype_name(dtype: Any) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def read_parameters(script_module: Any) -> tuple[ParameterRecord, ...]:
+    """Parameters, then buffers, in module order (``named_parameters`` / ``named_buffers``)."""
+    records = []
+    for role, items in (
+        ("parameter", script_module.named_parameters()),
+        ("buffer", script_module.named_buffers()),
+    ):
+        for name, tensor in items:
+            records.append(
+                ParameterRecord(
+                    name=name,
+                    role=role,
+                    shape=tuple(int(d) for d in tensor.shape),
+                    dtype=_dtype_name(tensor.dtype),
+                    size_bytes=int(tensor.numel()) * int(tensor.element_size()),
+                )
+            )
+    return tuple(records)
+
+
+def read_submodules(
+    script_module: Any, parameters: tuple[ParameterRecord, ...]
+) -> tuple[SubmoduleRecord, ...]:
+    """The submodule tree in definition order, each with its own (non-recursive) parameters."""
+    by_owner: dict[str, list[ParameterRecord]] = {}
+    for record in parameters:
+        owner = record.name.rpartition(".")[0]
+        by_owner.setdefault(owner, []).append(record)
+    records = []
+    for path, submodule in script_module.named_modules():
+        type_name = str(getattr(submodule, "original_name", type(submodule).__name__))
+        records.append(SubmoduleRecord(path, type_name, tuple(by_owner.get(path, ()))))
+    return tuple(records)
+
+
+__all__ = [
+    "SCRIPTED",
+    "TRACED",
+    "UNKNOWN",
+    "LoadedModel",
+    "SubmoduleRecord",
+    "decide_kind",
+    "read_model",
+    "read_parameters",
+    "read_submodules",
+]

@@ -1,0 +1,196 @@
+"""One file: bytes -> parse -> one MetadataWrapper -> reach -> one batched visit -> filter -> suppress.
+
+The engine owns the TS0xx diagnostics about the file itself (not Python, not UTF-8) and the
+filtering every rule relies on: a report survives only if it lies in compiled code (the
+innermost compiled function by position gives its reach path), a semantic report only if it
+is not in a branch ``torch.jit.is_scripting()`` prunes, and any report only if no
+``# noqa`` / ``# tsinspect: ignore[...]`` comment on its line suppresses it.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
+from tsinspect.lint.reach import Reach, analyze
+from tsinspect.lint.rule import LintContext, Phase, Report, Rule
+
+SYNTAX_ERROR = "TS001"
+NOT_UTF8 = "TS002"
+UNREADABLE = "TS003"
+
+# Suppression comments: bare noqa, "noqa: TS101, TS102" (ruff's syntax), "tsinspect: ignore[TS101]", "tsinspect: ignore".
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
+TSINSPECT_IGNORE = re.compile(r"#\s*tsinspect:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+ALL_CODES = "*"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The diagnostics of one file, and the source lines they point at (for snippets)."""
+
+    path: str
+    diagnostics: tuple[Diagnostic, ...]
+    source_lines: Mapping[int, str] = field(default_factory=dict)
+
+
+def file_diagnostic(rule: type[Rule], path: str, detail: str, line: int = 0, column: int = 0) -> Diagnostic:
+    """A TS0xx diagnostic about the file itself, from the rule's metadata."""
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=f"{rule.message}: {detail}" if detail else rule.message,
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        severity=rule.severity,
+        fix=Fix(rule.fix_hint),
+    )
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes to text the way Python reads a module (BOM, PEP 263 cookie); raises UnicodeDecodeError."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:  # an unknown coding cookie
+        raise UnicodeDecodeError("utf-8", data, 0, 1, str(error)) from None
+    return data.decode(encoding)
+
+
+def _syntax_error_detail(text: str, path: str, error: Exception) -> tuple[str, int, int]:
+    """Python's own message and position when it agrees the file is invalid (clearer than libcst's)."""
+    try:
+        ast.parse(text, filename=path)
+    except SyntaxError as python_error:
+        line = python_error.lineno or 1
+        column = python_error.offset or 1
+        return (python_error.msg, line, column)
+    except (ValueError, RecursionError) as python_error:  # null bytes, absurd nesting
+        return (str(python_error), 1, 1)
+    if isinstance(error, cst.ParserSyntaxError):
+        return (error.message.splitlines()[0], error.editor_line, error.editor_column)
+    return (f"cannot be parsed ({type(error).__name__})", 1, 1)
+
+
+def parse_suppressions(comments: Sequence[tuple[int, str]]) -> dict[int, set[str]]:
+    """Line -> suppressed codes (``*`` for all) from ``(line, comment text)`` pairs."""
+    suppressed: dict[int, set[str]] = {}
+    for line, text in comments:
+        for pattern in (NOQA, TSINSPECT_IGNORE):
+            for match in pattern.finditer(text):
+                codes = match.group("codes")
+                entry = suppressed.setdefault(line, set())
+                if not codes or not codes.strip():
+                    entry.add(ALL_CODES)
+                else:
+                    entry.update(code.upper() for code in re.split(r"[\s,]+", codes.strip()) if code)
+    return suppressed
+
+
+def is_suppressed(suppressed: Mapping[int, set[str]], line: int, code: str) -> bool:
+    """True when a comment on ``line`` suppresses ``code``."""
+    codes = suppressed.get(line)
+    return bool(codes) and (ALL_CODES in codes or code in codes)  # type: ignore[operator]
+
+
+class _CommentCollector(cst.BatchableCSTVisitor):
+    """Collects comments during the rules' traversal, for suppression."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.comments: list[tuple[int, str]] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        if "noqa" in node.value.lower() or "tsinspect" in node.value.lower():
+            self.comments.append((self.get_metadata(PositionProvider, node).start.line, node.value))
+
+
+def _diagnostic(report: Report, path: str, reach: tuple[str, ...]) -> Diagnostic:
+    rule = report.rule
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=report.message,
+        path=path,
+        # libcst columns are 0-based; ours are 1-based with an exclusive end, as ruff's.
+        line=report.span.start.line,
+        column=report.span.start.column + 1,
+        end_line=report.span.end.line,
+        end_column=report.span.end.column + 1,
+        severity=rule.severity,
+        fix=Fix(report.fix_hint, report.edits),
+        reach=reach,
+    )
+
+
+def _filter(reports: Sequence[Report], reach: Reach, path: str) -> list[Diagnostic]:
+    kept: dict[tuple[str, int, int, int, int], Diagnostic] = {}
+    for report in reports:
+        function = reach.function_at(report.anchor.start)
+        if function is None and report.rule.compiled_only:
+            continue
+        if report.rule.phase is Phase.SEMANTIC and reach.is_pruned(report.anchor.start):
+            continue
+        span = report.span
+        key = (report.rule.code, span.start.line, span.start.column, span.end.line, span.end.column)
+        if key not in kept:
+            kept[key] = _diagnostic(report, path, function.reach if function else ())
+    return list(kept.values())
+
+
+def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> FileResult:
+    """Lint one file's source with ``rules`` (already selected for this path)."""
+    by_code = {rule.code: rule for rule in rules}
+    if isinstance(source, bytes):
+        try:
+            text = decode_source(source)
+        except (UnicodeDecodeError, LookupError) as error:
+            rule = by_code.get(NOT_UTF8)
+            detail = f"cannot decode ({error.reason if isinstance(error, UnicodeDecodeError) else error})"
+            return FileResult(path, (file_diagnostic(rule, path, detail),) if rule else ())
+    else:
+        text = source
+    try:
+        module = cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError) as error:
+        rule = by_code.get(SYNTAX_ERROR)
+        if rule is None:
+            return FileResult(path, ())
+        detail, line, column = _syntax_error_detail(text, path, error)
+        diagnostic = file_diagnostic(rule, path, detail, line, column)
+        lines = text.splitlines()
+        snippet = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
+        return FileResult(path, (diagnostic,), snippet)
+
+    visitor_rules = [rule for rule in rules if not rule.file_level]
+    # Nothing can be compiled without torch: skip metadata, the expensive part, for such files.
+    if not visitor_rules or "torch" not in text:
+        return FileResult(path, ())
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    wrapper.resolve_many([PositionProvider, ScopeProvider, QualifiedNameProvider])
+    context = LintContext(path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach())
+    context.reach = analyze(context)
+    if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
+        return FileResult(path, ())
+
+    comments = _CommentCollector()
+    wrapper.visit_batched([*(rule(context) for rule in visitor_rules), comments])
+    suppressed = parse_suppressions(comments.comments)
+    diagnostics = [
+        d for d in _filter(context.reports, context.reach, path) if not is_suppressed(suppressed, d.line, d.code)
+    ]
+    lines = text.splitlines()
+    snippet = {d.line: lines[d.line - 1] for d in diagnostics if 0 < d.line <= len(lines)}
+    return FileResult(path, tuple(sorted_diagnostics(diagnostics)), snippet)

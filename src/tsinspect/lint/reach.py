@@ -1,0 +1,583 @@
+"""What TorchScript compiles in one file, and by which path.
+
+Roots, as measured on torch 2.13 (see /work/shared/TORCHSCRIPT.md, "What is compiled at all"):
+every ``nn.Module`` subclass's ``forward``, its ``@torch.jit.export`` methods, every
+``@property`` getter and setter not listed in ``__jit_unused_properties__``, hooks registered
+with ``register_forward_hook`` / ``register_forward_pre_hook`` in ``__init__``, functions
+decorated with ``@torch.jit.script`` (and ``torch.jit.script(fn)`` at module level), and every
+method of a ``@torch.jit.script`` class. From the roots the compiler follows ``self.method``,
+same-file module-level functions, ``Class.method`` and plain same-file classes it instantiates.
+``@torch.jit.ignore`` / ``@torch.jit.unused`` functions are never compiled.
+
+Inside compiled functions, branches that ``torch.jit.is_scripting()`` makes constant are
+recorded as *pruned*: TorchScript skips them after parsing, so they hide semantic errors but
+not syntax errors, and calls made only from them compile nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.metadata import CodePosition, CodeRange, GlobalScope
+
+if TYPE_CHECKING:
+    from tsinspect.lint.rule import LintContext
+
+JIT = "torch.jit."
+IGNORE_DECORATORS = frozenset(
+    {"torch.jit.ignore", "torch.jit.unused", "torch._jit_internal.ignore", "torch._jit_internal.unused"}
+)
+EXPORT_DECORATORS = frozenset({"torch.jit.export", "torch._jit_internal.export"})
+SCRIPT_DECORATORS = frozenset({"torch.jit.script", "torch.jit._script.script"})
+IS_SCRIPTING = frozenset(
+    {"torch.jit.is_scripting", "torch.jit._script.is_scripting", "torch._jit_internal.is_scripting"}
+)
+HOOK_REGISTRATIONS = frozenset({"register_forward_hook", "register_forward_pre_hook"})
+NN_MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "torch.jit.ScriptModule"})
+# torch.nn names that look like classes but are not modules.
+NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
+
+Position = tuple[int, int]
+
+
+def _pos(position: CodePosition) -> Position:
+    return (position.line, position.column)
+
+
+def contains(span: CodeRange, position: CodePosition) -> bool:
+    """True when ``position`` lies in ``span`` (end exclusive)."""
+    return _pos(span.start) <= _pos(position) < _pos(span.end)
+
+
+def _is_nn_base(name: str) -> bool:
+    if name in NN_MODULE_BASES:
+        return True
+    # Subclasses of torch's own modules (nn.Sequential, nn.Linear...) are modules too.
+    if name.startswith(("torch.nn.", "torch.nn.modules.")):
+        last = name.rsplit(".", 1)[-1]
+        return last[:1].isupper() and last not in NOT_MODULES
+    return False
+
+
+class Truth(enum.Enum):
+    """A condition's value while TorchScript compiles: known, or not known until run time."""
+
+    TRUE = "true"
+    FALSE = "false"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CompiledFunction:
+    """One function TorchScript compiles, with the shortest path from a root that reaches it."""
+
+    qualname: str
+    node: cst.FunctionDef | cst.Lambda
+    reach: tuple[str, ...]
+    span: CodeRange
+
+
+@dataclass
+class ClassInfo:
+    """A module-level class of the file: its same-file bases, methods and TorchScript role."""
+
+    name: str
+    node: cst.ClassDef
+    bases: list[ClassInfo] = field(default_factory=list)
+    is_nn_module: bool = False
+    is_script_class: bool = False
+    # name -> defs; a property's getter and setter share a name, so each name maps to a list.
+    methods: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
+    jit_unused_properties: frozenset[str] = frozenset()
+    has_other_bases: bool = False
+
+    def mro(self) -> Iterator[ClassInfo]:
+        """This class then its same-file bases, depth first (Python's MRO for simple trees)."""
+        seen: set[str] = set()
+        stack = [self]
+        while stack:
+            info = stack.pop(0)
+            if info.name in seen:
+                continue
+            seen.add(info.name)
+            yield info
+            stack = [*info.bases, *stack]
+
+    def lookup(self, name: str) -> tuple[ClassInfo, list[cst.FunctionDef]] | None:
+        """The class that defines method ``name`` for this class, and its defs."""
+        for info in self.mro():
+            if name in info.methods:
+                return info, info.methods[name]
+        return None
+
+    def all_unused_properties(self) -> frozenset[str]:
+        """``__jit_unused_properties__`` of this class and its same-file bases."""
+        names: set[str] = set()
+        for info in self.mro():
+            names |= info.jit_unused_properties
+        return frozenset(names)
+
+
+@dataclass
+class Reach:
+    """The compiled functions of one file and the pruned branches inside them."""
+
+    functions: list[CompiledFunction] = field(default_factory=list)
+    pruned: list[CodeRange] = field(default_factory=list)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    module_functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    _compiled_ids: set[int] = field(default_factory=set)
+
+    def function_at(self, position: CodePosition) -> CompiledFunction | None:
+        """The innermost compiled function whose source range contains ``position``."""
+        best: CompiledFunction | None = None
+        for function in self.functions:
+            if contains(function.span, position) and (
+                best is None or _pos(function.span.start) > _pos(best.span.start)
+            ):
+                best = function
+        return best
+
+    def is_pruned(self, position: CodePosition) -> bool:
+        """True when ``position`` is in a branch ``torch.jit.is_scripting()`` removes."""
+        return any(contains(span, position) for span in self.pruned)
+
+    def is_compiled_def(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` is itself a compiled function (a root or reached from one)."""
+        return id(node) in self._compiled_ids
+
+    def resolve_function(self, context: LintContext, name: cst.Name) -> cst.FunctionDef | None:
+        """The module-level ``def`` that ``name`` refers to in its scope, if any."""
+        target = _resolve_global(context, name)
+        return target if isinstance(target, cst.FunctionDef) else None
+
+
+# ------------------------------------------------------------------------------------------
+# helpers on decorators and names
+# ------------------------------------------------------------------------------------------
+
+
+def decorator_names(context: LintContext, node: cst.FunctionDef | cst.ClassDef) -> set[str]:
+    """Qualified names of the decorators (``@torch.jit.ignore(drop=True)`` counts as ignore)."""
+    names: set[str] = set()
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        names |= context.qualified_names(expression)
+    return names
+
+
+def is_property_def(context: LintContext, node: cst.FunctionDef) -> bool:
+    """``@property`` getters and ``@name.setter`` setters (both compiled, measured)."""
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Attribute) and expression.attr.value == "setter":
+            return True
+        if context.matches(expression, "builtins.property"):
+            return True
+    return False
+
+
+def is_skipped(context: LintContext, node: cst.FunctionDef) -> bool:
+    """``@torch.jit.ignore`` / ``@torch.jit.unused``: never compiled."""
+    return not decorator_names(context, node).isdisjoint(IGNORE_DECORATORS)
+
+
+def _resolve_global(context: LintContext, name: cst.Name) -> cst.CSTNode | None:
+    """The module-level def or class a name refers to, via libcst's scope analysis."""
+    scope = context.scope(name)
+    if scope is None:
+        return None
+    assignments = scope[name.value]
+    if len(assignments) != 1:
+        return None
+    (assignment,) = assignments
+    if not isinstance(assignment.scope, GlobalScope):
+        return None
+    node = getattr(assignment, "node", None)
+    if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        return node
+    return None
+
+
+def scripting_truth(context: LintContext, expression: cst.BaseExpression) -> Truth:
+    """The value of ``expression`` while TorchScript compiles (``is_scripting()`` is True).
+
+    ``and``/``or``/``not`` follow Kleene logic, which matches Python truthiness here:
+    ``flag and not torch.jit.is_scripting()`` is always falsy (measured: pruned).
+    """
+    if isinstance(expression, cst.Call) and not expression.args:
+        return Truth.TRUE if context.matches(expression.func, *IS_SCRIPTING) else Truth.UNKNOWN
+    if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, cst.Not):
+        inner = scripting_truth(context, expression.expression)
+        return {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(inner, Truth.UNKNOWN)
+    if isinstance(expression, cst.BooleanOperation):
+        left = scripting_truth(context, expression.left)
+        right = scripting_truth(context, expression.right)
+        if isinstance(expression.operator, cst.And):
+            if Truth.FALSE in (left, right):
+                return Truth.FALSE
+            return Truth.TRUE if left is right is Truth.TRUE else Truth.UNKNOWN
+        if Truth.TRUE in (left, right):
+            return Truth.TRUE
+        return Truth.FALSE if left is right is Truth.FALSE else Truth.UNKNOWN
+    return Truth.UNKNOWN
+
+
+def _terminates(block: cst.BaseSuite) -> bool:
+    body = block.body
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return bool(last.body) and isinstance(last.body[-1], cst.Return | cst.Raise)
+    return isinstance(last, cst.Return | cst.Raise)
+
+
+# ------------------------------------------------------------------------------------------
+# scanning one compiled function
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Scan:
+    """What one compiled function's body refers to, outside pruned branches."""
+
+    self_attributes: list[str] = field(default_factory=list)
+    names: list[cst.Name] = field(default_factory=list)
+    class_attributes: list[tuple[cst.Name, str]] = field(default_factory=list)
+    pruned: list[CodeRange] = field(default_factory=list)
+
+
+class _BodyScanner(cst.CSTVisitor):
+    """Collects references and pruned branches in one function body (nested defs excluded)."""
+
+    def __init__(self, context: LintContext, self_name: str | None) -> None:
+        super().__init__()
+        self.context = context
+        self.self_name = self_name
+        self.scan = _Scan()
+
+    def _prune(self, node: cst.CSTNode) -> None:
+        self.scan.pruned.append(self.context.position(node))
+
+    def _prune_range(self, first: cst.CSTNode, last: cst.CSTNode) -> None:
+        start = self.context.position(first).start
+        end = self.context.position(last).end
+        self.scan.pruned.append(CodeRange(start, end))
+
+    # nested scopes are not compiled as functions (TS102 etc. report them)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        statements = node.body
+        for index, statement in enumerate(statements):
+            statement.visit(self)
+            # `if torch.jit.is_scripting(): ...; return` : what follows is never compiled.
+            if (
+                isinstance(statement, cst.If)
+                and scripting_truth(self.context, statement.test) is Truth.TRUE
+                and _terminates(statement.body)
+                and index + 1 < len(statements)
+            ):
+                self._prune_range(statements[index + 1], statements[-1])
+                break
+        return False
+
+    def visit_If(self, node: cst.If) -> bool:
+        truth = scripting_truth(self.context, node.test)
+        node.test.visit(self)
+        if truth is Truth.FALSE:
+            self._prune(node.body)
+        else:
+            node.body.visit(self)
+        if node.orelse is not None:
+            if truth is Truth.TRUE:
+                self._prune(node.orelse)
+            else:
+                node.orelse.visit(self)
+        return False
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        truth = scripting_truth(self.context, node.test)
+        node.test.visit(self)
+        if truth is Truth.FALSE:
+            self._prune(node.body)
+        else:
+            node.body.visit(self)
+        if truth is Truth.TRUE:
+            self._prune(node.orelse)
+        else:
+            node.orelse.visit(self)
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        value = node.value
+        if isinstance(value, cst.Name):
+            if self.self_name is not None and value.value == self.self_name:
+                self.scan.self_attributes.append(node.attr.value)
+            else:
+                self.scan.class_attributes.append((value, node.attr.value))
+        value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        # keyword names are not references
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> bool:
+        self.scan.names.append(node)
+        return False
+
+
+def _self_name(node: cst.FunctionDef, context: LintContext, in_class: bool) -> str | None:
+    if not in_class:
+        return None
+    if "builtins.staticmethod" in decorator_names(context, node):
+        return None
+    params = node.params.posonly_params or node.params.params
+    return params[0].name.value if params else None
+
+
+# ------------------------------------------------------------------------------------------
+# the analysis
+# ------------------------------------------------------------------------------------------
+
+
+def _collect_classes(context: LintContext, reach: Reach) -> None:
+    for statement in _module_statements(context.module.body):
+        if isinstance(statement, cst.FunctionDef):
+            reach.module_functions[statement.name.value] = statement
+        elif isinstance(statement, cst.ClassDef):
+            info = ClassInfo(name=statement.name.value, node=statement)
+            for arg in statement.bases:
+                local = reach.classes.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                if local is not None:
+                    info.bases.append(local)
+                    info.is_nn_module |= local.is_nn_module
+                    continue
+                names = context.qualified_names(arg.value)
+                if any(_is_nn_base(name) for name in names):
+                    info.is_nn_module = True
+                elif not names <= {"builtins.object"}:
+                    info.has_other_bases = True
+            info.has_other_bases |= bool(statement.keywords)
+            info.is_script_class = not decorator_names(context, statement).isdisjoint(SCRIPT_DECORATORS)
+            for item in _class_statements(statement):
+                if isinstance(item, cst.FunctionDef):
+                    info.methods.setdefault(item.name.value, []).append(item)
+                elif isinstance(item, cst.SimpleStatementLine):
+                    info.jit_unused_properties |= _unused_properties(item)
+            reach.classes[info.name] = info
+
+
+def _module_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Module-level statements, looking into top-level ``if``/``try`` blocks (import guards)."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, cst.If | cst.Try):
+            yield from _module_statements(statement.body.body)
+
+
+def _class_statements(node: cst.ClassDef) -> Iterator[cst.CSTNode]:
+    body = node.body
+    if isinstance(body, cst.IndentedBlock):
+        yield from body.body
+
+
+def _unused_properties(line: cst.SimpleStatementLine) -> frozenset[str]:
+    names: set[str] = set()
+    for small in line.body:
+        targets: list[cst.BaseAssignTargetExpression] = []
+        value: cst.BaseExpression | None = None
+        if isinstance(small, cst.Assign):
+            targets = [t.target for t in small.targets]
+            value = small.value
+        elif isinstance(small, cst.AnnAssign):
+            targets = [small.target]
+            value = small.value
+        if not any(isinstance(t, cst.Name) and t.value == "__jit_unused_properties__" for t in targets):
+            continue
+        if isinstance(value, cst.List | cst.Tuple | cst.Set):
+            for element in value.elements:
+                if isinstance(element.value, cst.SimpleString):
+                    names.add(element.value.evaluated_value)  # type: ignore[arg-type]
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class _Item:
+    owner: ClassInfo | None
+    node: cst.FunctionDef | cst.Lambda
+    label: str
+    path: tuple[str, ...]
+
+
+class _Analysis:
+    def __init__(self, context: LintContext) -> None:
+        self.context = context
+        self.reach = Reach()
+        self.queue: deque[_Item] = deque()
+        self.seen: set[tuple[int, int]] = set()
+        self.scans: dict[int, _Scan] = {}
+
+    def run(self) -> Reach:
+        _collect_classes(self.context, self.reach)
+        self._roots()
+        while self.queue:
+            self._visit(self.queue.popleft())
+        self.reach.functions.sort(key=lambda f: _pos(f.span.start))
+        return self.reach
+
+    # roots ------------------------------------------------------------------------------
+    def _push(self, owner: ClassInfo | None, node: cst.FunctionDef | cst.Lambda, label: str, path: tuple[str, ...]) -> None:
+        if isinstance(node, cst.FunctionDef) and is_skipped(self.context, node):
+            return
+        key = (id(owner), id(node))
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.queue.append(_Item(owner, node, label, (*path, label)))
+
+    def _push_method(self, owner: ClassInfo, name: str, path: tuple[str, ...]) -> None:
+        found = owner.lookup(name)
+        if found is None:
+            return
+        defining, defs = found
+        for node in defs:
+            self._push(owner, node, f"{defining.name}.{name}", path)
+
+    def _roots(self) -> None:
+        context = self.context
+        for info in self.reach.classes.values():
+            if info.is_nn_module:
+                self._push_method(info, "forward", ())
+                unused = info.all_unused_properties()
+                for cls in info.mro():
+                    for name, defs in cls.methods.items():
+                        for node in defs:
+                            decorators = decorator_names(context, node)
+                            if not decorators.isdisjoint(EXPORT_DECORATORS) or (
+                                is_property_def(context, node) and name not in unused
+                            ):
+                                self._push(info, node, f"{cls.name}.{name}", ())
+                init = info.methods.get("__init__")
+                if init:
+                    self._hook_roots(info, init[-1])
+            if info.is_script_class:
+                self._push_class(info, ())
+        for function in self.reach.module_functions.values():
+            if not decorator_names(context, function).isdisjoint(SCRIPT_DECORATORS):
+                self._push(None, function, function.name.value, ())
+        for statement in context.module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for call in _script_calls(context, statement):
+                    self._push_reference(call, ())
+
+    def _push_class(self, info: ClassInfo, path: tuple[str, ...]) -> None:
+        for name, defs in info.methods.items():
+            for node in defs:
+                self._push(info, node, f"{info.name}.{name}", path)
+
+    def _hook_roots(self, info: ClassInfo, init: cst.FunctionDef) -> None:
+        finder = _HookFinder()
+        init.body.visit(finder)
+        self_name = _self_name(init, self.context, in_class=True)
+        for hook in finder.hooks:
+            if isinstance(hook, cst.Lambda):
+                self._push(info, hook, f"{info.name}.__init__.<lambda hook>", ())
+            elif (
+                isinstance(hook, cst.Attribute)
+                and isinstance(hook.value, cst.Name)
+                and hook.value.value == self_name
+            ):
+                self._push_method(info, hook.attr.value, ())
+            elif isinstance(hook, cst.Name):
+                self._push_reference(hook, ())
+
+    def _push_reference(self, name: cst.Name, path: tuple[str, ...]) -> None:
+        target = _resolve_global(self.context, name)
+        if isinstance(target, cst.FunctionDef) and self.reach.module_functions.get(target.name.value) is target:
+            self._push(None, target, target.name.value, path)
+        elif isinstance(target, cst.ClassDef):
+            info = self.reach.classes.get(target.name.value)
+            # A plain class used in compiled code is compiled whole, as a TorchScript class.
+            if info is not None and info.node is target and not info.is_nn_module and not info.has_other_bases and not info.node.decorators:
+                self._push_class(info, path)
+
+    # traversal --------------------------------------------------------------------------
+    def _visit(self, item: _Item) -> None:
+        node = item.node
+        if id(node) not in self.reach._compiled_ids:
+            self.reach._compiled_ids.add(id(node))
+            self.reach.functions.append(
+                CompiledFunction(item.label, node, item.path, self.context.position(node))
+            )
+        scan = self.scans.get(id(node))
+        if scan is None:
+            self_name = (
+                _self_name(node, self.context, in_class=item.owner is not None)
+                if isinstance(node, cst.FunctionDef)
+                else None
+            )
+            scanner = _BodyScanner(self.context, self_name)
+            node.body.visit(scanner)
+            scan = scanner.scan
+            self.scans[id(node)] = scan
+            self.reach.pruned.extend(scan.pruned)
+        if item.owner is not None:
+            for attribute in scan.self_attributes:
+                self._push_method(item.owner, attribute, item.path)
+        for name, attribute in scan.class_attributes:
+            target = _resolve_global(self.context, name)
+            if isinstance(target, cst.ClassDef):
+                info = self.reach.classes.get(target.name.value)
+                if info is not None and info.node is target:
+                    self._push_method(info, attribute, item.path)
+        for name in scan.names:
+            self._push_reference(name, item.path)
+
+
+class _HookFinder(cst.CSTVisitor):
+    """``<x>.register_forward_hook(hook)`` / ``register_forward_pre_hook`` calls: their first argument."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hooks: list[cst.BaseExpression] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in HOOK_REGISTRATIONS and node.args:
+            self.hooks.append(node.args[0].value)
+
+
+def _script_calls(context: LintContext, line: cst.SimpleStatementLine) -> Iterator[cst.Name]:
+    """Names passed to ``torch.jit.script(...)`` in a module-level statement."""
+    for small in line.body:
+        value = getattr(small, "value", None)
+        if (
+            isinstance(value, cst.Call)
+            and context.matches(value.func, *SCRIPT_DECORATORS)
+            and value.args
+            and isinstance(value.args[0].value, cst.Name)
+        ):
+            yield value.args[0].value
+
+
+def analyze(context: LintContext) -> Reach:
+    """Compute what TorchScript compiles in ``context``'s file."""
+    return _Analysis(context).run()

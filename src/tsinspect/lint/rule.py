@@ -1,0 +1,277 @@
+"""The Rule base class, its examples, and the context every rule reads the file through.
+
+A rule is a libcst ``BatchableCSTVisitor``: it defines ``visit_<Node>`` /
+``leave_<Node>`` methods and calls :meth:`Rule.report`. The engine runs every
+enabled rule in ONE batched traversal of the file, then keeps a report only if
+it lies inside code TorchScript compiles (see :mod:`tsinspect.lint.reach`) and,
+for semantic rules, outside branches that ``torch.jit.is_scripting()`` prunes.
+The contract is documented for rule authors in docs/dev/writing-rules.md.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst._metadata_dependent import LazyValue
+from libcst.metadata import (
+    CodeRange,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from tsinspect.diagnostics import Edit, Severity
+
+if TYPE_CHECKING:
+    from tsinspect.lint.reach import ClassInfo, CompiledFunction, Reach
+
+
+class Phase(str, enum.Enum):
+    """When TorchScript rejects a construct, which decides whether ``is_scripting`` guards hide it.
+
+    ``syntax``: the front end converts the whole function to TorchScript's AST
+    before any branch is dropped, so the construct fails even under
+    ``if not torch.jit.is_scripting():`` (lambda, nested def, try...).
+    ``semantic``: rejected while compiling a statement, so a pruned branch hides
+    it (a numpy call, an unsupported builtin...).
+    """
+
+    SYNTAX = "syntax"
+    SEMANTIC = "semantic"
+
+
+class Stage(str, enum.Enum):
+    """The first step at which the real torch fails on an INVALID example.
+
+    ``script``: ``torch.jit.script`` raises (for a ``@torch.jit.script`` function
+    that is already at import). ``save``: ``torch.jit.save`` raises.
+    ``load``: ``torch.jit.load`` raises. ``run``: calling the scripted module
+    or the reloaded archive raises. ``match``: everything runs, but an output
+    (or its ``requires_grad``) differs from eager.
+    """
+
+    SCRIPT = "script"
+    SAVE = "save"
+    LOAD = "load"
+    RUN = "run"
+    MATCH = "match"
+
+
+def _normalize(code: str) -> str:
+    """Examples are written indented in the class body: dedent and drop the first blank line."""
+    text = textwrap.dedent(code)
+    if text.startswith("\n"):
+        text = text[1:]
+    return text
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code that scripts, saves, reloads and matches eager, and that no rule may flag.
+
+    ``code`` is a whole module (imports included). Line numbers count from the
+    first line of :attr:`source` (the dedented code without its leading newline).
+    """
+
+    code: str
+    label: str = ""
+
+    @property
+    def source(self) -> str:
+        """The example as written to the temporary ``.py`` file."""
+        return _normalize(self.code)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the real torch rejects (at ``fails_at``) and the rule must flag.
+
+    ``line``: the line the rule must flag. Leave it ``None`` when TorchScript's
+    error names a line (``File "<tmp>", line N``): the test then expects the
+    rule at that line. Set it when the error names no line in the example
+    (``error_has_line=False``) or when ``fails_at`` is not ``script``; if both
+    are known, the test checks that they agree.
+    """
+
+    code: str
+    line: int | None = None
+    fails_at: Stage = Stage.SCRIPT
+    error_has_line: bool = True
+    label: str = ""
+
+    @property
+    def source(self) -> str:
+        """The example as written to the temporary ``.py`` file."""
+        return _normalize(self.code)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule reported, before the engine filters it by reachability and suppression."""
+
+    rule: type[Rule]
+    span: CodeRange
+    anchor: CodeRange
+    message: str
+    fix_hint: str
+    edits: tuple[Edit, ...] = ()
+
+
+def _value(raw: object) -> object:
+    return raw() if isinstance(raw, LazyValue) else raw
+
+
+@dataclass
+class LintContext:
+    """Everything a rule may read about the file being checked.
+
+    One context per file, shared by every rule of the traversal. Metadata is
+    resolved once per file by the engine (positions, scopes, qualified names)
+    or lazily on first use (parents).
+    """
+
+    path: str
+    source: str
+    module: cst.Module
+    wrapper: cst.MetadataWrapper
+    reach: Reach
+    reports: list[Report] = field(default_factory=list)
+
+    # --- locations -------------------------------------------------------------------------
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        """The node's source range: lines 1-based, columns 0-based (libcst's convention)."""
+        return self.wrapper.resolve(PositionProvider)[node]
+
+    # --- names -----------------------------------------------------------------------------
+    def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
+        """Fully qualified names the expression may refer to, whatever the import aliases.
+
+        ``nn.Module`` after ``from torch import nn`` gives ``{"torch.nn.Module"}``;
+        ``print`` gives ``{"builtins.print"}``; a module-level ``def helper`` gives
+        ``{"helper"}``. Empty when unknown (locals, attributes of values).
+        """
+        raw = self.wrapper.resolve(QualifiedNameProvider).get(node)
+        if raw is None:
+            return frozenset()
+        names = _value(raw)
+        return frozenset(q.name for q in names)  # type: ignore[attr-defined]
+
+    def matches(self, node: cst.CSTNode, *qualified_names: str) -> bool:
+        """True when ``node`` refers to one of ``qualified_names`` (e.g. ``"torch.no_grad"``)."""
+        return not self.qualified_names(node).isdisjoint(qualified_names)
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        """The libcst scope ``node`` is evaluated in (None for nodes the provider skips)."""
+        return self.wrapper.resolve(ScopeProvider).get(node)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The node's parent in the tree (None for the module)."""
+        return self.wrapper.resolve(ParentNodeProvider).get(node)
+
+    def is_module_level_function(self, name: cst.Name) -> cst.FunctionDef | None:
+        """The same-file module-level ``def`` that the name ``name`` refers to, if any."""
+        return self.reach.resolve_function(self, name)
+
+    # --- reachability ----------------------------------------------------------------------
+    def compiled_function(self, node: cst.CSTNode) -> CompiledFunction | None:
+        """The innermost compiled function containing ``node``, or None if it is not compiled."""
+        return self.reach.function_at(self.position(node).start)
+
+    def is_compiled(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` lies inside code TorchScript compiles."""
+        return self.compiled_function(node) is not None
+
+    def is_compiled_def(self, node: cst.FunctionDef) -> bool:
+        """True when this ``def`` is itself a compiled function (not a def nested inside one)."""
+        return self.reach.is_compiled_def(node)
+
+    def in_pruned_branch(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` lies in a branch that ``torch.jit.is_scripting()`` prunes."""
+        return self.reach.is_pruned(self.position(node).start)
+
+    def class_info(self, name: str) -> ClassInfo | None:
+        """The same-file class called ``name`` (bases resolved, nn.Module or not)."""
+        return self.reach.classes.get(name)
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class of every lint rule. Subclass it in a module under ``tsinspect/lint/rules/``.
+
+    Class attributes every rule sets: ``code`` (``TS`` + 3 digits), ``name``
+    (kebab-case), ``message`` (one line, the default report text), ``fix_hint``
+    (one line), ``severity``, ``phase``, and ``VALID`` / ``INVALID`` examples.
+    The class docstring is the rule's documentation page, with the headings
+    ``## What it does``, ``## Why is this bad?``, ``## Example``, ``## Use instead``.
+
+    ``compiled_only`` (default True): the engine drops reports outside compiled
+    code. A rule that reports on things TorchScript never compiles (a decorator
+    on ``forward``, an ``__init__`` attribute used by ``forward``) sets it to
+    False, or passes ``anchor=`` to :meth:`report` so the compiled-code check
+    uses the anchor's position (and reach path) instead of the reported node's.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_hint: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.ERROR
+    phase: ClassVar[Phase] = Phase.SEMANTIC
+    compiled_only: ClassVar[bool] = True
+    # TS0xx diagnostics about the file itself: produced by the engine, not by a traversal.
+    file_level: ClassVar[bool] = False
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+
+    def __init__(self, context: LintContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        fix_hint: str | None = None,
+        edits: Sequence[Edit] = (),
+        anchor: cst.CSTNode | None = None,
+    ) -> None:
+        """Report ``node``. The engine decides whether the report survives (compiled, not pruned, not suppressed)."""
+        span = self.context.position(node)
+        anchor_span = self.context.position(anchor) if anchor is not None else span
+        self.context.reports.append(
+            Report(
+                rule=type(self),
+                span=span,
+                anchor=anchor_span,
+                message=message or self.message,
+                fix_hint=fix_hint or self.fix_hint,
+                edits=tuple(edits),
+            )
+        )
+
+    # --- documentation ---------------------------------------------------------------------
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's page (markdown): title line, metadata, then the class docstring."""
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        header = [
+            f"# {cls.code} {cls.name}",
+            "",
+            f"Message: {cls.message}",
+            "",
+            f"Severity: {cls.severity.value}. Phase: {cls.phase.value}"
+            + (" (also reported inside `torch.jit.is_scripting()` guards)." if cls.phase is Phase.SYNTAX else "."),
+            "",
+            f"Fix: {cls.fix_hint}",
+            "",
+            "",
+        ]
+        return "\n".join(header) + doc + "\n"

@@ -1,0 +1,203 @@
+"""Graphviz DOT for a model graph: submodules as clusters, inputs and outputs marked.
+
+Pure: a networkx graph (attributes as in docs/graph.md) in, DOT text out,
+built with pydot (never by string concatenation, so every name and label is
+quoted correctly). :func:`view_graph` is the shared step that hides
+bookkeeping nodes and collapses deep submodules into single nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+
+from tsinspect.errors import MissingDependencyError
+
+# Node ops hidden unless the caller asks for every node.
+_HIDDEN_OPS = frozenset({"constant", "get_attr"})
+_NODE_STYLE: dict[str, dict[str, str]] = {
+    "input": {"shape": "ellipse", "style": "filled", "fillcolor": "#cfe2ff"},
+    "output": {"shape": "ellipse", "style": "filled", "fillcolor": "#d1e7dd"},
+    "control": {"shape": "diamond", "style": "filled", "fillcolor": "#fff3cd"},
+    "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e2e3e5"},
+    "constant": {"shape": "note", "fontsize": "9"},
+    "get_attr": {"shape": "note", "fontsize": "9"},
+    "call": {"shape": "box", "style": "rounded"},
+}
+
+
+def _scope_prefix(scope: str, depth: int) -> str:
+    parts = scope.split(".") if scope else []
+    return ".".join(parts[: depth + 1])
+
+
+def view_graph(
+    graph: Any,
+    depth: int | None = None,
+    show_all: bool = False,
+    module_types: Mapping[str, str] | None = None,
+) -> Any:
+    """The graph as drawn: bookkeeping nodes hidden, submodules deeper than ``depth`` collapsed.
+
+    With ``depth=0`` every top-level submodule (``conv1``, ``layer1``) becomes
+    one node of op ``module``; ``depth=1`` keeps ``layer1`` open and collapses
+    ``layer1.0``. Nodes outside any submodule stay as they are. Edges between
+    merged nodes are merged; the input graph is not changed. Linear in the
+    graph size.
+    """
+    module_types = module_types or {}
+    keep: dict[Any, Any] = {}  # original node -> node in the view
+    view = nx.DiGraph()
+    for node, data in graph.nodes(data=True):
+        if not show_all and data.get("op") in _HIDDEN_OPS:
+            continue
+        scope = data.get("scope", "")
+        if depth is not None and scope and scope.count(".") >= depth:
+            prefix = _scope_prefix(scope, depth)
+            collapsed = f"module:{prefix}"
+            if collapsed not in view:
+                view.add_node(
+                    collapsed,
+                    op="module",
+                    kind="module",
+                    target=prefix,
+                    scope=prefix.rpartition(".")[0],
+                    module_type=module_types.get(prefix, ""),
+                    source="",
+                    block="",
+                    types=[],
+                    meta={"nodes": 0},
+                )
+            view.nodes[collapsed]["meta"]["nodes"] += 1
+            keep[node] = collapsed
+        else:
+            view.add_node(node, **data)
+            keep[node] = node
+    for source, target, data in graph.edges(data=True):
+        if source not in keep or target not in keep:
+            continue
+        u, v = keep[source], keep[target]
+        if u == v:
+            continue
+        existing = view.get_edge_data(u, v)
+        if existing is None:
+            view.add_edge(u, v, values=list(data["values"]), types=list(data["types"]), role=data["role"])
+        else:
+            for name, type_text in zip(data["values"], data["types"], strict=True):
+                if name not in existing["values"]:
+                    existing["values"].append(name)
+                    existing["types"].append(type_text)
+    return view
+
+
+def _node_label(node: Any, data: Mapping[str, Any]) -> str:
+    op = data.get("op")
+    if op == "input":
+        return f"input {data['target']}\n{', '.join(data['types'])}"
+    if op == "output":
+        return f"output\n{', '.join(data['types'])}"
+    if op == "module":
+        type_name = f" ({data['module_type']})" if data.get("module_type") else ""
+        return f"{data['target']}{type_name}\n{data['meta'].get('nodes', 0)} nodes"
+    if op in ("constant", "get_attr"):
+        return f"{data['target']}"
+    return str(data["kind"])
+
+
+def _edge_label(data: Mapping[str, Any]) -> str:
+    types = data.get("types", [])
+    if len(types) == 1:
+        return str(types[0])
+    return f"{len(types)} values"
+
+
+def _dot_id(node: Any) -> str:
+    return f"n{node}" if isinstance(node, int) else "m_" + "".join(
+        c if c.isalnum() else "_" for c in str(node)
+    )
+
+
+def render_dot(
+    graph: Any,
+    name: str = "model",
+    depth: int | None = None,
+    show_all: bool = False,
+    module_types: Mapping[str, str] | None = None,
+) -> str:
+    """DOT text for ``graph``: nested clusters for submodules and control-flow blocks.
+
+    Inputs are blue ellipses, the output a green one, ``prim::If``/``prim::Loop``
+    yellow diamonds; the nodes in their blocks sit in a dashed cluster per
+    block. Edges carry the TorchScript type of the value that flows.
+    """
+    try:
+        import pydot
+    except ImportError:
+        raise MissingDependencyError(
+            "--dot needs pydot: pip install 'tsinspect[torch]' (or pip install pydot)"
+        ) from None
+    view = view_graph(graph, depth=depth, show_all=show_all, module_types=module_types)
+    dot = pydot.Dot(graph_name=name, graph_type="digraph", rankdir="TB", compound="true")
+    dot.set_node_defaults(fontname="Helvetica", fontsize="11")
+    dot.set_edge_defaults(fontname="Helvetica", fontsize="9")
+    clusters: dict[str, Any] = {}
+    module_types = module_types or {}
+
+    def scope_cluster(scope: str) -> Any:
+        if not scope:
+            return dot
+        if scope in clusters:
+            return clusters[scope]
+        parent = scope_cluster(scope.rpartition(".")[0])
+        type_name = module_types.get(scope, "")
+        label = f"{scope} ({type_name})" if type_name else scope
+        cluster = pydot.Cluster(
+            f"s{len(clusters)}", label=label, style="rounded", color="#6c757d"
+        )
+        parent.add_subgraph(cluster)
+        clusters[scope] = cluster
+        return cluster
+
+    def block_cluster(block: str, owner_scope: str) -> Any:
+        key = f"block:{block}"
+        if key in clusters:
+            return clusters[key]
+        owner, _, index = block.rpartition("/")[2].partition(".")
+        outer = block.rpartition("/")[0]
+        parent = block_cluster(outer, owner_scope) if outer else scope_cluster(owner_scope)
+        owner_kind = graph.nodes[int(owner)]["kind"] if int(owner) in graph else "block"
+        cluster = pydot.Cluster(
+            f"b{len(clusters)}",
+            label=f"{owner_kind} #{owner} block {index}",
+            style="dashed",
+            color="#b8860b",
+        )
+        parent.add_subgraph(cluster)
+        clusters[key] = cluster
+        return cluster
+
+    for node, data in view.nodes(data=True):
+        block = data.get("block", "")
+        if block:
+            top_owner = int(block.split("/")[0].split(".")[0])
+            owner_scope = graph.nodes[top_owner].get("scope", "") if top_owner in graph else ""
+            container = block_cluster(block, owner_scope)
+        else:
+            container = scope_cluster(data.get("scope", ""))
+        style = _NODE_STYLE.get(str(data.get("op")), _NODE_STYLE["call"])
+        attributes = dict(style)
+        label = _node_label(node, data)
+        if block and data.get("scope"):
+            label += f"\n{data['scope']}"  # the block cluster hides which submodule it came from
+        attributes["label"] = label
+        if data.get("source"):
+            attributes["tooltip"] = str(data["source"])
+        container.add_node(pydot.Node(_dot_id(node), **attributes))
+    for source, target, data in view.edges(data=True):
+        attributes = {"label": _edge_label(data)}
+        if data.get("role") == "return":
+            attributes["style"] = "dashed"
+        dot.add_edge(pydot.Edge(_dot_id(source), _dot_id(target), **attributes))
+    return str(dot.to_string())

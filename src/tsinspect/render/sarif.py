@@ -1,0 +1,118 @@
+"""SARIF 2.1.0, as GitHub code scanning accepts it (``github/codeql-action/upload-sarif``).
+
+Rule metadata arrives as plain records (:class:`SarifRule`), so this renderer imports neither
+the lint registry nor the model side: both feed it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from tsinspect.diagnostics import Diagnostic, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+INFORMATION_URI = "https://github.com/tsinspect/tsinspect"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+@dataclass(frozen=True)
+class SarifRule:
+    """What SARIF's ``tool.driver.rules`` needs to know about one rule."""
+
+    code: str
+    name: str
+    short_description: str
+    help_text: str
+    help_markdown: str
+    severity: Severity = Severity.ERROR
+
+
+def artifact_uri(path: str, base: str | None = None) -> str:
+    """A relative, forward-slash URI for ``path`` (relative to ``base``, default the cwd)."""
+    base = base or os.getcwd()
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, os.path.abspath(base))
+    except ValueError:
+        relative = absolute
+    if relative.startswith(".."):
+        relative = absolute
+    return PurePath(relative).as_posix()
+
+
+def _rule_entry(rule: SarifRule) -> dict[str, Any]:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.short_description},
+        "fullDescription": {"text": rule.short_description},
+        "help": {"text": rule.help_text, "markdown": rule.help_markdown},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {"tags": ["torchscript"]},
+    }
+
+
+def _result(diagnostic: Diagnostic, index: int | None, base: str | None) -> dict[str, Any]:
+    # GitHub rejects regions with line 0: a finding about the whole file points at line 1.
+    line = max(diagnostic.line, 1)
+    column = max(diagnostic.column, 1)
+    region = {
+        "startLine": line,
+        "startColumn": column,
+        "endLine": max(diagnostic.end_line, line),
+        "endColumn": max(diagnostic.end_column, column) if diagnostic.end_line <= line else max(diagnostic.end_column, 1),
+    }
+    result: dict[str, Any] = {
+        "ruleId": diagnostic.code,
+        "level": _LEVEL[diagnostic.severity],
+        "message": {"text": diagnostic.message + (f" (reached from {diagnostic.reach_text})" if diagnostic.reach else "")},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(diagnostic.path, base), "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                }
+            }
+        ],
+    }
+    if index is not None:
+        result["ruleIndex"] = index
+    if diagnostic.fix is not None and diagnostic.fix.hint:
+        result["properties"] = {"fixHint": diagnostic.fix.hint}
+    return result
+
+
+def render_sarif(
+    diagnostics: Sequence[Diagnostic],
+    rules: Sequence[SarifRule],
+    tool_version: str,
+    base: str | None = None,
+) -> str:
+    """One SARIF run: every rule in ``rules`` plus every diagnostic as a result."""
+    entries = sorted({rule.code: rule for rule in rules}.values(), key=lambda r: r.code)
+    index = {rule.code: i for i, rule in enumerate(entries)}
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "tsinspect",
+                        "version": tool_version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule_entry(rule) for rule in entries],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [_result(d, index.get(d.code), base) for d in diagnostics],
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,82 @@
+"""Human-readable output in ruff's style: location, code, message, caret snippet, reach, hint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from tsinspect.diagnostics import Diagnostic, Severity
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def location(diagnostic: Diagnostic) -> str:
+    """``path:line:col`` (just ``path`` for a finding about the whole file)."""
+    if diagnostic.line <= 0:
+        return diagnostic.path
+    return f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}"
+
+
+def _snippet(diagnostic: Diagnostic, text: str) -> list[str]:
+    gutter = len(str(diagnostic.line))
+    pad = " " * gutter
+    start = max(diagnostic.column - 1, 0)
+    if diagnostic.end_line == diagnostic.line and diagnostic.end_column > diagnostic.column:
+        end = diagnostic.end_column - 1
+    else:  # a multi-line node: underline to the end of its first line
+        end = len(text.rstrip())
+    carets = "^" * max(end - start, 1)
+    return [
+        f"{pad} |",
+        f"{diagnostic.line} | {text.rstrip()}",
+        f"{pad} | {' ' * start}{carets}",
+        f"{pad} |",
+    ]
+
+
+def render_diagnostic(diagnostic: Diagnostic, source_line: str | None = None) -> str:
+    """One finding: the header line, then the snippet, reach path and fix hint when known."""
+    lines = [f"{location(diagnostic)}: {diagnostic.code} {diagnostic.message}"]
+    if source_line is not None and diagnostic.line > 0:
+        lines.extend(_snippet(diagnostic, source_line))
+    indent = " " * (len(str(diagnostic.line)) + 1) if diagnostic.line > 0 else "  "
+    if diagnostic.reach:
+        lines.append(f"{indent}= reached from: {diagnostic.reach_text}")
+    if diagnostic.fix is not None and diagnostic.fix.hint:
+        lines.append(f"{indent}= help: {diagnostic.fix.hint}")
+    return "\n".join(lines)
+
+
+def summary(diagnostics: Sequence[Diagnostic], files_checked: int | None = None) -> str:
+    """The closing line: counts by severity and files, or "All checks passed!"."""
+    checked = f" ({_plural(files_checked, 'file')} checked)" if files_checked is not None else ""
+    if not diagnostics:
+        return f"All checks passed!{checked}"
+    by_severity = Counter(d.severity for d in diagnostics)
+    parts = [
+        _plural(by_severity[severity], severity.value)
+        for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if by_severity[severity]
+    ]
+    files = len({d.path for d in diagnostics})
+    return f"Found {', '.join(parts)} in {_plural(files, 'file')}{checked}."
+
+
+def render_text(
+    diagnostics: Sequence[Diagnostic],
+    source_lines: Mapping[str, Mapping[int, str]] | None = None,
+    files_checked: int | None = None,
+    show_source: bool = True,
+    show_summary: bool = True,
+) -> str:
+    """Every finding in order, blank-line separated, then the summary line."""
+    source_lines = source_lines or {}
+    blocks = []
+    for diagnostic in diagnostics:
+        line = source_lines.get(diagnostic.path, {}).get(diagnostic.line) if show_source else None
+        blocks.append(render_diagnostic(diagnostic, line))
+    if show_summary:
+        blocks.append(summary(diagnostics, files_checked))
+    return "\n\n".join(blocks) + "\n" if blocks else ""
