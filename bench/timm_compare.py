@@ -188,7 +188,7 @@ def judge_failures(
         gist = record.get("error_gist", "")
         if not frame:
             verdicts.append(
-                FailureVerdict(record["name"], "", 0, gist, error_kind(gist), "", "unlocated")
+                FailureVerdict(record["key"], "", 0, gist, error_kind(gist), "", "unlocated")
             )
             continue
         path = os.path.realpath(frame["file"])
@@ -205,7 +205,7 @@ def judge_failures(
         verdict = "caught" if matching else "near_miss" if near else "missed"
         verdicts.append(
             FailureVerdict(
-                model=record["name"],
+                model=record["key"],
                 file=_rel(path, timm_root),
                 line=line,
                 gist=gist,
@@ -220,13 +220,13 @@ def judge_failures(
 
 
 def attribute(
-    records: list[dict[str, Any]], errors: list[Finding]
+    records: list[dict[str, Any]], errors: list[Finding], status: str = "scripted"
 ) -> tuple[dict[str, list[Finding]], dict[str, list[Finding]]]:
-    """Error findings on models that scripted: (by reach class, by file only) per model name."""
+    """Error findings on the models with ``status``: (by reach class, by file only) per model key."""
     strict: dict[str, list[Finding]] = defaultdict(list)
     weak: dict[str, list[Finding]] = defaultdict(list)
     for record in records:
-        if record["status"] != "scripted":
+        if record["status"] != status:
             continue
         classes = {
             (c["file"], c["name"]) for c in record.get("module_classes", []) if c.get("file")
@@ -236,9 +236,9 @@ def attribute(
             root = finding.root_class
             if root is not None:
                 if (finding.path, root) in classes:
-                    strict[record["name"]].append(finding)
+                    strict[record["key"]].append(finding)
             elif finding.path in files:
-                weak[record["name"]].append(finding)
+                weak[record["key"]].append(finding)
     return dict(strict), dict(weak)
 
 
@@ -248,15 +248,22 @@ def _unique(findings: Iterable[Finding]) -> list[Finding]:
 
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Lint timm, judge against the oracle, and return the comparison payload."""
-    oracle = json.loads(args.oracle.read_text(encoding="utf-8"))
+    oracles = [json.loads(path.read_text(encoding="utf-8")) for path in args.oracle]
+    oracle = oracles[0]
     timm_root = str(locate_timm(args.venv))
-    oracle_root = oracle["environment"]["timm_root"]
-    if os.path.realpath(oracle_root) != timm_root:
-        print(f"warning: oracle ran on {oracle_root}, linting {timm_root}", file=sys.stderr)
+    for each in oracles:
+        oracle_root = each["environment"]["timm_root"]
+        if os.path.realpath(oracle_root) != timm_root:
+            print(f"warning: oracle ran on {oracle_root}, linting {timm_root}", file=sys.stderr)
     targets = [Path(timm_root) / "models", Path(timm_root) / "layers"]
     findings, lint_seconds = lint(targets, args.jobs)
     errors = [f for f in findings if f.severity == "error"]
-    records = oracle["records"]
+    # Each record is one create_model(...) instance; "key" tells variants of a name apart.
+    records = [
+        {**record, "key": record.get("key") or record["name"]}
+        for each in oracles
+        for record in each["records"]
+    ]
 
     verdicts = judge_failures(records, errors, timm_root)
     strict, weak = attribute(records, errors)
@@ -279,6 +286,27 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     for model, model_findings in weak.items():
         for finding in set(model_findings):
             weak_findings[finding].append(model)
+
+    # Every other error finding: on failing models past their first error (TorchScript stops
+    # there, so the oracle cannot confirm or refute it), or on code no built model contains.
+    caught_findings = {f for v in failed for f in v.matching}
+    on_failing: dict[Finding, set[str]] = defaultdict(set)
+    for table in attribute(records, errors, "script_failed"):
+        for model, model_findings in table.items():
+            for finding in model_findings:
+                on_failing[finding].add(model)
+    others: list[dict[str, Any]] = []
+    for finding in _unique(errors):
+        if finding in fp_findings or finding in weak_findings or finding in caught_findings:
+            continue
+        models = sorted(on_failing.get(finding, ()))
+        others.append(
+            {
+                **finding.as_dict(timm_root),
+                "status": "on_failing_model" if models else "no_built_model",
+                "models": models,
+            }
+        )
 
     misses_by_kind: dict[str, list[FailureVerdict]] = defaultdict(list)
     for verdict in failed:
@@ -303,9 +331,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "tsinspect": tsinspect.__version__,
         "oracle": {
-            "file": str(args.oracle),
+            "files": [str(path) for path in args.oracle],
             "environment": oracle["environment"],
             "started": oracle.get("started"),
+            "variants": sorted({record.get("variant", "default") for record in records}),
             "counts": dict(sorted(status_counts.items())),
         },
         "lint": {
@@ -319,7 +348,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             ),
         },
         "summary": {
-            "models": len(records),
+            "models": status_counts.get("scripted", 0) + len(failed),
+            "records": len(records),
             "scripted": status_counts.get("scripted", 0),
             "script_failed": len(failed),
             "failures_located": len(located),
@@ -351,6 +381,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "misses_by_kind": {
             kind: [verdict_dict(v) for v in group] for kind, group in sorted(misses_by_kind.items())
         },
+        "other_errors": others,
         "flagged_models": {model: len(set(fs)) for model, fs in sorted(strict.items())},
     }
     return payload
@@ -368,7 +399,8 @@ def render_markdown(payload: dict[str, Any]) -> str:
         "",
         "| measure | value | target |",
         "| --- | --- | --- |",
-        f"| models in the oracle | {s['models']} ({payload['oracle']['counts']}) | |",
+        f"| models judged (scripted or failed) | {s['models']} of {s['records']} records "
+        f"({payload['oracle']['counts']}; variants {', '.join(payload['oracle']['variants'])}) | |",
         f"| scripted OK | {s['scripted']} | |",
         f"| failed to script | {s['script_failed']} ({s['failing_sites']} distinct sites) | |",
         f"| failures caught at the right line | {s['caught_at_line']} / {s['script_failed']}"
@@ -427,6 +459,28 @@ def render_markdown(payload: dict[str, Any]) -> str:
             )
         lines.append("")
     lines += [
+        "## Other error findings",
+        "",
+        "On failing models past the error TorchScript reported (it stops at the first, so these are",
+        "unconfirmed), or on code that no model the oracle built contains.",
+        "",
+    ]
+    if not payload["other_errors"]:
+        lines.append("None.")
+    else:
+        lines += [
+            "| where | code | message | reach | status | models |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for other in payload["other_errors"]:
+            models = other["models"]
+            shown = ", ".join(models[:3]) + (f" +{len(models) - 3}" if len(models) > 3 else "")
+            lines.append(
+                f"| {other['where']} | {other['code']} {other['name']} | {_cell(other['message'])} | "
+                f"{_cell(other['reach'])} | {other['status']} | {shown} |"
+            )
+    lines += [
+        "",
         "## Every failing model",
         "",
         "| model | where | verdict | error |",
@@ -452,7 +506,17 @@ def _pct(rate: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: print the summary, write JSON and Markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oracle", type=Path, default=RESULTS / "timm_oracle.json")
+    parser.add_argument(
+        "--oracle",
+        type=Path,
+        nargs="+",
+        default=[
+            p
+            for p in (RESULTS / "timm_oracle.json", RESULTS / "timm_oracle_features.json")
+            if p.exists()
+        ],
+        help="oracle results (default: timm_oracle.json and timm_oracle_features.json where present)",
+    )
     parser.add_argument(
         "--venv", type=Path, default=DEFAULT_VENV, help="the venv timm_oracle.py ran in"
     )

@@ -221,11 +221,20 @@ def parse_frames(message: str, timm_root: str) -> list[Frame]:
 
 
 def _gist(message: str) -> str:
-    """The first meaningful line of an error message."""
-    for line in message.splitlines():
-        text = line.strip()
-        if text and not text.startswith("File "):
-            return text[:300]
+    """The first meaningful line of an error message.
+
+    When that line is only a schema (``forward(... self, Tensor x) -> Tensor[]:``)
+    the next line, which says what is wrong, is appended.
+    """
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for index, text in enumerate(lines):
+        if text.startswith("File "):
+            continue
+        if text.endswith(":") and "->" in text and index + 1 < len(lines):
+            nxt = lines[index + 1]
+            if not nxt.startswith("File "):
+                text = f"{text} {nxt}"
+        return text[:300]
     return message[:300]
 
 

@@ -37,6 +37,22 @@ _LAZY: dict[str, str] = {
     "validate_config": "tsinspect.api.config",
     "ValidationResult": "tsinspect.api.config",
     "InferenceResult": "tsinspect.triton.infer",
+    # model archives (torch imported only when a model is loaded)
+    "load_model": "tsinspect.api.model",
+    "LoadedModel": "tsinspect.ir.model",
+    "SubmoduleRecord": "tsinspect.ir.model",
+    "ParameterRecord": "tsinspect.ir.findings",
+    "Signature": "tsinspect.ir.signature",
+    "Argument": "tsinspect.ir.signature",
+    "TorchType": "tsinspect.ir.signature",
+    "OpRecord": "tsinspect.ir.walk",
+    "ArchiveInfo": "tsinspect.ir.archive",
+    "inspect_archive": "tsinspect.ir.archive",
+    # reports (torch imported only when a model is loaded; the records and renderers never import it)
+    "build_report": "tsinspect.api.report",
+    "Report": "tsinspect.report",
+    "render_report_html": "tsinspect.render.report_html",
+    "render_report_markdown": "tsinspect.render.report_markdown",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
@@ -58,6 +74,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tsinspect.api.check import CheckResult, check_paths, check_source
     from tsinspect.api.config import ValidationResult, infer_config, render_config, validate_config
+    from tsinspect.api.model import load_model
+    from tsinspect.api.report import build_report
     from tsinspect.diagnostics import Diagnostic, Edit, Fix, Severity, Span
     from tsinspect.errors import (
         InferenceError,
@@ -66,6 +84,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ModelArchiveError,
         TsinspectError,
     )
+    from tsinspect.ir.archive import ArchiveInfo, inspect_archive
+    from tsinspect.ir.findings import ParameterRecord
+    from tsinspect.ir.model import LoadedModel, SubmoduleRecord
+    from tsinspect.ir.signature import Argument, Signature, TorchType
+    from tsinspect.ir.walk import OpRecord
     from tsinspect.lint.registry import all_rules, get_rule
+    from tsinspect.render.report_html import render_report_html
+    from tsinspect.render.report_markdown import render_report_markdown
+    from tsinspect.report import Report
     from tsinspect.settings import Settings
     from tsinspect.triton.infer import InferenceResult

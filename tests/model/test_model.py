@@ -126,7 +126,10 @@ def test_reduced_precision_weights(loaded_model: Callable[..., Any]) -> None:
     }  # fmt: skip
     assert model.total_parameter_bytes == (32 * 16 + 16 + 16 * 4 + 4) * 2
     assert codes(model) == ["TS607", "TS608"]
-    assert "2 of 4 parameters and buffers are bfloat16 (head.weight, head.bias)" in model.findings[0].message
+    assert (
+        "2 of 4 parameters and buffers are bfloat16 (head.weight, head.bias)"
+        in model.findings[0].message
+    )
 
 
 def test_device_constant(loaded_model: Callable[..., Any]) -> None:
@@ -150,7 +153,11 @@ def test_custom_op_namespace(loaded_model: Callable[..., Any]) -> None:
 def test_buffers_and_batchnorm(loaded_model: Callable[..., Any]) -> None:
     model = loaded_model("nested_blocks")
     buffers = [p for p in model.parameters if p.role == "buffer"]
-    assert {p.name.rpartition(".")[2] for p in buffers} == {"running_mean", "running_var", "num_batches_tracked"}
+    assert {p.name.rpartition(".")[2] for p in buffers} == {
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    }
     assert any(p.dtype == "int64" and p.shape == () for p in buffers)
     assert max(s.depth for s in model.submodules) == 5  # stages.1.0.downsample.0
 
@@ -160,7 +167,9 @@ def test_escape_hatches_print_and_training_mode(loaded_model: Callable[..., Any]
     assert model.training
     assert codes(model) == ["TS604", "TS609", "TS610"]
     assert "@torch.jit.unused" in model.findings[0].message
-    assert "debug_hooks.py:28" in model.findings[0].message  # the call site in forward
+    source = (Path(__file__).parents[2] / "fixtures" / "models" / "debug_hooks.py").read_text()
+    call_line = source.splitlines().index("            x = self.debug_stats(x)") + 1
+    assert f"debug_hooks.py:{call_line}" in model.findings[0].message  # the call site in forward
 
 
 class _IgnoredForward(torch.nn.Module):
@@ -182,7 +191,9 @@ def test_archive_without_forward(tmp_path: Path) -> None:
         load_model(path)
 
 
-def test_gpu_saved_model_loads_on_cpu_map_location(monkeypatch: pytest.MonkeyPatch, model_archive: Callable[..., Path]) -> None:
+def test_gpu_saved_model_loads_on_cpu_map_location(
+    monkeypatch: pytest.MonkeyPatch, model_archive: Callable[..., Path]
+) -> None:
     calls: list[Any] = []
     real_load = torch.jit.load
 

@@ -130,7 +130,15 @@ def test_walk_leaves_the_module_unchanged(model_archive: Callable[..., Any]) -> 
 
 def test_constants_recorded(loaded_model: Callable[..., Any]) -> None:
     model = loaded_model("device_constant")
-    devices = [op.constant for op in model.ops if op.outputs and op.outputs[0].type.kind == "Device" and op.kind == "prim::Constant"]
+    devices = [
+        op.constant
+        for op in model.ops
+        if op.outputs and op.outputs[0].type.kind == "Device" and op.kind == "prim::Constant"
+    ]
     assert devices == ["cuda:0"]
-    ints = {op.constant for op in model.ops if op.kind == "prim::Constant" and op.outputs[0].type.kind == "int"}
+    ints = {
+        op.constant
+        for op in model.ops
+        if op.kind == "prim::Constant" and op.outputs[0].type.kind == "int"
+    }
     assert "-1" in ints

@@ -52,8 +52,10 @@ def load_model(model: str | os.PathLike[str] | Any) -> LoadedModel:
         meta = meta_copy(path)
     else:
         if not hasattr(model, "forward") or not hasattr(model, "_c"):
-            raise InputError("infer_config needs a TorchScript file or a torch.jit.ScriptModule "
-                             "(script or trace the model first)")
+            raise InputError(
+                "infer_config needs a TorchScript file or a torch.jit.ScriptModule "
+                "(script or trace the model first)"
+            )
         path = "<module>"
         module = model
         meta = meta_copy(model)
@@ -78,7 +80,9 @@ def _dtype_pairs(spec: DtypeSpec) -> tuple[tuple[str | None, str], ...]:
     for name, text in items:
         triton_type = parse_dtype(text)
         if triton_type is None:
-            raise InputError(f"--input-dtype: {text!r} is not a data type (try fp32, fp16, int64, bool)")
+            raise InputError(
+                f"--input-dtype: {text!r} is not a data type (try fp32, fp16, int64, bool)"
+            )
         pairs.append((name, triton_type))
     return tuple(pairs)
 
@@ -109,11 +113,20 @@ def infer_config(
     loaded = load_model(model)
     if name is None:
         name = Path(loaded.path).stem if loaded.path != "<module>" else "model"
-    if instance_kind is not None and instance_kind not in ("KIND_CPU", "KIND_GPU", "KIND_AUTO", "KIND_MODEL"):
-        raise InputError(f"--instance-kind must be KIND_CPU, KIND_GPU, KIND_AUTO or KIND_MODEL, not {instance_kind!r}")
+    if instance_kind is not None and instance_kind not in (
+        "KIND_CPU",
+        "KIND_GPU",
+        "KIND_AUTO",
+        "KIND_MODEL",
+    ):
+        raise InputError(
+            f"--instance-kind must be KIND_CPU, KIND_GPU, KIND_AUTO or KIND_MODEL, not {instance_kind!r}"
+        )
     if instance_count < 1:
         raise InputError("--instance-count must be at least 1")
-    parameter_pairs = tuple(parameters.items()) if isinstance(parameters, Mapping) else tuple(parameters)
+    parameter_pairs = (
+        tuple(parameters.items()) if isinstance(parameters, Mapping) else tuple(parameters)
+    )
     overrides = Overrides(
         input_shapes=_shape_pairs(input_shapes),
         input_dtypes=_dtype_pairs(input_dtypes),
@@ -129,8 +142,9 @@ def infer_config(
         max_queue_delay_microseconds=max_queue_delay_microseconds,
         parameters=parameter_pairs,
     )
-    return infer_model_config(loaded.module, loaded.meta_module, loaded.signature, loaded.path,
-                              overrides, options)
+    return infer_model_config(
+        loaded.module, loaded.meta_module, loaded.signature, loaded.path, overrides, options
+    )
 
 
 def render_config(config: ModelConfig | InferenceResult) -> str:
@@ -184,7 +198,8 @@ def write_model_repository(
     existing = [path for path in (config_path, model_target) if path.exists()]
     if existing and not force:
         raise OverwriteError(
-            f"{folder} already holds a model ({existing[0].name}); pass --force to replace it", path=None
+            f"{folder} already holds a model ({existing[0].name}); pass --force to replace it",
+            path=None,
         )
     model_target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".model.pt.", dir=model_target.parent)
@@ -230,7 +245,10 @@ def resolve_model_path(model: str | os.PathLike[str]) -> Path:
     """A .pt file, or a model folder whose highest numeric version holds model.pt."""
     path = Path(model)
     if path.is_dir():
-        versions = sorted((p for p in path.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+        versions = sorted(
+            (p for p in path.iterdir() if p.is_dir() and p.name.isdigit()),
+            key=lambda p: int(p.name),
+        )
         for version in reversed(versions):
             if (version / "model.pt").is_file():
                 return version / "model.pt"
@@ -267,4 +285,6 @@ def validate_config(
         folder_name=folder_name,
         require_schema=require_schema,
     )
-    return ValidationResult(tuple(sorted_diagnostics(diagnostics)), schema_checked, str(config_path))
+    return ValidationResult(
+        tuple(sorted_diagnostics(diagnostics)), schema_checked, str(config_path)
+    )

@@ -96,8 +96,12 @@ def write_output(path: str | Path, data: bytes) -> Path:
     if target.is_dir():
         raise InputError("is a directory: pass a file name to -o", path=str(target))
     if not target.parent.exists():
-        raise InputError("the folder for this output does not exist: create it first", path=str(target))
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        raise InputError(
+            "the folder for this output does not exist: create it first", path=str(target)
+        )
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

@@ -54,3 +54,7 @@ main.add_command(_config.validate)
 from tsinspect.cli.graph import graph as _graph  # noqa: E402
 
 main.add_command(_graph)
+
+from tsinspect.cli.report import report as _report  # noqa: E402
+
+main.add_command(_report)

@@ -23,30 +23,85 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 
 @click.command("config")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--input-shape", "input_shapes", multiple=True, metavar="[NAME=]DIMS",
-              help="Config dims of an input, e.g. x=1,28,28 (without the batch dim when batching); "
-              "-1 for a variable dim. By name or in order; repeatable.")
-@click.option("--input-dtype", "input_dtypes", multiple=True, metavar="[NAME=]TYPE",
-              help="Data type of an input: fp32, fp16, int64, bool, TYPE_INT32...; repeatable.")
-@click.option("--max-batch-size", type=int, default=None,
-              help="0 turns batching off (dims are full shapes); default: 8 when the model batches.")
-@click.option("--name", default=None, help="Model name (= its folder in the repository); default: the file's stem.")
-@click.option("--naming", type=click.Choice(["index", "forward-args"]), default="index", show_default=True,
-              help="Input names: input__0, input__1... or forward's argument names.")
-@click.option("--instance-kind", type=click.Choice(["cpu", "gpu", "auto", "model"]), default=None,
-              help="Add an instance_group of this kind.")
-@click.option("--instance-count", type=int, default=1, show_default=True, help="Instances in the group.")
+@click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    metavar="[NAME=]DIMS",
+    help="Config dims of an input, e.g. x=1,28,28 (without the batch dim when batching); "
+    "-1 for a variable dim. By name or in order; repeatable.",
+)
+@click.option(
+    "--input-dtype",
+    "input_dtypes",
+    multiple=True,
+    metavar="[NAME=]TYPE",
+    help="Data type of an input: fp32, fp16, int64, bool, TYPE_INT32...; repeatable.",
+)
+@click.option(
+    "--max-batch-size",
+    type=int,
+    default=None,
+    help="0 turns batching off (dims are full shapes); default: 8 when the model batches.",
+)
+@click.option(
+    "--name",
+    default=None,
+    help="Model name (= its folder in the repository); default: the file's stem.",
+)
+@click.option(
+    "--naming",
+    type=click.Choice(["index", "forward-args"]),
+    default="index",
+    show_default=True,
+    help="Input names: input__0, input__1... or forward's argument names.",
+)
+@click.option(
+    "--instance-kind",
+    type=click.Choice(["cpu", "gpu", "auto", "model"]),
+    default=None,
+    help="Add an instance_group of this kind.",
+)
+@click.option(
+    "--instance-count", type=int, default=1, show_default=True, help="Instances in the group."
+)
 @click.option("--dynamic-batching", is_flag=True, help="Add a dynamic_batching block.")
-@click.option("--preferred-batch-size", "preferred_batch_sizes", type=int, multiple=True,
-              help="dynamic_batching preferred size, in 1..max_batch_size; repeatable.")
-@click.option("--max-queue-delay", "max_queue_delay", type=int, default=0, show_default=True,
-              help="dynamic_batching max_queue_delay_microseconds.")
-@click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
-              help="A backend parameter, e.g. INFERENCE_MODE=true; repeatable.")
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
-              help="Write the config to FILE instead of stdout.")
-@click.option("--model-repository", type=click.Path(file_okay=False), default=None,
-              help="Write DIR/<name>/config.pbtxt and DIR/<name>/1/model.pt.")
+@click.option(
+    "--preferred-batch-size",
+    "preferred_batch_sizes",
+    type=int,
+    multiple=True,
+    help="dynamic_batching preferred size, in 1..max_batch_size; repeatable.",
+)
+@click.option(
+    "--max-queue-delay",
+    "max_queue_delay",
+    type=int,
+    default=0,
+    show_default=True,
+    help="dynamic_batching max_queue_delay_microseconds.",
+)
+@click.option(
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A backend parameter, e.g. INFERENCE_MODE=true; repeatable.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the config to FILE instead of stdout.",
+)
+@click.option(
+    "--model-repository",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write DIR/<name>/config.pbtxt and DIR/<name>/1/model.pt.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
 def config(
@@ -73,7 +128,12 @@ def config(
     labelled with how it was found. Exit 1 when the backend cannot serve the
     model (no config is written), 2 when inference needs an option.
     """
-    from tsinspect.api.config import infer_config, render_config, write_config, write_model_repository
+    from tsinspect.api.config import (
+        infer_config,
+        render_config,
+        write_config,
+        write_model_repository,
+    )
     from tsinspect.triton.infer import parse_dims, parse_named
 
     shapes = [parse_named(text) for text in input_shapes]
@@ -117,7 +177,9 @@ def config(
         for line in result.summary:
             click.echo(f"tsinspect: {line}", err=True)
     if model_repository:
-        folder = write_model_repository(model, text, result.config.name, model_repository, force=force)
+        folder = write_model_repository(
+            model, text, result.config.name, model_repository, force=force
+        )
         click.echo(f"tsinspect: wrote {folder}/config.pbtxt and {folder}/1/model.pt", err=True)
     elif output:
         write_config(text, output, force=force)
@@ -130,9 +192,19 @@ def config(
 @click.command("validate")
 @click.argument("model", type=click.Path(exists=True))
 @click.argument("config_path", metavar="[CONFIG]", required=False, type=click.Path(exists=True))
-@click.option("--schema", "require_schema", is_flag=True,
-              help="Fail (exit 2) when Triton's protobuf schema (tritonclient) is not installed.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--schema",
+    "require_schema",
+    is_flag=True,
+    help="Fail (exit 2) when Triton's protobuf schema (tritonclient) is not installed.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 def validate(model: str, config_path: str | None, require_schema: bool, output_format: str) -> None:
     """Check a config.pbtxt against the model it serves.
 

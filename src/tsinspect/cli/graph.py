@@ -12,18 +12,52 @@ from tsinspect.diagnostics import Severity
 
 @click.command()
 @click.argument("model_path", metavar="MODEL.pt", type=click.Path(path_type=str))
-@click.option("--dot", "output_format", flag_value="dot", help="Write Graphviz DOT (submodules as clusters).")
-@click.option("--json", "output_format", flag_value="json", help="Write JSON: node-link graph, signature, parameters, findings.")
-@click.option("--svg", "output_format", flag_value="svg", help="Render an SVG picture (needs Graphviz's dot).")
-@click.option("--png", "output_format", flag_value="png", help="Render a PNG picture (needs Graphviz's dot and -o).")
-@click.option("--depth", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Draw submodules nested deeper than N levels as single nodes (text: list N+1 levels).")
-@click.option("--collapse", is_flag=True, help="Draw every top-level submodule as a single node (--depth 0).")
-@click.option("--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads.")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=str),
-              help="Write to this file (replaced atomically) instead of stdout.")
-@click.option("--library", "libraries", multiple=True, type=click.Path(path_type=str), metavar="LIB.so",
-              help="Custom-op library to load before the model (repeatable).")
+@click.option(
+    "--dot", "output_format", flag_value="dot", help="Write Graphviz DOT (submodules as clusters)."
+)
+@click.option(
+    "--json",
+    "output_format",
+    flag_value="json",
+    help="Write JSON: node-link graph, signature, parameters, findings.",
+)
+@click.option(
+    "--svg", "output_format", flag_value="svg", help="Render an SVG picture (needs Graphviz's dot)."
+)
+@click.option(
+    "--png",
+    "output_format",
+    flag_value="png",
+    help="Render a PNG picture (needs Graphviz's dot and -o).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Draw submodules nested deeper than N levels as single nodes (text: list N+1 levels).",
+)
+@click.option(
+    "--collapse", is_flag=True, help="Draw every top-level submodule as a single node (--depth 0)."
+)
+@click.option(
+    "--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads."
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write to this file (replaced atomically) instead of stdout.",
+)
+@click.option(
+    "--library",
+    "libraries",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="LIB.so",
+    help="Custom-op library to load before the model (repeatable).",
+)
 def graph(
     model_path: str,
     output_format: str | None,
@@ -52,8 +86,14 @@ def graph(
     if output_format in ("dot", "svg", "png"):
         from tsinspect.render.dot import render_dot
 
-        dot_text = render_dot(loaded.graph, depth=depth, show_all=all_nodes, module_types=module_types)
-        data = dot_text.encode("utf-8") if output_format == "dot" else api.render_picture(dot_text, output_format)
+        dot_text = render_dot(
+            loaded.graph, depth=depth, show_all=all_nodes, module_types=module_types
+        )
+        data = (
+            dot_text.encode("utf-8")
+            if output_format == "dot"
+            else api.render_picture(dot_text, output_format)
+        )
     elif output_format == "json":
         from tsinspect.render.graph_json import render_graph_json
 
@@ -65,8 +105,7 @@ def graph(
     if output_path is not None:
         api.write_output(output_path, data)
     else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        click.echo(data, nl=False)
     reported = output_format in (None, "json")
     serious = any(d.severity in (Severity.ERROR, Severity.WARNING) for d in loaded.findings)
     sys.exit(EXIT_FINDINGS if reported and serious else EXIT_CLEAN)

@@ -23,12 +23,36 @@ I = Severity.INFO  # noqa: E741 - the severity initial, as in E and W
 
 #: code -> (name, severity, summary)
 CODES: dict[str, tuple[str, Severity, str]] = {
-    "TS601": ("device-constant", W, "a device hard-coded in the graph (cuda:0, or cpu baked in by tracing)"),
-    "TS602": ("traced-control-flow", W, "made by torch.jit.trace: Python control flow was frozen to one path"),
-    "TS603": ("custom-op-library", W, "operators outside libtorch: the server must load their library"),
-    "TS604": ("python-escape-hatch", E, "a Python call or an @unused stub that raises when reached"),
-    "TS605": ("unsupported-argument-type-for-triton", E, "a forward() argument type Triton's PyTorch backend cannot feed"),
-    "TS606": ("unsupported-return-type-for-triton", E, "a return type Triton's PyTorch backend cannot read"),
+    "TS601": (
+        "device-constant",
+        W,
+        "a device hard-coded in the graph (cuda:0, or cpu baked in by tracing)",
+    ),
+    "TS602": (
+        "traced-control-flow",
+        W,
+        "made by torch.jit.trace: Python control flow was frozen to one path",
+    ),
+    "TS603": (
+        "custom-op-library",
+        W,
+        "operators outside libtorch: the server must load their library",
+    ),
+    "TS604": (
+        "python-escape-hatch",
+        E,
+        "a Python call or an @unused stub that raises when reached",
+    ),
+    "TS605": (
+        "unsupported-argument-type-for-triton",
+        E,
+        "a forward() argument type Triton's PyTorch backend cannot feed",
+    ),
+    "TS606": (
+        "unsupported-return-type-for-triton",
+        E,
+        "a return type Triton's PyTorch backend cannot read",
+    ),
     "TS607": ("bf16-parameters", W, "bfloat16 parameters or buffers"),
     "TS608": ("fp16-parameters", I, "float16 parameters or buffers: many CPU kernels lack fp16"),
     "TS609": ("print-in-forward", I, "prim::Print writes to the server's stdout on every request"),
@@ -223,7 +247,9 @@ def custom_op_libraries(path: str, ops: list[OpRecord]) -> list[Diagnostic]:
 
 def python_escape_hatches(path: str, ops: list[OpRecord]) -> list[Diagnostic]:
     """TS604: ``prim::PythonOp`` calls, and the raising stubs of @torch.jit.unused/@ignore methods."""
-    constants = {op.outputs[0].id: op.constant for op in ops if op.kind == "prim::Constant" and op.outputs}
+    constants = {
+        op.outputs[0].id: op.constant for op in ops if op.kind == "prim::Constant" and op.outputs
+    }
     found = []
     for op in ops:
         if op.kind == "prim::PythonOp":
@@ -268,11 +294,19 @@ def triton_argument_types(path: str, signature: Signature) -> list[Diagnostic]:
             continue
         if argument.type.is_str_tensor_dict and dict_count >= 1:
             reason = "a Dict[str, Tensor] argument works only as forward's single argument"
-        elif argument.type.kind == "List" and argument.type.element is not None and argument.type.element.is_tensor:
+        elif (
+            argument.type.kind == "List"
+            and argument.type.element is not None
+            and argument.type.element.is_tensor
+        ):
             reason = "the backend builds only Tensors and List[str], never a List[Tensor]"
         else:
             reason = "the backend feeds only Tensor and List[str] arguments"
-        default = " (even with a default: the backend passes every argument)" if argument.has_default else ""
+        default = (
+            " (even with a default: the backend passes every argument)"
+            if argument.has_default
+            else ""
+        )
         found.append(
             finding(
                 "TS605",

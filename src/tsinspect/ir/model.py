@@ -130,7 +130,9 @@ class LoadedModel:
                 {
                     op.constant or ""
                     for op in self.ops
-                    if op.kind == "prim::Constant" and op.outputs and op.outputs[0].type.kind == "Device"
+                    if op.kind == "prim::Constant"
+                    and op.outputs
+                    and op.outputs[0].type.kind == "Device"
                 }
             )
         )

@@ -190,14 +190,53 @@ def meta_copy(module_or_path: Any) -> Any:
     import torch
 
     if isinstance(module_or_path, (str, bytes)) or hasattr(module_or_path, "__fspath__"):
-        return torch.jit.load(str(module_or_path), map_location="meta")
+        return torch.jit.load(str(module_or_path), map_location="meta")  # type: ignore[no-untyped-call]
     buffer = io.BytesIO()
     torch.jit.save(module_or_path, buffer)
     buffer.seek(0)
-    return torch.jit.load(buffer, map_location="meta")
+    return torch.jit.load(buffer, map_location="meta")  # type: ignore[no-untyped-call]
 
 
 # --------------------------------------------------------------------------- running
+
+
+def _import_dynamo_safely() -> None:
+    """Import torch._dynamo (meta kernels need it) without a stray ``triton`` folder breaking it.
+
+    torch._dynamo imports OpenAI's ``triton`` when it is importable. A plain
+    directory named ``triton`` on sys.path (a Triton model repository in the
+    working directory, a ``tests/triton`` folder) is importable as a namespace
+    package without ``triton.language``, and the first meta op then fails with
+    "module 'triton' has no attribute 'language'". Such entries are hidden
+    from sys.path for this one import.
+    """
+    import importlib.util
+    import os
+    import sys
+
+    if "torch._dynamo" in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec("triton")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is not None or "triton" in sys.modules:
+        import torch._dynamo
+
+        return
+    saved = list(sys.path)
+    sys.path[:] = [
+        entry
+        for entry in saved
+        if not (
+            os.path.isdir(os.path.join(entry or ".", "triton"))
+            and not os.path.isfile(os.path.join(entry or ".", "triton", "__init__.py"))
+        )
+    ]
+    try:
+        import torch._dynamo  # noqa: F401
+    finally:
+        sys.path[:] = saved
 
 
 def _make_argument(spec: ProbeInput, device: str) -> Any:
@@ -216,7 +255,9 @@ def describe_output(value: Any) -> OutputValue:
     if isinstance(value, torch.Tensor):
         return OutputValue(
             kind="tensor",
-            tensor=TensorValue(tuple(int(d) for d in value.shape), str(value.dtype).removeprefix("torch.")),
+            tensor=TensorValue(
+                tuple(int(d) for d in value.shape), str(value.dtype).removeprefix("torch.")
+            ),
         )
     if isinstance(value, tuple):
         return OutputValue(kind="tuple", elements=tuple(describe_output(item) for item in value))
@@ -239,12 +280,12 @@ def run_probe(
     """Call ``module`` once on zeros of the given shapes and dtypes on ``device``.
 
     A sequence is passed positionally; a mapping is passed as one
-    ``Dict[str, Tensor]`` argument (Triton's dict-input mode). Optimized
-    execution is off so the profiling executor does not specialise on the
-    probe shapes; grad is off as in Triton (INFERENCE_MODE defaults to true).
+    ``Dict[str, Tensor]`` argument (Triton's dict-input mode). Grad is off,
+    as in Triton (INFERENCE_MODE defaults to true).
     """
     import torch
 
+    _import_dynamo_safely()
     try:
         if isinstance(inputs, Mapping):
             arguments: list[Any] = [
@@ -252,7 +293,9 @@ def run_probe(
             ]
         else:
             arguments = [_make_argument(spec, device) for spec in inputs]
-        with torch.jit.optimized_execution(False), torch.inference_mode():
+        # Not under torch.jit.optimized_execution(False): a method first run in that mode keeps
+        # an un-inlined optimized graph, and inlined_graph / _jit_pass_inline stop inlining it.
+        with torch.inference_mode():
             output = module(*arguments)
     except Exception as error:  # the model's own failure is the result, not a crash
         return ProbeResult(output=None, failure=classify_failure(error), device=device)
@@ -291,7 +334,11 @@ def _frames(text: str) -> list[tuple[str, int, str, str]]:
             continue
         code, op = "", ""
         probe = index + 1
-        while probe < len(lines) and not _FRAME.match(lines[probe]) and "<--- HERE" not in lines[probe]:
+        while (
+            probe < len(lines)
+            and not _FRAME.match(lines[probe])
+            and "<--- HERE" not in lines[probe]
+        ):
             probe += 1
         if probe < len(lines) and "<--- HERE" in lines[probe]:
             marker = lines[probe]
@@ -355,7 +402,11 @@ def _resolve_tensor(module: Any, value: Any) -> tuple[str, Any] | None:
     import torch
 
     node = value.node()
-    if node.kind() == "prim::Constant" and node.hasAttribute("value") and node.kindOf("value") == "t":
+    if (
+        node.kind() == "prim::Constant"
+        and node.hasAttribute("value")
+        and node.kindOf("value") == "t"
+    ):
         return ("<constant>", node.t("value"))
     path = _attribute_path(value)
     if path is None:
@@ -373,14 +424,22 @@ def _resolve_tensor(module: Any, value: Any) -> tuple[str, Any] | None:
 
 def _constant_int(value: Any) -> int | None:
     node = value.node()
-    if node.kind() == "prim::Constant" and node.hasAttribute("value") and node.kindOf("value") == "i":
+    if (
+        node.kind() == "prim::Constant"
+        and node.hasAttribute("value")
+        and node.kindOf("value") == "i"
+    ):
         return int(node.i("value"))
     return None
 
 
 def _constant_int_list(value: Any) -> tuple[int, ...]:
     node = value.node()
-    if node.kind() == "prim::Constant" and node.hasAttribute("value") and node.kindOf("value") == "ival":
+    if (
+        node.kind() == "prim::Constant"
+        and node.hasAttribute("value")
+        and node.kindOf("value") == "ival"
+    ):
         try:
             return tuple(int(item) for item in node.ival("value"))
         except (TypeError, ValueError):
@@ -412,7 +471,11 @@ def _inlined_graph(module: Any) -> Any:
 
 def _string_constant(value: Any) -> str | None:
     node = value.node()
-    if node.kind() == "prim::Constant" and node.hasAttribute("value") and node.kindOf("value") == "s":
+    if (
+        node.kind() == "prim::Constant"
+        and node.hasAttribute("value")
+        and node.kindOf("value") == "s"
+    ):
         return str(node.s("value"))
     return None
 
@@ -429,7 +492,10 @@ def dict_keys_read(module: Any, argument_index: int = 0) -> tuple[str, ...] | No
     keys: list[str] = []
     for use in dict_value.uses():
         node = use.user
-        if node.kind() in ("aten::__getitem__", "aten::get", "aten::__contains__") and use.offset == 0:
+        if (
+            node.kind() in ("aten::__getitem__", "aten::get", "aten::__contains__")
+            and use.offset == 0
+        ):
             key = _string_constant(list(node.inputs())[1])
             if key is None:
                 return None
@@ -447,9 +513,12 @@ def _start_values(graph: Any, argument_index: int, key: str | None) -> list[Any]
     starts = []
     for use in value.uses():
         node = use.user
-        if node.kind() in ("aten::__getitem__", "aten::get") and use.offset == 0:
-            if _string_constant(list(node.inputs())[1]) == key:
-                starts.append(node.output())
+        if (
+            node.kind() in ("aten::__getitem__", "aten::get")
+            and use.offset == 0
+            and _string_constant(list(node.inputs())[1]) == key
+        ):
+            starts.append(node.output())
     return starts
 
 
@@ -462,7 +531,9 @@ def first_consumer(module: Any, argument_index: int, key: str | None = None) -> 
     nothing consumes it that way (the probe sweep then has no starting shape).
     """
     graph = _inlined_graph(module)
-    frontier: list[tuple[Any, bool]] = [(value, True) for value in _start_values(graph, argument_index, key)]
+    frontier: list[tuple[Any, bool]] = [
+        (value, True) for value in _start_values(graph, argument_index, key)
+    ]
     seen: set[str] = set()
     steps = 0
     while frontier and steps < 2000:
@@ -492,15 +563,29 @@ def _consumer_at(
 ) -> Consumer | None:
     _, weight_position, role = spec
     if role == "mask":
-        return Consumer(op=kind, role=role, weight_name="", weight_shape=(), weight_dtype="bool",
-                        direct=direct, source=_source_of(node))
+        return Consumer(
+            op=kind,
+            role=role,
+            weight_name="",
+            weight_shape=(),
+            weight_dtype="bool",
+            direct=direct,
+            source=_source_of(node),
+        )
     if role == "layer_norm":
         normalized = _constant_int_list(inputs[1])
         resolved = _resolve_tensor(module, inputs[weight_position]) if len(inputs) > 2 else None
         dtype = str(resolved[1].dtype).removeprefix("torch.") if resolved else ""
-        return Consumer(op=kind, role=role, weight_name=resolved[0] if resolved else "",
-                        weight_shape=normalized, weight_dtype=dtype, direct=direct,
-                        source=_source_of(node), constant_list=normalized)
+        return Consumer(
+            op=kind,
+            role=role,
+            weight_name=resolved[0] if resolved else "",
+            weight_shape=normalized,
+            weight_dtype=dtype,
+            direct=direct,
+            source=_source_of(node),
+            constant_list=normalized,
+        )
     resolved = _resolve_tensor(module, inputs[weight_position])
     if resolved is None:
         return None

@@ -13,11 +13,11 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import PositionProvider, ScopeProvider
 
 from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
 from tsinspect.lint.reach import Reach, analyze
@@ -150,6 +150,23 @@ def _filter(reports: Sequence[Report], reach: Reach, path: str) -> list[Diagnost
     return list(kept.values())
 
 
+def _may_compile(module: cst.Module, text: str) -> bool:
+    """False when nothing in the file can be compiled: no torch, or neither a class with
+    bases (a possible nn.Module) nor any mention of ``jit`` (``@torch.jit.script``)."""
+    if "torch" not in text:
+        return False
+    if "jit" in text:
+        return True
+    return any(isinstance(s, cst.ClassDef) and s.bases for s in _top_level(module.body))
+
+
+def _top_level(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    for statement in body:
+        yield statement
+        if isinstance(statement, cst.If | cst.Try):
+            yield from _top_level(statement.body.body)
+
+
 def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> FileResult:
     """Lint one file's source with ``rules`` (already selected for this path)."""
     by_code = {rule.code: rule for rule in rules}
@@ -175,11 +192,11 @@ def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> 
         return FileResult(path, (diagnostic,), snippet)
 
     visitor_rules = [rule for rule in rules if not rule.file_level]
-    # Nothing can be compiled without torch: skip metadata, the expensive part, for such files.
-    if not visitor_rules or "torch" not in text:
+    # Metadata is most of the cost: skip it for files where nothing can be compiled.
+    if not visitor_rules or not _may_compile(module, text):
         return FileResult(path, ())
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    wrapper.resolve_many([PositionProvider, ScopeProvider, QualifiedNameProvider])
+    wrapper.resolve_many([PositionProvider, ScopeProvider])
     context = LintContext(path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach())
     context.reach = analyze(context)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):

@@ -35,7 +35,11 @@ def pb_string(value: object) -> str:
 
 def pb_list(values: tuple[int, ...] | list[int]) -> str:
     """A text-format list of numbers: ``[ 1, 28, 28 ]``, or ``[ ]`` when empty."""
-    return "[ " + "".join(f"{value}, " for value in values).removesuffix(", ") + (" ]" if values else "]")
+    return (
+        "[ "
+        + "".join(f"{value}, " for value in values).removesuffix(", ")
+        + (" ]" if values else "]")
+    )
 
 
 def _comment_safe(value: object) -> str:
@@ -86,4 +90,6 @@ def findings_json(diagnostics: Sequence[Diagnostic], schema_checked: bool) -> st
         record["fix"] = {"hint": diagnostic.fix.hint} if diagnostic.fix is not None else None
         record["reach"] = list(diagnostic.reach)
         records.append(record)
-    return json.dumps({"schema_checked": schema_checked, "diagnostics": records}, indent=2, sort_keys=True)
+    return json.dumps(
+        {"schema_checked": schema_checked, "diagnostics": records}, indent=2, sort_keys=True
+    )

@@ -17,6 +17,7 @@ from tsinspect.errors import MissingDependencyError
 
 # Node ops hidden unless the caller asks for every node.
 _HIDDEN_OPS = frozenset({"constant", "get_attr"})
+_CONSTANT_BUILDERS = frozenset({"prim::ListConstruct", "prim::TupleConstruct"})
 _NODE_STYLE: dict[str, dict[str, str]] = {
     "input": {"shape": "ellipse", "style": "filled", "fillcolor": "#cfe2ff"},
     "output": {"shape": "ellipse", "style": "filled", "fillcolor": "#d1e7dd"},
@@ -41,6 +42,9 @@ def view_graph(
 ) -> Any:
     """The graph as drawn: bookkeeping nodes hidden, submodules deeper than ``depth`` collapsed.
 
+    Unless ``show_all``, constants, attribute reads (parameters) and lists or
+    tuples built only from them are hidden.
+
     With ``depth=0`` every top-level submodule (``conv1``, ``layer1``) becomes
     one node of op ``module``; ``depth=1`` keeps ``layer1`` open and collapses
     ``layer1.0``. Nodes outside any submodule stay as they are. Edges between
@@ -49,46 +53,65 @@ def view_graph(
     """
     module_types = module_types or {}
     keep: dict[Any, Any] = {}  # original node -> node in the view
-    view = nx.DiGraph()
+    hidden: set[Any] = set()
+    if not show_all:
+        hidden = {n for n, d in graph.nodes(data=True) if d.get("op") in _HIDDEN_OPS}
+        # lists and tuples built only from constants (conv strides, paddings) are constants too
+        hidden |= {
+            n
+            for n, d in graph.nodes(data=True)
+            if d.get("kind") in _CONSTANT_BUILDERS
+            and all(p in hidden for p in graph.predecessors(n))
+        }
+    # Nodes and edges are gathered in dicts and added in bulk: networkx clears caches on
+    # every single add, which was the slowest part of drawing a 10k-node graph.
+    nodes: dict[Any, dict[str, Any]] = {}
     for node, data in graph.nodes(data=True):
-        if not show_all and data.get("op") in _HIDDEN_OPS:
+        if node in hidden:
             continue
         scope = data.get("scope", "")
         if depth is not None and scope and scope.count(".") >= depth:
             prefix = _scope_prefix(scope, depth)
             collapsed = f"module:{prefix}"
-            if collapsed not in view:
-                view.add_node(
-                    collapsed,
-                    op="module",
-                    kind="module",
-                    target=prefix,
-                    scope=prefix.rpartition(".")[0],
-                    module_type=module_types.get(prefix, ""),
-                    source="",
-                    block="",
-                    types=[],
-                    meta={"nodes": 0},
-                )
-            view.nodes[collapsed]["meta"]["nodes"] += 1
+            if collapsed not in nodes:
+                nodes[collapsed] = {
+                    "op": "module",
+                    "kind": "module",
+                    "target": prefix,
+                    "scope": prefix.rpartition(".")[0],
+                    "module_type": module_types.get(prefix, ""),
+                    "source": "",
+                    "block": "",
+                    "types": [],
+                    "meta": {"nodes": 0},
+                }
+            nodes[collapsed]["meta"]["nodes"] += 1
             keep[node] = collapsed
         else:
-            view.add_node(node, **data)
+            nodes[node] = dict(data)
             keep[node] = node
+    edges: dict[tuple[Any, Any], dict[str, Any]] = {}
     for source, target, data in graph.edges(data=True):
         if source not in keep or target not in keep:
             continue
         u, v = keep[source], keep[target]
         if u == v:
             continue
-        existing = view.get_edge_data(u, v)
+        existing = edges.get((u, v))
         if existing is None:
-            view.add_edge(u, v, values=list(data["values"]), types=list(data["types"]), role=data["role"])
+            edges[(u, v)] = {
+                "values": list(data["values"]),
+                "types": list(data["types"]),
+                "role": data["role"],
+            }
         else:
             for name, type_text in zip(data["values"], data["types"], strict=True):
                 if name not in existing["values"]:
                     existing["values"].append(name)
                     existing["types"].append(type_text)
+    view = nx.DiGraph()
+    view.add_nodes_from(nodes.items())
+    view.add_edges_from((u, v, data) for (u, v), data in edges.items())
     return view
 
 
@@ -114,8 +137,10 @@ def _edge_label(data: Mapping[str, Any]) -> str:
 
 
 def _dot_id(node: Any) -> str:
-    return f"n{node}" if isinstance(node, int) else "m_" + "".join(
-        c if c.isalnum() else "_" for c in str(node)
+    return (
+        f"n{node}"
+        if isinstance(node, int)
+        else "m_" + "".join(c if c.isalnum() else "_" for c in str(node))
     )
 
 
@@ -153,9 +178,7 @@ def render_dot(
         parent = scope_cluster(scope.rpartition(".")[0])
         type_name = module_types.get(scope, "")
         label = f"{scope} ({type_name})" if type_name else scope
-        cluster = pydot.Cluster(
-            f"s{len(clusters)}", label=label, style="rounded", color="#6c757d"
-        )
+        cluster = pydot.Cluster(f"s{len(clusters)}", label=label, style="rounded", color="#6c757d")
         parent.add_subgraph(cluster)
         clusters[scope] = cluster
         return cluster
@@ -187,7 +210,7 @@ def render_dot(
         else:
             container = scope_cluster(data.get("scope", ""))
         style = _NODE_STYLE.get(str(data.get("op")), _NODE_STYLE["call"])
-        attributes = dict(style)
+        attributes: dict[str, Any] = dict(style)
         label = _node_label(node, data)
         if block and data.get("scope"):
             label += f"\n{data['scope']}"  # the block cluster hides which submodule it came from
@@ -196,8 +219,8 @@ def render_dot(
             attributes["tooltip"] = str(data["source"])
         container.add_node(pydot.Node(_dot_id(node), **attributes))
     for source, target, data in view.edges(data=True):
-        attributes = {"label": _edge_label(data)}
+        edge_attributes: dict[str, Any] = {"label": _edge_label(data)}
         if data.get("role") == "return":
-            attributes["style"] = "dashed"
-        dot.add_edge(pydot.Edge(_dot_id(source), _dot_id(target), **attributes))
+            edge_attributes["style"] = "dashed"
+        dot.add_edge(pydot.Edge(_dot_id(source), _dot_id(target), **edge_attributes))
     return str(dot.to_string())

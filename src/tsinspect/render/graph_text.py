@@ -8,6 +8,7 @@ the op histogram and the TS6xx findings.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from tsinspect.ir.model import LoadedModel
 from tsinspect.render.text import render_diagnostic
@@ -25,7 +26,7 @@ def human_bytes(size: int) -> str:
     return f"{size} B"  # pragma: no cover - the loop always returns
 
 
-def _table(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
     if not rows:
         return []
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -43,7 +44,9 @@ def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
     lines.append(f"{model.path}: TorchScript archive, {model.kind}{version}")
     lines.append(f"  {model.kind}: {model.kind_evidence}")
     if model.kind == "traced":
-        lines.append("  control flow: frozen at trace time (only the example inputs' path was recorded)")
+        lines.append(
+            "  control flow: frozen at trace time (only the example inputs' path was recorded)"
+        )
     elif model.kind == "scripted":
         lines.append("  control flow: kept (if/for compiled to prim::If/prim::Loop)")
     lines.append("")
@@ -85,7 +88,8 @@ def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
             continue
         indent = "  " * max(submodule.depth - 1, 0)
         own = "  ".join(
-            f"{p.name.rpartition('.')[2]} {p.shape_text}" + (" (buffer)" if p.role == "buffer" else "")
+            f"{p.name.rpartition('.')[2]} {p.shape_text}"
+            + (" (buffer)" if p.role == "buffer" else "")
             for p in submodule.parameters
         )
         rows.append((indent + (submodule.path or "(root)"), submodule.type_name, own))

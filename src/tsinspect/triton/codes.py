@@ -14,16 +14,28 @@ I = Severity.INFO  # noqa: E741 - the severity initial, as in E and W
 
 #: code -> (name, severity, summary)
 CODES: dict[str, tuple[str, Severity, str]] = {
-    "TS700": ("config-schema-unchecked", I, "Triton's protobuf schema is not installed; the schema check was skipped"),
+    "TS700": (
+        "config-schema-unchecked",
+        I,
+        "Triton's protobuf schema is not installed; the schema check was skipped",
+    ),
     "TS701": ("config-schema-error", E, "the text is not a valid Triton ModelConfig"),
     "TS702": ("config-platform", E, "platform/backend is not pytorch_libtorch"),
     "TS703": ("config-name-mismatch", E, "name differs from the model's folder name"),
     "TS704": ("config-invalid-dims", E, "dims empty, zero or below -1, or an invalid reshape"),
     "TS705": ("config-max-batch-size", E, "max_batch_size is negative or the model cannot batch"),
     "TS706": ("config-preferred-batch-size", E, "preferred_batch_size outside 1..max_batch_size"),
-    "TS707": ("config-unknown-parameter", W, "a parameter key the C++ libtorch backend never reads"),
+    "TS707": (
+        "config-unknown-parameter",
+        W,
+        "a parameter key the C++ libtorch backend never reads",
+    ),
     "TS708": ("config-parameter-value", E, "a parameter value the backend cannot parse"),
-    "TS709": ("unsupported-dtype", E, "a data type the libtorch backend rejects (BF16, UINT16/32/64)"),
+    "TS709": (
+        "unsupported-dtype",
+        E,
+        "a data type the libtorch backend rejects (BF16, UINT16/32/64)",
+    ),
     "TS710": ("input-count-mismatch", E, "config inputs and forward() arguments differ in number"),
     "TS711": ("naming-fallback", W, "names that silently fall back to strict config order"),
     "TS712": ("naming-index", E, "a duplicate, out-of-range or double-underscore __<index>"),
@@ -36,7 +48,11 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "TS719": ("unsupported-argument-type", E, "a forward() argument type the backend cannot feed"),
     "TS720": ("unsupported-return-type", E, "a return type the backend cannot read"),
     "TS721": ("scalar-output", E, "a 0-d output, which the backend refuses"),
-    "TS722": ("string-io-shape", E, "a TYPE_STRING input or output that is not 1-D with the batch dim"),
+    "TS722": (
+        "string-io-shape",
+        E,
+        "a TYPE_STRING input or output that is not 1-D with the batch dim",
+    ),
     "TS723": ("model-probe-failed", E, "the model could not be run with the config's inputs"),
 }
 

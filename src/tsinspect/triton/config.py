@@ -17,7 +17,15 @@ DEFAULT_MAX_BATCH_SIZE = 8
 #: on the meta device; ``declared type``: forward's TorchScript signature; ``graph``: read
 #: from the forward graph (dict keys); ``default``: tsinspect's default; ``model``: the
 #: model's own output when run.
-SOURCES: tuple[str, ...] = ("override", "weights", "probe", "declared type", "graph", "default", "model")
+SOURCES: tuple[str, ...] = (
+    "override",
+    "weights",
+    "probe",
+    "declared type",
+    "graph",
+    "default",
+    "model",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,17 @@ class TensorConfig:
     reshape: tuple[int, ...] | None = None
     provenance: tuple[tuple[str, Provenance], ...] = ()
     line: int = 0
+    field_lines: tuple[tuple[str, int], ...] = ()
+
+    def line_of(self, field_name: str) -> int:
+        """The line of ``name``, ``data_type``, ``dims`` or ``reshape`` in a config read from a file.
+
+        Falls back to the entry's own line, and 0 when the config was not read from a file.
+        """
+        for key, line in self.field_lines:
+            if key == field_name:
+                return line
+        return self.line
 
     def provenance_of(self, what: str) -> Provenance | None:
         """The provenance recorded for ``what`` (``name``, ``data_type`` or ``dims``)."""

@@ -122,22 +122,39 @@ class _Input:
 
 @dataclass
 class _Prober:
-    module: Any
+    """Runs probes on the meta module; on the CPU module when the meta device cannot decide."""
+
+    meta_module: Any
+    cpu_module: Any
     dict_mode: bool
     count: int = 0
+    cpu_count: int = 0
+    cpu_reason: str = ""
 
-    def run(self, inputs: list[_Input], full_shapes: Sequence[tuple[int, ...]], device: str = "meta",
-            module: Any = None) -> shapes.ProbeResult:
+    def run(
+        self, inputs: list[_Input], full_shapes: Sequence[tuple[int, ...]], device: str = "meta"
+    ) -> shapes.ProbeResult:
         self.count += 1
         specs = [
-            shapes.ProbeInput(shape, torch_name_for_triton(item.dtype) or "float32", item.is_str_list)
+            shapes.ProbeInput(
+                shape, torch_name_for_triton(item.dtype) or "float32", item.is_str_list
+            )
             for item, shape in zip(inputs, full_shapes, strict=True)
         ]
-        target = module if module is not None else self.module
+        arguments: Any = specs
         if self.dict_mode:
-            mapping = {item.key or item.label: spec for item, spec in zip(inputs, specs, strict=True)}
-            return shapes.run_probe(target, mapping, device=device)
-        return shapes.run_probe(target, specs, device=device)
+            arguments = {
+                item.key or item.label: spec for item, spec in zip(inputs, specs, strict=True)
+            }
+        if device == "cpu":
+            return shapes.run_probe(self.cpu_module, arguments, device="cpu")
+        result = shapes.run_probe(self.meta_module, arguments, device="meta")
+        if result.failure is not None and result.failure.kind == "undecidable":
+            # The model needs real values (.item(), data-dependent indexing): zeros on the CPU.
+            self.cpu_count += 1
+            self.cpu_reason = self.cpu_reason or result.failure.describe()
+            return shapes.run_probe(self.cpu_module, arguments, device="cpu")
+        return result
 
 
 # --------------------------------------------------------------------------- blockers
@@ -145,11 +162,15 @@ class _Prober:
 
 def _argument_blocker(argument_name: str, torch_type: TorchType, path: str) -> Diagnostic:
     if torch_type.kind == "Optional":
-        hint = (f"make '{argument_name}' a plain Tensor (feed a placeholder when unused) or move the "
-                "optional path into a separate model")
+        hint = (
+            f"make '{argument_name}' a plain Tensor (feed a placeholder when unused) or move the "
+            "optional path into a separate model"
+        )
     elif torch_type.kind in ("int", "float", "bool", "str"):
-        hint = (f"pass '{argument_name}' as a Tensor (e.g. a 1-element TYPE_INT64/TYPE_FP32 input) "
-                "and convert it inside forward")
+        hint = (
+            f"pass '{argument_name}' as a Tensor (e.g. a 1-element TYPE_INT64/TYPE_FP32 input) "
+            "and convert it inside forward"
+        )
     elif torch_type.kind == "List":
         hint = f"stack '{argument_name}' into one Tensor, or use List[str] for strings"
     else:
@@ -183,8 +204,8 @@ def _return_blocker(returns: TorchType, path: str) -> Diagnostic | None:
     return finding(
         "TS720",
         f"forward returns '{returns.text}', which the libtorch backend cannot read: outputs must be a "
-        "Tensor, List[str] or a Tuple of those (the first request fails with \"output must be of type "
-        "Tensor, List[str] or Tuple\")",
+        'Tensor, List[str] or a Tuple of those (the first request fails with "output must be of type '
+        'Tensor, List[str] or Tuple")',
         path,
         hint=hint,
     )
@@ -214,8 +235,12 @@ def signature_blockers(signature: Signature, path: str) -> list[Diagnostic]:
                 blockers.append(_argument_blocker(argument.name, argument.type, path))
     if not arguments:
         blockers.append(
-            finding("TS719", "forward takes no arguments; Triton needs at least one input", path,
-                    hint="add a Tensor argument")
+            finding(
+                "TS719",
+                "forward takes no arguments; Triton needs at least one input",
+                path,
+                hint="add a Tensor argument",
+            )
         )
     return_blocker = _return_blocker(signature.returns, path)
     if return_blocker is not None:
@@ -245,7 +270,9 @@ class _Template:
 _GENERIC = [(_FREE,), (_FREE, _FREE), (_FREE, _FREE, _FREE)]
 
 
-def _templates_from_consumer(consumer: shapes.Consumer | None) -> tuple[list[tuple[int, ...]], list[str]]:
+def _templates_from_consumer(
+    consumer: shapes.Consumer | None,
+) -> tuple[list[tuple[int, ...]], list[str]]:
     """Per-request dims templates (_FREE = to solve) and the reasons, from the first consumer."""
     if consumer is None:
         return list(_GENERIC), []
@@ -268,14 +295,20 @@ def _templates_from_consumer(consumer: shapes.Consumer | None) -> tuple[list[tup
 
 def _dtype_from_consumer(consumer: shapes.Consumer | None) -> tuple[str, Provenance]:
     if consumer is None:
-        return "TYPE_FP32", Provenance("default", "no consuming op with weights found; assumed float32")
+        return "TYPE_FP32", Provenance(
+            "default", "no consuming op with weights found; assumed float32"
+        )
     where = consumer.op.removeprefix("aten::")
     if consumer.role == "indices":
-        return "TYPE_INT64", Provenance("weights", f"feeds {where} as indices ({consumer.weight_name})")
+        return "TYPE_INT64", Provenance(
+            "weights", f"feeds {where} as indices ({consumer.weight_name})"
+        )
     if consumer.role == "mask":
         return "TYPE_BOOL", Provenance("graph", f"used as the condition of {where}")
     triton_type = triton_type_for_torch(consumer.weight_dtype) or "TYPE_FP32"
-    return triton_type, Provenance("weights", f"{where} weight {consumer.weight_name} is {consumer.weight_dtype}")
+    return triton_type, Provenance(
+        "weights", f"{where} weight {consumer.weight_name} is {consumer.weight_dtype}"
+    )
 
 
 # --------------------------------------------------------------------------- solving
@@ -296,7 +329,9 @@ def _size_direction(failure: shapes.ProbeFailure | None) -> int:
         if match:
             got, expected = int(match.group(1)), int(match.group(2))
             return 1 if got < expected else -1
-    if re.search(r"too small|smaller than kernel|Kernel size can't be greater|larger than", failure.message):
+    if re.search(
+        r"too small|smaller than kernel|Kernel size can't be greater|larger than", failure.message
+    ):
         return 1
     return 0
 
@@ -328,15 +363,20 @@ class _Solution:
     output: shapes.OutputValue
 
 
-def _solve(prober: _Prober, inputs: list[_Input], templates: list[_Template], batch: int,
-           deadline: float) -> tuple[_Solution | None, shapes.ProbeFailure | None]:
+def _solve(
+    prober: _Prober, inputs: list[_Input], templates: list[_Template], batch: int, deadline: float
+) -> tuple[_Solution | None, shapes.ProbeFailure | None]:
     """Find sizes for the free dims (one size shared by every free dim) that let forward run."""
 
     def probe(size: int) -> shapes.ProbeResult:
         return prober.run(inputs, [template.fill(size, batch) for template in templates])
 
-    def solution(sizes: list[int], picked: int, variable: bool, output: shapes.OutputValue) -> _Solution:
-        return _Solution(templates, [t.fill(picked, batch) for t in templates], variable, sizes, picked, output)
+    def solution(
+        sizes: list[int], picked: int, variable: bool, output: shapes.OutputValue
+    ) -> _Solution:
+        return _Solution(
+            templates, [t.fill(picked, batch) for t in templates], variable, sizes, picked, output
+        )
 
     if not any(template.has_free for template in templates):
         result = probe(1)
@@ -358,7 +398,9 @@ def _solve(prober: _Prober, inputs: list[_Input], templates: list[_Template], ba
     low = _bisect(probe, 1, MAX_SIZE, deadline, want_first_ok=True)
     first = probe(low) if low is not None else None
     if low is not None and first is not None and first.ok and first.output is not None:
-        high = _bisect(probe, low, min(2 * low + 64, MAX_SIZE), deadline, want_first_ok=False) or low
+        high = (
+            _bisect(probe, low, min(2 * low + 64, MAX_SIZE), deadline, want_first_ok=False) or low
+        )
         picked = _aligned_pick(range(low, high + 1))
         chosen = probe(picked)
         if chosen.ok and chosen.output is not None:
@@ -440,7 +482,10 @@ def _size_label(sizes: Sequence[int]) -> str:
 
 
 def _match_overrides(
-    items: list[_Input], pairs: Sequence[tuple[str | None, Any]], option: str, config_names: Sequence[str]
+    items: list[_Input],
+    pairs: Sequence[tuple[str | None, Any]],
+    option: str,
+    config_names: Sequence[str],
 ) -> dict[int, Any]:
     matched: dict[int, Any] = {}
     position = 0
@@ -480,7 +525,9 @@ def infer_model_config(
     deadline = started + time_budget_s
     blockers = signature_blockers(signature, model_path)
     if blockers:
-        return InferenceResult(config=None, blockers=tuple(blockers), seconds=time.monotonic() - started)
+        return InferenceResult(
+            config=None, blockers=tuple(blockers), seconds=time.monotonic() - started
+        )
     dict_mode = len(signature.arguments) == 1 and signature.arguments[0].type.is_str_tensor_dict
     items: list[_Input] = []
     if dict_mode:
@@ -489,14 +536,20 @@ def infer_model_config(
         if not keys:
             raise InferenceError(
                 f"forward's dict argument '{argument.name}' is not read with constant string keys, so the "
-                "input names cannot be known: read it as x[\"name\"] with literal keys",
+                'input names cannot be known: read it as x["name"] with literal keys',
                 path=model_path,
             )
         items = [_Input(label=key, argument=argument.name, key=key) for key in keys]
     else:
         for argument in signature.arguments:
-            items.append(_Input(label=argument.name, argument=argument.name, key=None,
-                                is_str_list=argument.type.is_str_list))
+            items.append(
+                _Input(
+                    label=argument.name,
+                    argument=argument.name,
+                    key=None,
+                    is_str_list=argument.type.is_str_list,
+                )
+            )
 
     config_names = _input_names(items, options.naming, dict_mode)
     shape_overrides = _match_overrides(items, overrides.input_shapes, "--input-shape", config_names)
@@ -506,7 +559,11 @@ def infer_model_config(
 
     for index, item in enumerate(items):
         argument_index = 0 if dict_mode else index
-        consumer = None if item.is_str_list else shapes.first_consumer(meta_module, argument_index, item.key)
+        consumer = (
+            None
+            if item.is_str_list
+            else shapes.first_consumer(meta_module, argument_index, item.key)
+        )
         if item.is_str_list:
             item.dtype, item.dtype_from = "TYPE_STRING", Provenance("declared type", "List[str]")
             item.templates = [(1,)]
@@ -514,7 +571,10 @@ def infer_model_config(
             item.dtype, item.dtype_from = _dtype_from_consumer(consumer)
             item.templates, item.shape_from = _templates_from_consumer(consumer)
         if index in dtype_overrides:
-            item.dtype, item.dtype_from = dtype_overrides[index], Provenance("override", "--input-dtype")
+            item.dtype, item.dtype_from = (
+                dtype_overrides[index],
+                Provenance("override", "--input-dtype"),
+            )
         if index in shape_overrides:
             item.override_dims = tuple(shape_overrides[index])
 
@@ -524,19 +584,30 @@ def infer_model_config(
                 finding(
                     "TS709",
                     f"input '{item.label}' would need {item.dtype} ({item.dtype_from}), which the libtorch "
-                    "backend rejects at load (\"unsupported datatype\")",
+                    'backend rejects at load ("unsupported datatype")',
                     model_path,
                     hint="accept TYPE_FP32 or TYPE_FP16 and convert inside forward (x.to(torch.bfloat16)), "
                     "or export the model in float32/float16",
                 )
             )
     if blockers:
-        return InferenceResult(config=None, blockers=tuple(blockers), seconds=time.monotonic() - started)
+        return InferenceResult(
+            config=None, blockers=tuple(blockers), seconds=time.monotonic() - started
+        )
 
-    prober = _Prober(meta_module, dict_mode)
+    prober = _Prober(meta_module, module, dict_mode)
     solution, batching, failure = _solve_all(prober, items, overrides, deadline)
     if solution is None:
         raise _inference_failure(items, failure, model_path, prober.count)
+
+    max_batch_size, batch_from = _batch_decision(batching, overrides)
+    if max_batch_size == 0 and any(t.batched for t in solution.templates):
+        # Full shapes without batching: what the model returns for a leading dim of 1.
+        at_one = [t.fill(solution.picked, 1) for t in solution.templates]
+        single = prober.run(items, at_one)
+        if not single.ok or single.output is None:
+            raise _inference_failure(items, single.failure, model_path, prober.count)
+        solution.full_shapes, solution.output = at_one, single.output
 
     # Variable output dims: those that change when the free input dims change.
     variable_output: list[set[int]] = [set() for _ in _tensors_of(solution.output)]
@@ -547,15 +618,22 @@ def infer_model_config(
             pairs = zip(_tensors_of(solution.output), _tensors_of(other.output), strict=False)
             for position, (first, second) in enumerate(pairs):
                 if first.tensor is not None and second.tensor is not None:
-                    for axis, (a, b) in enumerate(zip(first.tensor.shape, second.tensor.shape, strict=False)):
+                    for axis, (a, b) in enumerate(
+                        zip(first.tensor.shape, second.tensor.shape, strict=False)
+                    ):
                         if a != b:
                             variable_output[position].add(axis)
 
-    max_batch_size, batch_from = _batch_decision(batching, overrides)
-    output_blockers, outputs = _outputs(solution.output, variable_output, max_batch_size > 0, model_path)
+    output_blockers, outputs = _outputs(
+        solution.output, variable_output, max_batch_size > 0, model_path
+    )
     if output_blockers:
-        return InferenceResult(config=None, blockers=tuple(output_blockers), probes=prober.count,
-                               seconds=time.monotonic() - started)
+        return InferenceResult(
+            config=None,
+            blockers=tuple(output_blockers),
+            probes=prober.count,
+            seconds=time.monotonic() - started,
+        )
 
     inputs = _input_configs(items, solution, config_names, max_batch_size > 0)
     config = ModelConfig(
@@ -572,15 +650,26 @@ def infer_model_config(
     )
     # Never hand out a config that was not run: one real forward on zeros of exactly its inputs.
     example = _confirm(prober, module, items, config, solution, model_path)
-    summary = _summary(config, solution, prober.count)
+    cpu_note = ""
+    if prober.cpu_count:
+        cpu_note = (
+            f"{prober.cpu_count} probe(s) ran on the CPU with zeros because the meta device cannot run "
+            f"this model ({prober.cpu_reason})"
+        )
+    summary = _summary(config, prober.count, cpu_note)
     notes = (
         f"Generated by tsinspect from {model_path.rsplit('/', 1)[-1]} for Triton's PyTorch (libtorch) backend.",
         "Values marked '<-' were inferred (weights, probe, graph, default) or given (override);",
         "checked by one forward pass on zeros of exactly these inputs. Review before deploying.",
     )
     config = _with_notes(config, notes)
-    return InferenceResult(config=config, summary=summary, probes=prober.count,
-                           seconds=time.monotonic() - started, example_shapes=example)
+    return InferenceResult(
+        config=config,
+        summary=summary,
+        probes=prober.count,
+        seconds=time.monotonic() - started,
+        example_shapes=example,
+    )
 
 
 def _with_notes(config: ModelConfig, notes: tuple[str, ...]) -> ModelConfig:
@@ -653,79 +742,132 @@ def _batch_decision(batching: bool | None, overrides: Overrides) -> tuple[int, P
             f"{BATCH_PROBES[1]}; {DEFAULT_MAX_BATCH_SIZE} is tsinspect's default, raise it with "
             "--max-batch-size",
         )
-    return 0, Provenance("probe", "the outputs do not follow the inputs' leading dim: no batching, full shapes")
+    return 0, Provenance(
+        "probe", "the outputs do not follow the inputs' leading dim: no batching, full shapes"
+    )
 
 
-def _outputs(output: shapes.OutputValue, variable: list[set[int]], batching: bool,
-             path: str) -> tuple[list[Diagnostic], list[TensorConfig]]:
+def _outputs(
+    output: shapes.OutputValue, variable: list[set[int]], batching: bool, path: str
+) -> tuple[list[Diagnostic], list[TensorConfig]]:
     blockers: list[Diagnostic] = []
     configs: list[TensorConfig] = []
     if output.kind not in ("tensor", "tuple", "str_list"):
         blockers.append(
-            finding("TS720", f"forward returned a {output.type_name or output.kind}, which the libtorch "
-                    "backend cannot read (only Tensor, List[str] or a tuple of those)", path,
-                    hint="return a Tensor or a tuple of tensors")
+            finding(
+                "TS720",
+                f"forward returned a {output.type_name or output.kind}, which the libtorch "
+                "backend cannot read (only Tensor, List[str] or a tuple of those)",
+                path,
+                hint="return a Tensor or a tuple of tensors",
+            )
         )
         return blockers, configs
     elements = _tensors_of(output)
     for index, element in enumerate(elements):
         name = f"{naming.DEFAULT_OUTPUT_PREFIX}__{index}"
+        dims: tuple[int, ...]
+        reshape: tuple[int, ...] | None
         if element.kind == "str_list":
             dims, reshape = ((1,), ()) if batching else ((-1,), None)
-            configs.append(TensorConfig(name, "TYPE_STRING", dims, reshape,
-                                        (("data_type", Provenance("model", "returns List[str]")),)))
+            configs.append(
+                TensorConfig(
+                    name,
+                    "TYPE_STRING",
+                    dims,
+                    reshape,
+                    (("data_type", Provenance("model", "returns List[str]")),),
+                )
+            )
             continue
         if element.kind != "tensor" or element.tensor is None:
             blockers.append(
-                finding("TS720", f"output {index} is a {element.type_name or element.kind}; tuple elements "
-                        "must be Tensors or List[str]", path, hint="flatten the returned tuple")
+                finding(
+                    "TS720",
+                    f"output {index} is a {element.type_name or element.kind}; tuple elements "
+                    "must be Tensors or List[str]",
+                    path,
+                    hint="flatten the returned tuple",
+                )
             )
             continue
         tensor = element.tensor
         if not tensor.shape:
             blockers.append(
-                finding("TS721", f"output {index} is a 0-d tensor (a scalar), which the backend refuses "
-                        "(\"output ... is a scalar which is not supported\")", path,
-                        hint="return it with at least one dim, e.g. value.reshape(1) or value.unsqueeze(0)")
+                finding(
+                    "TS721",
+                    f"output {index} is a 0-d tensor (a scalar), which the backend refuses "
+                    '("output ... is a scalar which is not supported")',
+                    path,
+                    hint="return it with at least one dim, e.g. value.reshape(1) or value.unsqueeze(0)",
+                )
             )
             continue
         data_type = triton_type_for_torch(tensor.dtype)
         if data_type is None or not is_supported_by_libtorch(data_type):
             blockers.append(
-                finding("TS709", f"output {index} is {tensor.dtype}, which the libtorch backend cannot "
-                        "return", path, hint="convert it before returning, e.g. .float() or .half()")
+                finding(
+                    "TS709",
+                    f"output {index} is {tensor.dtype}, which the libtorch backend cannot return",
+                    path,
+                    hint="convert it before returning, e.g. .float() or .half()",
+                )
             )
             continue
+        if 0 in tensor.shape:
+            raise InferenceError(
+                f"output {index} has shape {list(tensor.shape)} on zero-filled inputs: its size depends on the "
+                "input values, so no dims can be inferred; write the config by hand and check it with "
+                "tsinspect validate",
+                path=path,
+            )
         shape = list(tensor.shape)
         for axis in variable[index] if index < len(variable) else ():
             shape[axis] = -1
-        reshape: tuple[int, ...] | None = None
+        reshape = None
         dims = tuple(shape[1:]) if batching else tuple(shape)
         if not dims:
             dims, reshape = (1,), ()
         detail = f"forward returns {tensor.dtype} {list(tensor.shape)} on the probe"
-        configs.append(TensorConfig(name, data_type, dims, reshape,
-                                    (("data_type", Provenance("probe", detail)),
-                                     ("dims", Provenance("probe", detail)))))
+        configs.append(
+            TensorConfig(
+                name,
+                data_type,
+                dims,
+                reshape,
+                (("data_type", Provenance("probe", detail)), ("dims", Provenance("probe", detail))),
+            )
+        )
     return blockers, configs
 
 
-def _input_configs(items: list[_Input], solution: _Solution, names: list[str],
-                   batching: bool) -> list[TensorConfig]:
+def _input_configs(
+    items: list[_Input], solution: _Solution, names: list[str], batching: bool
+) -> list[TensorConfig]:
     configs: list[TensorConfig] = []
     for item, template, name in zip(items, solution.templates, names, strict=True):
+        dims: tuple[int, ...]
+        reshape: tuple[int, ...] | None
         if item.is_str_list:
             dims, reshape = ((1,), ()) if batching else ((-1,), None)
-            configs.append(TensorConfig(name, "TYPE_STRING", dims, reshape,
-                                        (("data_type", item.dtype_from or Provenance("declared type", "")),)))
+            configs.append(
+                TensorConfig(
+                    name,
+                    "TYPE_STRING",
+                    dims,
+                    reshape,
+                    (("data_type", item.dtype_from or Provenance("declared type", "")),),
+                )
+            )
             continue
         solved = tuple(
-            (-1 if solution.variable else solution.picked) if dim == _FREE else dim for dim in template.dims
+            (-1 if solution.variable else solution.picked) if dim == _FREE else dim
+            for dim in template.dims
         )
         # Without batching the config holds the full shape; a batched template probed at
         # batch 1 gets its leading 1 back.
         dims = solved if batching or not template.batched else (1, *solved)
-        reshape: tuple[int, ...] | None = None
+        reshape = None
         if not dims:
             dims, reshape = (1,), ()
         if item.override_dims is not None:
@@ -736,13 +878,23 @@ def _input_configs(items: list[_Input], solution: _Solution, names: list[str],
                 if solution.variable:
                     parts.append(f"meta probe: sizes {_size_label(solution.sizes)} all run, so -1")
                 elif len(solution.sizes) > 1:
-                    parts.append(f"meta probe: sizes {_size_label(solution.sizes)} run; picked {solution.picked}")
+                    parts.append(
+                        f"meta probe: sizes {_size_label(solution.sizes)} run; picked {solution.picked}"
+                    )
                 else:
                     parts.append(f"meta probe: only size {solution.picked} runs")
-            dims_from = Provenance("weights" if item.shape_from else "probe", "; ".join(parts) or "meta probe")
-        configs.append(TensorConfig(name, item.dtype, dims, reshape,
-                                    (("data_type", item.dtype_from or Provenance("default", "")),
-                                     ("dims", dims_from))))
+            dims_from = Provenance(
+                "weights" if item.shape_from else "probe", "; ".join(parts) or "meta probe"
+            )
+        configs.append(
+            TensorConfig(
+                name,
+                item.dtype,
+                dims,
+                reshape,
+                (("data_type", item.dtype_from or Provenance("default", "")), ("dims", dims_from)),
+            )
+        )
     return configs
 
 
@@ -753,8 +905,12 @@ def _dynamic_batching(options: ConfigOptions, max_batch_size: int) -> DynamicBat
         raise InputError("--dynamic-batching needs max_batch_size > 0 (the model does not batch)")
     for size in options.preferred_batch_sizes:
         if not 1 <= size <= max_batch_size:
-            raise InputError(f"--preferred-batch-size {size} is outside 1..{max_batch_size} (max_batch_size)")
-    return DynamicBatching(tuple(options.preferred_batch_sizes), options.max_queue_delay_microseconds)
+            raise InputError(
+                f"--preferred-batch-size {size} is outside 1..{max_batch_size} (max_batch_size)"
+            )
+    return DynamicBatching(
+        tuple(options.preferred_batch_sizes), options.max_queue_delay_microseconds
+    )
 
 
 def _checked_parameters(parameters: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -765,16 +921,23 @@ def _checked_parameters(parameters: Sequence[tuple[str, str]]) -> tuple[tuple[st
     return tuple(parameters)
 
 
-def _confirm(prober: _Prober, module: Any, items: list[_Input], config: ModelConfig,
-             solution: _Solution, path: str) -> tuple[tuple[int, ...], ...]:
+def _confirm(
+    prober: _Prober,
+    module: Any,
+    items: list[_Input],
+    config: ModelConfig,
+    solution: _Solution,
+    path: str,
+) -> tuple[tuple[int, ...], ...]:
     example = []
     for tensor, shape in zip(config.inputs, solution.full_shapes, strict=True):
         full = config.full_shape(tensor, batch=1)
         concrete = tuple(
-            (shape[axis] if axis < len(shape) else 1) if dim == -1 else dim for axis, dim in enumerate(full)
+            (shape[axis] if axis < len(shape) else 1) if dim == -1 else dim
+            for axis, dim in enumerate(full)
         )
         example.append(concrete)
-    result = prober.run(items, example, device="cpu", module=module)
+    result = prober.run(items, example, device="cpu")
     if not result.ok or result.output is None:
         failure = result.failure
         raise InferenceError(
@@ -803,39 +966,73 @@ class OutputMismatch:
     message: str
 
 
-def output_mismatches(config: ModelConfig, output: shapes.OutputValue, batch: int | None) -> list[OutputMismatch]:
+def output_mismatches(
+    config: ModelConfig, output: shapes.OutputValue, batch: int | None
+) -> list[OutputMismatch]:
     """How a forward result differs from the config's outputs (dtype, dims); [] when it matches."""
     problems: list[OutputMismatch] = []
     mapping = naming.map_outputs([tensor.name for tensor in config.outputs])
     returned = _tensors_of(output)
     for tensor, position in zip(config.outputs, mapping.positions, strict=True):
         if position >= len(returned):
-            problems.append(OutputMismatch("count", tensor.name, f"output '{tensor.name}' reads element "
-                                           f"{position} but forward returns {len(returned)}"))
+            problems.append(
+                OutputMismatch(
+                    "count",
+                    tensor.name,
+                    f"output '{tensor.name}' reads element "
+                    f"{position} but forward returns {len(returned)}",
+                )
+            )
             continue
         element = returned[position]
         if tensor.data_type == "TYPE_STRING":
             if element.kind != "str_list":
-                problems.append(OutputMismatch("dtype", tensor.name, f"output '{tensor.name}' is TYPE_STRING "
-                                               f"but forward returns a {element.kind}"))
+                problems.append(
+                    OutputMismatch(
+                        "dtype",
+                        tensor.name,
+                        f"output '{tensor.name}' is TYPE_STRING "
+                        f"but forward returns a {element.kind}",
+                    )
+                )
             continue
         if element.tensor is None:
-            problems.append(OutputMismatch("kind", tensor.name, f"output '{tensor.name}': forward returns a "
-                                           f"{element.type_name or element.kind}"))
+            problems.append(
+                OutputMismatch(
+                    "kind",
+                    tensor.name,
+                    f"output '{tensor.name}': forward returns a "
+                    f"{element.type_name or element.kind}",
+                )
+            )
             continue
         got_type = triton_type_for_torch(element.tensor.dtype)
         if got_type != tensor.data_type:
-            problems.append(OutputMismatch("dtype", tensor.name, f"output '{tensor.name}' is {tensor.data_type} "
-                                           f"in the config but the model returns {element.tensor.dtype} ({got_type})"))
+            problems.append(
+                OutputMismatch(
+                    "dtype",
+                    tensor.name,
+                    f"output '{tensor.name}' is {tensor.data_type} "
+                    f"in the config but the model returns {element.tensor.dtype} ({got_type})",
+                )
+            )
         expected = config.full_shape(tensor, batch=batch)
         got = element.tensor.shape
-        if len(expected) != len(got) or any(e not in (-1, g) for e, g in zip(expected, got, strict=False)):
-            problems.append(OutputMismatch("dims", tensor.name, f"output '{tensor.name}' has shape {list(got)} but "
-                                           f"the config says {list(expected)}"))
+        if len(expected) != len(got) or any(
+            e not in (-1, g) for e, g in zip(expected, got, strict=False)
+        ):
+            problems.append(
+                OutputMismatch(
+                    "dims",
+                    tensor.name,
+                    f"output '{tensor.name}' has shape {list(got)} but "
+                    f"the config says {list(expected)}",
+                )
+            )
     return problems
 
 
-def _summary(config: ModelConfig, solution: _Solution, probes: int) -> tuple[str, ...]:
+def _summary(config: ModelConfig, probes: int, cpu_note: str) -> tuple[str, ...]:
     lines = [f"max_batch_size {config.max_batch_size} <- {config.provenance_of('max_batch_size')}"]
     for section, tensors in (("input", config.inputs), ("output", config.outputs)):
         for tensor in tensors:
@@ -843,18 +1040,23 @@ def _summary(config: ModelConfig, solution: _Solution, probes: int) -> tuple[str
             for what, provenance in tensor.provenance:
                 lines.append(f"  {what} <- {provenance}")
     lines.append(f"{probes} probe(s) run; confirmed by one real forward pass on zeros")
+    if cpu_note:
+        lines.append(cpu_note)
     return tuple(lines)
 
 
-def _inference_failure(items: list[_Input], failure: shapes.ProbeFailure | None, path: str,
-                       probes: int) -> InferenceError:
+def _inference_failure(
+    items: list[_Input], failure: shapes.ProbeFailure | None, path: str, probes: int
+) -> InferenceError:
     names = ", ".join(item.label for item in items)
     example = " ".join(f"--input-shape {item.label}=..." for item in items)
     if failure is None:
         reason = "no input shape made forward run"
     elif failure.kind == "undecidable":
-        reason = (f"the model needs real values to run, so shapes cannot be probed on the meta device "
-                  f"({failure.describe()})")
+        reason = (
+            f"the model needs real values to run, so shapes cannot be probed on the meta device "
+            f"({failure.describe()})"
+        )
     elif failure.kind == "dtype":
         reason = f"the model rejects the inferred dtype ({failure.describe()}); pass --input-dtype"
     else:
@@ -873,7 +1075,9 @@ def parse_dims(text: str) -> tuple[int, ...]:
     try:
         dims = tuple(int(part) for part in parts)
     except ValueError:
-        raise InputError(f"--input-shape: {text!r} is not a list of integers like 1,28,28") from None
+        raise InputError(
+            f"--input-shape: {text!r} is not a list of integers like 1,28,28"
+        ) from None
     if any(dim == 0 or dim < -1 for dim in dims):
         raise InputError(f"--input-shape: {text!r}: every dim must be >= 1 or -1 (variable)")
     return dims

@@ -63,6 +63,12 @@ def key_problem(key: str) -> str | None:
         return None
     if key in IGNORED_KEYS:
         return f"parameter {key} is ignored: {IGNORED_KEYS[key]}"
-    close = [known for known in sorted(KNOWN_KEYS) if known.replace("_", "") == key.upper().replace("_", "")]
+    close = [
+        known
+        for known in sorted(KNOWN_KEYS)
+        if known.replace("_", "") == key.upper().replace("_", "")
+    ]
     suggestion = f" (did you mean {close[0]}?)" if close else ""
-    return f"parameter {key} is not read by the libtorch backend and is silently ignored{suggestion}"
+    return (
+        f"parameter {key} is not read by the libtorch backend and is silently ignored{suggestion}"
+    )

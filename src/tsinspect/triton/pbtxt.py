@@ -138,15 +138,16 @@ class _Parser:
         token = self.take()
         if token.text in ("{", "<"):
             closer = "}" if token.text == "{" else ">"
-            return Field(name.text, name.line, children=self.message(closer))
+            # The line of the opening brace: for `input [ {...}, {...} ]` each entry gets its own.
+            return Field(name.text, token.line, children=self.message(closer))
         if token.kind == "string":
             parts = [_unquote(token.text)]
             # Adjacent string literals concatenate, as in protobuf's text format.
             while (following := self.peek()) is not None and following.kind == "string":
                 parts.append(_unquote(self.take().text))
-            return Field(name.text, name.line, text="".join(parts), quoted=True)
+            return Field(name.text, token.line, text="".join(parts), quoted=True)
         if token.kind == "word":
-            return Field(name.text, name.line, text=token.text)
+            return Field(name.text, token.line, text=token.text)
         raise self.error(f"expected a value for {name.text!r}, found {token.text!r}")
 
 
@@ -159,6 +160,10 @@ def parse_fields(text: str, path: str = "config.pbtxt") -> Field:
     """Parse protobuf text into a root Field (name ``""``); ConfigError with a line on bad syntax."""
     parser = _Parser(_tokens(text, path), path)
     return Field("", 1, children=parser.message(None))
+
+
+def _text(field: Field | None) -> str:
+    return field.text or "" if field is not None else ""
 
 
 def _int(field: Field | None, path: str, default: int = 0) -> int:
@@ -197,6 +202,11 @@ def _tensor(entry: Field, path: str) -> TensorConfig:
         dims=dims,
         reshape=reshape,
         line=entry.line,
+        field_lines=tuple(
+            (child.name, child.line)
+            for child in entry.children or ()
+            if child.name in ("name", "data_type", "dims", "reshape")
+        ),
     )
 
 
@@ -213,8 +223,8 @@ def read_config(text: str, path: str = "config.pbtxt") -> ModelConfig:
             line_of.append((child.name, child.line))
     groups = tuple(
         InstanceGroup(
-            kind=(group.first("kind").text or "KIND_AUTO") if group.first("kind") else "KIND_AUTO",
-            count=_int(group.first("count"), path, default=1),
+            kind=_text(group.first("kind")) or "KIND_AUTO",
+            count=_int(group.first("count"), path, 1),
         )
         for group in root.all("instance_group")
     )

@@ -50,20 +50,35 @@ class _Context:
     signature: Signature
     found: list[Diagnostic]
 
-    def add(self, code: str, message: str, line: int = 0, hint: str | None = None,
-            severity: Severity | None = None) -> None:
-        self.found.append(finding(code, message, self.path, line=line, hint=hint, severity=severity))
+    def add(
+        self,
+        code: str,
+        message: str,
+        line: int = 0,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        self.found.append(
+            finding(code, message, self.path, line=line, hint=hint, severity=severity)
+        )
 
 
-def check_config_text(text: str, path: str, require_schema: bool = False) -> tuple[list[Diagnostic], bool]:
+def check_config_text(
+    text: str, path: str, require_schema: bool = False
+) -> tuple[list[Diagnostic], bool]:
     """Schema check only: TS701 per error, or TS700 (info) when the schema is not installed."""
     if not schema_available():
         if require_schema:
             raise MissingDependencyError(unavailable_reason())
         return [finding("TS700", f"schema check skipped: {unavailable_reason()}", path)], False
     return [
-        finding("TS701", f"not a valid Triton ModelConfig: {error.message}", path, line=error.line,
-                hint="fix the field name or value; see model_config.proto")
+        finding(
+            "TS701",
+            f"not a valid Triton ModelConfig: {error.message}",
+            path,
+            line=error.line,
+            hint="fix the field name or value; see model_config.proto",
+        )
         for error in check_schema(text)
     ], True
 
@@ -105,8 +120,12 @@ def _check_platform_and_name(context: _Context, folder_name: str | None) -> None
 def _check_dims_and_types(context: _Context) -> None:
     config = context.config
     if config.max_batch_size < 0:
-        context.add("TS705", f"max_batch_size {config.max_batch_size} is negative", config.line("max_batch_size"),
-                    hint="use 0 (no batching) or a positive batch size")
+        context.add(
+            "TS705",
+            f"max_batch_size {config.max_batch_size} is negative",
+            config.line("max_batch_size"),
+            hint="use 0 (no batching) or a positive batch size",
+        )
     if not config.inputs:
         context.add("TS710", "the config lists no input; the backend fails to load it", 0)
     if not config.outputs:
@@ -119,32 +138,52 @@ def _check_dims_and_types(context: _Context) -> None:
 def _check_tensor(context: _Context, section: str, tensor: TensorConfig) -> None:
     config = context.config
     if not tensor.dims:
-        context.add("TS704", f"{section} '{tensor.name}' has empty dims; core rejects it (\"must specify 'dims'\")",
-                    tensor.line, hint="for a batch-only tensor use dims: [ 1 ] with reshape: { shape: [ ] }")
+        context.add(
+            "TS704",
+            f"{section} '{tensor.name}' has empty dims; core rejects it (\"must specify 'dims'\")",
+            tensor.line_of("dims"),
+            hint="for a batch-only tensor use dims: [ 1 ] with reshape: { shape: [ ] }",
+        )
     bad = [dim for dim in tensor.dims if dim == 0 or dim < -1]
     if bad:
-        context.add("TS704", f"{section} '{tensor.name}' has dims {list(tensor.dims)}: every dim must be >= 1 "
-                    "or -1", tensor.line)
+        context.add(
+            "TS704",
+            f"{section} '{tensor.name}' has dims {list(tensor.dims)}: every dim must be >= 1 or -1",
+            tensor.line_of("dims"),
+        )
     if tensor.reshape is not None and not tensor.reshape and config.max_batch_size == 0:
-        context.add("TS704", f"{section} '{tensor.name}' has an empty reshape with max_batch_size 0, which core "
-                    "rejects", tensor.line)
+        context.add(
+            "TS704",
+            f"{section} '{tensor.name}' has an empty reshape with max_batch_size 0, which core "
+            "rejects",
+            tensor.line_of("reshape"),
+        )
     if not is_supported_by_libtorch(tensor.data_type):
         context.add(
             "TS709",
             f"{section} '{tensor.name}' is {tensor.data_type}, which the libtorch backend rejects at load "
-            "(\"unsupported datatype\")",
-            tensor.line,
-            hint="use TYPE_FP32/TYPE_FP16 and convert inside forward" if tensor.data_type == "TYPE_BF16"
+            '("unsupported datatype")',
+            tensor.line_of("data_type"),
+            hint="use TYPE_FP32/TYPE_FP16 and convert inside forward"
+            if tensor.data_type == "TYPE_BF16"
             else "use a type the backend converts (BOOL, UINT8, INT8..INT64, FP16, FP32, FP64, STRING)",
         )
     if tensor.data_type == "TYPE_STRING":
         shape = tensor.reshape if tensor.reshape is not None else tensor.dims
         rank = len(shape) + (1 if config.max_batch_size > 0 else 0)
         if rank != 1:
-            hint = ("use dims: [ 1 ] with reshape: { shape: [ ] }" if config.max_batch_size > 0
-                    else "use dims: [ -1 ]")
-            context.add("TS722", f"{section} '{tensor.name}' is TYPE_STRING with rank {rank}; strings are "
-                        "1-D List[str] including the batch dim", tensor.line, hint=hint)
+            hint = (
+                "use dims: [ 1 ] with reshape: { shape: [ ] }"
+                if config.max_batch_size > 0
+                else "use dims: [ -1 ]"
+            )
+            context.add(
+                "TS722",
+                f"{section} '{tensor.name}' is TYPE_STRING with rank {rank}; strings are "
+                "1-D List[str] including the batch dim",
+                tensor.line,
+                hint=hint,
+            )
 
 
 def _check_batching_options(context: _Context) -> None:
@@ -197,21 +236,29 @@ def _check_input_names(context: _Context, meta_module: Any) -> list[int] | None:
         if keys is not None:
             for tensor in config.inputs:
                 if tensor.name not in keys:
-                    context.add("TS713", f"input '{tensor.name}' is not a key the model reads from its dict "
-                                f"(it reads {', '.join(keys)})", tensor.line,
-                                hint="name the inputs after the dict keys forward reads")
+                    context.add(
+                        "TS713",
+                        f"input '{tensor.name}' is not a key the model reads from its dict "
+                        f"(it reads {', '.join(keys)})",
+                        tensor.line_of("name"),
+                        hint="name the inputs after the dict keys forward reads",
+                    )
             missing = [key for key in keys if key not in names]
             if missing:
-                context.add("TS713", f"the model reads dict key(s) {', '.join(missing)} that the config does not "
-                            "provide; requests fail with a KeyError", config.line("input"),
-                            hint=f"add an input named {missing[0]!r}")
+                context.add(
+                    "TS713",
+                    f"the model reads dict key(s) {', '.join(missing)} that the config does not "
+                    "provide; requests fail with a KeyError",
+                    config.line("input"),
+                    hint=f"add an input named {missing[0]!r}",
+                )
         return list(range(len(names)))
     if len(names) != len(arguments):
         context.add(
             "TS710",
             f"the config has {len(names)} input(s) but forward({', '.join(arguments)}) takes {len(arguments)}; "
-            f"the backend fails to load (\"configuration expects {len(names)} inputs, model provides "
-            f"{len(arguments)}\")",
+            f'the backend fails to load ("configuration expects {len(names)} inputs, model provides '
+            f'{len(arguments)}")',
             config.line("input"),
             hint="list one input per forward argument, default-valued ones included",
         )
@@ -225,60 +272,102 @@ def _check_input_names(context: _Context, meta_module: Any) -> list[int] | None:
     return positions
 
 
-def _naming_findings(context: _Context, section: str, tensors: tuple[TensorConfig, ...],
-                     mapping: naming.Mapping, available: int | None, arguments: tuple[str, ...]) -> None:
+def _naming_findings(
+    context: _Context,
+    section: str,
+    tensors: tuple[TensorConfig, ...],
+    mapping: naming.Mapping,
+    available: int | None,
+    arguments: tuple[str, ...],
+) -> None:
     names = [tensor.name for tensor in tensors]
     for tensor in tensors:
         position = tensor.name.find("__")
         if position >= 0 and "__" in tensor.name[position + 2 :]:
-            context.add("TS712", f"{section} name '{tensor.name}' has two '__': the backend reads the text after "
-                        "the first '__' as the index, so it is not a <name>__<index> name", tensor.line,
-                        hint=f"use a single '__', e.g. {section.upper()}__{names.index(tensor.name)}")
+            context.add(
+                "TS712",
+                f"{section} name '{tensor.name}' has two '__': the backend reads the text after "
+                "the first '__' as the index, so it is not a <name>__<index> name",
+                tensor.line_of("name"),
+                hint=f"use a single '__', e.g. {section.upper()}__{names.index(tensor.name)}",
+            )
         elif tensor.name.endswith("__") and position == len(tensor.name) - 2:
-            context.add("TS712", f"{section} name '{tensor.name}' has an empty index; the backend reads it as 0",
-                        tensor.line, severity=Severity.WARNING)
+            context.add(
+                "TS712",
+                f"{section} name '{tensor.name}' has an empty index; the backend reads it as 0",
+                tensor.line_of("name"),
+                severity=Severity.WARNING,
+            )
     if mapping.convention is naming.Convention.NAMED_INDEX:
         counts = Counter(mapping.positions)
         for tensor, index in zip(tensors, mapping.positions, strict=True):
             if counts[index] > 1:
-                context.add("TS712", f"{section} '{tensor.name}' repeats index {index}; the backend does not "
-                            "check this and overwrites one with the other", tensor.line)
+                context.add(
+                    "TS712",
+                    f"{section} '{tensor.name}' repeats index {index}; the backend does not "
+                    "check this and overwrites one with the other",
+                    tensor.line_of("name"),
+                )
             if available is not None and index >= available:
                 what = "forward takes" if section == "input" else "forward returns"
-                context.add("TS712", f"{section} '{tensor.name}' has index {index} but {what} only {available}",
-                            tensor.line)
+                context.add(
+                    "TS712",
+                    f"{section} '{tensor.name}' has index {index} but {what} only {available}",
+                    tensor.line_of("name"),
+                )
     elif mapping.convention is naming.Convention.STRICT_CONFIG_ORDERING and names:
         described = []
         for tensor, index in zip(tensors, mapping.positions, strict=True):
-            target = (f"argument {index} '{arguments[index]}'" if section == "input" and index < len(arguments)
-                      else f"position {index}")
+            target = (
+                f"argument {index} '{arguments[index]}'"
+                if section == "input" and index < len(arguments)
+                else f"position {index}"
+            )
             described.append(f"'{tensor.name}' -> {target}")
         as_arguments = [name for name in names if name in arguments]
         as_index = [name for name in names if naming.named_index(name) is not None]
         if as_arguments and len(as_arguments) < len(names):
-            why = "mixes forward-argument names with other names"
+            why = "mix forward-argument names with other names"
         elif as_index and len(as_index) < len(names):
-            why = "mixes <name>__<index> names with other names"
+            why = "mix <name>__<index> names with other names"
         else:
-            why = "matches neither forward's argument names nor <name>__<index>"
+            why = (
+                "match neither forward's argument names nor <name>__<index>"
+                if section == "input"
+                else "are not all <name>__<index>"
+            )
         line = tensors[0].line
         if section == "output":
             hint = "name outputs OUTPUT__0, OUTPUT__1... so the mapping does not depend on order"
         else:
-            hint = "use forward's argument names (" + ", ".join(arguments) + ") or INPUT__0, INPUT__1..."
-        context.add("TS711", f"{section} names {why}, so the backend silently maps them by config order: "
-                    + ", ".join(described), line, hint=hint)
+            hint = (
+                "use forward's argument names ("
+                + ", ".join(arguments)
+                + ") or INPUT__0, INPUT__1..."
+            )
+        context.add(
+            "TS711",
+            f"the {section} names {why}, so the backend silently maps them by config order: "
+            + ", ".join(described),
+            line,
+            hint=hint,
+        )
 
 
-def _probe_inputs(context: _Context, positions: list[int], batch: int | None,
-                  free_size: int) -> list[shapes.ProbeInput] | dict[str, shapes.ProbeInput]:
+def _probe_inputs(
+    context: _Context, positions: list[int], batch: int | None, free_size: int
+) -> list[shapes.ProbeInput] | dict[str, shapes.ProbeInput]:
     config = context.config
     specs: list[shapes.ProbeInput] = []
     for tensor in config.inputs:
         shape = config.full_shape(tensor, batch=batch)
         concrete = tuple(free_size if dim == -1 else dim for dim in shape)
         is_string = tensor.data_type == "TYPE_STRING"
-        specs.append(shapes.ProbeInput(concrete, torch_name_for_triton(tensor.data_type) or "float32", is_string))
+        specs.append(
+            shapes.ProbeInput(
+                concrete, torch_name_for_triton(tensor.data_type) or "float32", is_string
+            )
+        )
     if _dict_mode(context.signature):
         return {tensor.name: spec for tensor, spec in zip(config.inputs, specs, strict=True)}
     ordered: list[shapes.ProbeInput] = [specs[0]] * len(positions)
@@ -295,37 +384,77 @@ def _run(module: Any, meta_module: Any, inputs: Any) -> shapes.ProbeResult:
     return result
 
 
-def _working_dims(module: Any, meta_module: Any, signature: Signature, path: str,
-                  config: ModelConfig) -> str:
-    """The dims inference finds for the model, as text for a hint ('' when inference fails)."""
-    dtypes = tuple((tensor.name, tensor.data_type) for tensor in config.inputs
-                   if is_supported_by_libtorch(tensor.data_type) and tensor.data_type != "TYPE_STRING")
+def _working_dims(
+    module: Any,
+    meta_module: Any,
+    signature: Signature,
+    path: str,
+    config: ModelConfig,
+    positions: list[int],
+) -> str:
+    """The dims inference finds for the model, named as in the config ('' when inference fails)."""
+    dtypes = tuple(
+        (None, tensor.data_type)
+        for _, tensor in sorted(
+            zip(positions, config.inputs, strict=True), key=lambda pair: pair[0]
+        )
+        if is_supported_by_libtorch(tensor.data_type) and tensor.data_type != "TYPE_STRING"
+    )
+    if len(dtypes) != len(config.inputs) or _dict_mode(signature):
+        dtypes = ()
     for overrides in (Overrides(input_dtypes=dtypes), Overrides()):
         try:
-            result = infer_model_config(module, meta_module, signature, path, overrides,
-                                        ConfigOptions(name=config.name or "model"))
+            result = infer_model_config(
+                module,
+                meta_module,
+                signature,
+                path,
+                overrides,
+                ConfigOptions(name=config.name or "model"),
+            )
         except TsinspectError:
             continue
-        if result.config is not None:
-            inferred = result.config
-            parts = [f"{tensor.name}: {tensor.data_type} dims {list(tensor.dims)}" for tensor in inferred.inputs]
-            return f"max_batch_size {inferred.max_batch_size}; " + "; ".join(parts)
+        if result.config is None:
+            continue
+        inferred = result.config
+        names = {
+            position: tensor.name for position, tensor in zip(positions, config.inputs, strict=True)
+        }
+        parts = []
+        for index, tensor in enumerate(inferred.inputs):
+            label = tensor.name if _dict_mode(signature) else names.get(index, tensor.name)
+            parts.append(f"{label}: {tensor.data_type} dims {list(tensor.dims)}")
+        return f"max_batch_size {inferred.max_batch_size}; " + "; ".join(parts)
     return ""
 
 
-def _check_against_model(context: _Context, module: Any, meta_module: Any, positions: list[int]) -> None:
+def _check_against_model(
+    context: _Context, module: Any, meta_module: Any, positions: list[int]
+) -> None:
     config = context.config
-    path = context.path
-    batches: list[int | None] = [1, min(2, config.max_batch_size)] if config.max_batch_size > 0 else [None]
+    batches: list[int | None] = (
+        [1, min(2, config.max_batch_size)] if config.max_batch_size > 0 else [None]
+    )
     batches = list(dict.fromkeys(batches))
-    has_variable = any(-1 in (t.reshape if t.reshape is not None else t.dims) for t in config.inputs)
+    has_variable = any(
+        -1 in (t.reshape if t.reshape is not None else t.dims) for t in config.inputs
+    )
     sizes = FLEXIBLE_SIZES[:2] if has_variable else FLEXIBLE_SIZES[:1]
     first = True
     for batch in batches:
         for size in sizes:
             result = _run(module, meta_module, _probe_inputs(context, positions, batch, size))
             if not result.ok:
-                _report_probe_failure(context, module, meta_module, result.failure, batch, size, has_variable)
+                _report_probe_failure(
+                    context,
+                    module,
+                    meta_module,
+                    result.failure,
+                    batch,
+                    size,
+                    has_variable,
+                    positions,
+                )
                 return
             assert result.output is not None
             if not _check_outputs(context, result.output, batch, first):
@@ -333,65 +462,124 @@ def _check_against_model(context: _Context, module: Any, meta_module: Any, posit
             first = False
 
 
-def _report_probe_failure(context: _Context, module: Any, meta_module: Any,
-                          failure: shapes.ProbeFailure | None, batch: int | None, size: int,
-                          has_variable: bool) -> None:
+def _report_probe_failure(
+    context: _Context,
+    module: Any,
+    meta_module: Any,
+    failure: shapes.ProbeFailure | None,
+    batch: int | None,
+    size: int,
+    has_variable: bool,
+    positions: list[int],
+) -> None:
     config = context.config
     described = failure.describe() if failure else "unknown failure"
     fed = ", ".join(
-        f"{tensor.name} {tensor.data_type} {list(config.full_shape(tensor, batch=batch))}" for tensor in config.inputs
+        f"{tensor.name} {tensor.data_type} {list(config.full_shape(tensor, batch=batch))}"
+        for tensor in config.inputs
     )
     if has_variable:
         fed += f" (-1 probed as {size})"
-    working = _working_dims(module, meta_module, context.signature, context.path, config)
-    hint = f"dims that run: {working}" if working else "check the dims against the model's first layers"
-    line = config.inputs[0].line if config.inputs else config.line("input")
+    working = _working_dims(module, meta_module, context.signature, context.path, config, positions)
+    hint = (
+        f"dims that run: {working}"
+        if working
+        else "check the dims against the model's first layers"
+    )
+    line = config.inputs[0].line_of("dims") if config.inputs else config.line("input")
     if failure is not None and failure.kind == "dtype":
-        context.add("TS714", f"the model rejects the config's input dtypes when fed {fed}: {described}", line,
-                    hint=hint)
+        line = config.inputs[0].line_of("data_type") if config.inputs else line
+        context.add(
+            "TS714",
+            f"the model rejects the config's input dtypes when fed {fed}: {described}",
+            line,
+            hint=hint,
+        )
     elif failure is not None and failure.kind == "undecidable":
-        context.add("TS723", f"the model could not be run with the config's inputs ({fed}): {described}", line,
-                    hint=hint)
+        context.add(
+            "TS723",
+            f"the model could not be run with the config's inputs ({fed}): {described}",
+            line,
+            hint=hint,
+        )
     else:
-        context.add("TS715", f"the model cannot take the config's inputs {fed}: {described}", line, hint=hint)
+        context.add(
+            "TS715",
+            f"the model cannot take the config's inputs {fed}: {described}",
+            line,
+            hint=hint,
+        )
 
 
-def _check_outputs(context: _Context, output: shapes.OutputValue, batch: int | None, first: bool) -> bool:
+def _check_outputs(
+    context: _Context, output: shapes.OutputValue, batch: int | None, first: bool
+) -> bool:
     config = context.config
     if output.kind not in ("tensor", "tuple", "str_list"):
-        context.add("TS720", f"forward returned a {output.type_name or output.kind}; the backend fails at the first "
-                    "request", config.line("output"), hint="return a Tensor or a tuple of tensors")
+        context.add(
+            "TS720",
+            f"forward returned a {output.type_name or output.kind}; the backend fails at the first "
+            "request",
+            config.line("output"),
+            hint="return a Tensor or a tuple of tensors",
+        )
         return False
     returned = list(output.elements) if output.kind == "tuple" else [output]
     for index, element in enumerate(returned):
         if element.tensor is not None and not element.tensor.shape:
-            context.add("TS721", f"output {index} is a 0-d tensor; the backend refuses scalars",
-                        config.line("output"), hint="return value.reshape(1)")
+            context.add(
+                "TS721",
+                f"output {index} is a 0-d tensor; the backend refuses scalars",
+                config.line("output"),
+                hint="return value.reshape(1)",
+            )
             return False
     names = [tensor.name for tensor in config.outputs]
     mapping = naming.map_outputs(names)
     if first:
         _naming_findings(context, "output", config.outputs, mapping, len(returned), ())
     if mapping.convention is not naming.Convention.NAMED_INDEX and len(names) != len(returned):
-        context.add("TS716", f"the config lists {len(names)} output(s) but forward returns {len(returned)}",
-                    config.line("output"), hint="list one output per returned tensor")
-    if mapping.convention is naming.Convention.NAMED_INDEX and any(p >= len(returned) for p in mapping.positions):
+        context.add(
+            "TS716",
+            f"the config lists {len(names)} output(s) but forward returns {len(returned)}",
+            config.line("output"),
+            hint="list one output per returned tensor",
+        )
+    if mapping.convention is naming.Convention.NAMED_INDEX and any(
+        p >= len(returned) for p in mapping.positions
+    ):
         return False
     if config.max_batch_size > 0 and batch is not None:
-        for element, tensor in zip((returned[p] for p in mapping.positions), config.outputs, strict=True):
+        for element, tensor in zip(
+            (returned[p] for p in mapping.positions), config.outputs, strict=True
+        ):
             if element.tensor is not None and element.tensor.shape[0] != batch:
-                context.add("TS705", f"output '{tensor.name}' has leading dim {element.tensor.shape[0]} for a batch "
-                            f"of {batch}: the model does not batch, but max_batch_size is {config.max_batch_size}",
-                            tensor.line, hint="set max_batch_size: 0 and give full shapes in dims")
+                context.add(
+                    "TS705",
+                    f"output '{tensor.name}' has leading dim {element.tensor.shape[0]} for a batch "
+                    f"of {batch}: the model does not batch, but max_batch_size is {config.max_batch_size}",
+                    tensor.line,
+                    hint="set max_batch_size: 0 and give full shapes in dims",
+                )
                 return False
     before = len(context.found)
-    lines = {tensor.name: tensor.line for tensor in config.outputs}
+    by_name = {entry.name: entry for entry in config.outputs}
     for problem in output_mismatches(config, output, batch):
         code = {"dtype": "TS717", "dims": "TS718"}.get(problem.kind, "TS716")
-        hint = "Triton never compares output dims; clients and ensembles rely on them" if code == "TS718" else None
+        entry = by_name.get(problem.name)
+        line = (
+            entry.line_of("data_type" if code == "TS717" else "dims")
+            if entry
+            else config.line("output")
+        )
+        hint = (
+            "Triton never compares output dims; clients and ensembles rely on them"
+            if code == "TS718"
+            else None
+        )
         if code == "TS717":
             hint = "set data_type to the type the model returns, or convert inside forward"
-        context.add(code, problem.message, lines.get(problem.name, 0), hint=hint)
+        context.add(code, problem.message, line, hint=hint)
     return len(context.found) == before
 
 
@@ -421,7 +609,9 @@ def validate_against_model(
         return found, schema_checked
     positions = _check_input_names(context, meta_module)
     errors_so_far = any(d.severity is Severity.ERROR for d in found)
-    if positions is None or (errors_so_far and any(d.code in ("TS704", "TS709", "TS710", "TS722") for d in found)):
+    if positions is None or (
+        errors_so_far and any(d.code in ("TS704", "TS709", "TS710", "TS722") for d in found)
+    ):
         return found, schema_checked
     _check_against_model(context, module, meta_module, positions)
     return found, schema_checked

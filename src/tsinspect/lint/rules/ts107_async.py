@@ -68,4 +68,5 @@ class AsyncFunctionRule(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is not None and self.context.is_compiled_def(node):
-            self.report(node.name)
+            # TorchScript names the first line of the source it fetched: the first decorator.
+            self.report(node.decorators[0] if node.decorators else node.name, anchor=node.name)

@@ -97,20 +97,37 @@ class VariadicSignatureRule(Rule):
             """,
             label="keyword-only-with-default",
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(
+                    self,
+                    x: torch.Tensor,
+                    *extra: torch.Tensor,
+                ) -> torch.Tensor:
+                    return x
+            """,
+            label="multi-line-signature",
+        ),
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not self.context.is_compiled_def(node):
             return
         params = node.params
-        offenders: list[str] = []
-        if isinstance(params.star_arg, cst.Param):
-            offenders.append(f"*{params.star_arg.name.value}")
+        function = node.name.value
+        # TorchScript names the offending parameter (or the keyword-only default), not the def.
         if params.star_kwarg is not None:
-            offenders.append(f"**{params.star_kwarg.name.value}")
-        offenders.extend(p.name.value for p in params.kwonly_params if p.default is not None)
-        if offenders:
-            self.report(
-                node.name,
-                f"{self.message}: `{node.name.value}` takes {', '.join(offenders)}",
-            )
+            self.report(params.star_kwarg, f"{self.message}: `{function}` takes **{params.star_kwarg.name.value}")
+        if isinstance(params.star_arg, cst.Param):
+            self.report(params.star_arg, f"{self.message}: `{function}` takes *{params.star_arg.name.value}")
+        for param in params.kwonly_params:
+            if param.default is not None:
+                self.report(
+                    param.default,
+                    f"{self.message}: `{function}` has keyword-only `{param.name.value}` with a default",
+                )

@@ -1,0 +1,150 @@
+"""``tsinspect check --fix`` / ``--diff``: rewrite what the rules can fix mechanically. Never imports torch.
+
+The text machinery is :mod:`tsinspect.lint.fix`; this module resolves settings, reads the
+files (keeping their encoding, BOM and line endings), and writes them back atomically: a
+temporary file in the same folder, renamed over the original, so a crash never leaves a
+half-written source behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import tokenize
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tsinspect.api.check import CheckResult, collect_files, rules_for_path, validated
+from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.errors import InputError
+from tsinspect.lint.engine import UNREADABLE, file_diagnostic, lint_source
+from tsinspect.lint.fix import FixResult, Linter, fix_text
+from tsinspect.lint.registry import get_rule
+from tsinspect.lint.rule import Rule
+from tsinspect.settings import Settings, discover_settings
+
+__all__ = ["FixReport", "FixResult", "fix_paths", "fix_source"]
+
+
+@dataclass(frozen=True)
+class FixReport:
+    """The outcome of fixing some paths.
+
+    ``files``: one :class:`FixResult` per file that was read and parsed. ``check``: what
+    remains after fixing (the fixed text's findings, plus TS0xx for inputs that could not
+    be read), in the same shape ``check_paths`` returns, so the same renderers apply.
+    ``written``: whether changed files were written back (False for ``--diff``).
+    """
+
+    files: tuple[FixResult, ...]
+    check: CheckResult
+    written: bool
+
+    @property
+    def changed(self) -> tuple[FixResult, ...]:
+        """The files whose text changed."""
+        return tuple(result for result in self.files if result.changed)
+
+    @property
+    def fixed_count(self) -> int:
+        """How many findings were fixed, over all files."""
+        return sum(len(result.applied) for result in self.files)
+
+    def diff(self) -> str:
+        """Unified diffs of every changed file, in path order."""
+        return "".join(result.diff() for result in self.changed)
+
+
+def fix_source(source: str, path: str = "<string>", settings: Settings | None = None) -> FixResult:
+    """Apply every safe fix to one module's source; nothing is written.
+
+    ``path`` is used in diagnostics and for per-file-ignores. The result's ``remaining``
+    lists what could not be fixed.
+    """
+    settings = validated(settings or Settings())
+    return fix_text(source, path, _linter(path, rules_for_path(settings, path)))
+
+
+def _linter(path: str, rules: Sequence[type[Rule]]) -> Linter:
+    """The engine with ``rules``, as a text -> diagnostics function."""
+
+    def lint(text: str) -> Sequence[Diagnostic]:
+        return lint_source(text, path, rules).diagnostics
+
+    return lint
+
+
+def _decode(data: bytes) -> tuple[str, str] | None:
+    """Text and encoding, the way Python reads a module; None when it cannot be decoded."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding), encoding
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace ``path``'s content by ``data`` through a renamed temporary file, keeping its mode."""
+    target = Path(path)
+    try:
+        mode = target.stat().st_mode & 0o7777
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tsinspect", dir=target.parent)
+    except OSError as error:
+        raise InputError(f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions") from None
+
+
+def fix_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings | None = None,
+    *,
+    write: bool = True,
+) -> FixReport:
+    """Fix files and folders (walked like ``check_paths``); write changed files when ``write``.
+
+    ``settings`` defaults to the pyproject found above the first path. With ``write=False``
+    nothing is touched and :meth:`FixReport.diff` shows what would change.
+    """
+    path_list = [os.fspath(p) for p in paths]
+    if settings is None:
+        settings = discover_settings(path_list[0] if path_list else ".")
+    settings = validated(settings)
+    files, problems = collect_files(path_list, settings)
+    results: list[FixResult] = []
+    diagnostics: list[Diagnostic] = [d for problem in problems for d in problem.diagnostics]
+    source_lines: dict[str, Mapping[int, str]] = {}
+    for path in files:
+        rules = rules_for_path(settings, path)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            if any(rule.code == UNREADABLE for rule in rules):
+                diagnostics.append(file_diagnostic(get_rule(UNREADABLE), path, error.strerror or str(error)))
+            continue
+        decoded = _decode(data)
+        if decoded is None:  # the engine reports TS002 for it
+            diagnostics.extend(lint_source(data, path, rules).diagnostics)
+            continue
+        text, encoding = decoded
+        result = fix_text(text, path, _linter(path, rules))
+        results.append(result)
+        if write and result.changed:
+            write_atomically(path, result.fixed_source.encode(encoding))
+        diagnostics.extend(result.remaining)
+        lines = result.fixed_source.splitlines()
+        located = {d.line: lines[d.line - 1] for d in result.remaining if 0 < d.line <= len(lines)}
+        if located:
+            source_lines[path] = located
+    check = CheckResult(tuple(sorted_diagnostics(diagnostics)), files_checked=len(files), source_lines=source_lines)
+    return FixReport(files=tuple(results), check=check, written=write)

@@ -1,0 +1,324 @@
+"""Autofix: apply the edits that rules attach to their diagnostics, safely and repeatably.
+
+A rule attaches :class:`~tsinspect.diagnostics.Edit` records (1-based, end-exclusive spans)
+only when its fix is mechanical and safe. This module turns them into a new source:
+
+- the edits of one diagnostic are applied all together or not at all;
+- identical edits are applied once (two findings that both add ``from typing import Optional``);
+- a diagnostic whose edits overlap edits already accepted in this pass is deferred: the file is
+  linted again after the pass, so the finding comes back with positions in the new text;
+- the result must parse (libcst and Python's own parser); a diagnostic whose edits break the
+  file is never applied;
+- passes repeat until no fixable finding remains, at most :data:`MAX_PASSES` times.
+
+Pure: text in, text out. Reading and writing files is the API layer's job (``tsinspect.api.fix``).
+
+Rule authors build their edits with :func:`replace_node`, :func:`insert_before`,
+:func:`insert_after` and :func:`import_edits`: they convert libcst's 0-based columns to the
+1-based spans of :class:`~tsinspect.diagnostics.Edit`, and ``import_edits`` makes every rule
+that needs the same import produce the same edit, so it is applied once.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from tsinspect.diagnostics import Diagnostic, Edit, Span, sorted_diagnostics
+
+if TYPE_CHECKING:
+    from tsinspect.lint.rule import LintContext
+
+# Enough for chains of fixes that unlock each other; a fix that keeps re-creating itself stops here.
+MAX_PASSES = 10
+
+# Line breaks as libcst and Python count them (str.splitlines also splits on \x0c, \x1c, ...).
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+Linter = Callable[[str], Sequence[Diagnostic]]
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """The outcome of fixing one source.
+
+    ``applied``: the diagnostics whose edits were applied (each located in the text of the pass
+    that fixed it). ``remaining``: what the linter still reports on ``fixed_source``, sorted.
+    """
+
+    path: str
+    source: str
+    fixed_source: str
+    applied: tuple[Diagnostic, ...]
+    remaining: tuple[Diagnostic, ...]
+
+    @property
+    def changed(self) -> bool:
+        """True when fixing changed the text."""
+        return self.fixed_source != self.source
+
+    def diff(self) -> str:
+        """A unified diff from the original to the fixed text (empty when nothing changed)."""
+        if not self.changed:
+            return ""
+        lines = difflib.unified_diff(
+            self.source.splitlines(keepends=True),
+            self.fixed_source.splitlines(keepends=True),
+            fromfile=f"a/{self.path}",
+            tofile=f"b/{self.path}",
+        )
+        # A last line without a newline would glue onto the next file's header.
+        return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+@dataclass(frozen=True, order=True)
+class _Replacement:
+    """An edit as character offsets into the source: ``source[start:end]`` becomes ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+    def conflicts_with(self, other: _Replacement) -> bool:
+        """Two different edits whose relative order or extent is ambiguous.
+
+        Overlapping ranges conflict, and so does an insertion at or inside the other edit's
+        range (its place before or after the other text would be a guess).
+        """
+        if self == other:
+            return False
+        if self.start == self.end or other.start == other.end:
+            point, span = (self, other) if self.start == self.end else (other, self)
+            return span.start <= point.start <= span.end
+        return self.start < other.end and other.start < self.end
+
+
+def line_starts(source: str) -> list[int]:
+    """Offset of the first character of each line; ``result[0]`` is line 1."""
+    return [0, *(match.end() for match in _NEWLINE.finditer(source))]
+
+
+def _offset(source: str, starts: Sequence[int], line: int, column: int) -> int | None:
+    """1-based (line, column) to an offset; None when outside the text."""
+    if line < 1 or line > len(starts) or column < 1:
+        return None
+    limit = starts[line] if line < len(starts) else len(source)
+    offset = starts[line - 1] + column - 1
+    return offset if offset <= limit else None
+
+
+def _replacements(source: str, starts: Sequence[int], edits: Sequence[Edit], newline: str) -> list[_Replacement] | None:
+    """A diagnostic's edits as offsets, duplicates merged; None if any span is outside the text."""
+    found: list[_Replacement] = []
+    for edit in edits:
+        span = edit.span
+        start = _offset(source, starts, span.line, span.column)
+        end = _offset(source, starts, span.end_line, span.end_column)
+        if start is None or end is None or end < start:
+            return None
+        text = edit.replacement
+        if newline != "\n" and "\r" not in text:
+            text = text.replace("\n", newline)  # keep a CRLF file CRLF
+        replacement = _Replacement(start, end, text)
+        if replacement not in found:
+            found.append(replacement)
+    return found
+
+
+def _splice(source: str, replacements: Sequence[_Replacement]) -> str:
+    """Apply non-conflicting replacements, last first so earlier offsets stay valid."""
+    text = source
+    for replacement in sorted(replacements, reverse=True):
+        text = text[: replacement.start] + replacement.text + text[replacement.end :]
+    return text
+
+
+def is_valid_python(source: str) -> bool:
+    """True when both libcst and Python's parser accept ``source``."""
+    try:
+        cst.parse_module(source)
+        ast.parse(source)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def _dominant_newline(source: str) -> str:
+    match = _NEWLINE.search(source)
+    return match.group(0) if match else "\n"
+
+
+def apply_fixes(source: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, tuple[Diagnostic, ...]]:
+    """One pass: apply every fixable diagnostic that does not conflict with an earlier one.
+
+    Returns the new text and the diagnostics applied, in output order. Diagnostics without
+    edits, with a span outside the text, with edits that conflict among themselves or with
+    edits already accepted are skipped; if the combined result would not parse, each
+    diagnostic is re-tried in order and kept only if the text still parses with it.
+    """
+    starts = line_starts(source)
+    newline = _dominant_newline(source)
+    accepted: list[_Replacement] = []
+    plan: list[tuple[Diagnostic, list[_Replacement]]] = []
+    for diagnostic in sorted_diagnostics(list(diagnostics)):
+        if diagnostic.fix is None or not diagnostic.fix.edits:
+            continue
+        own = _replacements(source, starts, diagnostic.fix.edits, newline)
+        if own is None:
+            continue
+        if any(a.conflicts_with(b) for i, a in enumerate(own) for b in own[i + 1 :]):
+            continue
+        new = [r for r in own if r not in accepted]
+        if any(r.conflicts_with(a) for r in new for a in accepted):
+            continue  # deferred: the next pass sees it again at its new position
+        accepted.extend(new)
+        plan.append((diagnostic, new))
+    if not plan:
+        return source, ()
+    fixed = _splice(source, accepted)
+    if is_valid_python(fixed):
+        return fixed, tuple(d for d, _ in plan)
+    # Some fix breaks the file: keep the ones that do not, in order.
+    kept: list[_Replacement] = []
+    applied: list[Diagnostic] = []
+    for diagnostic, own in plan:
+        candidate = [*kept, *(r for r in own if r not in kept)]
+        if is_valid_python(_splice(source, candidate)):
+            kept = candidate
+            applied.append(diagnostic)
+    return _splice(source, kept), tuple(applied)
+
+
+def fix_text(source: str, path: str, lint: Linter, max_passes: int = MAX_PASSES) -> FixResult:
+    """Lint, apply the fixable findings, lint again, until nothing fixable is left (bounded).
+
+    ``lint`` maps a source text to its diagnostics (the engine with the rules enabled for
+    ``path``). A source that does not parse is returned unchanged with its TS001 finding.
+    """
+    current = source
+    applied: list[Diagnostic] = []
+    diagnostics = list(lint(current))
+    for _ in range(max_passes):
+        if not any(d.fix is not None and d.fix.edits for d in diagnostics):
+            break
+        fixed, used = apply_fixes(current, diagnostics)
+        if not used or fixed == current:
+            break
+        current = fixed
+        applied.extend(used)
+        diagnostics = list(lint(current))
+    return FixResult(
+        path=path,
+        source=source,
+        fixed_source=current,
+        applied=tuple(applied),
+        remaining=tuple(sorted_diagnostics(diagnostics)),
+    )
+
+
+# --- edits for rule authors ------------------------------------------------------------------
+
+
+def span_of(code_range: CodeRange) -> Span:
+    """libcst's range (lines 1-based, columns 0-based) as a diagnostics span (all 1-based)."""
+    return Span(code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1)
+
+
+def replace_node(context: LintContext, node: cst.CSTNode, replacement: str) -> Edit:
+    """An edit replacing ``node``'s text (as PositionProvider locates it) by ``replacement``."""
+    return Edit(span_of(context.position(node)), replacement)
+
+
+def insert_before(context: LintContext, node: cst.CSTNode, text: str) -> Edit:
+    """An edit inserting ``text`` just before ``node``."""
+    start = context.position(node).start
+    return Edit(Span(start.line, start.column + 1, start.line, start.column + 1), text)
+
+
+def insert_after(context: LintContext, node: cst.CSTNode, text: str) -> Edit:
+    """An edit inserting ``text`` just after ``node`` (e.g. ``: Optional[int]`` after a parameter name)."""
+    end = context.position(node).end
+    return Edit(Span(end.line, end.column + 1, end.line, end.column + 1), text)
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_future_import(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and all(
+            isinstance(small, cst.ImportFrom)
+            and isinstance(small.module, cst.Name)
+            and small.module.value == "__future__"
+            for small in statement.body
+        )
+    )
+
+
+def _imported_as(module: cst.Module, module_name: str, name: str) -> str | None:
+    """How top-level imports already make ``module_name.name`` available, if they do."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                if cst.Module([]).code_for_node(small.module) != module_name or isinstance(small.names, cst.ImportStar):
+                    continue
+                for alias in small.names:
+                    if isinstance(alias.name, cst.Name) and alias.name.value == name:
+                        if alias.asname is None:
+                            return name
+                        if isinstance(alias.asname.name, cst.Name):
+                            return alias.asname.name.value
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    if cst.Module([]).code_for_node(alias.name) != module_name:
+                        continue
+                    if alias.asname is None:
+                        return f"{module_name}.{name}"
+                    if isinstance(alias.asname.name, cst.Name):
+                        return f"{alias.asname.name.value}.{name}"
+    return None
+
+
+def import_edits(context: LintContext, module_name: str, name: str) -> tuple[tuple[Edit, ...], str]:
+    """The edits that make ``module_name.name`` usable, and the expression to write for it.
+
+    When a top-level import already provides it (``from typing import Optional``, ``import
+    typing``, an alias), no edit and that spelling (``Optional``, ``typing.Optional``...).
+    Otherwise one insertion of ``from <module_name> import <name>`` on its own line: after
+    the module docstring and ``from __future__`` imports, else before the first statement
+    (below a shebang, an encoding cookie and header comments). Every rule asking for the same
+    import gets the same edit, so :func:`apply_fixes` applies it once.
+    """
+    existing = _imported_as(context.module, module_name, name)
+    if existing is not None:
+        return (), existing
+    body = list(context.module.body)
+    header = 0
+    while header < len(body) and (
+        (header == 0 and _is_docstring(body[header])) or _is_future_import(body[header])
+    ):
+        header += 1
+    if header:
+        line = context.position(body[header - 1]).end.line + 1
+    elif body:
+        line = context.position(body[0]).start.line
+    else:
+        line = 1
+    text = f"from {module_name} import {name}\n"
+    return (Edit(Span(line, 1, line, 1), text),), name

@@ -1,0 +1,123 @@
+"""Shared helpers of the TS4xx (library calls, builtins) and TS5xx (breaks later) rules.
+
+No rule lives here (the module name starts with ``_``): only small functions on libcst
+nodes and the rule context, kept together so the call rules agree on what a call is.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import GlobalScope
+
+from tsinspect.lint.reach import decorator_names
+from tsinspect.lint.rule import LintContext
+
+IGNORE = frozenset({"torch.jit.ignore", "torch._jit_internal.ignore"})
+UNUSED = frozenset({"torch.jit.unused", "torch._jit_internal.unused"})
+
+
+def dotted_name(expression: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None (calls, subscripts...)."""
+    if isinstance(expression, cst.Name):
+        return expression.value
+    if isinstance(expression, cst.Attribute):
+        inner = dotted_name(expression.value)
+        return f"{inner}.{expression.attr.value}" if inner is not None else None
+    return None
+
+
+def string_value(expression: cst.BaseExpression) -> str | None:
+    """The value of a plain string literal (implicit concatenation included), else None.
+
+    f-strings and bytes give None: they are not plain ``str`` constants.
+    """
+    if isinstance(expression, cst.SimpleString):
+        if "b" in expression.prefix.lower():
+            return None
+        value = expression.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(expression, cst.ConcatenatedString):
+        left = string_value(expression.left)
+        right = string_value(expression.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def global_assignment_value(context: LintContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The value of ``name`` when it is bound exactly once, at module level, by ``name = value``."""
+    scope = context.scope(name)
+    if scope is None or name.value not in scope:
+        return None
+    assignments = scope[name.value]
+    if len(assignments) != 1:
+        return None
+    (assignment,) = assignments
+    if not isinstance(assignment.scope, GlobalScope):
+        return None
+    target = getattr(assignment, "node", None)
+    if not isinstance(target, cst.Name):
+        return None
+    holder = context.parent(target)
+    statement = context.parent(holder) if isinstance(holder, cst.AssignTarget) else holder
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is target:
+        return statement.value
+    if isinstance(statement, cst.AnnAssign) and statement.target is target:
+        return statement.value
+    return None
+
+
+def has_decorator(context: LintContext, node: cst.FunctionDef, names: frozenset[str]) -> bool:
+    """True when one of the def's decorators (called or not) resolves to one of ``names``."""
+    return not decorator_names(context, node).isdisjoint(names)
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    """The keyword argument ``name=`` of ``call``, if given."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional_count(call: cst.Call) -> int:
+    """How many plain positional arguments ``call`` passes (``*xs`` counts as unknown: -1)."""
+    count = 0
+    for arg in call.args:
+        if arg.star:
+            return -1
+        if arg.keyword is None:
+            count += 1
+    return count
+
+
+def enclosing_class(context: LintContext, node: cst.CSTNode) -> cst.ClassDef | None:
+    """The class whose body directly holds ``node``'s enclosing def (None for module functions)."""
+    current = context.parent(node)
+    while current is not None and not isinstance(current, cst.FunctionDef):
+        current = context.parent(current)
+    if current is None:
+        return None
+    holder = context.parent(current)
+    if isinstance(holder, cst.IndentedBlock):
+        owner = context.parent(holder)
+        if isinstance(owner, cst.ClassDef):
+            return owner
+    return None
+
+
+def method_owner(context: LintContext, node: cst.FunctionDef) -> cst.ClassDef | None:
+    """The class ``node`` is a method of (None for module-level or nested functions)."""
+    holder = context.parent(node)
+    if isinstance(holder, cst.IndentedBlock):
+        owner = context.parent(holder)
+        if isinstance(owner, cst.ClassDef):
+            return owner
+    return None
+
+
+def enclosing_function(context: LintContext, node: cst.CSTNode) -> cst.FunctionDef | None:
+    """The innermost ``def`` containing ``node``."""
+    current = context.parent(node)
+    while current is not None and not isinstance(current, cst.FunctionDef):
+        current = context.parent(current)
+    return current

@@ -1,0 +1,141 @@
+"""TS309 lambda-attribute."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rules._classes import class_facts, enclosing_class, is_self_attribute, method_self_name
+
+PARTIAL = frozenset({"functools.partial"})
+
+
+class LambdaAttributeRule(Rule):
+    """## What it does
+    Reports calling, in compiled code, an attribute that `__init__` sets to a `lambda` or a
+    `functools.partial` (`self.act = lambda x: x * 2`, then `self.act(x)`).
+
+    ## Why is this bad?
+    TorchScript compiles a function stored on the module from its source, and a lambda has
+    no top-level source: scripting fails with "This function exists as an attribute on the
+    Python module, but we failed to compile it to a TorchScript function ... Expected a
+    single top-level function", pointing at the lambda in `__init__`. A `partial` object
+    cannot be converted at all ("failed to convert Python type: 'functools.partial'"), at
+    the call. An attribute holding `torch.relu` or a module-level `def` is fine.
+
+    ## Example
+    ```python
+    def __init__(self) -> None:
+        super().__init__()
+        self.act = lambda x: x.clamp(min=0)
+    ```
+
+    ## Use instead
+    ```python
+    def __init__(self) -> None:
+        super().__init__()
+        self.act = nn.ReLU()
+    ```
+    """
+
+    code = "TS309"
+    name = "lambda-attribute"
+    message = "TorchScript cannot call a lambda or functools.partial stored on the module"
+    fix_hint = "Store an nn.Module (nn.ReLU(), nn.GELU(...)) or a module-level def instead"
+
+    VALID = (
+        Valid(
+            """
+            import functools
+
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+
+
+            def double(x: torch.Tensor) -> torch.Tensor:
+                return x * 2
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.act = nn.GELU(approximate="tanh")
+                    self.scale = double
+                    self.fn = torch.relu
+                    self.debug = lambda x: print(x)
+                    self.slow = functools.partial(F.gelu, approximate="tanh")
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    if not torch.jit.is_scripting():
+                        self.debug(x)
+                    return self.fn(self.scale(self.act(x)))
+            """,
+            label="module-function-builtin-guarded",
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.act = lambda t: t * 2
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.act(x)
+            """,
+            label="lambda",
+        ),
+        Invalid(
+            """
+            import functools
+
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.act = functools.partial(F.gelu, approximate="tanh")
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self._head(x)
+
+                def _head(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.act(x)
+            """,
+            label="partial-in-helper",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        found = enclosing_class(self.context, node)
+        if found is None:
+            return
+        info, method = found
+        if not info.is_nn_module or not is_self_attribute(func, method_self_name(method)):
+            return
+        name = func.attr.value
+        if any(name in cls.methods for cls in info.mro()):
+            return
+        facts = class_facts(self.context, info)
+        if facts.opaque or name in facts.class_values or name in facts.class_annotations or name in facts.registered:
+            return
+        values = facts.instance_values.get(name, [])
+        if not values or name in facts.assigned_anywhere - set(facts.instance_values):
+            return
+        if all(isinstance(value, cst.Lambda) for value in values):
+            # TorchScript names the lambda in __init__ first; keep the report only if this call is compiled
+            self.report(values[0], f"{self.message}: `self.{name}` is a lambda", anchor=node)
+        elif all(isinstance(value, cst.Call) and self.context.matches(value.func, *PARTIAL) for value in values):
+            self.report(node, f"{self.message}: `self.{name}` is a functools.partial")

@@ -1,0 +1,45 @@
+"""The generated pages under docs/ match the code they are generated from.
+
+When this fails, run ``python scripts/gen_docs.py`` and commit the result.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("tsinspect_gen_docs", ROOT / "scripts" / "gen_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_pages_are_current() -> None:
+    generator = _generator()
+    stale = generator.stale_pages(generator.generate())
+    assert not stale, "stale generated docs (run `python scripts/gen_docs.py`): " + ", ".join(stale)
+
+
+def test_every_rule_and_command_has_its_place() -> None:
+    from tsinspect.cli import main
+    from tsinspect.lint.registry import all_rules
+
+    generator = _generator()
+    pages = generator.generate()
+    index = pages[ROOT / "docs" / "rules" / "index.md"]
+    for rule in all_rules():
+        page = pages[ROOT / "docs" / "rules" / f"{rule.code}.md"]
+        assert page.startswith(f"# {rule.code} {rule.name}\n")
+        assert "## Autofix" in page
+        assert f"[{rule.code}]({rule.code}.md)" in index
+    cli = pages[ROOT / "docs" / "cli.md"]
+    for name in main.commands:
+        assert f"## `tsinspect {name}`" in cli

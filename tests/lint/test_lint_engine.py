@@ -1,0 +1,115 @@
+"""The engine: input diagnostics, suppression comments, selection, de-duplication."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tsinspect.api.check import check_source
+from tsinspect.diagnostics import Severity
+from tsinspect.lint.engine import decode_source, parse_suppressions
+from tsinspect.settings import Settings
+
+MODEL = textwrap.dedent(
+    """\
+    import torch
+    from torch import nn
+
+
+    class Net(nn.Module):
+        def forward(self, x):
+            f = lambda v: v{comment}
+            return f(x)
+    """
+)
+
+
+def codes(source: str | bytes, settings: Settings | None = None, path: str = "model.py") -> list[tuple[str, int]]:
+    return [(d.code, d.line) for d in check_source(source, path, settings)]
+
+
+def test_finding_fields() -> None:
+    (diagnostic,) = check_source(MODEL.format(comment=""), "pkg/model.py")
+    assert diagnostic.code == "TS101"
+    assert diagnostic.name == "lambda-in-compiled-code"
+    assert (diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column) == (7, 13, 7, 24)
+    assert diagnostic.path == "pkg/model.py"
+    assert diagnostic.severity is Severity.ERROR
+    assert diagnostic.reach == ("Net.forward",)
+    assert diagnostic.fix is not None and "def" in diagnostic.fix.hint
+
+
+def test_suppression_comments() -> None:
+    assert codes(MODEL.format(comment="  # noqa")) == []
+    assert codes(MODEL.format(comment="  # noqa: TS101")) == []
+    assert codes(MODEL.format(comment="  # noqa: E731, TS101")) == []
+    assert codes(MODEL.format(comment="  # tsinspect: ignore[TS101]")) == []
+    assert codes(MODEL.format(comment="  # tsinspect: ignore")) == []
+    # a comment for another code does not hide this one
+    assert codes(MODEL.format(comment="  # noqa: E731")) == [("TS101", 7)]
+    assert codes(MODEL.format(comment="  # tsinspect: ignore[TS102]")) == [("TS101", 7)]
+
+
+def test_noqa_inside_a_string_is_not_a_suppression() -> None:
+    source = MODEL.format(comment="").replace("f = lambda v: v", 'f = lambda v: v; s = "# noqa"')
+    assert codes(source) == [("TS101", 7)]
+
+
+def test_parse_suppressions() -> None:
+    parsed = parse_suppressions([(3, "# noqa: TS101,TS102"), (4, "# tsinspect: ignore[ts105, TS106]"), (5, "# NOQA")])
+    assert parsed == {3: {"TS101", "TS102"}, 4: {"TS105", "TS106"}, 5: {"*"}}
+
+
+def test_select_ignore_and_per_file_ignores() -> None:
+    source = MODEL.format(comment="")
+    assert codes(source, Settings(select=("TS2",))) == []
+    assert codes(source, Settings(ignore=("TS1",))) == []
+    assert codes(source, Settings(select=("TS101",), ignore=("TS1",))) == [("TS101", 7)]
+    per_file = Settings(per_file_ignores=(("tests/*", ("TS101",)),), root="/repo")
+    assert codes(source, per_file, path="/repo/tests/test_model.py") == []
+    assert codes(source, per_file, path="/repo/src/model.py") == [("TS101", 7)]
+
+
+def test_syntax_error_is_a_file_diagnostic() -> None:
+    (diagnostic,) = check_source("import torch\ndef forward(self, x:\n", "broken.py")
+    assert diagnostic.code == "TS001"
+    assert diagnostic.line == 2
+    assert diagnostic.message.startswith("File is not valid Python")
+
+
+def test_not_utf8_is_a_file_diagnostic() -> None:
+    (diagnostic,) = check_source(b"import torch\n# caf\xe9\n", "latin.py")
+    assert diagnostic.code == "TS002"
+
+
+def test_declared_encoding_and_bom_are_honoured() -> None:
+    assert decode_source(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n").endswith("x = '\u00e9'\n")
+    assert decode_source(b"\xef\xbb\xbfx = 1\n") == "x = 1\n"
+    source = MODEL.format(comment="").encode("utf-8")
+    assert codes(b"\xef\xbb\xbf" + source) == [("TS101", 7)]
+
+
+def test_identical_reports_are_reported_once() -> None:
+    source = textwrap.dedent(
+        """\
+        import torch
+        from torch import nn
+
+
+        class Base(nn.Module):
+            def forward(self, x):
+                return self.head(x)
+
+            def head(self, x):
+                return (lambda v: v)(x)
+
+
+        class Child(Base):
+            pass
+        """
+    )
+    # head is compiled for Base and for Child: still one finding.
+    assert codes(source) == [("TS101", 10)]
+
+
+def test_file_without_torch_or_modules_has_no_findings() -> None:
+    assert codes("f = lambda v: v\n\ndef g():\n    try:\n        pass\n    except Exception:\n        pass\n") == []

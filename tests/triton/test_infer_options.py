@@ -1,0 +1,245 @@
+"""`tsinspect config` options and the cases inference must handle or refuse with a clear reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+
+def _save(module: nn.Module, path: Path) -> Path:
+    torch.jit.script(module).save(str(path))
+    return path
+
+
+class DataDependent(nn.Module):
+    """Branches on a tensor value: the meta device cannot decide it, zeros on the CPU can."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if bool(x.sum() > 0):
+            return self.fc(x)
+        return self.fc(x) * 2
+
+
+class NeedsRealValues(nn.Module):
+    """Refuses all-zero input: no probe can run it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if bool((x == 0).all()):
+            raise RuntimeError("expected a non-empty signal")
+        return self.fc(x)
+
+
+class FlattensBatch(nn.Module):
+    """Mixes the batch away: not batch-agnostic, so max_batch_size must be 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x).sum(dim=0)
+
+
+class ScalarOutput(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x).mean()
+
+
+class PerSampleScore(nn.Module):
+    """Returns one value per sample: a batch-only output needs dims [1] and reshape []."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x).squeeze(1)
+
+
+def test_input_shape_override_is_used_and_labelled(
+    model_archive: Callable[[str], Path],
+    run_cli: Callable[..., Any],
+    parse_config: Callable[[str], Any],
+) -> None:
+    result = run_cli("config", model_archive("resnet_like"), "--input-shape", "x=3,64,64")
+    assert result.exit_code == 0, result.output
+    config = parse_config(result.stdout)
+    assert list(config.input[0].dims) == [3, 64, 64]
+    assert "# dims <- override: --input-shape" in result.stdout
+
+
+def test_bad_override_is_a_usage_error(
+    model_archive: Callable[[str], Path], run_cli: Callable[..., Any]
+) -> None:
+    result = run_cli("config", model_archive("simple_cnn"), "--input-shape", "x=1,32,32")
+    assert result.exit_code == 2
+    assert "does not run on the real model" in result.stderr or "cannot infer" in result.stderr
+    result = run_cli("config", model_archive("simple_cnn"), "--input-shape", "nope=1,28,28")
+    assert result.exit_code == 2 and "has no input 'nope'" in result.stderr
+    result = run_cli("config", model_archive("simple_cnn"), "--input-dtype", "float33")
+    assert result.exit_code == 2 and "not a data type" in result.stderr
+
+
+def test_max_batch_size_zero_gives_full_shapes(
+    model_archive: Callable[[str], Path],
+    run_cli: Callable[..., Any],
+    parse_config: Callable[[str], Any],
+) -> None:
+    config = parse_config(
+        run_cli("config", model_archive("simple_cnn"), "--max-batch-size", "0", "-q").stdout
+    )
+    assert config.max_batch_size == 0
+    assert list(config.input[0].dims) == [1, 1, 28, 28]
+    assert list(config.output[0].dims) == [1, 10]
+
+
+def test_forward_args_naming(
+    model_archive: Callable[[str], Path],
+    run_cli: Callable[..., Any],
+    parse_config: Callable[[str], Any],
+    tmp_path: Path,
+) -> None:
+    result = run_cli(
+        "config", model_archive("two_input"), "--naming", "forward-args", "-o", tmp_path / "c.pbtxt"
+    )
+    assert result.exit_code == 0
+    config = parse_config((tmp_path / "c.pbtxt").read_text())
+    assert [entry.name for entry in config.input] == ["image", "metadata"]
+    assert [entry.name for entry in config.output] == ["output__0"]
+    assert run_cli("validate", model_archive("two_input"), tmp_path / "c.pbtxt").exit_code == 0
+
+
+def test_all_options_render_a_schema_valid_config(
+    model_archive: Callable[[str], Path],
+    run_cli: Callable[..., Any],
+    parse_config: Callable[[str], Any],
+) -> None:
+    result = run_cli(
+        "config", model_archive("simple_cnn"), "-q",
+        "--max-batch-size", "16", "--instance-kind", "cpu", "--instance-count", "2",
+        "--dynamic-batching", "--preferred-batch-size", "4", "--preferred-batch-size", "16",
+        "--max-queue-delay", "100", "--parameter", "INFERENCE_MODE=true",
+        "--parameter", "DISABLE_OPTIMIZED_EXECUTION=false",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = parse_config(result.stdout)
+    assert config.max_batch_size == 16
+    assert config.instance_group[0].count == 2
+    assert list(config.dynamic_batching.preferred_batch_size) == [4, 16]
+    assert config.dynamic_batching.max_queue_delay_microseconds == 100
+    assert config.parameters["INFERENCE_MODE"].string_value == "true"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preferred-batch-size", "32"], "outside 1..8"),
+        (["--parameter", "INFERENCE_MODE=yes"], "must be true/false"),
+        (["--parameter", "NUM_THREADS=4"], "read only by the Python runtime"),
+    ],
+)
+def test_invalid_options_are_refused(
+    args: list[str], message: str, model_archive: Callable[[str], Path], run_cli: Callable[..., Any]
+) -> None:
+    result = run_cli("config", model_archive("simple_cnn"), *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_output_file_is_not_overwritten(
+    model_archive: Callable[[str], Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "config.pbtxt"
+    out.write_text("mine")
+    result = run_cli("config", model_archive("simple_cnn"), "-o", out)
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert out.read_text() == "mine"
+    assert run_cli("config", model_archive("simple_cnn"), "-o", out, "--force").exit_code == 0
+    assert 'name: "simple_cnn"' in out.read_text()
+
+
+def test_data_dependent_model_falls_back_to_cpu_probes(
+    tmp_path: Path, run_cli: Callable[..., Any], parse_config: Callable[[str], Any]
+) -> None:
+    archive = _save(DataDependent().eval(), tmp_path / "branchy.pt")
+    result = run_cli("config", archive)
+    assert result.exit_code == 0, result.output
+    assert list(parse_config(result.stdout).input[0].dims) == [6]
+    assert "ran on the CPU" in result.stderr and "cannot be called on meta tensors" in result.stderr
+
+
+def test_model_that_needs_real_values_says_why_and_what_to_pass(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    archive = _save(NeedsRealValues().eval(), tmp_path / "picky.pt")
+    result = run_cli("config", archive, "-o", tmp_path / "c.pbtxt")
+    assert result.exit_code == 2
+    assert "expected a non-empty signal" in result.stderr
+    assert "--input-shape x=" in result.stderr
+    assert not (tmp_path / "c.pbtxt").exists()
+
+
+def test_model_that_does_not_batch(
+    tmp_path: Path, run_cli: Callable[..., Any], parse_config: Callable[[str], Any]
+) -> None:
+    archive = _save(FlattensBatch().eval(), tmp_path / "pooled.pt")
+    result = run_cli("config", archive)
+    assert result.exit_code == 0, result.output
+    config = parse_config(result.stdout)
+    assert config.max_batch_size == 0
+    assert list(config.input[0].dims) == [1, 4]
+    assert list(config.output[0].dims) == [3]
+    # validate catches a batching config for it
+    bad = tmp_path / "bad.pbtxt"
+    bad.write_text(
+        result.stdout.replace("max_batch_size: 0", "max_batch_size: 8").replace("[ 1, 4 ]", "[ 4 ]")
+    )
+    checked = run_cli("validate", archive, bad)
+    assert checked.exit_code == 1 and "TS705" in checked.stdout
+
+
+def test_scalar_output_is_a_blocker(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    archive = _save(ScalarOutput().eval(), tmp_path / "scalar.pt")
+    result = run_cli("config", archive)
+    assert result.exit_code == 1
+    assert "TS721" in result.stderr and "reshape(1)" in result.stderr
+
+
+def test_batch_only_output_gets_reshape(
+    tmp_path: Path, run_cli: Callable[..., Any], parse_config: Callable[[str], Any]
+) -> None:
+    archive = _save(PerSampleScore().eval(), tmp_path / "score.pt")
+    result = run_cli("config", archive, "-q")
+    assert result.exit_code == 0, result.output
+    output = parse_config(result.stdout).output[0]
+    assert list(output.dims) == [1]
+    assert output.HasField("reshape") and list(output.reshape.shape) == []
+
+
+def test_library_accepts_a_loaded_module(model_archive: Callable[[str], Path]) -> None:
+    import tsinspect
+
+    module = torch.jit.load(str(model_archive("tuple_output")))
+    result = tsinspect.infer_config(module, name="embedder", input_dtypes={"features": "fp32"})
+    assert result.config is not None
+    assert [t.dims for t in result.config.outputs] == [(6,), (12,)]
+    text = tsinspect.render_config(result)
+    assert text.count('name: "output__') == 2 and 'name: "embedder"' in text
