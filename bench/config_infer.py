@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -46,7 +47,8 @@ def _real_forward_seconds(path: Path, shape: tuple[int, ...], repeats: int = 5) 
     example = torch.zeros(shape)
     times = []
     with torch.inference_mode():
-        module(example)  # warm-up: the profiling executor's first run
+        for _ in range(3):  # warm-up: the profiling executor profiles, then optimizes
+            module(example)
         for _ in range(repeats):
             started = time.perf_counter()
             module(example)
@@ -103,7 +105,13 @@ def main() -> None:
                     "real_forward_shape": list(shape),
                 }
             )
-    print(f"torch {torch.__version__}; first meta call in the process: {warmup:.3f} s (paid once)")
+    load = os.getloadavg()[0]
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPU(s), load average {load:.1f} (timings inflate under load)"
+    )
+    print(
+        f"first meta call in the process: {warmup:.3f} s (torch registers its meta kernels; paid once)"
+    )
     header = (
         f"{'model':28} {'params':>11} {'dims':>16} {'probes':>6} {'infer s':>9} {'1 forward s':>12}"
     )
@@ -111,12 +119,18 @@ def main() -> None:
     print("-" * len(header))
     for row in rows:
         print(
-            f"{row['model']:28} {row['parameters']:>11,} {str(row['config_dims']):>16} {row['probes']:>6} "
+            f"{row['model']:28} {row['parameters']:>11,} {row['config_dims']!s:>16} {row['probes']:>6} "
             f"{row['infer_s']:>9.3f} {row['real_forward_s']:>12.4f}"
         )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"torch": torch.__version__, "meta_warmup_s": round(warmup, 4), "models": rows}
+        payload = {
+            "torch": torch.__version__,
+            "cpus": os.cpu_count(),
+            "load_average": round(load, 2),
+            "meta_warmup_s": round(warmup, 4),
+            "models": rows,
+        }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
 
 

@@ -4,9 +4,11 @@ load_model = sniff the zip + torch.jit.load + inline a graph copy + walk it into
 records and a networkx graph + read the signature, parameters and submodules +
 findings. The issue's target: about the time torch.jit.load itself takes.
 
-Models: SimpleCNN (fixtures/models/simple_cnn.py) and a ResNet-50-shaped network
-written below (bottleneck blocks [3, 4, 6, 3], 25.6 M parameters, random weights:
-no torchvision, no download). Each is scripted, saved to a temporary folder, then
+Models: SimpleCNN (fixtures/models/simple_cnn.py), a ResNet-50-shaped network
+written below (bottleneck blocks [3, 4, 6, 3], 25.6 M parameters) and a ViT-S/16-shaped
+one (nn.TransformerEncoder, 22 M parameters); random weights, no torchvision, no
+download. The ViT's inlined graph is ten times the ResNet's: each scripted
+nn.MultiheadAttention call inlines F.multi_head_attention_forward and its checks. Each is scripted, saved to a temporary folder, then
 loaded REPEAT times by each method, alternating; the table shows the best (minimum)
 times, which are the least disturbed by other load on the machine, and their ratio.
 
@@ -86,6 +88,30 @@ class ResNet50Like(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class ViTSmallLike(nn.Module):
+    """ViT-S/16-shaped: 12 pre-norm encoder layers, width 384, 6 heads (22 M parameters)."""
+
+    def __init__(
+        self, dim: int = 384, depth: int = 12, heads: int = 6, classes: int = 1000
+    ) -> None:
+        super().__init__()
+        patches = (224 // 16) ** 2
+        self.patch_embed = nn.Conv2d(3, dim, 16, stride=16)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, patches + 1, dim))
+        layer = nn.TransformerEncoderLayer(
+            dim, heads, dim * 4, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        return self.head(self.norm(self.encoder(x)[:, 0]))
+
+
 def _best_seconds(actions: list[Callable[[], object]], repeat: int) -> list[float]:
     """Minimum wall time of each action over ``repeat`` rounds, run alternately."""
     best = [float("inf")] * len(actions)
@@ -110,12 +136,13 @@ def main() -> None:
             (torch.zeros(1, 1, 28, 28),),
         ),
         ("ResNet-50-like", ResNet50Like().eval(), (torch.zeros(1, 3, 224, 224),)),
+        ("ViT-S/16-like", ViTSmallLike().eval(), (torch.zeros(1, 3, 224, 224),)),
     ]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, model, inputs in models:
             exported = torch.jit.trace(model, inputs) if args.trace else torch.jit.script(model)
-            path = Path(folder) / f"{name}.pt"
+            path = Path(folder) / f"{name.replace('/', '_')}.pt"
             exported.save(str(path))
             torch.jit.load(str(path), map_location="cpu")  # warm caches once
             loaded = load_model(path)

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from timm_oracle import error_gist_of
+
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_VENV = Path(os.environ.get("TSINSPECT_TIMM_VENV", "/tmp/tsinspect-timm-venv"))
 
@@ -185,7 +187,8 @@ def judge_failures(
         if record["status"] != "script_failed":
             continue
         frame = record.get("timm_frame")
-        gist = record.get("error_gist", "")
+        # Recomputed from the full text, so results of older oracle runs get today's gist.
+        gist = error_gist_of(record.get("error", "")) or record.get("error_gist", "")
         if not frame:
             verdicts.append(
                 FailureVerdict(record["key"], "", 0, gist, error_kind(gist), "", "unlocated")

@@ -115,6 +115,9 @@ class ModelRecord:
     model_class_file: str = ""
     construct_seconds: float | None = None
     script_seconds: float | None = None
+    # CPU time of the (single-threaded) child while scripting: unlike the wall time it
+    # does not grow when other work shares the cores.
+    script_cpu_seconds: float | None = None
     params: int | None = None
     module_classes: list[dict[str, str]] = field(default_factory=list)
     error_type: str = ""
@@ -220,7 +223,7 @@ def parse_frames(message: str, timm_root: str) -> list[Frame]:
     return frames
 
 
-def _gist(message: str) -> str:
+def error_gist_of(message: str) -> str:
     """The first meaningful line of an error message.
 
     When that line is only a schema (``forward(... self, Tensor x) -> Tensor[]:``)
@@ -318,10 +321,12 @@ def _child(
     )
     model.eval()
     start = time.perf_counter()
+    cpu_start = time.process_time()
     try:
         torch.jit.script(model)
     except Exception as exc:  # the scripting error is the measurement
         result["script_seconds"] = time.perf_counter() - start
+        result["script_cpu_seconds"] = time.process_time() - cpu_start
         message = str(exc)
         frames = parse_frames(message, timm_root)
         if not frames:
@@ -332,13 +337,14 @@ def _child(
             stage="script_failed",
             error_type=type(exc).__name__,
             error=message[:20000],
-            error_gist=_gist(message),
+            error_gist=error_gist_of(message),
             frames=[asdict(f) for f in frames],
             error_frame=asdict(frames[0]) if frames else None,
             timm_frame=next((asdict(f) for f in frames if f.in_timm), None),
         )
     else:
         result["script_seconds"] = time.perf_counter() - start
+        result["script_cpu_seconds"] = time.process_time() - cpu_start
         result["stage"] = "scripted"
     conn.send(result)
 
@@ -392,7 +398,7 @@ def _apply(record: ModelRecord, message: dict[str, Any]) -> None:
     if stage in ("scripted", "script_failed", "construct_failed", "skipped_large"):
         record.status = stage
     if stage == "construct_failed":
-        record.error_gist = _gist(record.error)
+        record.error_gist = error_gist_of(record.error)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -17,6 +17,10 @@ _LAZY: dict[str, str] = {
     "check_source": "tsinspect.api.check",
     "check_paths": "tsinspect.api.check",
     "CheckResult": "tsinspect.api.check",
+    "fix_source": "tsinspect.api.fix",
+    "fix_paths": "tsinspect.api.fix",
+    "FixResult": "tsinspect.api.fix",
+    "FixReport": "tsinspect.api.fix",
     "all_rules": "tsinspect.lint.registry",
     "get_rule": "tsinspect.lint.registry",
     "Settings": "tsinspect.settings",
@@ -74,6 +78,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tsinspect.api.check import CheckResult, check_paths, check_source
     from tsinspect.api.config import ValidationResult, infer_config, render_config, validate_config
+    from tsinspect.api.fix import FixReport, FixResult, fix_paths, fix_source
     from tsinspect.api.model import load_model
     from tsinspect.api.report import build_report
     from tsinspect.diagnostics import Diagnostic, Edit, Fix, Severity, Span

@@ -51,7 +51,9 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "site-packages",
 )
 
-KNOWN_KEYS = frozenset({"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores"})
+KNOWN_KEYS = frozenset(
+    {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores"}
+)
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,21 @@ class Settings:
         ignore: Iterable[str] = (),
         exclude: Iterable[str] = (),
     ) -> Settings:
-        """Command-line options on top: ``select`` replaces, the others extend."""
+        """Command-line options on top, as ruff layers them.
+
+        ``select`` starts a new selection: it replaces the config's select *and* ignore (so
+        ``--select TS101`` enables TS101 even if the config ignores it). ``extend_select``,
+        ``ignore`` and ``exclude`` add to what is there. per-file-ignores always apply.
+        """
+        if select is not None:
+            base_select: tuple[str, ...] = tuple(select)
+            base_ignore: tuple[str, ...] = ()
+        else:
+            base_select, base_ignore = self.select, self.ignore
         return replace(
             self,
-            select=(*(tuple(select) if select is not None else self.select), *extend_select),
-            ignore=(*self.ignore, *ignore),
+            select=(*base_select, *extend_select),
+            ignore=(*base_ignore, *ignore),
             exclude=(*self.exclude, *exclude),
         )
 
@@ -130,7 +142,9 @@ def _string_list(table: Mapping[str, Any], key: str, config: Path) -> tuple[str,
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"{config}: [tool.tsinspect] {key} must be a list of strings; fix the value")
+        raise InputError(
+            f"{config}: [tool.tsinspect] {key} must be a list of strings; fix the value"
+        )
     return tuple(value)
 
 
@@ -142,7 +156,9 @@ def load_settings(config: str | os.PathLike[str]) -> Settings:
     except FileNotFoundError:
         raise InputError(f"{path}: config file not found; check the --config path") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read config file ({error}); check its permissions and encoding") from None
+        raise InputError(
+            f"{path}: cannot read config file ({error}); check its permissions and encoding"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error}); fix the file") from None
     table = data.get("tool", {}).get("tsinspect", {})
@@ -164,7 +180,10 @@ def load_settings(config: str | os.PathLike[str]) -> Settings:
     return Settings(
         select=(*select, *_string_list(table, "extend-select", path)),
         ignore=_string_list(table, "ignore", path),
-        exclude=(*_string_list(table, "exclude", path), *_string_list(table, "extend-exclude", path)),
+        exclude=(
+            *_string_list(table, "exclude", path),
+            *_string_list(table, "extend-exclude", path),
+        ),
         per_file_ignores=per_file_ignores,
         root=str(path.resolve().parent),
         config_path=str(path),

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,18 +24,22 @@ def _generator() -> ModuleType:
     return module
 
 
-def test_generated_pages_are_current() -> None:
-    generator = _generator()
-    stale = generator.stale_pages(generator.generate())
+@pytest.fixture(scope="module")
+def pages() -> dict[Path, str]:
+    """Every generated page, generated once for the module (linting every example takes seconds)."""
+    generated: dict[Path, str] = _generator().generate()
+    return generated
+
+
+def test_generated_pages_are_current(pages: dict[Path, str]) -> None:
+    stale = _generator().stale_pages(pages)
     assert not stale, "stale generated docs (run `python scripts/gen_docs.py`): " + ", ".join(stale)
 
 
-def test_every_rule_and_command_has_its_place() -> None:
+def test_every_rule_and_command_has_its_place(pages: dict[Path, str]) -> None:
     from tsinspect.cli import main
     from tsinspect.lint.registry import all_rules
 
-    generator = _generator()
-    pages = generator.generate()
     index = pages[ROOT / "docs" / "rules" / "index.md"]
     for rule in all_rules():
         page = pages[ROOT / "docs" / "rules" / f"{rule.code}.md"]

@@ -87,9 +87,15 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("not a git checkout: the snapshot needs `git ls-files`")
     base = tmp_path_factory.mktemp("hooks")
     env = _environment(base / "home")
-    listing = _git(ROOT, env, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    # The user's own git config here (CI containers often need their safe.directory setting).
+    listing = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, os.environ)
+    if listing.returncode == 0:
+        files = sorted(filter(None, listing.stdout.split("\0")))
+    else:  # git refuses this checkout: take what building the package and the hooks needs
+        files = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "src").rglob("*")) if "__pycache__" not in p.parts]
+        files += ["pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"]
     snapshot = base / "tsinspect"
-    for relative in sorted(filter(None, listing.split("\0"))):
+    for relative in files:
         source = ROOT / relative
         if source.is_file() and not source.is_symlink():
             target = snapshot / relative

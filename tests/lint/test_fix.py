@@ -118,6 +118,13 @@ def test_an_edit_that_breaks_the_file_is_never_applied_but_the_others_are() -> N
     assert is_valid_python(fixed)
 
 
+def test_an_import_above_a_future_import_is_refused() -> None:
+    # Python parses it; only the compiler rejects it, so a parse-only check would let it through.
+    source = "from __future__ import annotations\nx: Optional[int] = None\n"
+    above = _diagnostic(2, 1, 2, 2, _edit(1, 1, 1, 1, "from typing import Optional\n"))
+    assert apply_fixes(source, [above]) == (source, ())
+
+
 def test_crlf_files_stay_crlf() -> None:
     source = "x = 1\r\ny = 2\r\n"
     insert = _diagnostic(2, 1, 2, 2, _edit(2, 1, 2, 1, "from typing import Optional\n"))

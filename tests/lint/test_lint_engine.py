@@ -23,7 +23,9 @@ MODEL = textwrap.dedent(
 )
 
 
-def codes(source: str | bytes, settings: Settings | None = None, path: str = "model.py") -> list[tuple[str, int]]:
+def codes(
+    source: str | bytes, settings: Settings | None = None, path: str = "model.py"
+) -> list[tuple[str, int]]:
     return [(d.code, d.line) for d in check_source(source, path, settings)]
 
 
@@ -31,7 +33,12 @@ def test_finding_fields() -> None:
     (diagnostic,) = check_source(MODEL.format(comment=""), "pkg/model.py")
     assert diagnostic.code == "TS101"
     assert diagnostic.name == "lambda-in-compiled-code"
-    assert (diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column) == (7, 13, 7, 24)
+    assert (diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column) == (
+        7,
+        13,
+        7,
+        24,
+    )
     assert diagnostic.path == "pkg/model.py"
     assert diagnostic.severity is Severity.ERROR
     assert diagnostic.reach == ("Net.forward",)
@@ -55,7 +62,9 @@ def test_noqa_inside_a_string_is_not_a_suppression() -> None:
 
 
 def test_parse_suppressions() -> None:
-    parsed = parse_suppressions([(3, "# noqa: TS101,TS102"), (4, "# tsinspect: ignore[ts105, TS106]"), (5, "# NOQA")])
+    parsed = parse_suppressions(
+        [(3, "# noqa: TS101,TS102"), (4, "# tsinspect: ignore[ts105, TS106]"), (5, "# NOQA")]
+    )
     assert parsed == {3: {"TS101", "TS102"}, 4: {"TS105", "TS106"}, 5: {"*"}}
 
 
@@ -112,4 +121,9 @@ def test_identical_reports_are_reported_once() -> None:
 
 
 def test_file_without_torch_or_modules_has_no_findings() -> None:
-    assert codes("f = lambda v: v\n\ndef g():\n    try:\n        pass\n    except Exception:\n        pass\n") == []
+    assert (
+        codes(
+            "f = lambda v: v\n\ndef g():\n    try:\n        pass\n    except Exception:\n        pass\n"
+        )
+        == []
+    )

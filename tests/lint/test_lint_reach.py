@@ -233,7 +233,10 @@ def test_static_and_class_methods_reached() -> None:
         def shift(x):
             return (lambda v: v)(x)
     """
-    assert findings(source) == [("TS101", 10, "Net.forward -> Net.scale"), ("TS101", 14, "Net.forward -> Net.shift")]
+    assert findings(source) == [
+        ("TS101", 10, "Net.forward -> Net.scale"),
+        ("TS101", 14, "Net.forward -> Net.shift"),
+    ]
 
 
 def test_is_scripting_guards_hide_semantic_but_not_syntax_findings() -> None:
@@ -322,3 +325,33 @@ def test_signature_rule_only_for_compiled_defs() -> None:
             return args
     """
     assert findings(source) == []
+
+
+def test_abstract_forward_stub_is_not_a_root() -> None:
+    source = """
+    import torch
+    from torch import nn
+
+    class Base(nn.Module):
+        def forward(self, *args, **kwargs):
+            \"\"\"Subclasses implement this.\"\"\"
+            raise NotImplementedError
+
+    class Net(Base):
+        def forward(self, x, **kwargs):
+            return x
+    """
+    assert findings(source) == [("TS115", 10, "Net.forward")]
+
+
+def test_lightning_module_is_a_module() -> None:
+    source = """
+    import lightning.pytorch as pl
+
+    import torch
+
+    class Net(pl.LightningModule):
+        def forward(self, x):
+            return (lambda v: v)(x)
+    """
+    assert findings(source) == [("TS101", 7, "Net.forward")]

@@ -14,7 +14,7 @@ from tsinspect.lint.registry import (
     select_rules,
     validate_selector,
 )
-from tsinspect.lint.rule import Rule
+from tsinspect.lint.rule import Invalid, Rule, Valid
 
 HEADINGS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
 
@@ -30,6 +30,12 @@ def test_rule_metadata_and_page(rule: type[Rule]) -> None:
     assert all(p >= 0 for p in positions), f"{rule.code} page lacks one of {HEADINGS}"
     assert positions == sorted(positions), f"{rule.code} headings out of order"
     assert page.startswith(f"# {rule.code} {rule.name}\n")
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_examples_are_in_the_right_list(rule: type[Rule]) -> None:
+    assert all(isinstance(example, Valid) for example in rule.VALID)
+    assert all(isinstance(example, Invalid) for example in rule.INVALID)
 
 
 def test_codes_and_names_are_unique_and_sorted() -> None:
@@ -61,6 +67,8 @@ def test_selectors_prefixes_and_precedence() -> None:
 
 def test_validate_selector_rejects_unknown_names() -> None:
     assert validate_selector("ts1") == "TS1"
-    assert validate_selector("TS6") == "TS6"  # the model side's family: valid even with no lint rule
+    assert (
+        validate_selector("TS6") == "TS6"
+    )  # the model side's family: valid even with no lint rule
     with pytest.raises(InputError, match="unknown rule selector 'lamda'"):
         validate_selector("lamda")

@@ -26,7 +26,9 @@ def _cases() -> list[object]:
         for kind, examples in (("valid", rule.VALID), ("invalid", rule.INVALID)):
             for index, example in enumerate(examples):
                 label = f"-{example.label}" if example.label else ""
-                cases.append(pytest.param(rule, example, index, id=f"{rule.code}-{kind}-{index}{label}"))
+                cases.append(
+                    pytest.param(rule, example, index, id=f"{rule.code}-{kind}-{index}{label}")
+                )
     return cases
 
 
@@ -42,7 +44,9 @@ def test_example(rule: type[Rule], example: Valid | Invalid, index: int, tmp_pat
     outcome = run_example(source, path, _module_name(rule, example, index))
     diagnostics = check_source(source, path=str(path))
     if isinstance(example, Valid):
-        assert outcome.stage is None, f"VALID example fails in torch at {outcome.stage}: {outcome.error}"
+        assert outcome.stage is None, (
+            f"VALID example fails in torch at {outcome.stage}: {outcome.error}"
+        )
         assert diagnostics == [], f"VALID example is flagged: {diagnostics}"
         return
     assert outcome.stage is example.fails_at, (
@@ -54,9 +58,13 @@ def test_example(rule: type[Rule], example: Valid | Invalid, index: int, tmp_pat
         )
         expected = outcome.error_lines[0]
         if example.line is not None:
-            assert example.line == expected, f"declared line {example.line}, TorchScript says {expected}"
+            assert example.line == expected, (
+                f"declared line {example.line}, TorchScript says {expected}"
+            )
     else:
-        assert example.line is not None, "declare the line the rule must flag (TorchScript names none)"
+        assert example.line is not None, (
+            "declare the line the rule must flag (TorchScript names none)"
+        )
         expected = example.line
     flagged = [(d.code, d.line) for d in diagnostics]
     assert (rule.code, expected) in flagged, (

@@ -69,7 +69,10 @@ def _fix(source: str, path: Path) -> str:
             "def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None, "
             "bias: Optional[torch.Tensor] = None) -> torch.Tensor:",
         ),
-        (HELPER_DEFAULT, "def weighted(self, x: th.Tensor, weight: Optional[th.Tensor] = None) -> th.Tensor:"),
+        (
+            HELPER_DEFAULT,
+            "def weighted(self, x: th.Tensor, weight: Optional[th.Tensor] = None) -> th.Tensor:",
+        ),
     ],
     ids=["forward-two-params-new-import", "helper-existing-import-alias"],
 )

@@ -36,6 +36,8 @@ def bad_files(
         "text": root / "notes.pt",
         "pickle": root / "plain.pkl",
         "missing": root / "missing.pt",
+        "damaged_code": root / "damaged_code.pt",
+        "damaged_debug": root / "damaged_debug.pt",
     }
     torch.save(model.state_dict(), files["state_dict"])
     torch.save(model.state_dict(), files["legacy_state_dict"], _use_new_zipfile_serialization=False)
@@ -44,11 +46,28 @@ def bad_files(
     torch.save(torch.zeros(3), files["tensor"])
     good = model_archive("simple_cnn").read_bytes()
     files["truncated"].write_bytes(good[: len(good) // 2])
+    files["damaged_code"].write_bytes(_damage(model_archive("simple_cnn"), "code/", ".py"))
+    files["damaged_debug"].write_bytes(_damage(model_archive("simple_cnn"), "code/", ".debug_pkl"))
     files["empty"].write_bytes(b"")
     files["directory"].mkdir()
     files["text"].write_text("model weights are on the shared drive\n")
     files["pickle"].write_bytes(pickle.dumps({"lr": 0.1}))
     return files
+
+
+def _damage(path: Path, folder: str, suffix: str) -> bytes:
+    """The archive's bytes with the middle of one record overwritten (the zip directory intact)."""
+    import zipfile
+
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = next(
+            i for i in archive.infolist() if folder in i.filename and i.filename.endswith(suffix)
+        )
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    data[middle : middle + 16] = b"\x00@" * 8
+    return bytes(data)
 
 
 def test_torchscript_archives_recognised(model_archive: Callable[..., Path]) -> None:
@@ -101,6 +120,8 @@ def test_torchscript_archives_recognised(model_archive: Callable[..., Path]) -> 
             "not a PyTorch file (a text file): pass a TorchScript archive saved with torch.jit.save",
         ),
         ("pickle", archive.PICKLE, "this is a Python pickle (not a PyTorch file)"),
+        ("damaged_code", archive.CORRUPT_ZIP, "this is a truncated or corrupt zip file"),
+        ("damaged_debug", archive.CORRUPT_ZIP, "this is a truncated or corrupt zip file"),
         ("missing", archive.MISSING, "no such file: check the path"),
     ],
 )

@@ -206,3 +206,27 @@ def test_gpu_saved_model_loads_on_cpu_map_location(
 
     load_model(model_archive("simple_cnn"))
     assert calls == ["cpu"]
+
+
+class _DeviceFollower(torch.nn.Module):
+    """Correct in eager (follows x.device), but tracing bakes in the example's device."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.ones(x.shape[-1], device=x.device)
+
+
+def test_traced_model_bakes_cpu_device(tmp_path: Path) -> None:
+    from tsinspect.api.model import load_model
+
+    path = tmp_path / "follower.pt"
+    torch.jit.trace(_DeviceFollower().eval(), (torch.zeros(2, 3),)).save(str(path))
+    model = load_model(path)
+    assert model.kind == "traced"
+    assert "cpu" in model.device_constants
+    assert codes(model) == ["TS601", "TS602"]
+    assert "tracing baked device 'cpu' into the graph (aten::ones" in model.findings[0].message
+    scripted_path = tmp_path / "follower_scripted.pt"
+    torch.jit.script(_DeviceFollower().eval()).save(str(scripted_path))
+    scripted = load_model(scripted_path)
+    assert scripted.device_constants == ()
+    assert codes(scripted) == []

@@ -54,6 +54,19 @@ class FlattensBatch(nn.Module):
         return self.fc(x).sum(dim=0)
 
 
+class SequenceClassifier(nn.Module):
+    """A batch-first LSTM: the input is [N, L, 10] with any length L."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(10, 20, batch_first=True)
+        self.fc = nn.Linear(20, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1])
+
+
 class ScalarOutput(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -243,3 +256,43 @@ def test_library_accepts_a_loaded_module(model_archive: Callable[[str], Path]) -
     assert [t.dims for t in result.config.outputs] == [(6,), (12,)]
     text = tsinspect.render_config(result)
     assert text.count('name: "output__') == 2 and 'name: "embedder"' in text
+
+
+def test_name_must_be_a_folder_name(
+    model_archive: Callable[[str], Path], run_cli: Callable[..., Any]
+) -> None:
+    result = run_cli("config", model_archive("simple_cnn"), "--name", "a/b")
+    assert result.exit_code == 2 and "cannot be a model folder name" in result.stderr
+
+
+def test_validate_json_output(
+    model_archive: Callable[[str], Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    import json
+
+    config = tmp_path / "config.pbtxt"
+    assert run_cli("config", model_archive("simple_cnn"), "-o", config, "-q").exit_code == 0
+    config.write_text(config.read_text().replace("dims: [ 10 ]", "dims: [ 12 ]"))
+    result = run_cli("validate", model_archive("simple_cnn"), config, "--format", "json")
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["schema_checked"] is True
+    (finding,) = payload["diagnostics"]
+    assert (
+        finding["code"] == "TS718"
+        and finding["path"] == str(config)
+        and finding["severity"] == "error"
+    )
+    assert finding["line"] == config.read_text().splitlines().index("    dims: [ 12 ]") + 1
+
+
+def test_batch_first_lstm_gets_a_variable_length(
+    tmp_path: Path, run_cli: Callable[..., Any], parse_config: Callable[[str], Any]
+) -> None:
+    archive = _save(SequenceClassifier().eval(), tmp_path / "lstm.pt")
+    result = run_cli("config", archive, "-q")
+    assert result.exit_code == 0, result.output
+    config = parse_config(result.stdout)
+    assert config.max_batch_size > 0
+    assert list(config.input[0].dims) == [-1, 10]
+    assert list(config.output[0].dims) == [3]

@@ -54,12 +54,14 @@ class CheckResult:
 
 def validated(settings: Settings) -> Settings:
     """Settings with every selector checked against the registry (InputError names the bad one)."""
-    where = f"{settings.config_path} [tool.tsinspect]" if settings.config_path else "the rule selectors"
+    config = f"{settings.config_path} [tool.tsinspect]" if settings.config_path else None
+    # select/ignore may come from the config or the command line: name both places.
+    where = f"--select/--ignore or {config}" if config else "--select/--ignore"
     for selector in (*settings.select, *settings.ignore):
         validate_selector(selector, where)
     for pattern, selectors in settings.per_file_ignores:
         for selector in selectors:
-            validate_selector(selector, f"{where} per-file-ignores {pattern!r}")
+            validate_selector(selector, f"{config} per-file-ignores {pattern!r}")
     return settings
 
 
@@ -72,11 +74,17 @@ def _rules_for(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[type[R
 
 def rules_for_path(settings: Settings, path: str) -> tuple[type[Rule], ...]:
     """The rules enabled for ``path``: select minus ignore minus its per-file-ignores."""
-    ignore = (*settings.ignore, *settings.ignores_for(path)) if settings.per_file_ignores else settings.ignore
+    ignore = (
+        (*settings.ignore, *settings.ignores_for(path))
+        if settings.per_file_ignores
+        else settings.ignore
+    )
     return _rules_for(tuple(settings.select), tuple(ignore))
 
 
-def check_source(source: str | bytes, path: str = "<string>", settings: Settings | None = None) -> list[Diagnostic]:
+def check_source(
+    source: str | bytes, path: str = "<string>", settings: Settings | None = None
+) -> list[Diagnostic]:
     """Lint one module's source. ``path`` is used in diagnostics and for per-file-ignores."""
     settings = validated(settings or Settings())
     return list(lint_source(source, path, rules_for_path(settings, path)).diagnostics)
@@ -102,8 +110,9 @@ def _unreadable(path: str, rules: Iterable[type[Rule]], detail: str) -> FileResu
     return FileResult(path, (file_diagnostic(get_rule(UNREADABLE), path, detail),))
 
 
-def _walk(folder: str, settings: Settings) -> Iterator[str]:
-    for root, dirs, files in os.walk(folder):
+def _walk(folder: str, settings: Settings, errors: list[OSError]) -> Iterator[str]:
+    # A sub-folder that cannot be listed becomes a TS003 instead of being skipped silently.
+    for root, dirs, files in os.walk(folder, onerror=errors.append):
         dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d)))
         for name in sorted(files):
             if name.endswith(SOURCE_SUFFIXES):
@@ -112,7 +121,9 @@ def _walk(folder: str, settings: Settings) -> Iterator[str]:
                     yield path
 
 
-def collect_files(paths: Iterable[str | os.PathLike[str]], settings: Settings) -> tuple[list[str], list[FileResult]]:
+def collect_files(
+    paths: Iterable[str | os.PathLike[str]], settings: Settings
+) -> tuple[list[str], list[FileResult]]:
     """Files to check (folders walked, excludes applied) and TS003 results for unusable paths.
 
     A file named explicitly is always checked, as ruff does, even if it matches an exclude.
@@ -124,11 +135,19 @@ def collect_files(paths: Iterable[str | os.PathLike[str]], settings: Settings) -
     for raw in paths:
         path = os.fspath(raw)
         if os.path.isdir(path):
-            found = list(_walk(path, settings))
+            errors: list[OSError] = []
+            found = list(_walk(path, settings, errors))
+            for error in errors:
+                where = error.filename if isinstance(error.filename, str) else path
+                problems.append(_unreadable(where, all_rules, error.strerror or str(error)))
         elif os.path.isfile(path):
             found = [path]
         else:
-            detail = "no such file or directory" if not os.path.lexists(path) else "not a regular file or folder"
+            detail = (
+                "no such file or directory"
+                if not os.path.lexists(path)
+                else "not a regular file or folder"
+            )
             problems.append(_unreadable(path, all_rules, detail))
             continue
         for file in found:

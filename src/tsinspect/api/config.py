@@ -110,9 +110,8 @@ def infer_config(
     Raises InferenceError, naming the option to pass, when shapes or dtypes
     cannot be inferred.
     """
+    name = default_name(model, name)
     loaded = load_model(model)
-    if name is None:
-        name = Path(loaded.path).stem if loaded.path != "<module>" else "model"
     if instance_kind is not None and instance_kind not in (
         "KIND_CPU",
         "KIND_GPU",
@@ -147,6 +146,49 @@ def infer_config(
     )
 
 
+def infer_config_from_text(
+    model: str | os.PathLike[str] | Any,
+    *,
+    input_shapes: Sequence[str] = (),
+    input_dtypes: Sequence[str] = (),
+    parameters: Sequence[str] = (),
+    **options: Any,
+) -> InferenceResult:
+    """``infer_config`` with overrides spelled as on the command line.
+
+    ``input_shapes``: ``x=1,28,28`` or ``1,28,28`` (in order); ``input_dtypes``:
+    ``x=fp16`` or ``fp16``; ``parameters``: ``KEY=VALUE``. All by name or all in
+    order, not mixed. InputError on bad syntax.
+    """
+    from tsinspect.triton.infer import parse_dims, parse_named
+
+    shape_pairs = [parse_named(text) for text in input_shapes]
+    dtype_pairs = [parse_named(text) for text in input_dtypes]
+    if {name is None for name, _ in shape_pairs} == {True, False}:
+        raise InputError("--input-shape: give all shapes by name or all in order")
+    if {name is None for name, _ in dtype_pairs} == {True, False}:
+        raise InputError("--input-dtype: give all dtypes by name or all in order")
+    shapes: ShapeSpec = None
+    if shape_pairs and shape_pairs[0][0] is not None:
+        shapes = {str(name): parse_dims(value) for name, value in shape_pairs}
+    elif shape_pairs:
+        shapes = [parse_dims(value) for _, value in shape_pairs]
+    dtypes: DtypeSpec = None
+    if dtype_pairs and dtype_pairs[0][0] is not None:
+        dtypes = {str(name): value for name, value in dtype_pairs}
+    elif dtype_pairs:
+        dtypes = [value for _, value in dtype_pairs]
+    parameter_pairs = []
+    for text in parameters:
+        if "=" not in text:
+            raise InputError(f"--parameter {text!r}: expected KEY=VALUE")
+        key, value = text.split("=", 1)
+        parameter_pairs.append((key.strip(), value.strip()))
+    return infer_config(
+        model, input_shapes=shapes, input_dtypes=dtypes, parameters=parameter_pairs, **options
+    )
+
+
 def render_config(config: ModelConfig | InferenceResult) -> str:
     """The config.pbtxt text for an inferred (or hand-built) config."""
     from tsinspect.render.config_pbtxt import render_config as render
@@ -168,6 +210,44 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_name(name: str) -> str:
+    """A model name usable as a folder in a model repository; InputError otherwise."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or name != name.strip():
+        raise InputError(
+            f"--name {name!r} cannot be a model folder name; use letters, digits, '-', '_' or '.'"
+        )
+    return name
+
+
+def ensure_writable(
+    output: str | os.PathLike[str] | None,
+    repository: str | os.PathLike[str] | None,
+    name: str,
+    force: bool,
+) -> None:
+    """Refuse early (OverwriteError) when writing would replace a file, before any slow work."""
+    targets = []
+    if output is not None:
+        targets.append(Path(output))
+    if repository is not None:
+        folder = Path(repository) / name
+        targets += [folder / "config.pbtxt", folder / "1" / "model.pt"]
+    for target in targets:
+        if target.exists() and not force:
+            raise OverwriteError(
+                f"{target} already exists; pass --force to overwrite it", path=None
+            )
+
+
+def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
+    """The model's name: ``name`` when given, else the file's stem (``model`` for a loaded module)."""
+    if name is not None:
+        return check_name(name)
+    if isinstance(model, (str, os.PathLike)):
+        return check_name(Path(model).stem)
+    return "model"
 
 
 def write_config(text: str, out: str | os.PathLike[str], force: bool = False) -> Path:

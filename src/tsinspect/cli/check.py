@@ -9,6 +9,7 @@ import click
 
 from tsinspect import __version__
 from tsinspect.api import check as api
+from tsinspect.api import fix as api_fix
 from tsinspect.render.github import render_github
 from tsinspect.render.json_format import render_json
 from tsinspect.render.sarif import render_sarif
@@ -25,20 +26,60 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
-@click.option("--select", multiple=True, metavar="SELECTORS",
-              help="Rules to enable (comma-separated codes, prefixes such as TS1, names, or ALL); replaces the config's select.")
-@click.option("--extend-select", multiple=True, metavar="SELECTORS", help="Rules to enable on top of select.")
-@click.option("--ignore", multiple=True, metavar="SELECTORS", help="Rules to disable, on top of the config's ignore.")
-@click.option("--exclude", multiple=True, metavar="PATTERNS",
-              help="Glob patterns of files and folders to skip while walking folders, on top of the config's.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=str),
-              help="Read [tool.tsinspect] from this file instead of the nearest pyproject.toml.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="SELECTORS",
+    help="Rules to enable (comma-separated codes, prefixes such as TS1, names, or ALL); replaces the config's select and ignore.",
+)
+@click.option(
+    "--extend-select", multiple=True, metavar="SELECTORS", help="Rules to enable on top of select."
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="SELECTORS",
+    help="Rules to disable, on top of the config's ignore.",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="PATTERNS",
+    help="Glob patterns of files and folders to skip while walking folders, on top of the config's.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Read [tool.tsinspect] from this file instead of the nearest pyproject.toml.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the number of CPUs).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: the number of CPUs).",
+)
 @click.option("--no-source", is_flag=True, help="Text format: omit the source snippets.")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Rewrite what the rules can fix mechanically (files are replaced atomically), then report what remains.",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print the fixes as a unified diff without writing anything; exit 1 if there are any.",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -50,6 +91,8 @@ def check(
     isolated: bool,
     jobs: int | None,
     no_source: bool,
+    fix: bool,
+    diff: bool,
 ) -> None:
     """Report what torch.jit.script would reject in PATHS (files or folders; default: .).
 
@@ -69,7 +112,19 @@ def check(
         ignore=_split(ignore),
         exclude=_split(exclude),
     )
-    result = api.check_paths(targets, settings=settings, jobs=jobs)
+    if diff:
+        preview = api_fix.fix_paths(targets, settings=settings, write=False)
+        click.echo(preview.diff(), nl=False)
+        fixable = preview.fixed_count
+        click.echo(f"Would fix {fixable} finding{'' if fixable == 1 else 's'}.", err=True)
+        sys.exit(2 if preview.check.input_errors else (1 if preview.changed else 0))
+    fixed_count = 0
+    if fix:
+        report = api_fix.fix_paths(targets, settings=settings, write=True)
+        result = report.check
+        fixed_count = report.fixed_count
+    else:
+        result = api.check_paths(targets, settings=settings, jobs=jobs)
     if output_format == "json":
         output = render_json(result.diagnostics, files_checked=result.files_checked)
     elif output_format == "sarif":
@@ -81,11 +136,20 @@ def check(
             result.diagnostics, result.source_lines, result.files_checked, show_source=not no_source
         )
     click.echo(output, nl=False)
+    if fix:
+        # On stderr, so machine-readable formats stay parseable.
+        click.echo(f"Fixed {fixed_count} finding{'' if fixed_count == 1 else 's'}.", err=True)
     sys.exit(result.exit_code)
 
 
 @click.command()
-@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+)
 def rules(output_format: str) -> None:
     """List every lint rule: code, name and message."""
     table = api.rule_table()

@@ -129,35 +129,22 @@ def config(
     model (no config is written), 2 when inference needs an option.
     """
     from tsinspect.api.config import (
-        infer_config,
+        default_name,
+        ensure_writable,
+        infer_config_from_text,
         render_config,
         write_config,
         write_model_repository,
     )
-    from tsinspect.triton.infer import parse_dims, parse_named
 
-    shapes = [parse_named(text) for text in input_shapes]
-    dtypes = [parse_named(text) for text in input_dtypes]
     if output and model_repository:
         raise click.UsageError("use either -o/--output or --model-repository, not both")
-    named_shapes = {n: parse_dims(v) for n, v in shapes if n is not None}
-    ordered_shapes = [parse_dims(v) for n, v in shapes if n is None]
-    if named_shapes and ordered_shapes:
-        raise click.UsageError("--input-shape: give all shapes by name or all in order")
-    named_dtypes = {n: v for n, v in dtypes if n is not None}
-    ordered_dtypes = [v for n, v in dtypes if n is None]
-    if named_dtypes and ordered_dtypes:
-        raise click.UsageError("--input-dtype: give all dtypes by name or all in order")
-    parameter_pairs = []
-    for text in parameters:
-        if "=" not in text:
-            raise click.UsageError(f"--parameter {text!r}: expected KEY=VALUE")
-        key, value = text.split("=", 1)
-        parameter_pairs.append((key.strip(), value.strip()))
-    result = infer_config(
+    ensure_writable(output, model_repository, default_name(model, name), force)
+    result = infer_config_from_text(
         model,
-        input_shapes=named_shapes or ordered_shapes or None,
-        input_dtypes=named_dtypes or ordered_dtypes or None,
+        input_shapes=input_shapes,
+        input_dtypes=input_dtypes,
+        parameters=parameters,
         max_batch_size=max_batch_size,
         name=name,
         naming=naming,
@@ -166,7 +153,6 @@ def config(
         dynamic_batching=dynamic_batching,
         preferred_batch_sizes=preferred_batch_sizes,
         max_queue_delay_microseconds=max_queue_delay,
-        parameters=parameter_pairs,
     )
     if result.config is None:
         _echo_findings(result.blockers)

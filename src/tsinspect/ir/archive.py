@@ -18,6 +18,7 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,15 @@ def _inspect_zip(path: Path, size: int) -> ArchiveInfo:
         with zipfile.ZipFile(path) as archive:
             names = tuple(archive.namelist())
             return _classify_zip(archive, names, shown, size)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        struct.error,
+        ValueError,
+        zlib.error,  # a damaged compressed record (.debug_pkl files are deflated)
+        NotImplementedError,  # a compression method zipfile does not know: not PyTorch's
+    ) as error:
         return ArchiveInfo(
             shown, CORRUPT_ZIP, "a truncated or corrupt zip file", size, detail=str(error)
         )
@@ -232,9 +241,14 @@ def _classify_zip(
     has_data = prefix + "data.pkl" in present
 
     if prefix and has_code and has_data and prefix + "constants.pkl" in present:
-        # Read the small records now: a corrupt member fails here with a clear message.
-        record("data.pkl")
-        record("constants.pkl")
+        # Read every record except the tensor data now: zipfile checks each one's CRC, so a
+        # damaged archive is named here instead of failing inside the TorchScript parser.
+        # The tensor data (nearly all of the bytes) is left to torch.jit.load, which does
+        # not check it: a corrupted weight goes unnoticed by both.
+        data_prefix = prefix + "data/"
+        for name in names:
+            if not name.startswith(data_prefix) and not name.endswith("/"):
+                archive.read(name)
         return ArchiveInfo(
             shown,
             TORCHSCRIPT,

@@ -70,7 +70,7 @@ class LoadedModel:
     """What one TorchScript archive holds, read without running it.
 
     ``graph`` is a networkx.DiGraph of the inlined forward (attributes in
-    docs/graph.md); ``ops`` the same nodes as records; ``kind`` is
+    docs/graph.md, built on first access); ``ops`` the same nodes as records; ``kind`` is
     ``scripted``, ``traced`` or ``unknown`` and ``kind_evidence`` says why;
     ``producer_version`` is the archive's ``version`` record (the TorchScript
     file format version; archives do not record the PyTorch release).
@@ -84,13 +84,18 @@ class LoadedModel:
     parameters: tuple[ParameterRecord, ...]
     submodules: tuple[SubmoduleRecord, ...]
     ops: tuple[OpRecord, ...]
-    graph: Any = field(repr=False, compare=False)
+    walk: GraphWalk = field(repr=False, compare=False)
     input_node_ids: tuple[int, ...] = ()
     output_node_id: int = -1
     findings: tuple[Diagnostic, ...] = ()
     training: bool = False
     archive: ArchiveInfo | None = field(default=None, repr=False, compare=False)
     module: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def graph(self) -> Any:
+        """The networkx.DiGraph of forward (attributes in docs/graph.md), built on first use."""
+        return self.walk.graph
 
     @property
     def total_parameter_bytes(self) -> int:
@@ -163,7 +168,7 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
         parameters=parameters,
         submodules=submodules,
         ops=walked.ops,
-        graph=walked.graph,
+        walk=walked,
         input_node_ids=walked.input_node_ids,
         output_node_id=walked.output_node_id,
         findings=findings,

@@ -47,6 +47,10 @@ _CONSUMERS: dict[str, tuple[int, int, str]] = {
     "aten::where": (0, 1, "mask"),
     "aten::logical_not": (0, -1, "mask"),
     "aten::layer_norm": (0, 2, "layer_norm"),
+    "aten::lstm": (0, 2, "rnn"),
+    "aten::gru": (0, 2, "rnn"),
+    "aten::rnn_tanh": (0, 2, "rnn"),
+    "aten::rnn_relu": (0, 2, "rnn"),
 }
 
 # Ops a value passes through without changing its rank; anything else that is
@@ -375,8 +379,8 @@ def classify_failure(error: BaseException) -> ProbeFailure:
         kind = "undecidable"
     elif any(marker in message for marker in _DTYPE_MARKERS):
         kind = "dtype"
-    elif isinstance(error, RuntimeError):
-        kind = "mismatch"
+    elif isinstance(error, RuntimeError) or "Traceback of TorchScript" in text:
+        kind = "mismatch"  # torch.jit.Error (a `raise` inside the model) is not a RuntimeError
     else:
         kind = "other"
     return ProbeFailure(kind=kind, message=message, op=op, source=source, code=code)
@@ -433,6 +437,36 @@ def _constant_int(value: Any) -> int | None:
     return None
 
 
+def _constant_bool(value: Any) -> bool | None:
+    node = value.node()
+    if (
+        node.kind() == "prim::Constant"
+        and node.hasAttribute("value")
+        and node.kindOf("value") == "i"
+    ):
+        return bool(node.i("value"))
+    return None
+
+
+def _resolve_first_of_list(module: Any, value: Any) -> tuple[str, Any] | None:
+    """The first tensor of a weight list: a prim::ListConstruct, or a list attribute (``_flat_weights``)."""
+    import torch
+
+    node = value.node()
+    if node.kind() == "prim::ListConstruct":
+        items = list(node.inputs())
+        return _resolve_tensor(module, items[0]) if items else None
+    path = _attribute_path(value)
+    if path is None:
+        return None
+    target: Any = module
+    for name in path:
+        target = getattr(target, name, None)
+    if isinstance(target, (list, tuple)) and target and isinstance(target[0], torch.Tensor):
+        return (".".join(path) + "[0]", target[0])
+    return None
+
+
 def _constant_int_list(value: Any) -> tuple[int, ...]:
     node = value.node()
     if (
@@ -458,7 +492,9 @@ def _source_of(node: Any) -> str:
         return ""
     # "file.py:36:20" style first line of the highlighted range, when kept in the archive.
     match = re.search(r'File "([^"]+)", line (\d+)', str(source_range))
-    return f"{match.group(1)}:{match.group(2)}" if match else ""
+    if match is None or _is_library_file(match.group(1)):
+        return ""  # torch's own nn.Module code says nothing about the user's model
+    return f"{match.group(1)}:{match.group(2)}"
 
 
 def _inlined_graph(module: Any) -> Any:
@@ -586,7 +622,14 @@ def _consumer_at(
             source=_source_of(node),
             constant_list=normalized,
         )
-    resolved = _resolve_tensor(module, inputs[weight_position])
+    if role == "rnn":
+        # aten::lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+        # batch_first): params[0] is weight_ih_l0, [gates * hidden, input_size].
+        if len(inputs) < 9 or _constant_bool(inputs[8]) is not True:
+            return None  # time-major input: dim 0 is not the batch, leave it to the probes
+        resolved = _resolve_first_of_list(module, inputs[weight_position])
+    else:
+        resolved = _resolve_tensor(module, inputs[weight_position])
     if resolved is None:
         return None
     name, tensor = resolved

@@ -11,6 +11,7 @@ The records here are plain frozen dataclasses: nothing downstream of
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,8 @@ TYPE_KINDS: frozenset[str] = frozenset(
         "Other",
     }
 )
+
+_MANGLE = re.compile(r"___torch_mangle_\d+\.")
 
 # c10 type class name -> our kind, for the types without contained types.
 _SCALAR_KINDS: dict[str, str] = {
@@ -199,8 +202,9 @@ def _annotation_text(c10_type: Any) -> str:
         text = str(c10_type.annotation_str)
     except (AttributeError, RuntimeError):
         text = str(c10_type)
-    # annotation_str spells the device type "Device", the tensor "Tensor": both as users write them.
-    return text
+    # Class types read "__torch__.pkg.___torch_mangle_3.Linear" in the archive; users wrote
+    # "pkg.Linear". (annotation_str already spells Tensor, Device, Optional[...] as users do.)
+    return _MANGLE.sub("", text.replace("__torch__.", ""))
 
 
 def default_text(value: Any) -> str:

@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import gc
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -54,7 +56,17 @@ OP_GET_ATTR = "get_attr"
 OP_CALL = "call"
 OP_CONTROL = "control"
 
-_NO_SOURCE_KINDS = frozenset({"prim::Constant", "prim::GetAttr"})
+_NO_SOURCE_KINDS = frozenset(
+    {
+        "prim::Constant",
+        "prim::GetAttr",
+        "prim::ListConstruct",
+        "prim::TupleConstruct",
+        "prim::ListUnpack",
+        "prim::TupleUnpack",
+        "prim::unchecked_cast",
+    }
+)
 # The node kinds that own blocks in a TorchScript graph (If, Loop; With and Closure in rare
 # scripted code; the fusion groups only after optimisation passes we do not run).
 _KINDS_WITH_BLOCKS = frozenset(
@@ -144,15 +156,36 @@ class OpRecord:
 
 @dataclass(frozen=True)
 class GraphWalk:
-    """The walked graph: records, the graph inputs (self excluded) and the returned values."""
+    """The walked graph: records, the graph inputs (self excluded) and the returned values.
+
+    ``graph`` (the networkx.DiGraph) is built from the records on first access
+    and then kept: a summary that never looks at it does not pay for it.
+    ``producers`` maps each value id to the node id that produces it,
+    ``value_names``/``value_types`` give its IR name and type, and
+    ``block_returns`` lists, per control node, the value ids its blocks return.
+    """
 
     ops: tuple[OpRecord, ...]
     inputs: tuple[ValueRecord, ...]
     outputs: tuple[ValueRecord, ...]
-    graph: Any  # networkx.DiGraph; Any because networkx ships no types
     input_node_ids: tuple[int, ...]
     output_node_id: int
     source_style: str  # "scripted", "traced", "mixed" or "none": how source ranges are written
+    producers: Mapping[int, int] = field(default_factory=dict, repr=False, compare=False)
+    value_names: Mapping[int, str] = field(default_factory=dict, repr=False, compare=False)
+    value_types: Mapping[int, TorchType] = field(default_factory=dict, repr=False, compare=False)
+    block_returns: tuple[tuple[int, tuple[int, ...]], ...] = field(default=(), repr=False)
+
+    @cached_property
+    def graph(self) -> Any:  # networkx.DiGraph; Any because networkx ships no types
+        """The networkx.DiGraph of the records (attributes in this module's docstring)."""
+        was_enabled = gc.isenabled()
+        gc.disable()  # see walk_graph: the GC made building big graphs superlinear
+        try:
+            return _build_digraph(self)
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
 class _Walker:
@@ -329,17 +362,19 @@ def _walk_graph(graph: Any) -> GraphWalk:
         ValueRecord(v.unique(), v.debugName(), walker.type_of(v)) for v in graph.outputs()
     )
     output_node_id = walker.new_id()
-    digraph = _build_digraph(walker, inputs, input_node_ids, outputs, output_node_id)
     styles = walker.styles
     source_style = "none" if not styles else styles.pop() if len(styles) == 1 else "mixed"
     return GraphWalk(
         ops=tuple(walker.ops),
         inputs=tuple(inputs),
         outputs=outputs,
-        graph=digraph,
         input_node_ids=tuple(input_node_ids),
         output_node_id=output_node_id,
         source_style=source_style,
+        producers=walker.producer,
+        value_names=walker.value_name,
+        value_types=walker.value_type,
+        block_returns=tuple(walker.block_returns),
     )
 
 
@@ -348,13 +383,9 @@ def _is_module_self(value: Any) -> bool:
     return type(c10_type).__name__ == "ClassType" and hasattr(c10_type, "name")
 
 
-def _build_digraph(
-    walker: _Walker,
-    inputs: list[ValueRecord],
-    input_node_ids: list[int],
-    outputs: tuple[ValueRecord, ...],
-    output_node_id: int,
-) -> Any:
+def _build_digraph(walked: GraphWalk) -> Any:
+    inputs, input_node_ids = walked.inputs, walked.input_node_ids
+    outputs, output_node_id = walked.outputs, walked.output_node_id
     nodes: list[tuple[int, dict[str, Any]]] = []
     for record, node_id in zip(inputs, input_node_ids, strict=True):
         nodes.append(
@@ -373,7 +404,7 @@ def _build_digraph(
                 },
             )
         )
-    for op in walker.ops:
+    for op in walked.ops:
         nodes.append(
             (
                 op.id,
@@ -409,15 +440,15 @@ def _build_digraph(
     # Edges are gathered in a dict and added in one call: networkx clears its caches on
     # every add_edge, which made edge insertion the slowest part of the walk.
     edges: dict[tuple[int, int], dict[str, Any]] = {}
-    producer = walker.producer
-    for op in walker.ops:
+    producer = walked.producers
+    for op in walked.ops:
         for value_id in op.inputs:
-            _add_flow(edges, walker, producer.get(value_id), op.id, value_id, "data")
-    for owner, returned in walker.block_returns:
+            _add_flow(edges, walked, producer.get(value_id), op.id, value_id, "data")
+    for owner, returned in walked.block_returns:
         for value_id in returned:
-            _add_flow(edges, walker, producer.get(value_id), owner, value_id, "return")
+            _add_flow(edges, walked, producer.get(value_id), owner, value_id, "return")
     for value in outputs:
-        _add_flow(edges, walker, producer.get(value.id), output_node_id, value.id, "data")
+        _add_flow(edges, walked, producer.get(value.id), output_node_id, value.id, "data")
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from((u, v, data) for (u, v), data in edges.items())
@@ -426,7 +457,7 @@ def _build_digraph(
 
 def _add_flow(
     edges: dict[tuple[int, int], dict[str, Any]],
-    walker: _Walker,
+    walked: GraphWalk,
     source: int | None,
     target: int,
     value_id: int,
@@ -434,17 +465,17 @@ def _add_flow(
 ) -> None:
     if source is None or source == target:
         return  # the module itself (self), or a loop value carried back into its own loop
-    name = walker.value_name[value_id]
+    name = walked.value_names[value_id]
     existing = edges.get((source, target))
     if existing is None:
         edges[(source, target)] = {
             "values": [name],
-            "types": [walker.value_type[value_id].text],
+            "types": [walked.value_types[value_id].text],
             "role": role,
         }
     elif name not in existing["values"]:
         existing["values"].append(name)
-        existing["types"].append(walker.value_type[value_id].text)
+        existing["types"].append(walked.value_types[value_id].text)
 
 
 def parse_module_hierarchy(hierarchy: str) -> tuple[str, str]:

@@ -28,7 +28,9 @@ NOT_UTF8 = "TS002"
 UNREADABLE = "TS003"
 
 # Suppression comments: bare noqa, "noqa: TS101, TS102" (ruff's syntax), "tsinspect: ignore[TS101]", "tsinspect: ignore".
-NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
+NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE
+)
 TSINSPECT_IGNORE = re.compile(r"#\s*tsinspect:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 ALL_CODES = "*"
 
@@ -42,7 +44,9 @@ class FileResult:
     source_lines: Mapping[int, str] = field(default_factory=dict)
 
 
-def file_diagnostic(rule: type[Rule], path: str, detail: str, line: int = 0, column: int = 0) -> Diagnostic:
+def file_diagnostic(
+    rule: type[Rule], path: str, detail: str, line: int = 0, column: int = 0
+) -> Diagnostic:
     """A TS0xx diagnostic about the file itself, from the rule's metadata."""
     return Diagnostic(
         code=rule.code,
@@ -93,7 +97,9 @@ def parse_suppressions(comments: Sequence[tuple[int, str]]) -> dict[int, set[str
                 if not codes or not codes.strip():
                     entry.add(ALL_CODES)
                 else:
-                    entry.update(code.upper() for code in re.split(r"[\s,]+", codes.strip()) if code)
+                    entry.update(
+                        code.upper() for code in re.split(r"[\s,]+", codes.strip()) if code
+                    )
     return suppressed
 
 
@@ -197,7 +203,9 @@ def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> 
         return FileResult(path, ())
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     wrapper.resolve_many([PositionProvider, ScopeProvider])
-    context = LintContext(path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach())
+    context = LintContext(
+        path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach()
+    )
     context.reach = analyze(context)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())
@@ -206,7 +214,9 @@ def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> 
     wrapper.visit_batched([*(rule(context) for rule in visitor_rules), comments])
     suppressed = parse_suppressions(comments.comments)
     diagnostics = [
-        d for d in _filter(context.reports, context.reach, path) if not is_suppressed(suppressed, d.line, d.code)
+        d
+        for d in _filter(context.reports, context.reach, path)
+        if not is_suppressed(suppressed, d.line, d.code)
     ]
     lines = text.splitlines()
     snippet = {d.line: lines[d.line - 1] for d in diagnostics if 0 < d.line <= len(lines)}

@@ -21,7 +21,6 @@ that needs the same import produce the same edit, so it is applied once.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 from collections.abc import Callable, Sequence
@@ -141,10 +140,14 @@ def _splice(source: str, replacements: Sequence[_Replacement]) -> str:
 
 
 def is_valid_python(source: str) -> bool:
-    """True when both libcst and Python's parser accept ``source``."""
+    """True when libcst parses ``source`` and Python compiles it.
+
+    Compiling (not only parsing) also catches what the compiler rejects after parsing, such
+    as an import inserted above ``from __future__ import annotations``.
+    """
     try:
         cst.parse_module(source)
-        ast.parse(source)
+        compile(source, "<fixed>", "exec", dont_inherit=True)
     except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
         return False
     return True

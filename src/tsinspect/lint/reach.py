@@ -30,7 +30,12 @@ if TYPE_CHECKING:
 
 JIT = "torch.jit."
 IGNORE_DECORATORS = frozenset(
-    {"torch.jit.ignore", "torch.jit.unused", "torch._jit_internal.ignore", "torch._jit_internal.unused"}
+    {
+        "torch.jit.ignore",
+        "torch.jit.unused",
+        "torch._jit_internal.ignore",
+        "torch._jit_internal.unused",
+    }
 )
 EXPORT_DECORATORS = frozenset({"torch.jit.export", "torch._jit_internal.export"})
 SCRIPT_DECORATORS = frozenset({"torch.jit.script", "torch.jit._script.script"})
@@ -38,7 +43,17 @@ IS_SCRIPTING = frozenset(
     {"torch.jit.is_scripting", "torch.jit._script.is_scripting", "torch._jit_internal.is_scripting"}
 )
 HOOK_REGISTRATIONS = frozenset({"register_forward_hook", "register_forward_pre_hook"})
-NN_MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "torch.jit.ScriptModule"})
+NN_MODULE_BASES = frozenset(
+    {
+        "torch.nn.Module",
+        "torch.nn.modules.module.Module",
+        "torch.jit.ScriptModule",
+        # Lightning modules are nn.Modules, scripted through `to_torchscript()`.
+        "pytorch_lightning.LightningModule",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+    }
+)
 # torch.nn names that look like classes but are not modules.
 NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
 
@@ -230,6 +245,36 @@ def scripting_truth(context: LintContext, expression: cst.BaseExpression) -> Tru
     return Truth.UNKNOWN
 
 
+def is_abstract_stub(node: cst.FunctionDef) -> bool:
+    """A body that is only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``.
+
+    An abstract base module's ``forward(self, *args, **kwargs)`` stub is never scripted (its
+    subclasses are), so it is not a root: reporting its signature would be a false positive.
+    """
+    body = node.body
+    statements: list[cst.BaseSmallStatement] = []
+    if isinstance(body, cst.SimpleStatementSuite):
+        statements = list(body.body)
+    else:
+        for statement in body.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                return False
+            statements.extend(statement.body)
+    for small in statements:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(
+            small.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis
+        ):
+            continue
+        if isinstance(small, cst.Raise) and small.exc is not None:
+            exc = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+            if isinstance(exc, cst.Name) and exc.value == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
 def _terminates(block: cst.BaseSuite) -> bool:
     body = block.body
     if not body:
@@ -365,7 +410,9 @@ def _collect_classes(context: LintContext, reach: Reach) -> None:
         elif isinstance(statement, cst.ClassDef):
             info = ClassInfo(name=statement.name.value, node=statement)
             for arg in statement.bases:
-                local = reach.classes.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                local = (
+                    reach.classes.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                )
                 if local is not None:
                     info.bases.append(local)
                     info.is_nn_module |= local.is_nn_module
@@ -376,7 +423,9 @@ def _collect_classes(context: LintContext, reach: Reach) -> None:
                 elif not names <= {"builtins.object"}:
                     info.has_other_bases = True
             info.has_other_bases |= bool(statement.keywords)
-            info.is_script_class = not decorator_names(context, statement).isdisjoint(SCRIPT_DECORATORS)
+            info.is_script_class = not decorator_names(context, statement).isdisjoint(
+                SCRIPT_DECORATORS
+            )
             for item in _class_statements(statement):
                 if isinstance(item, cst.FunctionDef):
                     info.methods.setdefault(item.name.value, []).append(item)
@@ -410,7 +459,9 @@ def _unused_properties(line: cst.SimpleStatementLine) -> frozenset[str]:
         elif isinstance(small, cst.AnnAssign):
             targets = [small.target]
             value = small.value
-        if not any(isinstance(t, cst.Name) and t.value == "__jit_unused_properties__" for t in targets):
+        if not any(
+            isinstance(t, cst.Name) and t.value == "__jit_unused_properties__" for t in targets
+        ):
             continue
         if isinstance(value, cst.List | cst.Tuple | cst.Set):
             for element in value.elements:
@@ -444,7 +495,13 @@ class _Analysis:
         return self.reach
 
     # roots ------------------------------------------------------------------------------
-    def _push(self, owner: ClassInfo | None, node: cst.FunctionDef | cst.Lambda, label: str, path: tuple[str, ...]) -> None:
+    def _push(
+        self,
+        owner: ClassInfo | None,
+        node: cst.FunctionDef | cst.Lambda,
+        label: str,
+        path: tuple[str, ...],
+    ) -> None:
         if isinstance(node, cst.FunctionDef) and is_skipped(self.context, node):
             return
         key = (id(owner), id(node))
@@ -453,19 +510,23 @@ class _Analysis:
         self.seen.add(key)
         self.queue.append(_Item(owner, node, label, (*path, label)))
 
-    def _push_method(self, owner: ClassInfo, name: str, path: tuple[str, ...]) -> None:
+    def _push_method(
+        self, owner: ClassInfo, name: str, path: tuple[str, ...], root: bool = False
+    ) -> None:
         found = owner.lookup(name)
         if found is None:
             return
         defining, defs = found
         for node in defs:
+            if root and is_abstract_stub(node):
+                continue
             self._push(owner, node, f"{defining.name}.{name}", path)
 
     def _roots(self) -> None:
         context = self.context
         for info in self.reach.classes.values():
             if info.is_nn_module:
-                self._push_method(info, "forward", ())
+                self._push_method(info, "forward", (), root=True)
                 unused = info.all_unused_properties()
                 for cls in info.mro():
                     for name, defs in cls.methods.items():
@@ -511,12 +572,21 @@ class _Analysis:
 
     def _push_reference(self, name: cst.Name, path: tuple[str, ...]) -> None:
         target = _resolve_global(self.context, name)
-        if isinstance(target, cst.FunctionDef) and self.reach.module_functions.get(target.name.value) is target:
+        if (
+            isinstance(target, cst.FunctionDef)
+            and self.reach.module_functions.get(target.name.value) is target
+        ):
             self._push(None, target, target.name.value, path)
         elif isinstance(target, cst.ClassDef):
             info = self.reach.classes.get(target.name.value)
             # A plain class used in compiled code is compiled whole, as a TorchScript class.
-            if info is not None and info.node is target and not info.is_nn_module and not info.has_other_bases and not info.node.decorators:
+            if (
+                info is not None
+                and info.node is target
+                and not info.is_nn_module
+                and not info.has_other_bases
+                and not info.node.decorators
+            ):
                 self._push_class(info, path)
 
     # traversal --------------------------------------------------------------------------

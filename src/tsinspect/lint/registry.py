@@ -50,7 +50,9 @@ def _check_rule(rule: type[Rule], table: dict[str, type[Rule]], names: dict[str,
     if not NAME_PATTERN.match(rule.name):
         raise ValueError(f"{rule.__qualname__}: name {rule.name!r} is not kebab-case")
     if rule.code in table:
-        raise ValueError(f"{rule.code} registered twice: {table[rule.code].__qualname__} and {rule.__qualname__}")
+        raise ValueError(
+            f"{rule.code} registered twice: {table[rule.code].__qualname__} and {rule.__qualname__}"
+        )
     if rule.name in names:
         raise ValueError(f"rule name {rule.name!r} used by {names[rule.name]} and {rule.code}")
 

@@ -250,7 +250,7 @@ API_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Lint source code (no torch needed)", ("tsinspect.api.check", "tsinspect.api.fix", "tsinspect.lint", "tsinspect.settings")),
     ("Model archives (torch needed)", ("tsinspect.api.model", "tsinspect.ir")),
     ("Triton configs", ("tsinspect.api.config", "tsinspect.triton")),
-    ("Reports", ("tsinspect.api.report", "tsinspect.report")),
+    ("Reports", ("tsinspect.api.report", "tsinspect.report", "tsinspect.render.report_html", "tsinspect.render.report_markdown")),
     ("Findings", ("tsinspect.diagnostics",)),
     ("Errors", ("tsinspect.errors",)),
 )

@@ -88,7 +88,8 @@ def view_graph(
             nodes[collapsed]["meta"]["nodes"] += 1
             keep[node] = collapsed
         else:
-            nodes[node] = dict(data)
+            # copies, so that passes adding to a view's meta never touch the model's graph
+            nodes[node] = {**data, "types": list(data["types"]), "meta": dict(data["meta"])}
             keep[node] = node
     edges: dict[tuple[Any, Any], dict[str, Any]] = {}
     for source, target, data in graph.edges(data=True):

@@ -26,7 +26,11 @@ def fix_to_dict(fix: Fix | None) -> dict[str, Any] | None:
     """A Fix as JSON (``null`` when the finding has none)."""
     if fix is None:
         return None
-    return {"hint": fix.hint, "applicable": fix.applicable, "edits": [edit_to_dict(e) for e in fix.edits]}
+    return {
+        "hint": fix.hint,
+        "applicable": fix.applicable,
+        "edits": [edit_to_dict(e) for e in fix.edits],
+    }
 
 
 def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:

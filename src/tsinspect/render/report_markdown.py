@@ -17,10 +17,18 @@ from tsinspect.render.report_html import human_size
 from tsinspect.report import Report
 
 # Characters that mean something to CommonMark/GFM inline parsing, or to HTML.
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
+# ``_`` is left out: a run of underscores between letters or digits (``input__0``) never
+# starts emphasis in CommonMark, so only the other runs are escaped, keeping names readable.
+_SPECIAL = re.compile(r"([\\`*\[\]<>|#~!&])")
+_UNDERSCORES = re.compile(r"(?<![0-9A-Za-z_])_+|_+(?![0-9A-Za-z_])")
 
 
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
+def _escape(text: str) -> str:
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    return _UNDERSCORES.sub(lambda match: "\\_" * len(match.group(0)), escaped)
 
 
 def md_text(value: object) -> str:
@@ -31,7 +39,7 @@ def md_text(value: object) -> str:
     """
     parts = _CODE_SPAN.split(" ".join(str(value).split()))
     return "".join(
-        part.replace("|", "\\|") if index % 2 else _SPECIAL.sub(r"\\\1", part)
+        part.replace("|", "\\|") if index % 2 else _escape(part)
         for index, part in enumerate(parts)
     )
 

@@ -62,20 +62,31 @@ def _result(diagnostic: Diagnostic, index: int | None, base: str | None) -> dict
     # GitHub rejects regions with line 0: a finding about the whole file points at line 1.
     line = max(diagnostic.line, 1)
     column = max(diagnostic.column, 1)
+    end_line = max(diagnostic.end_line, line)
+    end_column = diagnostic.end_column if diagnostic.end_column >= 1 else column
+    if end_line == line:
+        end_column = max(end_column, column)
+    # SARIF's endColumn is exclusive, like ours.
     region = {
         "startLine": line,
         "startColumn": column,
-        "endLine": max(diagnostic.end_line, line),
-        "endColumn": max(diagnostic.end_column, column) if diagnostic.end_line <= line else max(diagnostic.end_column, 1),
+        "endLine": end_line,
+        "endColumn": end_column,
     }
     result: dict[str, Any] = {
         "ruleId": diagnostic.code,
         "level": _LEVEL[diagnostic.severity],
-        "message": {"text": diagnostic.message + (f" (reached from {diagnostic.reach_text})" if diagnostic.reach else "")},
+        "message": {
+            "text": diagnostic.message
+            + (f" (reached from {diagnostic.reach_text})" if diagnostic.reach else "")
+        },
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": artifact_uri(diagnostic.path, base), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {
+                        "uri": artifact_uri(diagnostic.path, base),
+                        "uriBaseId": "%SRCROOT%",
+                    },
                     "region": region,
                 }
             }

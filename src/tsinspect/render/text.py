@@ -38,7 +38,9 @@ def _snippet(diagnostic: Diagnostic, text: str) -> list[str]:
 
 def render_diagnostic(diagnostic: Diagnostic, source_line: str | None = None) -> str:
     """One finding: the header line, then the snippet, reach path and fix hint when known."""
-    lines = [f"{location(diagnostic)}: {diagnostic.code} {diagnostic.message}"]
+    # `[*]` marks what `tsinspect check --fix` can rewrite, as ruff does.
+    marker = " [*]" if diagnostic.fix is not None and diagnostic.fix.applicable else ""
+    lines = [f"{location(diagnostic)}: {diagnostic.code}{marker} {diagnostic.message}"]
     if source_line is not None and diagnostic.line > 0:
         lines.extend(_snippet(diagnostic, source_line))
     indent = " " * (len(str(diagnostic.line)) + 1) if diagnostic.line > 0 else "  "
@@ -61,7 +63,11 @@ def summary(diagnostics: Sequence[Diagnostic], files_checked: int | None = None)
         if by_severity[severity]
     ]
     files = len({d.path for d in diagnostics})
-    return f"Found {', '.join(parts)} in {_plural(files, 'file')}{checked}."
+    text = f"Found {', '.join(parts)} in {_plural(files, 'file')}{checked}."
+    fixable = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicable)
+    if fixable:
+        text += f"\n[*] {fixable} fixable with `tsinspect check --fix`."
+    return text
 
 
 def render_text(

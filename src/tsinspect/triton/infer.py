@@ -287,6 +287,8 @@ def _templates_from_consumer(
         return [(weight[1],), (_FREE, weight[1])], [f"{where} takes {weight[1]} features"]
     if consumer.role == "matmul" and len(weight) == 2:
         return [(weight[0],), (_FREE, weight[0])], [f"{where} takes {weight[0]} features"]
+    if consumer.role == "rnn" and len(weight) == 2:
+        return [(_FREE, weight[1])], [f"{where} takes {weight[1]} features per step (batch_first)"]
     if consumer.role == "layer_norm" and consumer.constant_list:
         normalized = consumer.constant_list
         return [(_FREE, *normalized), normalized], [f"layer_norm over {list(normalized)}"]
@@ -587,7 +589,9 @@ def infer_model_config(
                     'backend rejects at load ("unsupported datatype")',
                     model_path,
                     hint="accept TYPE_FP32 or TYPE_FP16 and convert inside forward (x.to(torch.bfloat16)), "
-                    "or export the model in float32/float16",
+                    "or export the model in float32/float16"
+                    if item.dtype == "TYPE_BF16"
+                    else "use a type the backend converts (BOOL, UINT8, INT8..INT64, FP16, FP32, FP64)",
                 )
             )
     if blockers:

@@ -610,7 +610,8 @@ def validate_against_model(
     positions = _check_input_names(context, meta_module)
     errors_so_far = any(d.severity is Severity.ERROR for d in found)
     if positions is None or (
-        errors_so_far and any(d.code in ("TS704", "TS709", "TS710", "TS722") for d in found)
+        errors_so_far
+        and any(d.code in ("TS704", "TS709", "TS710", "TS713", "TS722") for d in found)
     ):
         return found, schema_checked
     _check_against_model(context, module, meta_module, positions)

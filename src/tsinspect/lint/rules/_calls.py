@@ -59,7 +59,11 @@ def global_assignment_value(context: LintContext, name: cst.Name) -> cst.BaseExp
         return None
     holder = context.parent(target)
     statement = context.parent(holder) if isinstance(holder, cst.AssignTarget) else holder
-    if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is target:
+    if (
+        isinstance(statement, cst.Assign)
+        and len(statement.targets) == 1
+        and statement.targets[0].target is target
+    ):
         return statement.value
     if isinstance(statement, cst.AnnAssign) and statement.target is target:
         return statement.value
@@ -90,21 +94,6 @@ def positional_count(call: cst.Call) -> int:
     return count
 
 
-def enclosing_class(context: LintContext, node: cst.CSTNode) -> cst.ClassDef | None:
-    """The class whose body directly holds ``node``'s enclosing def (None for module functions)."""
-    current = context.parent(node)
-    while current is not None and not isinstance(current, cst.FunctionDef):
-        current = context.parent(current)
-    if current is None:
-        return None
-    holder = context.parent(current)
-    if isinstance(holder, cst.IndentedBlock):
-        owner = context.parent(holder)
-        if isinstance(owner, cst.ClassDef):
-            return owner
-    return None
-
-
 def method_owner(context: LintContext, node: cst.FunctionDef) -> cst.ClassDef | None:
     """The class ``node`` is a method of (None for module-level or nested functions)."""
     holder = context.parent(node)
@@ -121,3 +110,49 @@ def enclosing_function(context: LintContext, node: cst.CSTNode) -> cst.FunctionD
     while current is not None and not isinstance(current, cst.FunctionDef):
         current = context.parent(current)
     return current
+
+
+def ignore_kind(context: LintContext, node: cst.FunctionDef) -> str | None:
+    """``"ignore"`` for ``@torch.jit.ignore``, ``"unused"`` for ``@torch.jit.unused`` or
+    ``@torch.jit.ignore(drop=True)`` (replaced by a raise when scripted), else None."""
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        target = expression.func if isinstance(expression, cst.Call) else expression
+        names = context.qualified_names(target)
+        if not names.isdisjoint(UNUSED):
+            return "unused"
+        if not names.isdisjoint(IGNORE):
+            if isinstance(expression, cst.Call):
+                drop = keyword(expression, "drop")
+                if drop is not None and not (
+                    isinstance(drop.value, cst.Name) and drop.value.value == "False"
+                ):
+                    return "unused"
+            return "ignore"
+    return None
+
+
+def called_function(context: LintContext, call: cst.Call) -> tuple[str, cst.FunctionDef] | None:
+    """The same-file def a call resolves to: ``self.method(...)`` (through same-file bases of the
+    calling method's class) or ``function(...)`` at module level; with a display name."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        target = context.is_module_level_function(func)
+        return (func.value, target) if target is not None else None
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+        return None
+    caller = enclosing_function(context, call)
+    if caller is None:
+        return None
+    params = caller.params.posonly_params or caller.params.params
+    if not params or params[0].name.value != func.value.value:
+        return None
+    owner = method_owner(context, caller)
+    info = context.class_info(owner.name.value) if owner is not None else None
+    if info is None or info.node is not owner:
+        return None
+    found = info.lookup(func.attr.value)
+    if found is None:
+        return None
+    _, defs = found
+    return (f"{func.value.value}.{func.attr.value}", defs[-1])

@@ -21,7 +21,9 @@ import libcst as cst
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import LintContext
 
-REGISTRATIONS = frozenset({"register_buffer", "register_parameter", "add_module", "register_module"})
+REGISTRATIONS = frozenset(
+    {"register_buffer", "register_parameter", "add_module", "register_module"}
+)
 MODULE_CONTAINERS = {
     "torch.nn.ModuleList": "ModuleList",
     "torch.nn.modules.container.ModuleList": "ModuleList",
@@ -62,7 +64,9 @@ def method_self_name(node: cst.FunctionDef) -> str | None:
     return params[0].name.value
 
 
-def enclosing_class(context: LintContext, node: cst.CSTNode) -> tuple[ClassInfo, cst.FunctionDef] | None:
+def enclosing_class(
+    context: LintContext, node: cst.CSTNode
+) -> tuple[ClassInfo, cst.FunctionDef] | None:
     """The module-level class and method that directly contain ``node`` (no nested defs between)."""
     current: cst.CSTNode | None = node
     function: cst.FunctionDef | None = None
@@ -104,7 +108,9 @@ def family(context: LintContext, info: ClassInfo) -> list[ClassInfo]:
     return list(members.values())
 
 
-def _targets(statement: cst.BaseSmallStatement) -> Iterator[tuple[cst.BaseExpression, cst.BaseExpression | None]]:
+def _targets(
+    statement: cst.BaseSmallStatement,
+) -> Iterator[tuple[cst.BaseExpression, cst.BaseExpression | None]]:
     if isinstance(statement, cst.Assign):
         for target in statement.targets:
             yield target.target, statement.value
@@ -163,7 +169,9 @@ class _SelfAssignments(cst.CSTVisitor):
             else:
                 self.opaque = True
         if isinstance(func, cst.Attribute) and func.attr.value == "update":
-            self.opaque |= isinstance(func.value, cst.Attribute) and func.value.attr.value == "__dict__"
+            self.opaque |= (
+                isinstance(func.value, cst.Attribute) and func.value.attr.value == "__dict__"
+            )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value == "__dict__":
@@ -229,7 +237,9 @@ def class_facts(context: LintContext, info: ClassInfo) -> ClassFacts:
         for name, value in collector.assignments:
             facts.assigned_anywhere.add(name)
             if creates:
-                facts.instance_values.setdefault(name, []).append(value if value is not None else cst.Ellipsis())
+                facts.instance_values.setdefault(name, []).append(
+                    value if value is not None else cst.Ellipsis()
+                )
     return facts
 
 
@@ -261,7 +271,12 @@ def is_final(context: LintContext, annotation: cst.Annotation) -> bool:
 
 def container_kind(context: LintContext, facts: ClassFacts, name: str) -> str | None:
     """``ModuleList`` / ``Sequential`` / ``ModuleDict`` when every ``__init__`` value of ``self.<name>`` is one."""
-    if facts.opaque or name in facts.class_annotations or name in facts.class_values or name in facts.registered:
+    if (
+        facts.opaque
+        or name in facts.class_annotations
+        or name in facts.class_values
+        or name in facts.registered
+    ):
         return None
     values = facts.instance_values.get(name)
     if not values:
@@ -270,7 +285,11 @@ def container_kind(context: LintContext, facts: ClassFacts, name: str) -> str | 
     for value in values:
         if not isinstance(value, cst.Call):
             return None
-        found = {MODULE_CONTAINERS[q] for q in context.qualified_names(value.func) if q in MODULE_CONTAINERS}
+        found = {
+            MODULE_CONTAINERS[q]
+            for q in context.qualified_names(value.func)
+            if q in MODULE_CONTAINERS
+        }
         if len(found) != 1:
             return None
         kinds |= found

@@ -36,7 +36,9 @@ class NestedFunctionRule(Rule):
     code = "TS102"
     name = "nested-function"
     message = "TorchScript does not support nested function definitions"
-    fix_hint = "Hoist it to a method or a module-level function and pass captured values as arguments"
+    fix_hint = (
+        "Hoist it to a method or a module-level function and pass captured values as arguments"
+    )
     phase = Phase.SYNTAX
 
     VALID = (

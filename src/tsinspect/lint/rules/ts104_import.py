@@ -84,6 +84,22 @@ class ImportRule(Rule):
             """,
             label="from-import",
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    if not torch.jit.is_scripting():
+                        import math
+
+                        return x * math.sqrt(2.0)
+                    return x
+            """,
+            label="under-is-scripting-guard",
+        ),
     )
 
     def visit_Import(self, node: cst.Import) -> None:

@@ -211,6 +211,8 @@ class UnsupportedContextManagerRule(Rule):
         if isinstance(func, cst.Name):
             info = self.context.class_info(func.value)
             if info is not None and names == {func.value}:
+                if info.has_other_bases:
+                    return False  # __enter__/__exit__ may come from a base in another file
                 return info.lookup("__enter__") is None or info.lookup("__exit__") is None
             function = self.context.is_module_level_function(func)
             if function is not None:

@@ -32,7 +32,9 @@ class VariadicSignatureRule(Rule):
 
     code = "TS115"
     name = "variadic-signature"
-    message = "TorchScript does not support *args, **kwargs or keyword-only parameters with defaults"
+    message = (
+        "TorchScript does not support *args, **kwargs or keyword-only parameters with defaults"
+    )
     fix_hint = "Use explicit positional parameters (with defaults where needed)"
     phase = Phase.SYNTAX
 
@@ -122,9 +124,14 @@ class VariadicSignatureRule(Rule):
         function = node.name.value
         # TorchScript names the offending parameter (or the keyword-only default), not the def.
         if params.star_kwarg is not None:
-            self.report(params.star_kwarg, f"{self.message}: `{function}` takes **{params.star_kwarg.name.value}")
+            self.report(
+                params.star_kwarg,
+                f"{self.message}: `{function}` takes **{params.star_kwarg.name.value}",
+            )
         if isinstance(params.star_arg, cst.Param):
-            self.report(params.star_arg, f"{self.message}: `{function}` takes *{params.star_arg.name.value}")
+            self.report(
+                params.star_arg, f"{self.message}: `{function}` takes *{params.star_arg.name.value}"
+            )
         for param in params.kwonly_params:
             if param.default is not None:
                 self.report(

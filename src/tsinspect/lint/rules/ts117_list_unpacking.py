@@ -123,7 +123,9 @@ class ListUnpackingRule(Rule):
             return True
         if isinstance(value, cst.Subscript):
             # a slice of a list is a list; an index of one is an element
-            return all(isinstance(e.slice, cst.Slice) for e in value.slice) and self._is_shape(value.value)
+            return all(isinstance(e.slice, cst.Slice) for e in value.slice) and self._is_shape(
+                value.value
+            )
         if isinstance(value, cst.Name):
             return self._annotated_list(value)
         return self._is_shape(value)

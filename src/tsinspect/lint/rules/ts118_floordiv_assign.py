@@ -70,6 +70,21 @@ class FloorDivAssignRule(Rule):
                     return x[:n]
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    n = x.size(0)
+                    if not torch.jit.is_scripting():
+                        n //= 2
+                    return x[:n]
+            """,
+            label="under-is-scripting-guard",
+        ),
     )
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -80,11 +95,15 @@ class FloorDivAssignRule(Rule):
         if isinstance(node.target, cst.Name):
             span = self.context.position(node)
             value = self.context.module.code_for_node(node.value)
-            needs_parens = not isinstance(node.value, cst.Name | cst.Integer | cst.Float | cst.Attribute | cst.Call)
+            needs_parens = not isinstance(
+                node.value, cst.Name | cst.Integer | cst.Float | cst.Attribute | cst.Call
+            )
             right = f"({value})" if needs_parens else value
             edits.append(
                 Edit(
-                    Span(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1),
+                    Span(
+                        span.start.line, span.start.column + 1, span.end.line, span.end.column + 1
+                    ),
                     f"{node.target.value} = {node.target.value} // {right}",
                 )
             )

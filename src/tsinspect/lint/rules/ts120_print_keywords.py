@@ -68,5 +68,7 @@ class PrintKeywordRule(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if any(arg.keyword is not None for arg in node.args) and self.context.matches(node.func, "builtins.print"):
+        if any(arg.keyword is not None for arg in node.args) and self.context.matches(
+            node.func, "builtins.print"
+        ):
             self.report(node)

@@ -58,27 +58,6 @@ class MutableDefaultRule(Rule):
                     return x.sum(dims)
             """,
         ),
-        Invalid(
-            """
-            from typing import Dict
-
-            import torch
-            from torch import nn
-
-
-            def scale(
-                x: torch.Tensor,
-                factors: Dict[str, float] = {"a": 2.0},
-            ) -> torch.Tensor:
-                return x * factors["a"]
-
-
-            class Model(nn.Module):
-                def forward(self, x: torch.Tensor) -> torch.Tensor:
-                    return scale(x)
-            """,
-            label="multi-line-signature-helper",
-        ),
     )
     INVALID = (
         Invalid(

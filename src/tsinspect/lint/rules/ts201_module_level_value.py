@@ -36,10 +36,28 @@ TORCH_VALUE_CALLS = frozenset(
 )
 TORCH_DTYPES = frozenset(
     f"torch.{name}"
-    for name in (
-        "float32 float float64 double float16 half bfloat16 int8 int16 short int32 int int64 long "
-        "uint8 bool complex64 complex128 cfloat cdouble"
-    ).split()
+    for name in [
+        "float32",
+        "float",
+        "float64",
+        "double",
+        "float16",
+        "half",
+        "bfloat16",
+        "int8",
+        "int16",
+        "short",
+        "int32",
+        "int",
+        "int64",
+        "long",
+        "uint8",
+        "bool",
+        "complex64",
+        "complex128",
+        "cfloat",
+        "cdouble",
+    ]
 )
 
 
@@ -47,7 +65,12 @@ def _is_value(expression: cst.BaseExpression, context: LintContext) -> bool:
     """A module-level value TorchScript cannot read: literals, literal containers, dtypes, tensors."""
     if isinstance(
         expression,
-        cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString | cst.ConcatenatedString | cst.FormattedString,
+        cst.Integer
+        | cst.Float
+        | cst.Imaginary
+        | cst.SimpleString
+        | cst.ConcatenatedString
+        | cst.FormattedString,
     ):
         return True
     if isinstance(expression, cst.Name):
@@ -257,14 +280,14 @@ class ModuleLevelValueRule(Rule):
                 for access in assignment.references:
                     if self._is_value_read(access):
                         message = (
-                            f"{self.message}: `{name}` is None at module level (\"undefined value {name}\")"
+                            f'{self.message}: `{name}` is None at module level ("undefined value {name}")'
                             if is_none
                             else f"{self.message}: `{name}` is bound at module level"
                         )
                         self.report(access.node, message)
 
     def _value_kind(self, assignment: Assignment | ImportAssignment | None) -> str | None:
-        """"value", "None" or None (not a value, or not sure)."""
+        """ "value", "None" or None (not a value, or not sure)."""
         if assignment is None:
             return None
         node = assignment.node
@@ -287,7 +310,7 @@ class ModuleLevelValueRule(Rule):
 
     def _import_kind(self, assignment: ImportAssignment) -> str | None:
         node = assignment.node
-        if not isinstance(node, cst.ImportFrom) or node.relative and node.module is None:
+        if not isinstance(node, cst.ImportFrom) or (node.relative and node.module is None):
             return None
         if isinstance(node.names, cst.ImportStar):
             return None
@@ -317,9 +340,7 @@ class ModuleLevelValueRule(Rule):
         # a called or dotted name is a class or a namespace, not a constant we can judge
         if isinstance(parent, cst.Call) and parent.func is node:
             return False
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            return False
-        return True
+        return not (isinstance(parent, cst.Attribute) and parent.value is node)
 
 
 def _dotted(expression: cst.BaseExpression) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import class_facts, enclosing_class, is_final, is_self_attribute, method_self_name
+from tsinspect.lint.rules._classes import (
+    class_facts,
+    enclosing_class,
+    is_final,
+    is_self_attribute,
+    method_self_name,
+)
 
 
 def _is_literal(expression: cst.BaseExpression) -> bool:
@@ -167,12 +173,20 @@ class ClassAttributeRule(Rule):
         if value is None or not _is_literal(value):
             return
         facts = class_facts(self.context, info)
-        if facts.opaque or name in facts.constants or name in facts.assigned_anywhere or name in facts.registered:
+        if (
+            facts.opaque
+            or name in facts.constants
+            or name in facts.assigned_anywhere
+            or name in facts.registered
+        ):
             return
         annotation = facts.class_annotations.get(name)
         if annotation is not None and is_final(self.context, annotation):
             return
-        self.report(node, f"{self.message}: `self.{name}` is a class attribute, not in __constants__ or Final")
+        self.report(
+            node,
+            f"{self.message}: `self.{name}` is a class attribute, not in __constants__ or Final",
+        )
 
 
 def _class_value(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
@@ -184,11 +198,12 @@ def _class_value(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
         if not isinstance(item, cst.SimpleStatementLine):
             continue
         for small in item.body:
-            if isinstance(small, cst.Assign) and any(
-                isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
-            ):
-                found = small.value
-            elif (
+            if (
+                isinstance(small, cst.Assign)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+                )
+            ) or (
                 isinstance(small, cst.AnnAssign)
                 and isinstance(small.target, cst.Name)
                 and small.target.value == name

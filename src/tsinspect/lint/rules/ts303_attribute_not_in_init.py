@@ -17,7 +17,10 @@ from tsinspect.lint.rules._classes import (
 def assigned_self_attribute(rule: Rule, node: cst.Attribute) -> tuple[str, cst.ClassDef] | None:
     """``(name, class)`` when ``node`` is ``self.<name>`` as an assignment target in a module method."""
     parent = rule.context.parent(node)
-    if not (isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.AnnAssign) and parent.target is node)):
+    if not (
+        isinstance(parent, cst.AssignTarget)
+        or (isinstance(parent, cst.AnnAssign) and parent.target is node)
+    ):
         return None
     found = enclosing_class(rule.context, node)
     if found is None:

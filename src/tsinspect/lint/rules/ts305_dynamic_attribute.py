@@ -39,8 +39,12 @@ class DynamicAttributeRule(Rule):
 
     code = "TS305"
     name = "dynamic-getattr-setattr"
-    message = "TorchScript needs a string literal name in getattr/hasattr and does not support setattr"
-    fix_hint = "Use literal names, an nn.ModuleList/ModuleDict, or plain attribute assignment self.x = ..."
+    message = (
+        "TorchScript needs a string literal name in getattr/hasattr and does not support setattr"
+    )
+    fix_hint = (
+        "Use literal names, an nn.ModuleList/ModuleDict, or plain attribute assignment self.x = ..."
+    )
 
     VALID = (
         Valid(
@@ -133,4 +137,6 @@ class DynamicAttributeRule(Rule):
                 return
             if not isinstance(node.args[1].value, cst.SimpleString):
                 builtin = "getattr" if self.context.matches(func, "builtins.getattr") else "hasattr"
-                self.report(node, f"{self.message}: the name passed to `{builtin}` is not a string literal")
+                self.report(
+                    node, f"{self.message}: the name passed to `{builtin}` is not a string literal"
+                )

@@ -42,7 +42,9 @@ class SuperCallRule(Rule):
     code = "TS306"
     name = "super-call"
     message = "TorchScript does not support super() outside __init__"
-    fix_hint = "Move the shared code into a helper method on the base class and call self.helper(...)"
+    fix_hint = (
+        "Move the shared code into a helper method on the base class and call self.helper(...)"
+    )
 
     VALID = (
         Valid(

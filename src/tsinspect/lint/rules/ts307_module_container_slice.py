@@ -5,7 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import class_facts, container_kind, enclosing_class, is_self_attribute, method_self_name
+from tsinspect.lint.rules._classes import (
+    class_facts,
+    container_kind,
+    enclosing_class,
+    is_self_attribute,
+    method_self_name,
+)
 
 
 class ModuleContainerSliceRule(Rule):
@@ -184,7 +190,10 @@ class ModuleContainerSliceRule(Rule):
         finder = _CallsOf(node.target.value)
         node.body.visit(finder)
         for call in finder.calls:
-            self.report(call, f"{self.message}: `{node.target.value}` comes from a slice of a module container")
+            self.report(
+                call,
+                f"{self.message}: `{node.target.value}` comes from a slice of a module container",
+            )
 
 
 class _CallsOf(cst.CSTVisitor):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import class_facts, container_kind, enclosing_class, is_self_attribute, method_self_name
+from tsinspect.lint.rules._classes import (
+    class_facts,
+    container_kind,
+    enclosing_class,
+    is_self_attribute,
+    method_self_name,
+)
 
 
 def _int_literal(expression: cst.BaseExpression) -> bool:
@@ -177,6 +183,11 @@ class ModuleContainerIndexRule(Rule):
         if kind is None:
             return
         if kind == "ModuleDict" and not isinstance(expression, cst.SimpleString):
-            self.report(node, f"{self.message}: nn.ModuleDict `self.{value.attr.value}` indexed by a non-literal key")
+            self.report(
+                node,
+                f"{self.message}: nn.ModuleDict `self.{value.attr.value}` indexed by a non-literal key",
+            )
         elif kind != "ModuleDict" and not _int_literal(expression):
-            self.report(node, f"{self.message}: nn.{kind} `self.{value.attr.value}` indexed by a variable")
+            self.report(
+                node, f"{self.message}: nn.{kind} `self.{value.attr.value}` indexed by a variable"
+            )

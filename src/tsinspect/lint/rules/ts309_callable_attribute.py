@@ -5,7 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import class_facts, enclosing_class, is_self_attribute, method_self_name
+from tsinspect.lint.rules._classes import (
+    class_facts,
+    enclosing_class,
+    is_self_attribute,
+    method_self_name,
+)
 
 PARTIAL = frozenset({"functools.partial"})
 
@@ -129,7 +134,12 @@ class LambdaAttributeRule(Rule):
         if any(name in cls.methods for cls in info.mro()):
             return
         facts = class_facts(self.context, info)
-        if facts.opaque or name in facts.class_values or name in facts.class_annotations or name in facts.registered:
+        if (
+            facts.opaque
+            or name in facts.class_values
+            or name in facts.class_annotations
+            or name in facts.registered
+        ):
             return
         values = facts.instance_values.get(name, [])
         if not values or name in facts.assigned_anywhere - set(facts.instance_values):
@@ -137,5 +147,8 @@ class LambdaAttributeRule(Rule):
         if all(isinstance(value, cst.Lambda) for value in values):
             # TorchScript names the lambda in __init__ first; keep the report only if this call is compiled
             self.report(values[0], f"{self.message}: `self.{name}` is a lambda", anchor=node)
-        elif all(isinstance(value, cst.Call) and self.context.matches(value.func, *PARTIAL) for value in values):
+        elif all(
+            isinstance(value, cst.Call) and self.context.matches(value.func, *PARTIAL)
+            for value in values
+        ):
             self.report(node, f"{self.message}: `self.{name}` is a functools.partial")

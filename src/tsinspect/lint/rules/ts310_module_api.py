@@ -46,7 +46,9 @@ class ModuleApiRule(Rule):
     code = "TS310"
     name = "module-api-in-compiled-code"
     message = "TorchScript cannot compile this nn.Module Python API"
-    fix_hint = "Create parameters, buffers and submodules in __init__ and reference them as attributes"
+    fix_hint = (
+        "Create parameters, buffers and submodules in __init__ and reference them as attributes"
+    )
 
     VALID = (
         Valid(
@@ -184,7 +186,10 @@ class ModuleApiRule(Rule):
         names = self.context.qualified_names(func)
         if names & PARAMETER:
             self.report(node, f"{self.message}: `nn.Parameter(...)` outside __init__")
-        elif any(_is_nn_base(name) and name.startswith("torch.nn.") and "functional" not in name for name in names):
+        elif any(
+            _is_nn_base(name) and name.startswith("torch.nn.") and "functional" not in name
+            for name in names
+        ):
             self.report(node, f"{self.message}: a torch.nn module is constructed outside __init__")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import enclosing_class, family, is_self_attribute, method_self_name
+from tsinspect.lint.rules._classes import (
+    enclosing_class,
+    family,
+    is_self_attribute,
+    method_self_name,
+)
 
 
 class RecursiveCallRule(Rule):
@@ -111,7 +116,11 @@ class RecursiveCallRule(Rule):
         func = node.func
         if isinstance(func, cst.Name):
             target = self.context.is_module_level_function(func)
-            if target is not None and target.name.value == func.value and self._innermost_def(node) is target:
+            if (
+                target is not None
+                and target.name.value == func.value
+                and self._innermost_def(node) is target
+            ):
                 self.report(node, f"{self.message}: `{func.value}` calls itself")
         elif isinstance(func, cst.Attribute):
             found = enclosing_class(self.context, node)

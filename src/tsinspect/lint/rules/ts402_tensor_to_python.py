@@ -7,7 +7,9 @@ import libcst as cst
 from tsinspect.lint.rule import Invalid, Phase, Rule, Valid
 from tsinspect.lint.rules._calls import enclosing_function
 
-ANNOTATE = frozenset({"torch.jit.annotate", "torch.jit._script.annotate", "torch._jit_internal.annotate"})
+ANNOTATE = frozenset(
+    {"torch.jit.annotate", "torch.jit._script.annotate", "torch._jit_internal.annotate"}
+)
 
 
 class TensorToPythonRule(Rule):
@@ -124,7 +126,11 @@ class TensorToPythonRule(Rule):
         if isinstance(receiver, cst.Name) and receiver.value == "self":
             return
         if func.attr.value == "numpy":
-            self.report(node, "TorchScript has no `Tensor.numpy()`", fix_hint="Stay in torch: use the tensor ops directly")
+            self.report(
+                node,
+                "TorchScript has no `Tensor.numpy()`",
+                fix_hint="Stay in torch: use the tensor ops directly",
+            )
         elif func.attr.value == "tolist" and not node.args and not self._typed(node):
             self.report(
                 node,

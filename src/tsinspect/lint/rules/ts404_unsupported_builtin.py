@@ -268,13 +268,19 @@ class UnsupportedBuiltinRule(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.context.qualified_names(node.func)
-        builtin = next((n.removeprefix("builtins.") for n in sorted(names) if n.startswith("builtins.")), None)
+        builtin = next(
+            (n.removeprefix("builtins.") for n in sorted(names) if n.startswith("builtins.")), None
+        )
         if builtin is None:
             return
         if builtin in ALWAYS:
             if self._reported_elsewhere(node, builtin):
                 return
-            self.report(node, f"TorchScript does not support the builtin `{builtin}()`", fix_hint=ALWAYS[builtin])
+            self.report(
+                node,
+                f"TorchScript does not support the builtin `{builtin}()`",
+                fix_hint=ALWAYS[builtin],
+            )
         elif builtin == "type" and self._type_used_as_value(node):
             self.report(
                 node,
@@ -283,7 +289,9 @@ class UnsupportedBuiltinRule(Rule):
             )
         elif builtin in SORT_LIKE:
             self._sort_like(node, builtin)
-        elif builtin == "round" and (positional_count(node) == 2 or keyword(node, "ndigits") is not None):
+        elif builtin == "round" and (
+            positional_count(node) == 2 or keyword(node, "ndigits") is not None
+        ):
             self.report(
                 node,
                 "TorchScript's `round` takes no `ndigits`",

@@ -197,7 +197,9 @@ class UnsupportedTorchFunctionRule(Rule):
         for qualified in sorted(self.context.qualified_names(node.func)):
             hint = FUNCTIONS.get(qualified)
             if hint is None:
-                hint = next((h for prefix, h in PREFIXES.items() if qualified.startswith(prefix)), None)
+                hint = next(
+                    (h for prefix, h in PREFIXES.items() if qualified.startswith(prefix)), None
+                )
             if hint is not None:
                 self.report(node, f"TorchScript cannot compile `{qualified}`", fix_hint=hint)
                 return

@@ -132,9 +132,7 @@ class FactoryRequiresGradRule(Rule):
         if argument is None:
             return
         func = node.func
-        if self.context.matches(func, *TORCH_FACTORIES):
-            self.report(argument)
-        elif (
+        if self.context.matches(func, *TORCH_FACTORIES) or (
             isinstance(func, cst.Attribute)
             and func.attr.value in TENSOR_FACTORY_METHODS
             and not (isinstance(func.value, cst.Name) and func.value.value == "self")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsinspect.diagnostics import Edit, Severity
-from tsinspect.lint.fix import import_edits, replace_node
+from tsinspect.diagnostics import Edit, Severity, Span
+from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Phase, Rule, Stage, Valid
 
 
@@ -51,7 +51,9 @@ class NoneDefaultRule(Rule):
     code = "TS501"
     name = "none-default-without-optional"
     message = "Unannotated parameter with default `None` is typed `Tensor` by TorchScript"
-    fix_hint = "Annotate it: `name: Optional[torch.Tensor] = None` (or the Optional of its real type)"
+    fix_hint = (
+        "Annotate it: `name: Optional[torch.Tensor] = None` (or the Optional of its real type)"
+    )
     severity = Severity.WARNING
     phase = Phase.SEMANTIC
 
@@ -125,7 +127,9 @@ class NoneDefaultRule(Rule):
         params = node.params
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             default = param.default
-            if param.annotation is not None or not (isinstance(default, cst.Name) and default.value == "None"):
+            if param.annotation is not None or not (
+                isinstance(default, cst.Name) and default.value == "None"
+            ):
                 continue
             name = param.name.value
             message = f"{self.message}: `{name}=None`"
@@ -134,21 +138,19 @@ class NoneDefaultRule(Rule):
                 continue
             optional_edits, optional = import_edits(self.context, "typing", "Optional")
             tensor_edits, tensor = import_edits(self.context, "torch", "Tensor")
-            edit: Edit = replace_node(self.context, param, f"{name}: {optional}[{tensor}] = None{_comma(param)}")
+            # The param's own range is its name only: replace from the name to the end of `None`.
+            start = self.context.position(param.name).start
+            end = self.context.position(default).end
+            edit = Edit(
+                Span(start.line, start.column + 1, end.line, end.column + 1),
+                f"{name}: {optional}[{tensor}] = None",
+            )
             self.report(
                 param,
                 message,
                 fix_hint=f"Annotate it: `{name}: Optional[torch.Tensor] = None`",
                 edits=[*optional_edits, *tensor_edits, edit],
             )
-
-
-def _comma(param: cst.Param) -> str:
-    """The parameter's own trailing comma (and its whitespace), which its range includes."""
-    comma = param.comma
-    if isinstance(comma, cst.Comma):
-        return cst.Module([]).code_for_node(comma)
-    return ""
 
 
 def _is_none_check(node: cst.BaseExpression, name: str, negated: bool) -> bool:
@@ -158,10 +160,7 @@ def _is_none_check(node: cst.BaseExpression, name: str, negated: bool) -> bool:
     target = node.comparisons[0]
     operator = cst.IsNot if negated else cst.Is
     left, right = node.left, target.comparator
-    return (
-        isinstance(target.operator, operator)
-        and {_plain(left), _plain(right)} == {name, "None"}
-    )
+    return isinstance(target.operator, operator) and {_plain(left), _plain(right)} == {name, "None"}
 
 
 def _plain(node: cst.BaseExpression) -> str | None:

@@ -1,0 +1,260 @@
+"""TS203 empty-container-non-tensor."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from tsinspect.diagnostics import Edit, Span
+from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rules._types import FLOAT, INT, INT_LIST, SCALARS, STR, EmptyContainer, flow
+
+
+class EmptyContainerRule(Rule):
+    """## What it does
+    Reports an unannotated empty list `xs = []` later given non-Tensor elements
+    (`xs.append(1)`, `xs.append(x.size(1))`), and an unannotated empty dict `d = {}` later
+    given a non-Tensor value or a non-`str` key (`d["n"] = 3`). When the element type is
+    certain, the fix annotates the assignment (`xs: List[int] = []`, adding the `typing`
+    import when it is missing, or `list[int]` in files that already use builtin generics).
+
+    ## Why is this bad?
+    TorchScript types `[]` as `List[Tensor]` and `{}` as `Dict[str, Tensor]`. Appending an
+    int fails with "Could not match type int to t in argument 'el': Type variable 't'
+    previously matched to type Tensor is matched to type int"; storing one fails with
+    "Arguments for call are not valid".
+
+    ## Example
+    ```python
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = []
+        for d in range(x.dim()):
+            shape.append(x.size(d))
+        return x.reshape(shape)
+    ```
+
+    ## Use instead
+    ```python
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape: List[int] = []
+        for d in range(x.dim()):
+            shape.append(x.size(d))
+        return x.reshape(shape)
+    ```
+    """
+
+    code = "TS203"
+    name = "empty-container-non-tensor"
+    message = "TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]"
+    fix_hint = "Annotate the empty container with its element type, e.g. `xs: List[int] = []`"
+
+    VALID = (
+        Valid(
+            """
+            from typing import Dict, List
+
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    outs = []
+                    outs.append(x * 2)
+                    outs.append(x.size(0) * x)
+                    sizes: List[int] = []
+                    sizes.append(x.size(1))
+                    named = {}
+                    named["a"] = x
+                    counts: Dict[str, int] = {}
+                    counts["n"] = 1
+                    other = torch.jit.annotate(List[float], [])
+                    other.append(0.5)
+                    return torch.stack(outs).sum(0) * len(sizes) * len(named) * len(counts) * len(other)
+            """,
+            label="tensor-elements-and-annotated",
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    shape = []
+                    for d in range(x.dim()):
+                        shape.append(x.size(d))
+                    return x.reshape(shape)
+            """,
+            label="list-of-sizes",
+        ),
+        Invalid(
+            """
+            from typing import List
+
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return x * self._count(x)
+
+                def _count(self, x: torch.Tensor) -> int:
+                    flags = []
+                    flags.append(True)
+                    return len(flags)
+            """,
+            label="list-of-bools-in-helper",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    stats = {}
+                    stats["n"] = 1
+                    return x * len(stats)
+            """,
+            label="dict-of-ints",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    by_index = {}
+                    by_index[0] = x
+                    return by_index[0]
+            """,
+            label="dict-with-int-key",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self.context.is_compiled_def(node):
+            return
+        for container in flow(self.context, node).empty_containers:
+            if not container.offences:
+                continue
+            offence, kind = container.offences[0]
+            found = self._annotation(container)
+            if container.is_dict:
+                message = f"{self.message}: `{container.name} = {{}}` is used as a {kind}"
+            else:
+                message = f"{self.message}: `{container.name} = []` is given {kind} elements"
+            if found is None:
+                self.report(offence, message)
+            else:
+                annotation, missing = found
+                self.report(
+                    offence,
+                    message,
+                    fix_hint=f"Annotate it: `{container.name}: {annotation} = {'{}' if container.is_dict else '[]'}`",
+                    edits=self._edits(container, annotation, missing),
+                )
+
+    def _annotation(self, container: EmptyContainer) -> tuple[str, str] | None:
+        """(annotation, typing name to import or "") when every element (and key) type is certain and one."""
+        elements = container.element_types
+        if len(elements) != 1 or len(container.assignment.targets) != 1:
+            return None
+        (element,) = elements
+        if element not in SCALARS and element != INT_LIST:
+            return None
+        list_name, dict_name, missing = self._generics(container.is_dict, element == INT_LIST)
+        element_text = f"{list_name}[int]" if element == INT_LIST else str(element)
+        if not container.is_dict:
+            return f"{list_name}[{element_text}]", missing
+        if len(container.key_types) != 1:
+            return None
+        (key,) = container.key_types
+        # TorchScript dict keys: str, int, float (and Tensor, device, complex); never bool
+        if key not in (STR, INT, FLOAT):
+            return None
+        return f"{dict_name}[{key}, {element_text}]", missing
+
+    def _generics(self, is_dict: bool, nested_list: bool) -> tuple[str, str, str]:
+        """The spelling of List/Dict for this file, and the typing names the fix must import."""
+        imported = _typing_imports(self.context.module)
+        needed = {"Dict"} if is_dict else set()
+        if nested_list or not is_dict:
+            needed.add("List")
+        if needed <= imported:
+            return "List", "Dict", ""
+        if PEP585.search(self.context.source):
+            return "list", "dict", ""
+        return "List", "Dict", ", ".join(sorted(needed - imported))
+
+    def _edits(self, container: EmptyContainer, annotation: str, missing: str) -> list[Edit]:
+        position = self.context.position(container.target)
+        edits = [
+            Edit(
+                Span(
+                    position.start.line,
+                    position.start.column + 1,
+                    position.end.line,
+                    position.end.column + 1,
+                ),
+                f"{container.name}: {annotation}",
+            )
+        ]
+        if missing:
+            line = self._import_line()
+            edits.insert(0, Edit(Span(line, 1, line, 1), f"from typing import {missing}\n"))
+        return edits
+
+    def _import_line(self) -> int:
+        """Where a new import goes: before the first import that is not ``from __future__``."""
+        body = self.context.module.body
+        after_future = 1
+        for statement in body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                break
+            small = statement.body[0] if statement.body else None
+            if isinstance(small, cst.ImportFrom) and _is_future(small):
+                after_future = self.context.position(statement).end.line + 1
+                continue
+            if isinstance(small, cst.Import | cst.ImportFrom):
+                return self.context.position(statement).start.line
+            if isinstance(small, cst.Expr) and isinstance(
+                small.value, cst.SimpleString | cst.ConcatenatedString
+            ):
+                after_future = max(after_future, self.context.position(statement).end.line + 1)
+                continue
+            break
+        return after_future
+
+
+PEP585 = re.compile(r"(?<![\w.])(list|dict)\[")
+
+
+def _is_future(node: cst.ImportFrom) -> bool:
+    return isinstance(node.module, cst.Name) and node.module.value == "__future__"
+
+
+def _typing_imports(module: cst.Module) -> set[str]:
+    """Names imported, unaliased, by module-level ``from typing import ...``."""
+    names: set[str] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and isinstance(small.module, cst.Name)
+                and small.module.value == "typing"
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                names |= {alias.evaluated_name for alias in small.names if alias.asname is None}
+    return names

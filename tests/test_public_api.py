@@ -1,0 +1,127 @@
+"""The public API: ``import tsinspect`` is cheap, every exported name resolves, and the lint
+side works where torch cannot be imported while model calls say what to install."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import tsinspect
+
+ROOT = Path(__file__).resolve().parents[1]
+INIT = ROOT / "src" / "tsinspect" / "__init__.py"
+
+# A finder on sys.meta_path that refuses torch, as on a machine without it (what
+# ModuleNotFoundError says when the package is absent), and records every attempt.
+BLOCK_TORCH = textwrap.dedent(
+    """
+    import sys
+
+    attempts = []
+
+    class NoTorch:
+        def find_spec(self, name, path=None, target=None):
+            if name == "torch" or name.startswith("torch."):
+                attempts.append(name)
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, NoTorch())
+    """
+)
+
+
+def _run_python(code: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, cwd=cwd, check=False
+    )
+
+
+def test_every_exported_name_resolves() -> None:
+    missing = [name for name in tsinspect.__all__ if not hasattr(tsinspect, name)]
+    assert not missing
+    assert sorted(dir(tsinspect)) == sorted(tsinspect.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        tsinspect.not_a_name  # noqa: B018
+
+
+def test_type_checkers_see_the_same_names_from_the_same_modules() -> None:
+    """The TYPE_CHECKING imports mirror the lazy table, so IDEs and mypy know every export."""
+    tree = ast.parse(INIT.read_text(encoding="utf-8"))
+    typed: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for statement in node.body:
+                if isinstance(statement, ast.ImportFrom) and statement.module:
+                    typed.update({alias.asname or alias.name: statement.module for alias in statement.names})
+    lazy = {name: module for name, module in tsinspect._LAZY.items()}
+    assert typed == lazy
+
+
+def test_import_tsinspect_loads_no_torch() -> None:
+    result = _run_python(
+        "import sys, json, tsinspect\n"
+        "tsinspect.check_source\n"
+        "tsinspect.Diagnostic\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy'))))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+LAMBDA_MODEL = """\
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        act = lambda t: torch.relu(t)
+        return act(x)
+"""
+
+
+def test_without_torch_linting_works_and_model_calls_say_what_to_install(
+    tmp_path: Path, model_archive: Callable[..., Path]
+) -> None:
+    archive = model_archive("simple_cnn")
+    model = tmp_path / "net.py"
+    model.write_text(LAMBDA_MODEL)
+    code = BLOCK_TORCH + textwrap.dedent(
+        """
+        import json
+        import tsinspect
+
+        source = open(sys.argv[1]).read()
+        from_source = [(d.code, d.line) for d in tsinspect.check_source(source, "net.py")]
+        result = tsinspect.check_paths([sys.argv[1]], tsinspect.Settings(), jobs=1)
+        from_paths = [(d.code, d.line) for d in result.diagnostics]
+        lint_attempts = list(attempts)
+        try:
+            tsinspect.load_model(sys.argv[2])
+            error = None
+        except tsinspect.MissingDependencyError as missing:
+            error = str(missing)
+        print(json.dumps({"source": from_source, "paths": from_paths, "exit": result.exit_code,
+                          "error": error, "lint_attempts": lint_attempts, "attempts": attempts}))
+        """
+    )
+    result = _run_python(code, str(model), str(archive), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["source"] == [["TS101", 7]]
+    assert outcome["paths"] == [["TS101", 7]]
+    assert outcome["exit"] == 1
+    # Linting never even tried torch; only the model call did, and said what to install.
+    assert outcome["lint_attempts"] == []
+    assert outcome["attempts"] and all(name == "torch" for name in outcome["attempts"])
+    error = outcome["error"]
+    assert error is not None and "\n" not in error
+    assert "pip install" in error and "torch" in error
