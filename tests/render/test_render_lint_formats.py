@@ -192,3 +192,14 @@ def test_github_annotations_escape_properties_and_data() -> None:
         lines[2]
         == "::error file=gone.py,title=TS003 unreadable-file::Cannot read file: no such file or directory"
     )
+
+
+def test_sarif_uri_outside_the_base_is_an_absolute_file_uri(tmp_path: object) -> None:
+    outside = Diagnostic(
+        "TS101", "lambda-in-compiled-code", "no lambda", "/elsewhere/net.py", 1, 1, 1, 2
+    )
+    sarif = json.loads(render_sarif([outside], RULES, "0.1.0", base="/work/project"))
+    artifact = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
+        "artifactLocation"
+    ]
+    assert artifact == {"uri": "file:///elsewhere/net.py"}

@@ -51,8 +51,9 @@ def report(
 
     An input that cannot be read (a missing or non-TorchScript model, a source
     that does not parse, an unreadable --config) is named in the report.
-    Exit codes: 0 ready for Triton's libtorch backend, 1 blockers or findings,
-    2 unusable input or usage error (then no file is written).
+    Exit codes: 0 ready for Triton's libtorch backend, 1 blockers or warnings,
+    2 an unreadable input (the report says which) or a usage error (nothing
+    is written).
     """
     from tsinspect.api import report as api
     from tsinspect.progress import Progress

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from tsinspect.diagnostics import Diagnostic, Severity
@@ -42,8 +42,16 @@ def artifact_uri(path: str, base: str | None = None) -> str:
     except ValueError:
         relative = absolute
     if relative.startswith(".."):
-        relative = absolute
+        # Outside the base: an absolute file URI (SARIF wants a URI, not a bare path).
+        return Path(absolute).as_uri()
     return PurePath(relative).as_posix()
+
+
+def _artifact(path: str, base: str | None) -> dict[str, str]:
+    uri = artifact_uri(path, base)
+    if uri.startswith("file:"):
+        return {"uri": uri}
+    return {"uri": uri, "uriBaseId": "%SRCROOT%"}
 
 
 def _rule_entry(rule: SarifRule) -> dict[str, Any]:
@@ -83,10 +91,7 @@ def _result(diagnostic: Diagnostic, index: int | None, base: str | None) -> dict
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {
-                        "uri": artifact_uri(diagnostic.path, base),
-                        "uriBaseId": "%SRCROOT%",
-                    },
+                    "artifactLocation": _artifact(diagnostic.path, base),
                     "region": region,
                 }
             }

@@ -273,9 +273,20 @@ _GENERIC = [(_FREE,), (_FREE, _FREE), (_FREE, _FREE, _FREE)]
 def _templates_from_consumer(
     consumer: shapes.Consumer | None,
 ) -> tuple[list[tuple[int, ...]], list[str]]:
-    """Per-request dims templates (_FREE = to solve) and the reasons, from the first consumer."""
+    """Per-request dims templates (_FREE = to solve) and the reasons, from the first consumer.
+
+    When the input reaches the consumer through a rank-changing op (``direct`` is
+    False) the weight describes that op's input, so the generic templates follow.
+    """
     if consumer is None:
         return list(_GENERIC), []
+    templates, reasons = _consumer_templates(consumer)
+    if not consumer.direct:
+        templates += [template for template in _GENERIC if template not in templates]
+    return templates, reasons
+
+
+def _consumer_templates(consumer: shapes.Consumer) -> tuple[list[tuple[int, ...]], list[str]]:
     weight = consumer.weight_shape
     where = f"{consumer.op.removeprefix('aten::')} weight {consumer.weight_name} {list(weight)}"
     if consumer.role in ("conv", "conv_transpose") and len(weight) >= 3:
@@ -832,7 +843,8 @@ def _outputs(
         dims = tuple(shape[1:]) if batching else tuple(shape)
         if not dims:
             dims, reshape = (1,), ()
-        detail = f"forward returns {tensor.dtype} {list(tensor.shape)} on the probe"
+        detail = f"forward returns {tensor.dtype} {list(tensor.shape)}"
+        detail += f" for a batch of {tensor.shape[0]}" if batching else " (full shape)"
         configs.append(
             TensorConfig(
                 name,

@@ -112,6 +112,18 @@ class ListUnpackingRule(Rule):
             """,
             label="annotated-list-name",
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return x.permute(*[1, 0])
+            """,
+            label="list-literal",
+        ),
     )
 
     def visit_Arg(self, node: cst.Arg) -> None:

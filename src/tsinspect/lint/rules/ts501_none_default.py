@@ -20,7 +20,8 @@ class NoneDefaultRule(Rule):
     TorchScript types an unannotated parameter as `Tensor`, even when its default is
     `None`. The function scripts, but the default becomes an *undefined tensor*, `if mask is
     not None:` is folded to True, and a call that omits `mask` fails at run time ("Expected
-    a proper Tensor but got None"); `torch.jit.save` can fail too. On a method called from
+    a proper Tensor but got None"); even when every call passes it, `torch.jit.save` fails
+    ("strides() called on an undefined Tensor"). On a method called from
     `forward` with the argument omitted, scripting itself fails with "Unsupported value kind:
     Tensor" and no line.
 
@@ -99,6 +100,26 @@ class NoneDefaultRule(Rule):
             line=6,
             fails_at=Stage.RUN,
             label="forward-mask",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor, mask=None) -> torch.Tensor:
+                    if mask is not None:
+                        x = x * mask
+                    return x
+
+
+            def example_inputs():
+                return (torch.randn(2, 4), torch.ones(2, 4))
+            """,
+            line=6,
+            fails_at=Stage.SAVE,
+            label="forward-mask-always-passed",
         ),
         Invalid(
             """

@@ -20,7 +20,9 @@ class AutogradFunctionApplyRule(Rule):
     TorchScript cannot compile a custom autograd Function, but it does not reject it either:
     the call is kept as an opaque Python call. The model scripts and runs in the same
     process, then `torch.jit.save` fails with "Could not export Python function call
-    'Double'", so it can never be deployed to libtorch or Triton.
+    'Double'", so it can never be deployed to libtorch or Triton. (torch 2.14 rejects it
+    already at scripting: "Python builtin <built-in method apply of FunctionMeta object> is
+    currently not supported".)
 
     ## Example
     ```python
