@@ -6,8 +6,9 @@ Models (built here from fixtures/models, no downloads):
   whose adaptive pooling makes height and width -1; its real forward is timed at 224x224.
 
 For each model it reports: the first meta call in the process (torch registering
-its meta kernels, paid once), the time of ``tsinspect.infer_config`` (load, graph
-walk, meta probes, and the final real forward on zeros that checks the config),
+its meta kernels, paid once), the time to load the archive (CPU and meta copies),
+the time of ``tsinspect.infer_config`` on the loaded model (graph walk, meta
+probes, and the final real forward on zeros that checks the config),
 the number of probes, and the median of 5 real forward passes at batch 1 on the
 CPU at the config's dims. Run: ``python bench/config_infer.py [--json OUT]``.
 """
@@ -76,6 +77,7 @@ def main() -> None:
     import torch
 
     import tsinspect
+    from tsinspect.api.config import load_model
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -88,7 +90,10 @@ def main() -> None:
         ):
             parameters = sum(p.numel() for p in torch.jit.load(str(path)).parameters())
             started = time.perf_counter()
-            result = tsinspect.infer_config(path)
+            loaded = load_model(path)  # torch.jit.load on the CPU and on meta, signature
+            load_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            result = tsinspect.infer_config(loaded, name=path.stem)
             infer_seconds = time.perf_counter() - started
             assert result.config is not None
             dims = result.config.inputs[0].dims
@@ -100,6 +105,7 @@ def main() -> None:
                     "parameters": parameters,
                     "config_dims": list(dims),
                     "probes": result.probes,
+                    "load_s": round(load_seconds, 4),
                     "infer_s": round(infer_seconds, 4),
                     "real_forward_s": round(forward_seconds, 4),
                     "real_forward_shape": list(shape),
@@ -112,14 +118,13 @@ def main() -> None:
     print(
         f"first meta call in the process: {warmup:.3f} s (torch registers its meta kernels; paid once)"
     )
-    header = (
-        f"{'model':28} {'params':>11} {'dims':>16} {'probes':>6} {'infer s':>9} {'1 forward s':>12}"
-    )
+    header = f"{'model':28} {'params':>11} {'dims':>16} {'probes':>6} {'load s':>8} {'infer s':>9} {'1 forward s':>12}"
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
             f"{row['model']:28} {row['parameters']:>11,} {row['config_dims']!s:>16} {row['probes']:>6} "
+            f"{row['load_s']:>8.3f} "
             f"{row['infer_s']:>9.3f} {row['real_forward_s']:>12.4f}"
         )
     if args.json:

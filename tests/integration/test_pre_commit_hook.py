@@ -37,6 +37,14 @@ class Classifier(nn.Module):
 '''
 BAD_LINE = 11  # the lambda
 
+# TS501 (an unannotated `mask=None`) is fixed mechanically by `tsinspect check --fix`.
+FIXABLE_MODEL = BAD_MODEL.replace(
+    "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+    "        activation = lambda t: torch.relu(t)\n        return activation(self.fc(x))\n",
+    "    def forward(self, x: torch.Tensor, mask=None) -> torch.Tensor:\n"
+    "        if mask is not None:\n            x = x * mask\n        return self.fc(x)\n",
+)
+
 GOOD_MODEL = BAD_MODEL.replace(
     "        activation = lambda t: torch.relu(t)\n        return activation(self.fc(x))\n",
     "        return torch.relu(self.fc(x))\n",
@@ -175,3 +183,22 @@ def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(hook_
     annotated = _pre_commit(project, env, "run", "tsinspect-github", "--hook-stage", "manual", "--files", "scratch.py")
     assert annotated.returncode == 1, annotated.stdout + annotated.stderr
     assert f"::error file=scratch.py,line={BAD_LINE}," in annotated.stdout
+
+    # The documented `args: [--fix]` recipe: the hook rewrites the file, and pre-commit fails the
+    # run because a file changed, so the fix is reviewed before it is committed.
+    (project / "fix-config.yaml").write_text(
+        "repos:\n"
+        f"  - repo: {hook_repo}\n"
+        f"    rev: {revision}\n"
+        "    hooks:\n"
+        "      - id: tsinspect\n"
+        "        args: [--fix]\n"
+    )
+    (project / "fixable.py").write_text(FIXABLE_MODEL)
+    _git(project, env, "add", "fixable.py")  # pre-commit sees a hook's changes to tracked files
+    fixing = _pre_commit(project, env, "run", "--config", "fix-config.yaml", "--files", "fixable.py")
+    assert fixing.returncode == 1, fixing.stdout + fixing.stderr
+    assert "files were modified by this hook" in fixing.stdout
+    assert "mask: Optional[torch.Tensor] = None" in (project / "fixable.py").read_text()
+    again = _pre_commit(project, env, "run", "--config", "fix-config.yaml", "--files", "fixable.py")
+    assert again.returncode == 0, again.stdout + again.stderr

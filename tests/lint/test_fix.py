@@ -72,6 +72,16 @@ def test_identical_edits_from_two_findings_are_applied_once() -> None:
     assert applied == (first, second)
 
 
+def test_imports_of_one_module_inserted_at_one_point_are_merged() -> None:
+    source = "def f(a=None, b=[]):\n    return a\n"
+    optional = _diagnostic(1, 7, 1, 8, _edit(1, 1, 1, 1, "from typing import Optional\n"), _edit(1, 7, 1, 8, "a: Optional[int]"))
+    listed = _diagnostic(1, 15, 1, 16, _edit(1, 1, 1, 1, "from typing import List\n"), _edit(1, 15, 1, 16, "b: List[int]"))
+    other_module = _diagnostic(2, 5, 2, 11, _edit(1, 1, 1, 1, "from torch import Tensor\n"))
+    fixed, applied = apply_fixes(source, [optional, listed, other_module])
+    assert fixed == "from typing import List, Optional\ndef f(a: Optional[int]=None, b: List[int]=[]):\n    return a\n"
+    assert applied == (optional, listed)  # the torch import conflicts: next pass
+
+
 def test_an_overlapping_finding_is_deferred_and_the_first_one_wins() -> None:
     source = "value = compute(x)\n"
     outer = _diagnostic(1, 9, 1, 19, _edit(1, 9, 1, 19, "other(x)"))

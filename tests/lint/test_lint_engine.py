@@ -127,3 +127,8 @@ def test_file_without_torch_or_modules_has_no_findings() -> None:
         )
         == []
     )
+
+
+def test_unknown_coding_cookie_is_not_utf8() -> None:
+    (diagnostic,) = check_source(b"# -*- coding: klingon -*-\nimport torch\n", "odd.py")
+    assert diagnostic.code == "TS002"

@@ -194,7 +194,7 @@ def test_github_annotations_escape_properties_and_data() -> None:
     )
 
 
-def test_sarif_uri_outside_the_base_is_an_absolute_file_uri(tmp_path: object) -> None:
+def test_sarif_uri_outside_the_base_is_an_absolute_file_uri() -> None:
     outside = Diagnostic(
         "TS101", "lambda-in-compiled-code", "no lambda", "/elsewhere/net.py", 1, 1, 1, 2
     )

@@ -67,6 +67,20 @@ class SequenceClassifier(nn.Module):
         return self.fc(out[:, -1])
 
 
+class ImageAndTokens(nn.Module):
+    """A 3x32x32 image (a Linear fixes its size) beside token ids of any length."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.image_fc = nn.Linear(4 * 16 * 16, 8)
+        self.embedding = nn.Embedding(50, 8)
+
+    def forward(self, image: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        pixels = self.image_fc(torch.flatten(self.conv(image), 1))
+        return pixels + self.embedding(tokens).mean(dim=1)
+
+
 class ScalarOutput(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -296,3 +310,16 @@ def test_batch_first_lstm_gets_a_variable_length(
     assert config.max_batch_size > 0
     assert list(config.input[0].dims) == [-1, 10]
     assert list(config.output[0].dims) == [3]
+
+
+def test_each_input_gets_its_own_variable_dims(
+    tmp_path: Path, run_cli: Callable[..., Any], parse_config: Callable[[str], Any]
+) -> None:
+    archive = _save(ImageAndTokens().eval(), tmp_path / "mixed.pt")
+    result = run_cli("config", archive, "-q")
+    assert result.exit_code == 0, result.output
+    config = parse_config(result.stdout)
+    assert list(config.input[0].dims) == [3, 32, 32]
+    assert list(config.input[1].dims) == [-1]
+    assert config.input[1].data_type == 9  # TYPE_INT64
+    assert list(config.output[0].dims) == [8]

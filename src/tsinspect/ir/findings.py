@@ -344,14 +344,20 @@ def triton_return_type(path: str, signature: Signature) -> list[Diagnostic]:
 def reduced_precision(path: str, parameters: list[ParameterRecord]) -> list[Diagnostic]:
     """TS607/TS608: bfloat16 and float16 weights."""
     found = []
-    for dtype, code, note in (
+    for dtype, code, note, hint in (
         (
             "bfloat16",
             "TS607",
             "Triton's PyTorch backend has no TYPE_BF16 for inputs or outputs, and bf16 is slow "
             "on many CPU instances",
+            "keep the model's inputs and outputs float32/float16 and cast inside forward",
         ),
-        ("float16", "TS608", "many CPU kernels lack float16: serve it on a KIND_GPU instance"),
+        (
+            "float16",
+            "TS608",
+            "many CPU kernels lack float16: serve it on a KIND_GPU instance",
+            "for KIND_CPU instances, export a float32 copy (model.float())",
+        ),
     ):
         matching = [p for p in parameters if p.dtype == dtype]
         if not matching:
@@ -363,7 +369,7 @@ def reduced_precision(path: str, parameters: list[ParameterRecord]) -> list[Diag
                 f"{len(matching)} of {len(parameters)} parameters and buffers are {dtype} "
                 f"({names}): {note}",
                 path,
-                hint="keep the model's inputs and outputs float32/float16 and cast inside forward",
+                hint=hint,
             )
         )
     return found

@@ -131,6 +131,32 @@ def _replacements(source: str, starts: Sequence[int], edits: Sequence[Edit], new
     return found
 
 
+# One inserted ``from module import a, b`` line, as import helpers and rules write them.
+_IMPORT_LINE = re.compile(r"from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)(?P<newline>\r\n|\r|\n)\Z")
+
+
+def _merge_import(accepted: list[_Replacement], insertion: _Replacement) -> bool:
+    """Fold ``from m import b`` into an accepted ``from m import a`` inserted at the same point.
+
+    Two findings that need different names from one module (``Optional`` and ``List``) would
+    otherwise conflict (two insertions at one point) and need another pass, leaving two
+    import lines; one ``from typing import List, Optional`` gives both. Returns True if merged.
+    """
+    match = _IMPORT_LINE.match(insertion.text)
+    if match is None or insertion.start != insertion.end:
+        return False
+    for index, other in enumerate(accepted):
+        if other.start != insertion.start or other.end != insertion.end:
+            continue
+        found = _IMPORT_LINE.match(other.text)
+        if found is None or found["module"] != match["module"] or found["newline"] != match["newline"]:
+            continue
+        names = sorted({*found["names"].split(", "), *match["names"].split(", ")})
+        accepted[index] = _Replacement(other.start, other.end, f"from {match['module']} import {', '.join(names)}{match['newline']}")
+        return True
+    return False
+
+
 def _splice(source: str, replacements: Sequence[_Replacement]) -> str:
     """Apply non-conflicting replacements, last first so earlier offsets stay valid."""
     text = source
@@ -158,13 +184,26 @@ def _dominant_newline(source: str) -> str:
     return match.group(0) if match else "\n"
 
 
+def _accept(accepted: Sequence[_Replacement], own: Sequence[_Replacement]) -> list[_Replacement] | None:
+    """``accepted`` plus one finding's edits (duplicates dropped, imports merged); None on a conflict."""
+    combined = list(accepted)
+    new: list[_Replacement] = []
+    for replacement in own:
+        if replacement not in combined and not _merge_import(combined, replacement):
+            new.append(replacement)
+    if any(r.conflicts_with(a) for r in new for a in combined):
+        return None
+    return [*combined, *new]
+
+
 def apply_fixes(source: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, tuple[Diagnostic, ...]]:
     """One pass: apply every fixable diagnostic that does not conflict with an earlier one.
 
     Returns the new text and the diagnostics applied, in output order. Diagnostics without
     edits, with a span outside the text, with edits that conflict among themselves or with
-    edits already accepted are skipped; if the combined result would not parse, each
-    diagnostic is re-tried in order and kept only if the text still parses with it.
+    edits already accepted are skipped (a later pass sees them again); if the combined result
+    would not compile, each diagnostic is re-tried in order and kept only if the text still
+    compiles with it.
     """
     starts = line_starts(source)
     newline = _dominant_newline(source)
@@ -174,15 +213,13 @@ def apply_fixes(source: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, tu
         if diagnostic.fix is None or not diagnostic.fix.edits:
             continue
         own = _replacements(source, starts, diagnostic.fix.edits, newline)
-        if own is None:
+        if own is None or any(a.conflicts_with(b) for i, a in enumerate(own) for b in own[i + 1 :]):
             continue
-        if any(a.conflicts_with(b) for i, a in enumerate(own) for b in own[i + 1 :]):
-            continue
-        new = [r for r in own if r not in accepted]
-        if any(r.conflicts_with(a) for r in new for a in accepted):
+        combined = _accept(accepted, own)
+        if combined is None:
             continue  # deferred: the next pass sees it again at its new position
-        accepted.extend(new)
-        plan.append((diagnostic, new))
+        accepted = combined
+        plan.append((diagnostic, own))
     if not plan:
         return source, ()
     fixed = _splice(source, accepted)
@@ -192,8 +229,8 @@ def apply_fixes(source: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, tu
     kept: list[_Replacement] = []
     applied: list[Diagnostic] = []
     for diagnostic, own in plan:
-        candidate = [*kept, *(r for r in own if r not in kept)]
-        if is_valid_python(_splice(source, candidate)):
+        candidate = _accept(kept, own)
+        if candidate is not None and is_valid_python(_splice(source, candidate)):
             kept = candidate
             applied.append(diagnostic)
     return _splice(source, kept), tuple(applied)

@@ -55,6 +55,8 @@ MAX_SIZE = 1 << 16
 BATCH_PROBES: tuple[int, int] = (2, 3)
 
 _FREE = -2  # a dim still to solve in a shape template
+#: Stop scanning sizes after this many identical failures in a row (the size is not the problem).
+_SAME_FAILURE_LIMIT = 8
 
 
 @dataclass(frozen=True)
@@ -374,6 +376,7 @@ class _Solution:
     sizes: list[int]
     picked: int
     output: shapes.OutputValue
+    variable_inputs: list[bool] = field(default_factory=list)  # per input: its free dims are -1
 
 
 def _solve(
@@ -388,7 +391,13 @@ def _solve(
         sizes: list[int], picked: int, variable: bool, output: shapes.OutputValue
     ) -> _Solution:
         return _Solution(
-            templates, [t.fill(picked, batch) for t in templates], variable, sizes, picked, output
+            templates,
+            [t.fill(picked, batch) for t in templates],
+            variable,
+            sizes,
+            picked,
+            output,
+            [variable and t.has_free for t in templates],
         )
 
     if not any(template.has_free for template in templates):
@@ -423,6 +432,7 @@ def _solve(
     sizes: list[int] = []
     outputs: dict[int, shapes.OutputValue] = {}
     last_failure = first_failure
+    repeats = 0
     for size in range(1, 257):
         if time.monotonic() > deadline:
             break
@@ -431,11 +441,22 @@ def _solve(
             sizes.append(size)
             outputs[size] = result.output
         else:
-            last_failure = result.failure
+            failure = result.failure
+            same = (
+                failure is not None
+                and last_failure is not None
+                and (
+                    (failure.source, failure.message) == (last_failure.source, last_failure.message)
+                )
+            )
+            repeats = repeats + 1 if same else 0
+            last_failure = failure
             if sizes:
                 break  # the run of sizes that work has ended
-            if result.failure is not None and result.failure.kind != "mismatch":
-                return None, result.failure
+            if failure is not None and failure.kind != "mismatch":
+                return None, failure
+            if repeats >= _SAME_FAILURE_LIMIT:
+                break  # the same error whatever the size: size is not the problem
     if not sizes:
         return None, last_failure
     picked = _aligned_pick(sizes)
@@ -613,8 +634,11 @@ def infer_model_config(
     prober = _Prober(meta_module, module, dict_mode)
     solution, batching, failure = _solve_all(prober, items, overrides, deadline)
     if solution is None:
-        raise _inference_failure(items, failure, model_path, prober.count)
+        raise _inference_failure(items, failure, model_path, prober.count, prober.cpu_count > 0)
 
+    for index, item in enumerate(items):
+        if item.override_dims is not None and -1 in item.override_dims:
+            solution.variable_inputs[index] = True  # the user asked for a variable dim
     max_batch_size, batch_from = _batch_decision(batching, overrides)
     if max_batch_size == 0 and any(t.batched for t in solution.templates):
         # Full shapes without batching: what the model returns for a leading dim of 1.
@@ -626,9 +650,17 @@ def infer_model_config(
 
     # Variable output dims: those that change when the free input dims change.
     variable_output: list[set[int]] = [set() for _ in _tensors_of(solution.output)]
-    if solution.variable:
+    if any(solution.variable_inputs):
         batch = solution.full_shapes[0][0] if solution.templates[0].batched else 1
-        other = prober.run(items, [t.fill(FLEXIBLE_SIZES[1], batch) for t in solution.templates])
+        other = prober.run(
+            items,
+            [
+                template.fill(FLEXIBLE_SIZES[1] if variable else solution.picked, batch)
+                for template, variable in zip(
+                    solution.templates, solution.variable_inputs, strict=True
+                )
+            ],
+        )
         if other.ok and other.output is not None:
             pairs = zip(_tensors_of(solution.output), _tensors_of(other.output), strict=False)
             for position, (first, second) in enumerate(pairs):
@@ -723,6 +755,8 @@ def _solve_all(
         if solution is None:
             last_failure = last_failure or failure
             continue
+        if not solution.variable:
+            _mark_flexible_inputs(prober, items, solution, BATCH_PROBES[0])
         batches = all(t.batched for t in templates) and _batch_agnostic(prober, items, solution)
         return solution, batches, None
     # Maybe the model only runs unbatched or with a leading dim of 1.
@@ -734,6 +768,29 @@ def _solve_all(
         if solution is not None:
             return solution, False, None
     return None, False, last_failure
+
+
+def _mark_flexible_inputs(
+    prober: _Prober, items: list[_Input], solution: _Solution, batch: int
+) -> None:
+    """With several inputs sharing one solved size, find those that take any size on their own.
+
+    An image fixed at 224 beside token ids of any length: the ids get -1.
+    """
+    free = [index for index, template in enumerate(solution.templates) if template.has_free]
+    if len(free) < 2:
+        return
+    for index in free:
+        runs = True
+        for size in FLEXIBLE_SIZES:
+            shapes_at = [
+                template.fill(size if position == index else solution.picked, batch)
+                for position, template in enumerate(solution.templates)
+            ]
+            if not prober.run(items, shapes_at).ok:
+                runs = False
+                break
+        solution.variable_inputs[index] = runs
 
 
 def _batch_agnostic(prober: _Prober, items: list[_Input], solution: _Solution) -> bool:
@@ -861,7 +918,10 @@ def _input_configs(
     items: list[_Input], solution: _Solution, names: list[str], batching: bool
 ) -> list[TensorConfig]:
     configs: list[TensorConfig] = []
-    for item, template, name in zip(items, solution.templates, names, strict=True):
+    for index, (item, template, name) in enumerate(
+        zip(items, solution.templates, names, strict=True)
+    ):
+        variable = solution.variable_inputs[index] or item.override_dims is not None
         dims: tuple[int, ...]
         reshape: tuple[int, ...] | None
         if item.is_str_list:
@@ -877,8 +937,7 @@ def _input_configs(
             )
             continue
         solved = tuple(
-            (-1 if solution.variable else solution.picked) if dim == _FREE else dim
-            for dim in template.dims
+            (-1 if variable else solution.picked) if dim == _FREE else dim for dim in template.dims
         )
         # Without batching the config holds the full shape; a batched template probed at
         # batch 1 gets its leading 1 back.
@@ -893,6 +952,11 @@ def _input_configs(
             if template.has_free:
                 if solution.variable:
                     parts.append(f"meta probe: sizes {_size_label(solution.sizes)} all run, so -1")
+                elif variable:
+                    parts.append(
+                        f"meta probe: sizes {_size_label(FLEXIBLE_SIZES)} all run with the other "
+                        f"inputs at {solution.picked}, so -1"
+                    )
                 elif len(solution.sizes) > 1:
                     parts.append(
                         f"meta probe: sizes {_size_label(solution.sizes)} run; picked {solution.picked}"
@@ -1062,7 +1126,11 @@ def _summary(config: ModelConfig, probes: int, cpu_note: str) -> tuple[str, ...]
 
 
 def _inference_failure(
-    items: list[_Input], failure: shapes.ProbeFailure | None, path: str, probes: int
+    items: list[_Input],
+    failure: shapes.ProbeFailure | None,
+    path: str,
+    probes: int,
+    cpu_used: bool = False,
 ) -> InferenceError:
     names = ", ".join(item.label for item in items)
     example = " ".join(f"--input-shape {item.label}=..." for item in items)
@@ -1077,6 +1145,10 @@ def _inference_failure(
         reason = f"the model rejects the inferred dtype ({failure.describe()}); pass --input-dtype"
     else:
         reason = f"no probed shape made forward run ({failure.describe()})"
+    if cpu_used:
+        reason += (
+            "; probes ran on zero-filled inputs, so a model that needs real values cannot be probed"
+        )
     return InferenceError(
         f"cannot infer the input shapes of {names} after {probes} probe(s): {reason}; "
         f"pass {example} (config dims, without the batch dim)",

@@ -21,6 +21,7 @@ FUNCTIONS: dict[str, str] = {
 }
 PREFIXES: dict[str, str] = {
     "torch.distributed.": "Keep distributed logic out of the compiled model",
+    "torch.distributions.": "Write the distribution's formulas with torch ops (`torch.normal`, explicit log-probs)",
 }
 
 
@@ -30,13 +31,13 @@ class UnsupportedTorchFunctionRule(Rule):
     compiled code: `torch.finfo`, `torch.iinfo`, `torch.is_tensor`,
     `torch.get_default_dtype`, `torch.are_deterministic_algorithms_enabled`,
     `torch.cuda.is_available`, `torch.cuda.device_count`, `torch.distributed.*`,
-    `torch.onnx.is_in_onnx_export`, `torch.fx`'s `is_fx_tracing`, and the legacy
+    `torch.distributions.*` (`Normal(...)`, `Categorical(...)`...), `torch.onnx.is_in_onnx_export`, `torch.fx`'s `is_fx_tracing`, and the legacy
     constructor `torch.Tensor(data)`.
 
     ## Why is this bad?
     Scripting fails with "Unknown builtin op: aten::finfo" (likewise `iinfo`, `is_tensor`,
     `get_default_dtype`, `Tensor`) or with errors inside torch's own sources for the
-    `cuda`, `distributed`, `onnx` and `fx` helpers (for `is_in_onnx_export` no line of
+    `cuda`, `distributed`, `distributions`, `onnx` and `fx` helpers (for `is_in_onnx_export` no line of
     your file is named). `torch.finfo(x.dtype).min` in attention masking code is the most
     common case.
 
@@ -178,6 +179,20 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x
             """,
             label="distributed",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.distributions import Normal
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    policy = Normal(x, torch.ones_like(x))
+                    return policy.mean
+            """,
+            label="distributions",
         ),
         Invalid(
             """
