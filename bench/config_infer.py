@@ -9,7 +9,7 @@ For each model it reports: the first meta call in the process (torch registering
 its meta kernels, paid once), the time to load the archive (CPU and meta copies),
 the time of ``tsinspect.infer_config`` on the loaded model (graph walk, meta
 probes, and the final real forward on zeros that checks the config),
-the number of probes, and the median of 5 real forward passes at batch 1 on the
+the number of probes, and the best of 10 real forward passes at batch 1 on the
 CPU at the config's dims. Run: ``python bench/config_infer.py [--json OUT]``.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ def _archive(name: str, folder: Path, **kwargs: int) -> Path:
     return path
 
 
-def _real_forward_seconds(path: Path, shape: tuple[int, ...], repeats: int = 5) -> float:
+def _real_forward_seconds(path: Path, shape: tuple[int, ...], repeats: int = 10) -> float:
     import torch
 
     module = torch.jit.load(str(path))
@@ -54,7 +53,7 @@ def _real_forward_seconds(path: Path, shape: tuple[int, ...], repeats: int = 5) 
             started = time.perf_counter()
             module(example)
             times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return min(times)  # best of N: the least disturbed by other processes on a shared machine
 
 
 def _meta_warmup_seconds(path: Path) -> float:
@@ -132,6 +131,7 @@ def main() -> None:
         payload = {
             "torch": torch.__version__,
             "cpus": os.cpu_count(),
+            "threads": args.threads,
             "load_average": round(load, 2),
             "meta_warmup_s": round(warmup, 4),
             "models": rows,

@@ -125,3 +125,23 @@ def test_without_torch_linting_works_and_model_calls_say_what_to_install(
     error = outcome["error"]
     assert error is not None and "\n" not in error
     assert "pip install" in error and "torch" in error
+
+
+def test_the_example_in_the_api_reference_runs(tmp_path: Path, model_archive: Callable[..., Path]) -> None:
+    from tsinspect.render.docs_pages import API_EXAMPLE
+
+    (tmp_path / "models_src").mkdir()
+    (tmp_path / "models_src" / "net.py").write_text(
+        LAMBDA_MODEL.replace("        act = lambda t: torch.relu(t)\n        return act(x)\n", "        return x\n").replace(
+            "x: torch.Tensor)", "x: torch.Tensor, mask=None)"
+        )
+    )
+    (tmp_path / "simple_cnn.pt").write_bytes(model_archive("simple_cnn").read_bytes())
+    result = _run_python(API_EXAMPLE, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "models_src/net.py:6: TS501" in result.stdout
+    assert "+from typing import Optional" in result.stdout
+    assert "forward(x: Tensor) -> Tensor" in result.stdout
+    assert "config ok: True" in result.stdout
+    assert "max_batch_size: 16" in (tmp_path / "config.pbtxt").read_text()
+    assert (tmp_path / "report.html").read_text().lstrip().lower().startswith("<!doctype html")

@@ -132,3 +132,12 @@ def test_file_without_torch_or_modules_has_no_findings() -> None:
 def test_unknown_coding_cookie_is_not_utf8() -> None:
     (diagnostic,) = check_source(b"# -*- coding: klingon -*-\nimport torch\n", "odd.py")
     assert diagnostic.code == "TS002"
+
+
+def test_snippet_lines_ignore_form_feeds() -> None:
+    from tsinspect.lint.engine import lint_source
+    from tsinspect.lint.registry import get_rule
+
+    source = MODEL.format(comment="").replace("\n\n\nclass", "\n\x0c\n\nclass")
+    result = lint_source(source, "model.py", [get_rule("TS101")])
+    assert result.source_lines == {7: "        f = lambda v: v"}

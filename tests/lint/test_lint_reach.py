@@ -266,7 +266,7 @@ def test_is_scripting_guards_hide_semantic_but_not_syntax_findings() -> None:
     assert findings(source) == [("TS101", 8, "Net.forward"), ("TS120", 14, "Net.forward")]
 
 
-def test_code_after_is_scripting_return_is_pruned() -> None:
+def test_code_after_is_scripting_return_or_raise_is_pruned() -> None:
     source = """
     import torch
     from torch import nn
@@ -277,8 +277,21 @@ def test_code_after_is_scripting_return_is_pruned() -> None:
                 return x
             print("eager", flush=True)
             return x
+
+        @torch.jit.export
+        def other(self, x):
+            for i in range(2):
+                if torch.jit.is_scripting():
+                    continue
+                print("continue does not prune", flush=True)
+            if torch.jit.is_scripting():
+                raise RuntimeError("eager only")
+            print("eager", flush=True)
+            return x
     """
-    assert findings(source) == []
+    # measured: code after `return`/`raise` in an is_scripting() branch is not compiled;
+    # after `continue` it is.
+    assert [f[:2] for f in findings(source)] == [("TS120", 16)]
 
 
 def test_unknown_guard_prunes_nothing() -> None:

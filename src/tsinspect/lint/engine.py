@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import PositionProvider, ScopeProvider
+from libcst.metadata import CodeRange, ScopeProvider
 
 from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
 from tsinspect.lint.reach import Reach, analyze
@@ -33,6 +33,7 @@ NOQA = re.compile(
 )
 TSINSPECT_IGNORE = re.compile(r"#\s*tsinspect:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 ALL_CODES = "*"
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ def decode_source(data: bytes) -> str:
     except SyntaxError as error:  # an unknown coding cookie
         raise UnicodeDecodeError("utf-8", data, 0, 1, str(error)) from None
     return data.decode(encoding)
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as Python and libcst number them: ``str.splitlines`` also splits on form feeds
+    and other separators that are not line breaks in source code."""
+    return LINE_BREAK.split(text)
 
 
 def _syntax_error_detail(text: str, path: str, error: Exception) -> tuple[str, int, int]:
@@ -110,20 +117,19 @@ def is_suppressed(suppressed: Mapping[int, set[str]], line: int, code: str) -> b
 
 
 class _CommentCollector(cst.BatchableCSTVisitor):
-    """Collects comments during the rules' traversal, for suppression."""
-
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    """Collects suppression comments during the rules' traversal (located later, if needed)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.comments: list[tuple[int, str]] = []
+        self.comments: list[cst.Comment] = []
 
     def visit_Comment(self, node: cst.Comment) -> None:
-        if "noqa" in node.value.lower() or "tsinspect" in node.value.lower():
-            self.comments.append((self.get_metadata(PositionProvider, node).start.line, node.value))
+        value = node.value.lower()
+        if "noqa" in value or "tsinspect" in value:
+            self.comments.append(node)
 
 
-def _diagnostic(report: Report, path: str, reach: tuple[str, ...]) -> Diagnostic:
+def _diagnostic(report: Report, span: CodeRange, path: str, reach: tuple[str, ...]) -> Diagnostic:
     rule = report.rule
     return Diagnostic(
         code=rule.code,
@@ -131,28 +137,30 @@ def _diagnostic(report: Report, path: str, reach: tuple[str, ...]) -> Diagnostic
         message=report.message,
         path=path,
         # libcst columns are 0-based; ours are 1-based with an exclusive end, as ruff's.
-        line=report.span.start.line,
-        column=report.span.start.column + 1,
-        end_line=report.span.end.line,
-        end_column=report.span.end.column + 1,
+        line=span.start.line,
+        column=span.start.column + 1,
+        end_line=span.end.line,
+        end_column=span.end.column + 1,
         severity=rule.severity,
         fix=Fix(report.fix_hint, report.edits),
         reach=reach,
     )
 
 
-def _filter(reports: Sequence[Report], reach: Reach, path: str) -> list[Diagnostic]:
+def _filter(reports: Sequence[Report], context: LintContext) -> list[Diagnostic]:
+    reach = context.reach
     kept: dict[tuple[str, int, int, int, int], Diagnostic] = {}
     for report in reports:
-        function = reach.function_at(report.anchor.start)
+        anchor = context.position(report.anchor).start
+        function = reach.function_at(anchor)
         if function is None and report.rule.compiled_only:
             continue
-        if report.rule.phase is Phase.SEMANTIC and reach.is_pruned(report.anchor.start):
+        if report.rule.phase is Phase.SEMANTIC and reach.is_pruned(anchor):
             continue
-        span = report.span
+        span = context.position(report.node)
         key = (report.rule.code, span.start.line, span.start.column, span.end.line, span.end.column)
         if key not in kept:
-            kept[key] = _diagnostic(report, path, function.reach if function else ())
+            kept[key] = _diagnostic(report, span, context.path, function.reach if function else ())
     return list(kept.values())
 
 
@@ -193,7 +201,7 @@ def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> 
             return FileResult(path, ())
         detail, line, column = _syntax_error_detail(text, path, error)
         diagnostic = file_diagnostic(rule, path, detail, line, column)
-        lines = text.splitlines()
+        lines = source_lines(text)
         snippet = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
         return FileResult(path, (diagnostic,), snippet)
 
@@ -202,7 +210,8 @@ def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> 
     if not visitor_rules or not _may_compile(module, text):
         return FileResult(path, ())
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    wrapper.resolve_many([PositionProvider, ScopeProvider])
+    # Positions are resolved lazily (LintContext.position): only files with reports need them.
+    wrapper.resolve(ScopeProvider)
     context = LintContext(
         path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach()
     )
@@ -212,12 +221,14 @@ def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> 
 
     comments = _CommentCollector()
     wrapper.visit_batched([*(rule(context) for rule in visitor_rules), comments])
-    suppressed = parse_suppressions(comments.comments)
-    diagnostics = [
-        d
-        for d in _filter(context.reports, context.reach, path)
-        if not is_suppressed(suppressed, d.line, d.code)
-    ]
-    lines = text.splitlines()
+    if not context.reports:
+        return FileResult(path, ())
+    diagnostics = _filter(context.reports, context)
+    if diagnostics and comments.comments:
+        suppressed = parse_suppressions(
+            [(context.position(c).start.line, c.value) for c in comments.comments]
+        )
+        diagnostics = [d for d in diagnostics if not is_suppressed(suppressed, d.line, d.code)]
+    lines = source_lines(text)
     snippet = {d.line: lines[d.line - 1] for d in diagnostics if 0 < d.line <= len(lines)}
     return FileResult(path, tuple(sorted_diagnostics(diagnostics)), snippet)

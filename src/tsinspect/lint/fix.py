@@ -5,10 +5,11 @@ only when its fix is mechanical and safe. This module turns them into a new sour
 
 - the edits of one diagnostic are applied all together or not at all;
 - identical edits are applied once (two findings that both add ``from typing import Optional``);
+- ``from m import a`` and ``from m import b`` inserted at one point become one line;
 - a diagnostic whose edits overlap edits already accepted in this pass is deferred: the file is
   linted again after the pass, so the finding comes back with positions in the new text;
-- the result must parse (libcst and Python's own parser); a diagnostic whose edits break the
-  file is never applied;
+- the result must parse with libcst and compile with Python; a diagnostic whose edits break
+  the file is never applied;
 - passes repeat until no fixable finding remains, at most :data:`MAX_PASSES` times.
 
 Pure: text in, text out. Reading and writing files is the API layer's job (``tsinspect.api.fix``).

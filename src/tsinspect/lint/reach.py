@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,6 @@ from libcst.metadata import CodePosition, CodeRange, GlobalScope
 if TYPE_CHECKING:
     from tsinspect.lint.rule import LintContext
 
-JIT = "torch.jit."
 IGNORE_DECORATORS = frozenset(
     {
         "torch.jit.ignore",
@@ -94,7 +93,13 @@ class CompiledFunction:
     qualname: str
     node: cst.FunctionDef | cst.Lambda
     reach: tuple[str, ...]
-    span: CodeRange
+    # Positions are resolved only when a file has something to report: most files do not.
+    position_of: Callable[[cst.CSTNode], CodeRange] = field(repr=False, compare=False)
+
+    @property
+    def span(self) -> CodeRange:
+        """The function's source range (from the ``def``, decorators excluded)."""
+        return self.position_of(self.node)
 
 
 @dataclass
@@ -143,20 +148,38 @@ class Reach:
     """The compiled functions of one file and the pruned branches inside them."""
 
     functions: list[CompiledFunction] = field(default_factory=list)
-    pruned: list[CodeRange] = field(default_factory=list)
+    # (first, last) node of each pruned branch; their ranges are computed on first use.
+    pruned_nodes: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     module_functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    position_of: Callable[[cst.CSTNode], CodeRange] | None = field(default=None, repr=False)
     _compiled_ids: set[int] = field(default_factory=set)
+    _spans: list[tuple[CodeRange, CompiledFunction]] | None = field(default=None, repr=False)
+    _pruned: list[CodeRange] | None = field(default=None, repr=False)
+
+    @property
+    def pruned(self) -> list[CodeRange]:
+        """Source ranges of the branches ``torch.jit.is_scripting()`` removes."""
+        if self._pruned is None:
+            self._pruned = []
+            if self.pruned_nodes and self.position_of is not None:
+                for first, last in self.pruned_nodes:
+                    start = self.position_of(first).start
+                    end = self.position_of(last).end
+                    self._pruned.append(CodeRange(start, end))
+        return self._pruned
 
     def function_at(self, position: CodePosition) -> CompiledFunction | None:
         """The innermost compiled function whose source range contains ``position``."""
-        best: CompiledFunction | None = None
-        for function in self.functions:
-            if contains(function.span, position) and (
-                best is None or _pos(function.span.start) > _pos(best.span.start)
+        if self._spans is None:
+            self._spans = [(function.span, function) for function in self.functions]
+        best: tuple[CodeRange, CompiledFunction] | None = None
+        for span, function in self._spans:
+            if contains(span, position) and (
+                best is None or _pos(span.start) > _pos(best[0].start)
             ):
-                best = function
-        return best
+                best = (span, function)
+        return best[1] if best else None
 
     def is_pruned(self, position: CodePosition) -> bool:
         """True when ``position`` is in a branch ``torch.jit.is_scripting()`` removes."""
@@ -297,7 +320,7 @@ class _Scan:
     self_attributes: list[str] = field(default_factory=list)
     names: list[cst.Name] = field(default_factory=list)
     class_attributes: list[tuple[cst.Name, str]] = field(default_factory=list)
-    pruned: list[CodeRange] = field(default_factory=list)
+    pruned: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
 
 
 class _BodyScanner(cst.CSTVisitor):
@@ -310,12 +333,10 @@ class _BodyScanner(cst.CSTVisitor):
         self.scan = _Scan()
 
     def _prune(self, node: cst.CSTNode) -> None:
-        self.scan.pruned.append(self.context.position(node))
+        self.scan.pruned.append((node, node))
 
     def _prune_range(self, first: cst.CSTNode, last: cst.CSTNode) -> None:
-        start = self.context.position(first).start
-        end = self.context.position(last).end
-        self.scan.pruned.append(CodeRange(start, end))
+        self.scan.pruned.append((first, last))
 
     # nested scopes are not compiled as functions (TS102 etc. report them)
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -481,7 +502,7 @@ class _Item:
 class _Analysis:
     def __init__(self, context: LintContext) -> None:
         self.context = context
-        self.reach = Reach()
+        self.reach = Reach(position_of=context.position)
         self.queue: deque[_Item] = deque()
         self.seen: set[tuple[int, int]] = set()
         self.scans: dict[int, _Scan] = {}
@@ -491,7 +512,6 @@ class _Analysis:
         self._roots()
         while self.queue:
             self._visit(self.queue.popleft())
-        self.reach.functions.sort(key=lambda f: _pos(f.span.start))
         return self.reach
 
     # roots ------------------------------------------------------------------------------
@@ -595,7 +615,7 @@ class _Analysis:
         if id(node) not in self.reach._compiled_ids:
             self.reach._compiled_ids.add(id(node))
             self.reach.functions.append(
-                CompiledFunction(item.label, node, item.path, self.context.position(node))
+                CompiledFunction(item.label, node, item.path, self.context.position)
             )
         scan = self.scans.get(id(node))
         if scan is None:
@@ -608,7 +628,7 @@ class _Analysis:
             node.body.visit(scanner)
             scan = scanner.scan
             self.scans[id(node)] = scan
-            self.reach.pruned.extend(scan.pruned)
+            self.reach.pruned_nodes.extend(scan.pruned)
         if item.owner is not None:
             for attribute in scan.self_attributes:
                 self._push_method(item.owner, attribute, item.path)

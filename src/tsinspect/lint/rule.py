@@ -113,11 +113,14 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Report:
-    """What a rule reported, before the engine filters it by reachability and suppression."""
+    """What a rule reported, before the engine filters it by reachability and suppression.
+
+    Nodes, not positions: positions are resolved only if a file has reports to keep.
+    """
 
     rule: type[Rule]
-    span: CodeRange
-    anchor: CodeRange
+    node: cst.CSTNode
+    anchor: cst.CSTNode
     message: str
     fix_hint: str
     edits: tuple[Edit, ...] = ()
@@ -142,7 +145,11 @@ class LintContext:
 
     # --- locations -------------------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
-        """The node's source range: lines 1-based, columns 0-based (libcst's convention)."""
+        """The node's source range: lines 1-based, columns 0-based (libcst's convention).
+
+        PositionProvider runs on the first call for the file (a codegen pass over the whole
+        module), so files with nothing to report never pay for it.
+        """
         return self.wrapper.resolve(PositionProvider)[node]
 
     # --- names -----------------------------------------------------------------------------
@@ -291,13 +298,11 @@ class Rule(cst.BatchableCSTVisitor):
         anchor: cst.CSTNode | None = None,
     ) -> None:
         """Report ``node``. The engine decides whether the report survives (compiled, not pruned, not suppressed)."""
-        span = self.context.position(node)
-        anchor_span = self.context.position(anchor) if anchor is not None else span
         self.context.reports.append(
             Report(
                 rule=type(self),
-                span=span,
-                anchor=anchor_span,
+                node=node,
+                anchor=anchor if anchor is not None else node,
                 message=message or self.message,
                 fix_hint=fix_hint or self.fix_hint,
                 edits=tuple(edits),

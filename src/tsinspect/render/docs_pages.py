@@ -219,6 +219,37 @@ def rules_index(rules: Sequence[RuleDoc]) -> str:
 
 # --- library API reference -----------------------------------------------------------------
 
+# Shown at the top of docs/api.md; tests/test_public_api.py runs it, so it stays true.
+API_EXAMPLE = """\
+import tsinspect
+
+# Lint sources and folders: no torch needed.
+result = tsinspect.check_paths(["models_src/"])
+for finding in result.diagnostics:
+    print(f"{finding.path}:{finding.line}: {finding.code} {finding.message}")
+print("exit code:", result.exit_code)  # 0 clean, 1 findings, 2 unreadable input
+
+# The mechanical fixes for one module's text (nothing is written; fix_paths writes files).
+fixed = tsinspect.fix_source(open("models_src/net.py").read(), "models_src/net.py")
+print(fixed.diff(), [d.code for d in fixed.remaining])
+
+# A TorchScript archive: torch needed (MissingDependencyError says what to install).
+model = tsinspect.load_model("simple_cnn.pt")
+print(model.signature)
+
+# Triton's config.pbtxt: inferred, rendered, then validated against the model.
+inference = tsinspect.infer_config("simple_cnn.pt", max_batch_size=16)
+with open("config.pbtxt", "w") as stream:
+    stream.write(tsinspect.render_config(inference))
+validation = tsinspect.validate_config("simple_cnn.pt", "config.pbtxt")
+print("config ok:", validation.ok)
+
+# The review document, as HTML (or render_report_markdown).
+report = tsinspect.build_report("simple_cnn.pt", sources=["models_src/net.py"])
+with open("report.html", "w") as stream:
+    stream.write(tsinspect.render_report_html(report))
+"""
+
 
 @dataclass(frozen=True)
 class MemberDoc:
@@ -295,6 +326,7 @@ def api_reference(entries: Sequence[ApiEntry], version_note: str = "") -> str:
     ]
     if version_note:
         lines += [version_note, ""]
+    lines += ["## Example", "", _fence(API_EXAMPLE), ""]
     grouped: dict[str, list[ApiEntry]] = {}
     for entry in sorted(entries, key=lambda e: e.name.lower()):
         grouped.setdefault(_group_of(entry), []).append(entry)

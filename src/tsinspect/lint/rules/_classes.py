@@ -13,13 +13,14 @@ the rules stay silent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsinspect.diagnostics import Edit
 from tsinspect.lint.reach import ClassInfo
-from tsinspect.lint.rule import LintContext
+from tsinspect.lint.rule import LintContext, Rule
 
 REGISTRATIONS = frozenset(
     {"register_buffer", "register_parameter", "add_module", "register_module"}
@@ -294,3 +295,89 @@ def container_kind(context: LintContext, facts: ClassFacts, name: str) -> str | 
             return None
         kinds |= found
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def in_constant_branch(context: LintContext, node: cst.CSTNode) -> bool:
+    """True when ``node`` lies in a branch TorchScript may drop at compile time, depending on the instance.
+
+    TorchScript folds conditions on constants while compiling, and compiles only the branch
+    taken: a ``Final`` or ``__constants__`` attribute (``if self.fork_feat:``), an ``is None``
+    check on an attribute that may hold ``None`` (the ResNet ``downsample`` pattern),
+    ``hasattr``, and ``isinstance`` on an attribute. Which branch survives depends on values
+    the source does not show, so a semantic report inside such a branch is not certain.
+    """
+    child: cst.CSTNode = node
+    parent = context.parent(node)
+    while parent is not None and not isinstance(
+        parent, cst.FunctionDef | cst.ClassDef | cst.Module
+    ):
+        test: cst.BaseExpression | None = None
+        if isinstance(parent, cst.If | cst.IfExp | cst.While) and child is not parent.test:
+            test = parent.test
+        elif isinstance(parent, cst.BooleanOperation) and child is parent.right:
+            test = parent.left
+        if test is not None and _constant_test(context, test, parent):
+            return True
+        child, parent = parent, context.parent(parent)
+    return False
+
+
+def _constant_test(context: LintContext, test: cst.BaseExpression, at: cst.CSTNode) -> bool:
+    found = enclosing_class(context, at)
+    self_name = method_self_name(found[1]) if found is not None else None
+    constants: set[str] = set()
+    if found is not None:
+        facts = class_facts(context, found[0])
+        constants = set(facts.constants) | {
+            name
+            for name, annotation in facts.class_annotations.items()
+            if is_final(context, annotation)
+        }
+    finder = _ConstantFinder(context, self_name, constants)
+    test.visit(finder)
+    return finder.constant
+
+
+class _ConstantFinder(cst.CSTVisitor):
+    def __init__(self, context: LintContext, self_name: str | None, constants: set[str]) -> None:
+        super().__init__()
+        self.context = context
+        self.self_name = self_name
+        self.constants = constants
+        self.constant = False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if is_self_attribute(node, self.self_name) and node.attr.value in self.constants:
+            self.constant = True
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if any(isinstance(c.operator, cst.Is | cst.IsNot) for c in node.comparisons):
+            self.constant = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.matches(
+            node.func,
+            "builtins.hasattr",
+            "builtins.isinstance",
+            "builtins.getattr",
+            "torch.jit.isinstance",
+        ):
+            self.constant = True
+
+
+class ConservativeRule(Rule):
+    """A semantic rule that stays silent inside branches TorchScript may fold away (see :func:`in_constant_branch`)."""
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        fix_hint: str | None = None,
+        edits: Sequence[Edit] = (),
+        anchor: cst.CSTNode | None = None,
+    ) -> None:
+        """Report, unless the anchor lies in a branch whose compilation depends on the instance."""
+        if in_constant_branch(self.context, anchor if anchor is not None else node):
+            return
+        super().report(node, message, fix_hint=fix_hint, edits=edits, anchor=anchor)

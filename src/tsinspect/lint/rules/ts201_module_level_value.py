@@ -7,7 +7,8 @@ import re
 import libcst as cst
 from libcst.metadata import Access, Assignment, ClassScope, GlobalScope, ImportAssignment
 
-from tsinspect.lint.rule import Invalid, LintContext, Rule, Valid
+from tsinspect.lint.rule import Invalid, LintContext, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 
 # `from cfg import EPS`: the imported object is unknown, so only constant-style names count.
 CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
@@ -100,7 +101,7 @@ def _is_value(expression: cst.BaseExpression, context: LintContext) -> bool:
     return False
 
 
-class ModuleLevelValueRule(Rule):
+class ModuleLevelValueRule(ConservativeRule):
     """## What it does
     Reports a bare read, in compiled code, of a name bound at module level to a value: a
     flag, a number, a string, a tuple, a dtype, a tensor, or a constant imported with

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.rules._types import flow
 
 
-class UnannotatedNumberRule(Rule):
+class UnannotatedNumberRule(ConservativeRule):
     """## What it does
     Reports `range(n)` in compiled code where `n` is a parameter of the compiled function
     without an annotation (and without a `# type:` signature comment), so that TorchScript

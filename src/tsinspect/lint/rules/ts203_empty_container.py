@@ -7,11 +7,12 @@ import re
 import libcst as cst
 
 from tsinspect.diagnostics import Edit, Span
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.rules._types import FLOAT, INT, INT_LIST, SCALARS, STR, EmptyContainer, flow
 
 
-class EmptyContainerRule(Rule):
+class EmptyContainerRule(ConservativeRule):
     """## What it does
     Reports an unannotated empty list `xs = []` later given non-Tensor elements
     (`xs.append(1)`, `xs.append(x.size(1))`), and an unannotated empty dict `d = {}` later

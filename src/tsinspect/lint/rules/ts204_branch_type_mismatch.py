@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.rules._types import flow
 
 
-class BranchTypeMismatchRule(Rule):
+class BranchTypeMismatchRule(ConservativeRule):
     """## What it does
     Reports an `if` whose branches assign a variable values of two different types
     (a Tensor and an int, an int and a float...) when the variable is used after the `if`,

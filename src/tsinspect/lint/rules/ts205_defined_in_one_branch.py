@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.rules._types import flow
 
 
-class DefinedInOneBranchRule(Rule):
+class DefinedInOneBranchRule(ConservativeRule):
     """## What it does
     Reports a local variable used after an `if` that assigns it in only one branch, or
     after a `while` loop or a `for` loop over `range(...)` that is the only place it is

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.rules._types import flow
 
 
-class ReturnTypeMismatchRule(Rule):
+class ReturnTypeMismatchRule(ConservativeRule):
     """## What it does
     Reports a `return` whose value has a different type than an earlier `return` of the
     same compiled function (a Tensor, then an int), or than the return annotation. Only

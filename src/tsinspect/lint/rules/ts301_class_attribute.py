@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
+    ConservativeRule,
     class_facts,
     enclosing_class,
     is_final,
@@ -30,7 +31,7 @@ def _is_literal(expression: cst.BaseExpression) -> bool:
     return False
 
 
-class ClassAttributeRule(Rule):
+class ClassAttributeRule(ConservativeRule):
     """## What it does
     Reports `self.NAME` in compiled code when `NAME` is a class-level attribute of the module
     (`SCALE = 2`, `MODE = "fast"`, `DIMS = (1, 2)`, `CACHE = None`) that is neither listed

@@ -5,12 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.reach import SCRIPT_DECORATORS, decorator_names
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 
 DATACLASS = frozenset({"dataclasses.dataclass"})
 
 
-class DataclassRule(Rule):
+class DataclassRule(ConservativeRule):
     """## What it does
     Reports compiled code that constructs a same-file `@dataclass` that is not itself
     decorated with `@torch.jit.script`.

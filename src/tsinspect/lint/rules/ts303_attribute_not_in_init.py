@@ -7,6 +7,7 @@ import libcst as cst
 from tsinspect.lint.rule import Invalid, Rule, Valid
 from tsinspect.lint.rules._classes import (
     MODULE_BUILTIN_ATTRIBUTES,
+    ConservativeRule,
     class_facts,
     enclosing_class,
     is_self_attribute,
@@ -31,7 +32,7 @@ def assigned_self_attribute(rule: Rule, node: cst.Attribute) -> tuple[str, cst.C
     return node.attr.value, info.node
 
 
-class AttributeNotInInitRule(Rule):
+class AttributeNotInInitRule(ConservativeRule):
     """## What it does
     Reports an assignment `self.x = ...` in compiled code when no method outside compiled
     code (`__init__` or what it calls) creates `self.x`, and the class declares no `x`.

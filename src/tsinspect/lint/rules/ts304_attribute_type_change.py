@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import class_facts, enclosing_class
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule, class_facts, enclosing_class
 from tsinspect.lint.rules._types import BOOL, FLOAT, INT, NONE, STR, TENSOR, flow
 
 # TorchScript's type of a literal attribute value set in __init__
@@ -26,7 +26,7 @@ def _literal_type(value: cst.BaseExpression) -> str | None:
     return _LITERALS.get(type(value))
 
 
-class AttributeTypeChangeRule(Rule):
+class AttributeTypeChangeRule(ConservativeRule):
     """## What it does
     Reports compiled code assigning `self.x` a value whose type differs from the literal
     `__init__` gave it: an int attribute given a float or a Tensor, a bool given an int, an

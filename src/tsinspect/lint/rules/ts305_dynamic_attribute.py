@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 
 
-class DynamicAttributeRule(Rule):
+class DynamicAttributeRule(ConservativeRule):
     """## What it does
     Reports `getattr` or `hasattr` with a name that is not a string literal, and every
     `setattr`, in compiled code.
@@ -72,6 +73,30 @@ class DynamicAttributeRule(Rule):
                     setattr(self, name, 0)
             """,
             label="literal-names-guarded-and-unreached",
+        ),
+        Valid(
+            """
+            from typing import Final
+
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                fork_feat: Final[bool]
+
+                def __init__(self, fork_feat: bool = False) -> None:
+                    super().__init__()
+                    self.fork_feat = fork_feat
+                    self.norm0 = nn.Identity()
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    if self.fork_feat:
+                        # folded away: fork_feat is a Final constant, False here
+                        return getattr(self, f"norm{0}")(x)
+                    return x
+            """,
+            label="final-flag-folds-the-branch",
         ),
     )
     INVALID = (

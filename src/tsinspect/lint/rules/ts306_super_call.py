@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import ConservativeRule
 
 
-class SuperCallRule(Rule):
+class SuperCallRule(ConservativeRule):
     """## What it does
     Reports `super().forward(...)`, `super().method(...)` and `super(Cls, self).method(...)`
     in compiled code.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
+    ConservativeRule,
     class_facts,
     container_kind,
     enclosing_class,
@@ -14,7 +15,7 @@ from tsinspect.lint.rules._classes import (
 )
 
 
-class ModuleContainerSliceRule(Rule):
+class ModuleContainerSliceRule(ConservativeRule):
     """## What it does
     Reports calling the modules of a sliced `nn.ModuleList` / `nn.Sequential`
     (`for layer in self.layers[1:]: x = layer(x)`, `self.layers[::-1]`, `self.body[:2](x)`)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
+    ConservativeRule,
     class_facts,
     container_kind,
     enclosing_class,
@@ -20,7 +21,7 @@ def _int_literal(expression: cst.BaseExpression) -> bool:
     return isinstance(expression, cst.Integer)
 
 
-class ModuleContainerIndexRule(Rule):
+class ModuleContainerIndexRule(ConservativeRule):
     """## What it does
     Reports indexing an `nn.ModuleList` or `nn.Sequential` with anything but an integer
     literal (`self.layers[i]`, also with `i` from `range` or `enumerate`), and an

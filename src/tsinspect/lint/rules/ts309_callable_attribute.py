@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
+    ConservativeRule,
     class_facts,
     enclosing_class,
     is_self_attribute,
@@ -15,7 +16,7 @@ from tsinspect.lint.rules._classes import (
 PARTIAL = frozenset({"functools.partial"})
 
 
-class LambdaAttributeRule(Rule):
+class LambdaAttributeRule(ConservativeRule):
     """## What it does
     Reports calling, in compiled code, an attribute that `__init__` sets to a `lambda` or a
     `functools.partial` (`self.act = lambda x: x * 2`, then `self.act(x)`).

@@ -5,15 +5,20 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.reach import _is_nn_base
-from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._classes import enclosing_class, is_self_attribute, method_self_name
+from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._classes import (
+    ConservativeRule,
+    enclosing_class,
+    is_self_attribute,
+    method_self_name,
+)
 
 GENERATORS = frozenset({"parameters", "named_parameters", "buffers", "named_buffers"})
 REGISTRATIONS = frozenset({"register_buffer", "register_parameter"})
 PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 
 
-class ModuleApiRule(Rule):
+class ModuleApiRule(ConservativeRule):
     """## What it does
     Reports, in compiled code, the `nn.Module` Python API TorchScript cannot compile:
     `self.parameters()`, `self.named_parameters()`, `self.buffers()`,

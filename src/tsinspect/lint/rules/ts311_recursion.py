@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
+    ConservativeRule,
     enclosing_class,
     family,
     is_self_attribute,
@@ -13,7 +14,7 @@ from tsinspect.lint.rules._classes import (
 )
 
 
-class RecursiveCallRule(Rule):
+class RecursiveCallRule(ConservativeRule):
     """## What it does
     Reports a compiled function that calls itself directly: a module-level function calling
     its own name, or a method calling `self.<its own name>(...)`.

@@ -326,10 +326,24 @@ class UnsupportedBuiltinRule(Rule):
             return
 
     def _type_used_as_value(self, node: cst.Call) -> bool:
-        """`type(x).__name__`, `type(x) == T`, `type(x)(...)`: fail to script (a bare `t = type(x)` scripts)."""
+        """`type(x).__name__`, `type(x) == T`, `type(x)(...)` fail to script.
+
+        A bare `t = type(x)` or `type(a) is type(b)` scripts as an opaque Python call (and fails at
+        run time), so it is not a scripting error.
+        """
         parent = self.context.parent(node)
         if isinstance(parent, cst.Attribute) and parent.value is node:
             return True
         if isinstance(parent, cst.Call) and parent.func is node:
             return True
-        return isinstance(parent, cst.Comparison | cst.ComparisonTarget)
+        comparison = (
+            self.context.parent(parent) if isinstance(parent, cst.ComparisonTarget) else parent
+        )
+        if not isinstance(comparison, cst.Comparison):
+            return False
+        # `type(a) is type(b)` scripts (as opaque Python calls); comparing with a class does not.
+        operands = [comparison.left, *(target.comparator for target in comparison.comparisons)]
+        return not all(self._is_type_call(operand) for operand in operands)
+
+    def _is_type_call(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and self.context.matches(node.func, "builtins.type")
