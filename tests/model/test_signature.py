@@ -85,3 +85,15 @@ def test_scalar_types_device_and_lists() -> None:
     assert types["sizes"].text == "Optional[List[int]]"
     assert types["sizes"].element == TorchType("List", (TorchType("int", (), "int"),), "List[int]")
     assert signature.returns.is_str_list
+
+
+class SelfNamedS(torch.nn.Module):
+    """A forward whose module argument is not called ``self``: Triton skips it by type."""
+
+    def forward(s, x: torch.Tensor) -> torch.Tensor:  # noqa: N805
+        return x + 1
+
+
+def test_module_argument_is_dropped_by_type_not_name() -> None:
+    signature = read_signature(torch.jit.script(SelfNamedS()))
+    assert signature.argument_names == ("x",)

@@ -226,10 +226,17 @@ def default_text(value: Any) -> str:
 
 
 def signature_from_schema(schema: Any, method: str = "forward") -> Signature:
-    """Build a Signature from a ``torch.FunctionSchema``, dropping the leading ``self``."""
+    """Build a Signature from a ``torch.FunctionSchema``, dropping the leading module argument.
+
+    The module argument is recognised by its type (a ClassType), not its name, as
+    Triton's backend does (pytorch_backend model_instance_state.cc ValidateInputs):
+    ``def forward(s, x)`` is as valid as ``def forward(self, x)``.
+    """
+    import torch
+
     arguments = []
     for position, c10_argument in enumerate(schema.arguments):
-        if position == 0 and c10_argument.name == "self":
+        if position == 0 and isinstance(c10_argument.type, torch._C.ClassType):
             continue
         default = (
             default_text(c10_argument.default_value) if c10_argument.has_default_value() else None
