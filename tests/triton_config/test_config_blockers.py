@@ -49,3 +49,35 @@ def test_library_returns_blockers(model_archive: Callable[[str], Path]) -> None:
     assert [d.code for d in result.blockers] == ["TS720"]
     with pytest.raises(tsinspect.InputError):
         tsinspect.render_config(result)
+
+
+def test_hard_coded_cuda_device_is_named_not_blamed_on_shapes(
+    model_archive: Callable[[str], Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A model that creates tensors on cuda:0 cannot run on a CPU: say so, not 'pass --input-shape'."""
+    out = tmp_path / "config.pbtxt"
+    result = run_cli("config", model_archive("device_constant"), "-o", out)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and len(line) < 500
+    assert "CUDA device" in line and "TS601" in line
+    assert "--input-shape" not in line
+    assert not out.exists()
+
+
+def test_model_prints_do_not_corrupt_config_on_stdout(
+    model_archive: Callable[[str], Path], parse_config: Callable[[str], Any]
+) -> None:
+    """prim::Print writes to the C stdout; the probes must not put it inside the config text."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tsinspect", "config", str(model_archive("debug_hooks"))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    config = parse_config(result.stdout)
+    assert config.platform == "pytorch_libtorch"

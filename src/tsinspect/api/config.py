@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tsinspect.api.stdio import model_output_to_stderr
 from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics
 from tsinspect.errors import InputError, OverwriteError
 from tsinspect.triton.config import ModelConfig
@@ -141,9 +142,11 @@ def infer_config(
         max_queue_delay_microseconds=max_queue_delay_microseconds,
         parameters=parameter_pairs,
     )
-    return infer_model_config(
-        loaded.module, loaded.meta_module, loaded.signature, loaded.path, overrides, options
-    )
+    # The probes run the model: what it prints must not land in a config written to stdout.
+    with model_output_to_stderr():
+        return infer_model_config(
+            loaded.module, loaded.meta_module, loaded.signature, loaded.path, overrides, options
+        )
 
 
 def infer_config_from_text(
@@ -356,15 +359,16 @@ def validate_config(
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
     loaded = load_model(model_ref)
-    diagnostics, schema_checked = validate_against_model(
-        text,
-        str(config_path),
-        loaded.module,
-        loaded.meta_module,
-        loaded.signature,
-        folder_name=folder_name,
-        require_schema=require_schema,
-    )
+    with model_output_to_stderr():
+        diagnostics, schema_checked = validate_against_model(
+            text,
+            str(config_path),
+            loaded.module,
+            loaded.meta_module,
+            loaded.signature,
+            folder_name=folder_name,
+            require_schema=require_schema,
+        )
     return ValidationResult(
         tuple(sorted_diagnostics(diagnostics)), schema_checked, str(config_path)
     )

@@ -12,16 +12,15 @@ of aborting it. torch is imported only inside the calls that load the model.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tsinspect import __version__
+from tsinspect.api.stdio import model_output_to_stderr
 from tsinspect.diagnostics import Diagnostic, Severity
 from tsinspect.errors import ConfigError, InputError, MissingDependencyError, TsinspectError
 from tsinspect.report import (
@@ -77,41 +76,6 @@ _XLINK_NS = "http://www.w3.org/1999/xlink"
 _SVG_UNSAFE_TAGS = frozenset({"script", "foreignObject", "iframe", "object", "embed", "image", "use", "style"})
 
 
-@contextlib.contextmanager
-def _model_output_to_stderr() -> Iterator[None]:
-    """While the model runs, send what it prints to stderr instead of stdout.
-
-    A model's ``print`` compiles to ``prim::Print``, which libtorch writes to
-    the process's C stdout (file descriptor 1), not to ``sys.stdout``: probing
-    such a model would put its prints in the middle of a report written to
-    stdout. The descriptor is pointed at stderr for the duration (C buffers
-    flushed on both sides), so the prints stay visible but never reach the
-    report. Process-wide while it lasts, like any redirection of fd 1.
-    """
-    try:
-        stdout_fd, stderr_fd = sys.stdout.fileno(), sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # a captured stream (pytest, an IDE): nothing to guard
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(stdout_fd)
-    try:
-        os.dup2(stderr_fd, stdout_fd)
-        yield
-    finally:
-        _flush_c_streams()
-        os.dup2(saved, stdout_fd)
-        os.close(saved)
-
-
-def _flush_c_streams() -> None:
-    """fflush(NULL): C stdio may still hold model output meant for the redirected descriptor."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # pragma: no cover - no C library to reach (unusual platforms)
-        pass
 
 
 def _quiet(_: str) -> None:
@@ -168,7 +132,7 @@ def build_report(
     if loaded is not None:
         step("inferring the Triton config (probing shapes)")
         config_model = _config_model(loaded)
-        with _model_output_to_stderr():
+        with model_output_to_stderr():
             inferred, config_section = _infer(
                 config_model, collected,
                 input_shapes=input_shapes, input_dtypes=input_dtypes, max_batch_size=max_batch_size,

@@ -76,6 +76,13 @@ _UNDECIDABLE_MARKERS = (
     "no meta",
 )
 
+# A model with a hard-coded CUDA device cannot run on a CPU-only machine, whatever the shapes.
+_DEVICE_MARKERS = (
+    "from the 'CUDA' backend",
+    "Torch not compiled with CUDA enabled",
+    "Found no NVIDIA driver",
+)
+
 _DTYPE_MARKERS = (
     "scalar type",
     "dtype",
@@ -135,7 +142,7 @@ class OutputValue:
 
 @dataclass(frozen=True)
 class ProbeFailure:
-    """Why a probe failed: ``kind`` (mismatch, dtype, undecidable, other), the innermost
+    """Why a probe failed: ``kind`` (mismatch, dtype, undecidable, device, other), the innermost
     error ``message``, the ``op`` text the traceback points at, and ``source``
     (``file:line`` of the deepest frame in the model's own code)."""
 
@@ -360,10 +367,20 @@ def _is_library_file(path: str) -> bool:
     return "site-packages/torch/" in path or "/torch/nn/" in path or path == "<string>"
 
 
+def _first_sentence(message: str, limit: int = 240) -> str:
+    """Errors end up in one-line messages: keep the first sentence of a long one (dispatcher errors run to 1,500 characters)."""
+    if len(message) <= limit:
+        return message
+    cut = message.find(". ")
+    if 0 < cut < limit:
+        return message[: cut + 1]
+    return message[: limit - 3] + "..."
+
+
 def classify_failure(error: BaseException) -> ProbeFailure:
     """Turn an exception from forward into a ProbeFailure (kind, message, op, source line)."""
     text = str(error)
-    message = _innermost_message(text) or type(error).__name__
+    message = _first_sentence(_innermost_message(text)) or type(error).__name__
     frames = _frames(text)
     user_frames = [frame for frame in frames if not _is_library_file(frame[0])]
     source, op, code = "", "", ""
@@ -375,7 +392,9 @@ def classify_failure(error: BaseException) -> ProbeFailure:
     elif frames:
         file, line, code, op = frames[-1]
         source = f"{file}:{line}"
-    if any(marker in text for marker in _UNDECIDABLE_MARKERS):
+    if any(marker in text for marker in _DEVICE_MARKERS):
+        kind = "device"
+    elif any(marker in text for marker in _UNDECIDABLE_MARKERS):
         kind = "undecidable"
     elif any(marker in message for marker in _DTYPE_MARKERS):
         kind = "dtype"

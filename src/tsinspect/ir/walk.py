@@ -378,6 +378,378 @@ def _walk_graph(graph: Any) -> GraphWalk:
     )
 
 
+@dataclass(frozen=True)
+class GraphSummary:
+    """What the summary needs from forward's inlined graph, computed without inlining it.
+
+    ``kind_counts`` is (kind, count) for every node the inlined graph would
+    have, sorted by kind; ``node_count`` their total; ``source_style`` as in
+    :class:`GraphWalk`; ``finding_ops`` the records the TS6xx checks read
+    (device constants and their first consumer, ``prim::PythonOp``,
+    ``prim::Print``, ``prim::RaiseException`` and its message), in the inlined
+    graph's walk order, with the submodule path each copy runs in. Their ids
+    are their own, not the full walk's. ``graphs_walked`` counts the distinct
+    method and function bodies that were read.
+    """
+
+    kind_counts: tuple[tuple[str, int], ...]
+    node_count: int
+    source_style: str
+    finding_ops: tuple[OpRecord, ...]
+    graphs_walked: int = 0
+
+
+def summarise_walk(walked: GraphWalk) -> GraphSummary:
+    """The :class:`GraphSummary` of an already walked (inlined) graph."""
+    counts: dict[str, int] = {}
+    for op in walked.ops:
+        counts[op.kind] = counts.get(op.kind, 0) + 1
+    return GraphSummary(
+        kind_counts=tuple(sorted(counts.items())),
+        node_count=len(walked.ops),
+        source_style=walked.source_style,
+        finding_ops=walked.ops,  # every op: the checks pick what they read
+        graphs_walked=1,
+    )
+
+
+def summarise_module(script_module: Any, method: str = "forward") -> GraphSummary | None:
+    """The :class:`GraphSummary` of ``script_module.<method>`` without inlining it.
+
+    Submodules of one TorchScript type share their methods' code, so each
+    distinct method graph is walked once (ViT's twelve encoder layers are one
+    graph) and its counts are added once per call site: a ``prim::CallMethod``
+    on a ``prim::GetAttr`` chain from ``self``, found in the uninlined
+    callers, as the inline pass would copy it. Free functions
+    (``prim::CallFunction``) are inlined once each, alone in a small graph.
+    Returns None for the rare graphs this cannot follow exactly (a module value
+    not read from ``self``, a device constant passed into a call or returned
+    from one, a raise whose message comes from an argument); callers then walk
+    the inlined graph. Linear in the size of the distinct code plus the
+    number of call sites.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()  # as in walk_graph
+    try:
+        summariser = _Summariser()
+        try:
+            summariser.expand_method(script_module._c, method, "", "")
+        except _CannotSummarise:
+            return None
+        return summariser.result()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _CannotSummarise(Exception):
+    """A graph the per-type summary cannot follow exactly; the caller inlines instead."""
+
+
+# Node kinds the TS6xx checks read besides constants.
+_FINDING_KINDS = frozenset({"prim::PythonOp", "prim::Print", "prim::RaiseException"})
+
+
+@dataclass
+class _Call:
+    """A submodule method call site: attribute chain from self, method, and hierarchy segment."""
+
+    chain: tuple[str, ...]
+    method: str
+    segment: str  # the instance name the inline pass records ("" for a method of self)
+    type_name: str  # the callee's class name, for ``module_type``
+
+
+@dataclass
+class _FunctionCall:
+    key: str
+
+
+@dataclass
+class _SpecialNode:
+    """A node the findings read, as a template: scope and ids are filled in per copy."""
+
+    kind: str
+    source_file: str | None
+    source_line: int | None
+    traced_frame: bool
+    inputs: tuple[int, ...]
+    outputs: tuple[ValueRecord, ...]
+    constant: str | None
+    num_blocks: int
+
+
+@dataclass
+class _Body:
+    """One method or function body, walked once: counts, styles, and ordered events."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    events: list[_Call | _FunctionCall | _SpecialNode] = field(default_factory=list)
+
+
+class _Summariser:
+    def __init__(self) -> None:
+        self.walker = _Walker()  # for its type, source and constant caches
+        self.bodies: dict[tuple[str, str], _Body] = {}
+        self.functions: dict[str, _Body] = {}
+        self.counts: dict[str, int] = {}
+        self.records: list[OpRecord] = []
+        self.value_ids: dict[tuple[int, int], int] = {}
+        self.copies = 0
+
+    def result(self) -> GraphSummary:
+        styles = self.walker.styles
+        source_style = "none" if not styles else next(iter(styles)) if len(styles) == 1 else "mixed"
+        return GraphSummary(
+            kind_counts=tuple(sorted(self.counts.items())),
+            node_count=sum(self.counts.values()),
+            source_style=source_style,
+            finding_ops=tuple(self.records),
+            graphs_walked=len(self.bodies) + len(self.functions),
+        )
+
+    # -- expansion: once per call site ---------------------------------------------------
+
+    def expand_method(self, module: Any, method: str, scope: str, module_type: str) -> None:
+        key = (module._type().qualified_name(), method)
+        body = self.bodies.get(key)
+        if body is None:
+            graph = module._get_method(method).graph
+            body = self.read_body(graph, has_self=True)
+            self.bodies[key] = body
+        self.expand(body, module, scope, module_type)
+
+    def expand(self, body: _Body, module: Any, scope: str, module_type: str) -> None:
+        counts = self.counts
+        for kind, count in body.counts.items():
+            counts[kind] = counts.get(kind, 0) + count
+        self.copies += 1
+        copy = self.copies
+        for event in body.events:
+            if isinstance(event, _Call):
+                callee = module
+                for name in event.chain:
+                    callee = callee.getattr(name)
+                if event.segment:
+                    callee_scope = f"{scope}.{event.segment}" if scope else event.segment
+                    callee_type = event.type_name
+                else:
+                    callee_scope, callee_type = scope, module_type
+                self.expand_method(callee, event.method, callee_scope, callee_type)
+            elif isinstance(event, _FunctionCall):
+                self.expand(self.functions[event.key], module, scope, module_type)
+            else:
+                self.records.append(self.instantiate(event, copy, scope, module_type))
+
+    def instantiate(self, node: _SpecialNode, copy: int, scope: str, module_type: str) -> OpRecord:
+        # Value ids are made unique per copy, so that copies of one body never share a value.
+        def fresh(unique: int) -> int:
+            return self.value_ids.setdefault((copy, unique), len(self.value_ids))
+
+        outputs = tuple(ValueRecord(fresh(v.id), v.name, v.type) for v in node.outputs)
+        return OpRecord(
+            id=len(self.records),
+            kind=node.kind,
+            scope=scope,
+            module_type=module_type,
+            source_file=node.source_file,
+            source_line=node.source_line,
+            block=(),
+            inputs=tuple(fresh(unique) for unique in node.inputs),
+            outputs=outputs,
+            constant=node.constant,
+            target=node.constant if node.constant is not None else node.kind,
+            num_blocks=node.num_blocks,
+            traced_frame=node.traced_frame,
+        )
+
+    # -- reading one body ----------------------------------------------------------------
+
+    def read_body(self, graph: Any, has_self: bool) -> _Body:
+        body = _Body()
+        self_unique = None
+        if has_self:
+            # Graph has no inputsAt; the param node's outputs are the graph's inputs.
+            params = graph.param_node()
+            first = params.outputsAt(0) if params.outputsSize() else None
+            if first is not None and _is_module_self(first):
+                self_unique = first.unique()
+        reader = _BodyReader(self, body, self_unique)
+        reader.read_block(graph.block())
+        reader.finish(graph)
+        return body
+
+    def function_body(self, call: Any, function_constant: Any) -> str:
+        """Inline one ``prim::CallFunction`` alone in a new graph and read it; memoised by name."""
+        import torch
+
+        key = str(function_constant.output().type())
+        if key in self.functions:
+            return key
+        stub = torch._C.Graph()
+        mapped: dict[int, Any] = {}
+        for position in range(1, call.inputsSize()):
+            value = call.inputsAt(position)
+            if value.unique() not in mapped:
+                copy = stub.addInput()
+                copy.setType(value.type())
+                mapped[value.unique()] = copy
+        constant_copy = stub.createClone(function_constant, lambda value: value)
+        stub.insertNode(constant_copy)
+        function_value = function_constant.output().unique()
+        call_copy = stub.createClone(
+            call,
+            lambda value: constant_copy.output()
+            if value.unique() == function_value
+            else mapped[value.unique()],
+        )
+        stub.insertNode(call_copy)
+        for position in range(call_copy.outputsSize()):
+            stub.registerOutput(call_copy.outputsAt(position))
+        torch._C._jit_pass_inline(stub)
+        self.functions[key] = self.read_body(stub, has_self=False)
+        return key
+
+
+class _BodyReader:
+    """Reads one uninlined graph into a :class:`_Body` (pre-order, as the walker does)."""
+
+    def __init__(self, summariser: _Summariser, body: _Body, self_unique: int | None) -> None:
+        self.summariser = summariser
+        self.walker = summariser.walker
+        self.body = body
+        self.self_unique = self_unique
+        # device constant values whose first consumer is still to come
+        self.watched: set[int] = set()
+        self.recorded_messages: set[int] = set()
+
+    def count(self, kind: str) -> None:
+        counts = self.body.counts
+        counts[kind] = counts.get(kind, 0) + 1
+
+    def read_block(self, block: Any) -> None:
+        for node in block_nodes(block):
+            self.read_node(node)
+
+    def read_node(self, node: Any) -> None:
+        kind = node.kind()
+        if kind == "prim::CallMethod" and self.read_method_call(node):
+            return
+        if kind == "prim::CallFunction":
+            function_constant = node.inputsAt(0).node()
+            if function_constant.kind() == "prim::Constant":
+                if self.consumes_watched(node):
+                    # the first consumer would be inside the callee: only the inlined walk knows it
+                    raise _CannotSummarise("device constant passed into a function")
+                key = self.summariser.function_body(node, function_constant)
+                self.body.events.append(_FunctionCall(key))
+                return
+        watch = False
+        if kind == "prim::Constant" and node.outputsSize() == 1:
+            output = node.outputsAt(0)
+            type_kind = output.type().kind()
+            if type_kind == "FunctionType" and output.uses():
+                return  # the inline pass deletes a function constant once its calls are inlined
+            watch = type_kind == "DeviceObjType"
+        self.count(kind)
+        if kind not in _NO_SOURCE_KINDS:
+            self.walker.source_of(node)  # for source_style
+        if kind == "prim::RaiseException" and node.inputsSize():
+            self.record_message(node.inputsAt(0))
+        if watch or kind in _FINDING_KINDS or self.consumes_watched(node):
+            special = self.special(node, kind)
+            self.body.events.append(special)
+            if watch:
+                self.watched.add(node.outputsAt(0).unique())
+        if kind in _KINDS_WITH_BLOCKS:
+            for block in node.blocks():
+                self.read_block(block)
+
+    def read_method_call(self, node: Any) -> bool:
+        """Record a submodule call site; False for calls the inline pass keeps (interfaces)."""
+        module_value = node.inputsAt(0)
+        module_type = module_value.type()
+        if type(module_type).__name__ != "ClassType":
+            return False
+        chain: list[str] = []
+        value = module_value
+        while value.unique() != self.self_unique:
+            producer = value.node()
+            if producer.kind() != "prim::GetAttr":
+                raise _CannotSummarise(f"module value from {producer.kind()}")
+            chain.append(producer.s("name"))
+            value = producer.inputsAt(0)
+        chain.reverse()
+        # The inline pass names the instance after the GetAttr that produced the module value
+        # ("SELF" for a method of the same module, which parse_module_hierarchy skips).
+        segment = chain[-1] if chain else ""
+        if self.consumes_watched(node):
+            raise _CannotSummarise("device constant passed into a submodule")
+        self.body.events.append(
+            _Call(
+                chain=tuple(chain),
+                method=node.s("name"),
+                segment=segment,
+                type_name=str(module_type).rsplit(".", 1)[-1],
+            )
+        )
+        return True
+
+    def consumes_watched(self, node: Any) -> bool:
+        """True when ``node`` is the first consumer of a device constant (which then stops being watched)."""
+        if not self.watched:
+            return False
+        found = False
+        for position in range(node.inputsSize()):
+            unique = node.inputsAt(position).unique()
+            if unique in self.watched:
+                self.watched.discard(unique)
+                found = True
+        return found
+
+    def record_message(self, value: Any) -> None:
+        producer = value.node()
+        kind = producer.kind()
+        if kind == "prim::Param":
+            raise _CannotSummarise("raise message from an argument")
+        if kind == "prim::Constant" and value.unique() not in self.recorded_messages:
+            self.recorded_messages.add(value.unique())
+            self.body.events.append(self.special(producer, kind))
+
+    def special(self, node: Any, kind: str) -> _SpecialNode:
+        walker = self.walker
+        if kind in _NO_SOURCE_KINDS:
+            source_file, source_line, style = None, None, "none"
+        else:
+            source_file, source_line, style = walker.source_of(node)
+        outputs = tuple(
+            ValueRecord(
+                node.outputsAt(i).unique(),
+                node.outputsAt(i).debugName(),
+                walker.type_of(node.outputsAt(i)),
+            )
+            for i in range(node.outputsSize())
+        )
+        return _SpecialNode(
+            kind=kind,
+            source_file=source_file,
+            source_line=source_line,
+            traced_frame=style == "traced",
+            inputs=tuple(node.inputsAt(i).unique() for i in range(node.inputsSize())),
+            outputs=outputs,
+            constant=constant_text(node) if kind == "prim::Constant" else None,
+            num_blocks=len(list(node.blocks())) if kind in _KINDS_WITH_BLOCKS else 0,
+        )
+
+    def finish(self, graph: Any) -> None:
+        if not self.watched:
+            return
+        graph_return = graph.return_node()
+        returned = {graph_return.inputsAt(i).unique() for i in range(graph_return.inputsSize())}
+        if returned & self.watched:
+            raise _CannotSummarise("device constant returned to the caller")
+
+
 def _is_module_self(value: Any) -> bool:
     c10_type = value.type()
     return type(c10_type).__name__ == "ClassType" and hasattr(c10_type, "name")

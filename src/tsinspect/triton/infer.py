@@ -1134,6 +1134,13 @@ def _inference_failure(
 ) -> InferenceError:
     names = ", ".join(item.label for item in items)
     example = " ".join(f"--input-shape {item.label}=..." for item in items)
+    if failure is not None and failure.kind == "device":
+        return InferenceError(
+            f"cannot run the model on this machine: its code puts tensors on a CUDA device "
+            f"({failure.describe()}); export it without hard-coded devices "
+            f"(`tsinspect graph` lists them as TS601), or infer the config on a machine with a GPU",
+            path=path,
+        )
     if failure is None:
         reason = "no input shape made forward run"
     elif failure.kind == "undecidable":
