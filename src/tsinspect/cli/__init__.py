@@ -12,11 +12,10 @@ from typing import Any
 
 import click
 
+from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE
 from tsinspect.errors import TsinspectError
 
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_USAGE", "main"]
 
 
 class TsinspectGroup(click.Group):

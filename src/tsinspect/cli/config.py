@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tsinspect.cli import EXIT_CLEAN, EXIT_FINDINGS
+from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
 from tsinspect.diagnostics import Diagnostic
 
 if TYPE_CHECKING:

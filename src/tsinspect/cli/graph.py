@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tsinspect.cli import EXIT_CLEAN, EXIT_FINDINGS
+from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
 from tsinspect.diagnostics import Severity
 
 
