@@ -1,16 +1,22 @@
 """How long ``tsinspect.load_model`` takes compared with ``torch.jit.load`` alone.
 
-load_model = sniff the zip + torch.jit.load + inline a graph copy + walk it into
-records and a networkx graph + read the signature, parameters and submodules +
-findings. The issue's target: about the time torch.jit.load itself takes.
+load_model = sniff the zip + torch.jit.load + read each distinct method body once
+(the summary: node counts per kind, the records the findings read) + the signature,
+parameters and submodules + findings: what ``tsinspect graph`` and ``tsinspect report``
+print. ``load_model(p).graph`` adds the inlined walk and the networkx graph, which
+``--dot`` and ``--json`` need. The issue's target: about the time torch.jit.load
+itself takes. Wall and CPU (``time.process_time``) times are both shown: on a busy
+machine the CPU time is the steadier one.
 
 Models: SimpleCNN (fixtures/models/simple_cnn.py), a ResNet-50-shaped network
 written below (bottleneck blocks [3, 4, 6, 3], 25.6 M parameters) and a ViT-S/16-shaped
 one (nn.TransformerEncoder, 22 M parameters); random weights, no torchvision, no
 download. The ViT's inlined graph is ten times the ResNet's: each scripted
-nn.MultiheadAttention call inlines F.multi_head_attention_forward and its checks. Each is scripted, saved to a temporary folder, then
-loaded REPEAT times by each method, alternating; the table shows the best (minimum)
-times, which are the least disturbed by other load on the machine, and their ratio.
+nn.MultiheadAttention call inlines F.multi_head_attention_forward and its checks,
+but its twelve encoder layers share one body ("bodies": distinct method bodies read).
+Each is scripted, saved to a temporary folder, then loaded REPEAT times by each
+method, alternating; the table shows the best (minimum) times, which are the least
+disturbed by other load on the machine, and their ratio to torch.jit.load.
 
 Usage: ``python bench/graph_load.py [--repeat N] [--trace]``
 """
@@ -112,15 +118,19 @@ class ViTSmallLike(nn.Module):
         return self.head(self.norm(self.encoder(x)[:, 0]))
 
 
-def _best_seconds(actions: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Minimum wall time of each action over ``repeat`` rounds, run alternately."""
-    best = [float("inf")] * len(actions)
+def _best_seconds(
+    actions: list[Callable[[], object]], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Minimum wall and CPU (process) time of each action over ``repeat`` rounds, run alternately."""
+    wall = [float("inf")] * len(actions)
+    cpu = [float("inf")] * len(actions)
     for _ in range(repeat):
         for index, action in enumerate(actions):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             action()
-            best[index] = min(best[index], time.perf_counter() - start)
-    return best
+            cpu[index] = min(cpu[index], time.process_time() - start_cpu)
+            wall[index] = min(wall[index], time.perf_counter() - start)
+    return wall, cpu
 
 
 def main() -> None:
@@ -146,10 +156,11 @@ def main() -> None:
             exported.save(str(path))
             torch.jit.load(str(path), map_location="cpu")  # warm caches once
             loaded = load_model(path)
-            jit_load, tsinspect_load = _best_seconds(
+            (jit_wall, summary_wall, full_wall), (jit_cpu, summary_cpu, full_cpu) = _best_seconds(
                 [
                     lambda p=path: torch.jit.load(str(p), map_location="cpu"),  # type: ignore[misc]
                     lambda p=path: load_model(p),  # type: ignore[misc]
+                    lambda p=path: load_model(p).graph,  # type: ignore[misc]
                 ],
                 args.repeat,
             )
@@ -157,16 +168,32 @@ def main() -> None:
                 (
                     name,
                     f"{path.stat().st_size / 2**20:.1f} MiB",
-                    str(len(loaded.ops)),
-                    f"{jit_load * 1000:.1f}",
-                    f"{tsinspect_load * 1000:.1f}",
-                    f"{tsinspect_load / jit_load:.2f}x",
+                    f"{loaded.node_count:,}",
+                    f"{loaded.summary.graphs_walked}",
+                    f"{jit_wall * 1000:.0f} / {jit_cpu * 1000:.0f}",
+                    f"{summary_wall * 1000:.0f} / {summary_cpu * 1000:.0f}",
+                    f"{summary_wall / jit_wall:.2f}x / {summary_cpu / jit_cpu:.2f}x",
+                    f"{full_wall * 1000:.0f} / {full_cpu * 1000:.0f}",
+                    f"{full_wall / jit_wall:.2f}x / {full_cpu / jit_cpu:.2f}x",
                 )
             )
-    header = ("model", "archive", "graph nodes", "torch.jit.load ms", "load_model ms", "ratio")
+    header = (
+        "model",
+        "archive",
+        "graph nodes",
+        "bodies",
+        "jit.load ms",
+        "load_model ms",
+        "ratio",
+        "+ .graph ms",
+        "ratio",
+    )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     mode = "traced" if args.trace else "scripted"
-    print(f"torch {torch.__version__}, {mode}, best of {args.repeat}")
+    print(
+        f"torch {torch.__version__}, {mode}, best of {args.repeat}; "
+        "times as wall / CPU (process_time)"
+    )
     for row in [header, *rows]:
         print(
             "  ".join(

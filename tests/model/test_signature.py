@@ -90,7 +90,7 @@ def test_scalar_types_device_and_lists() -> None:
 class SelfNamedS(torch.nn.Module):
     """A forward whose module argument is not called ``self``: Triton skips it by type."""
 
-    def forward(s, x: torch.Tensor) -> torch.Tensor:  # noqa: N805
+    def forward(s, x: torch.Tensor) -> torch.Tensor:
         return x + 1
 
 

@@ -20,15 +20,22 @@ How ``kind`` (``scripted`` or ``traced``) is decided, measured on torch 2.13:
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from tsinspect.diagnostics import Diagnostic
 from tsinspect.ir.archive import ArchiveInfo
 from tsinspect.ir.findings import LIBTORCH_NAMESPACES, ParameterRecord, archive_findings
 from tsinspect.ir.signature import Signature, read_signature
-from tsinspect.ir.walk import GraphWalk, OpRecord, walk_module
+from tsinspect.ir.walk import (
+    GraphSummary,
+    GraphWalk,
+    OpRecord,
+    summarise_module,
+    summarise_walk,
+    walk_module,
+)
 
 #: ``LoadedModel.kind`` values.
 SCRIPTED = "scripted"
@@ -69,11 +76,16 @@ class SubmoduleRecord:
 class LoadedModel:
     """What one TorchScript archive holds, read without running it.
 
-    ``graph`` is a networkx.DiGraph of the inlined forward (attributes in
-    docs/graph.md, built on first access); ``ops`` the same nodes as records; ``kind`` is
-    ``scripted``, ``traced`` or ``unknown`` and ``kind_evidence`` says why;
-    ``producer_version`` is the archive's ``version`` record (the TorchScript
-    file format version; archives do not record the PyTorch release).
+    ``summary`` holds what the text summary prints (node kinds and counts,
+    the records the findings read), computed from each distinct method body
+    once; ``walk`` (and ``ops``, ``graph``, ``input_node_ids``,
+    ``output_node_id``) is the inlined forward, built from ``module`` on first
+    access and then kept: the summary never pays for it. ``graph`` is a
+    networkx.DiGraph (attributes in docs/graph.md); ``ops`` the same nodes as
+    records; ``kind`` is ``scripted``, ``traced`` or ``unknown`` and
+    ``kind_evidence`` says why; ``producer_version`` is the archive's
+    ``version`` record (the TorchScript file format version; archives do not
+    record the PyTorch release).
     """
 
     path: str
@@ -83,19 +95,41 @@ class LoadedModel:
     signature: Signature
     parameters: tuple[ParameterRecord, ...]
     submodules: tuple[SubmoduleRecord, ...]
-    ops: tuple[OpRecord, ...]
-    walk: GraphWalk = field(repr=False, compare=False)
-    input_node_ids: tuple[int, ...] = ()
-    output_node_id: int = -1
+    summary: GraphSummary = field(repr=False)
     findings: tuple[Diagnostic, ...] = ()
     training: bool = False
     archive: ArchiveInfo | None = field(default=None, repr=False, compare=False)
     module: Any = field(default=None, repr=False, compare=False)
 
+    @cached_property
+    def walk(self) -> GraphWalk:
+        """The inlined forward's records (built from ``module`` on first access, then kept)."""
+        return walk_module(self.module)
+
+    @property
+    def ops(self) -> tuple[OpRecord, ...]:
+        """One record per node of the inlined forward, in walk order."""
+        return self.walk.ops
+
+    @property
+    def input_node_ids(self) -> tuple[int, ...]:
+        """The graph's input nodes (forward's arguments, self excluded)."""
+        return self.walk.input_node_ids
+
+    @property
+    def output_node_id(self) -> int:
+        """The graph's output node."""
+        return self.walk.output_node_id
+
     @property
     def graph(self) -> Any:
         """The networkx.DiGraph of forward (attributes in docs/graph.md), built on first use."""
         return self.walk.graph
+
+    @property
+    def node_count(self) -> int:
+        """Nodes in the inlined forward (``len(ops)``), known without walking it."""
+        return self.summary.node_count
 
     @property
     def total_parameter_bytes(self) -> int:
@@ -120,9 +154,9 @@ class LoadedModel:
         return tuple(
             sorted(
                 {
-                    op.namespace
-                    for op in self.ops
-                    if "::" in op.kind and op.namespace not in LIBTORCH_NAMESPACES
+                    kind.split("::", 1)[0]
+                    for kind, _ in self.summary.kind_counts
+                    if "::" in kind and kind.split("::", 1)[0] not in LIBTORCH_NAMESPACES
                 }
             )
         )
@@ -134,7 +168,7 @@ class LoadedModel:
             sorted(
                 {
                     op.constant or ""
-                    for op in self.ops
+                    for op in self.summary.finding_ops
                     if op.kind == "prim::Constant"
                     and op.outputs
                     and op.outputs[0].type.kind == "Device"
@@ -144,22 +178,35 @@ class LoadedModel:
 
     def op_histogram(self, include_bookkeeping: bool = False) -> list[tuple[str, int]]:
         """(kind, count) of the graph's nodes, most frequent first, then by kind."""
-        counts = Counter(
-            op.kind for op in self.ops if include_bookkeeping or op.kind not in _BOOKKEEPING_KINDS
-        )
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        counts = [
+            (kind, count)
+            for kind, count in self.summary.kind_counts
+            if include_bookkeeping or kind not in _BOOKKEEPING_KINDS
+        ]
+        return sorted(counts, key=lambda item: (-item[1], item[0]))
 
 
 def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
-    """Read a loaded ScriptModule and its archive facts into a LoadedModel."""
+    """Read a loaded ScriptModule and its archive facts into a LoadedModel.
+
+    The summary reads each distinct method body once; the inlined walk waits
+    for the first use of ``walk``/``ops``/``graph``. For the rare graph the
+    summary cannot follow, the walk is done here and the summary taken from it.
+    """
     signature = read_signature(script_module, path=info.path)
-    walked = walk_module(script_module)
+    summary = summarise_module(script_module)
+    walked = None
+    if summary is None:
+        walked = walk_module(script_module)
+        summary = summarise_walk(walked)
     parameters = read_parameters(script_module)
     submodules = read_submodules(script_module, parameters)
-    kind, evidence = decide_kind(info, walked)
+    kind, evidence = decide_kind(info, summary)
     training = bool(getattr(script_module, "training", False))
-    findings = archive_findings(info.path, walked.ops, signature, parameters, kind, training)
-    return LoadedModel(
+    findings = archive_findings(
+        info.path, summary.finding_ops, signature, parameters, kind, training
+    )
+    model = LoadedModel(
         path=info.path,
         kind=kind,
         kind_evidence=evidence,
@@ -167,26 +214,26 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
         signature=signature,
         parameters=parameters,
         submodules=submodules,
-        ops=walked.ops,
-        walk=walked,
-        input_node_ids=walked.input_node_ids,
-        output_node_id=walked.output_node_id,
+        summary=summary,
         findings=findings,
         training=training,
         archive=info,
         module=script_module,
     )
+    if walked is not None:
+        model.__dict__["walk"] = walked  # fills the cached_property: no second walk
+    return model
 
 
-def decide_kind(info: ArchiveInfo, walked: GraphWalk) -> tuple[str, str]:
+def decide_kind(info: ArchiveInfo, summary: GraphSummary) -> tuple[str, str]:
     """(kind, evidence): ``traced`` or ``scripted`` and the signal that decided it."""
     if info.traced_inputs:
         return TRACED, "the archive stores traced_inputs.pkl, which torch.jit.trace writes"
-    if walked.source_style == "traced":
+    if summary.source_style == "traced":
         return TRACED, "source ranges are Python stack frames recorded by the tracer"
-    if walked.source_style in ("scripted", "mixed"):
+    if summary.source_style in ("scripted", "mixed"):
         return SCRIPTED, "source ranges point into the compiled Python source"
-    if any(op.kind in ("prim::If", "prim::Loop") for op in walked.ops):
+    if any(kind in ("prim::If", "prim::Loop") for kind, _ in summary.kind_counts):
         return SCRIPTED, "forward's graph has prim::If/prim::Loop"
     return UNKNOWN, "the archive kept no source ranges and no traced inputs"
 

@@ -1,17 +1,37 @@
 """The only code touching ``torch._C``: a TorchScript graph -> frozen records + a networkx.DiGraph.
 
-The walk works on a *copy* of ``forward``'s graph with every submodule call
-inlined (``torch._C._jit_pass_inline``), so the user's module is never
-changed. Each node becomes an :class:`OpRecord`; nodes inside ``prim::If`` and
-``prim::Loop`` blocks are kept, with their block path. Values are looked up in
-dicts keyed by ``Value.unique()``: the walk is linear in the graph size.
+Two readings of ``forward``, both built from the same method *bodies*
+(:class:`_Bodies`): one per TorchScript type and method, since submodules of
+one type share their code (ViT's twelve encoder layers are one body). A body
+is a copy of the method's graph with its free-function calls inlined and the
+clean-ups TorchScript's inliner applies to each callee (peephole, constant
+propagation on immutable types, constant pooling); calls to submodules stay
+``prim::CallMethod`` nodes on ``prim::GetAttr`` chains from ``self``.
+
+- :func:`summarise_module` (the summary): reads each body once, counts its
+  node kinds, and adds those counts once per call site, recursively; keeps
+  only the few records the TS6xx findings read. Linear in the distinct code
+  plus the number of call sites: no inlining, no per-node work per copy.
+- :func:`walk_module` (``--dot``, ``--json``, ``LoadedModel.graph``): copies
+  each body's records at every call site, as an inline pass would, into one
+  record per node of the inlined graph; nodes inside ``prim::If`` and
+  ``prim::Loop`` blocks are kept, with their block path. Values are looked up
+  in dicts: linear in the graph size.
+
+Both count exactly the same nodes (tests/model/test_summary.py checks it on
+every fixture). Unlike ``torch._C._jit_pass_inline``, nothing is folded
+across a call: a callee's ``is None`` checks stay even where its caller passes
+``None``, and each copy keeps its own constants; that is what makes every copy
+of a body the same. :func:`walk_graph` still walks any already inlined graph.
 
 Where things come from (measured on torch 2.13):
 
-- the submodule a node came from: ``Node.getModuleHierarchy()``, e.g.
-  ``layer1(Sequential).0(BasicBlock).conv2(Conv2d).SELF(Conv2d)``, kept in the
-  inlined call stack for scripted and traced modules alike (``scopeName()`` is
-  empty after a save/load round trip);
+- the submodule a node runs in: the attribute names of the ``prim::GetAttr``
+  chain of each call, as the inline pass names inlined instances
+  (``layer1.0.conv2``); a method of the same module adds nothing. (For an
+  already inlined graph, :func:`walk_graph` reads ``Node.getModuleHierarchy()``,
+  e.g. ``layer1(Sequential).0(BasicBlock).conv2(Conv2d).SELF(Conv2d)``, which
+  is empty for ``prim::If``/``prim::Loop`` nodes and their blocks.)
 - the source location: ``Node.sourceRange()``. Scripted archives keep
   ``File "path", line N`` ranges (of the innermost inlined function); traced
   archives keep the Python stack at trace time as ``path(N): function`` lines,
@@ -320,10 +340,26 @@ def block_nodes(block: Any) -> list[Any]:
 
 
 def walk_module(script_module: Any, method: str = "forward") -> GraphWalk:
-    """Inline a copy of ``script_module.<method>``'s graph and turn it into records and a DiGraph.
+    """Records and a DiGraph for ``script_module.<method>`` with every submodule and function call inlined.
 
-    The module is not changed: the walk works on ``graph.copy()``.
+    Each distinct method body (one per TorchScript type: submodules of one
+    type share their code) is read once and its records are copied at every
+    call site, as an inline pass would; see :class:`_Bodies` for the clean-ups
+    applied to each body. A call on a module value that is not read from
+    ``self`` (none seen in practice) cannot be followed that way: the graph is
+    then inlined by ``torch._C._jit_pass_inline`` and walked by
+    :func:`walk_graph`. The module is not changed.
     """
+    was_enabled = gc.isenabled()
+    gc.disable()  # as in walk_graph
+    try:
+        try:
+            return _Composer(_Bodies()).walk(script_module._c, method)
+        except _CannotSummarise:
+            pass
+    finally:
+        if was_enabled:
+            gc.enable()
     import torch
 
     graph = getattr(script_module, method).graph.copy()
@@ -382,14 +418,16 @@ def _walk_graph(graph: Any) -> GraphWalk:
 class GraphSummary:
     """What the summary needs from forward's inlined graph, computed without inlining it.
 
-    ``kind_counts`` is (kind, count) for every node the inlined graph would
-    have, sorted by kind; ``node_count`` their total; ``source_style`` as in
-    :class:`GraphWalk`; ``finding_ops`` the records the TS6xx checks read
-    (device constants and their first consumer, ``prim::PythonOp``,
-    ``prim::Print``, ``prim::RaiseException`` and its message), in the inlined
-    graph's walk order, with the submodule path each copy runs in. Their ids
-    are their own, not the full walk's. ``graphs_walked`` counts the distinct
-    method and function bodies that were read.
+    ``kind_counts`` is (kind, count) for every node of the inlined graph
+    (:func:`walk_module`), sorted by kind; ``node_count`` their total;
+    ``source_style`` as in :class:`GraphWalk`, except that the summary stops
+    reading source ranges at the first scripted one, so a ``mixed`` graph may
+    read ``scripted`` (both mean a scripted model); ``finding_ops`` the records the
+    TS6xx checks read (device constants and their first consumer,
+    ``prim::PythonOp``, ``prim::Print``, ``prim::RaiseException`` and its
+    message, operators outside ``aten``/``prim``), in the inlined graph's walk order, each with the submodule path
+    of its copy (their ids are their own); ``graphs_walked`` counts the
+    distinct method and function bodies read.
     """
 
     kind_counts: tuple[tuple[str, int], ...]
@@ -400,7 +438,7 @@ class GraphSummary:
 
 
 def summarise_walk(walked: GraphWalk) -> GraphSummary:
-    """The :class:`GraphSummary` of an already walked (inlined) graph."""
+    """The :class:`GraphSummary` of an already walked graph."""
     counts: dict[str, int] = {}
     for op in walked.ops:
         counts[op.kind] = counts.get(op.kind, 0) + 1
@@ -409,29 +447,29 @@ def summarise_walk(walked: GraphWalk) -> GraphSummary:
         node_count=len(walked.ops),
         source_style=walked.source_style,
         finding_ops=walked.ops,  # every op: the checks pick what they read
-        graphs_walked=1,
+        graphs_walked=0,
     )
 
 
 def summarise_module(script_module: Any, method: str = "forward") -> GraphSummary | None:
-    """The :class:`GraphSummary` of ``script_module.<method>`` without inlining it.
+    """The :class:`GraphSummary` of ``script_module.<method>``, reading each distinct body once.
 
     Submodules of one TorchScript type share their methods' code, so each
-    distinct method graph is walked once (ViT's twelve encoder layers are one
-    graph) and its counts are added once per call site: a ``prim::CallMethod``
-    on a ``prim::GetAttr`` chain from ``self``, found in the uninlined
-    callers, as the inline pass would copy it. Free functions
-    (``prim::CallFunction``) are inlined once each, alone in a small graph.
-    Returns None for the rare graphs this cannot follow exactly (a module value
-    not read from ``self``, a device constant passed into a call or returned
-    from one, a raise whose message comes from an argument); callers then walk
-    the inlined graph. Linear in the size of the distinct code plus the
-    number of call sites.
+    distinct method body is read once (ViT's twelve encoder layers are one
+    body) and its counts are added once per call site: a ``prim::CallMethod``
+    on a ``prim::GetAttr`` chain from ``self``, which :func:`walk_module` would
+    copy there. A submodule called twice counts twice, one never called not
+    at all. Equals the histogram of :func:`walk_module` by construction (both
+    read the same bodies from :class:`_Bodies`). Returns None for the rare
+    graphs this cannot follow (a module value not read from ``self``, a
+    device constant passed into a call or returned from one, a raise whose
+    message is an argument): callers then use :func:`walk_module`. Linear in
+    the distinct code plus the number of call sites.
     """
     was_enabled = gc.isenabled()
     gc.disable()  # as in walk_graph
     try:
-        summariser = _Summariser()
+        summariser = _Summariser(_Bodies())
         try:
             summariser.expand_method(script_module._c, method, "", "")
         except _CannotSummarise:
@@ -443,26 +481,153 @@ def summarise_module(script_module: Any, method: str = "forward") -> GraphSummar
 
 
 class _CannotSummarise(Exception):
-    """A graph the per-type summary cannot follow exactly; the caller inlines instead."""
+    """A graph the per-type summary cannot follow exactly; the caller walks the inlined graph."""
 
 
-# Node kinds the TS6xx checks read besides constants.
+# Node kinds the TS6xx checks read besides constants and operators outside these namespaces.
 _FINDING_KINDS = frozenset({"prim::PythonOp", "prim::Print", "prim::RaiseException"})
+_COMMON_NAMESPACES = ("aten::", "prim::")
+
+
+class _Bodies:
+    """The method and function bodies the summary and the inlined walk both read, made once each.
+
+    A method body is a copy of its graph after the clean-ups TorchScript's own
+    inliner applies to each callee (peephole, constant propagation on
+    immutable types, constant pooling): a ``ReLU`` whose ``inplace`` is a
+    constant keeps one branch. Unlike ``torch._C._jit_pass_inline`` we never
+    fold across a call (a ``None`` argument does not remove the callee's
+    ``is None`` checks), so that every copy of a body is the same and the
+    summary can count each body once. A free function's body is the function
+    inlined alone into a small graph (TorchScript's optimised graph of it,
+    nested functions included).
+    """
+
+    def __init__(self) -> None:
+        self.methods: dict[tuple[str, str], Any] = {}
+        self.functions: dict[str, Any] = {}
+
+    def method(self, module: Any, method: str) -> tuple[tuple[str, str], Any]:
+        import torch
+
+        jit: Any = torch._C  # these passes are missing from torch's type stubs
+        key = (module._type().qualified_name(), method)
+        graph = self.methods.get(key)
+        if graph is None:
+            graph = module._get_method(method).graph.copy()
+            self.inline_functions(graph)
+            jit._jit_pass_peephole(graph, True)  # True: no shape peepholes, as the inliner
+            jit._jit_pass_constant_propagation_immutable_types(graph)
+            jit._jit_pass_constant_pooling(graph)
+            self.methods[key] = graph
+        return key, graph
+
+    def inline_functions(self, graph: Any) -> None:
+        """Replace each ``prim::CallFunction`` of a constant function by the function's body."""
+        calls: list[Any] = []
+
+        def find(block: Any) -> None:
+            for node in block_nodes(block):
+                kind = node.kind()
+                if (
+                    kind == "prim::CallFunction"
+                    and node.inputsAt(0).node().kind() == "prim::Constant"
+                ):
+                    calls.append(node)
+                elif kind in _KINDS_WITH_BLOCKS:
+                    for inner in node.blocks():
+                        find(inner)
+
+        find(graph.block())
+        for call in calls:
+            stub = self.function(call, call.inputsAt(0).node())
+            with graph.insert_point_guard(call):
+                results = graph.insertGraph(
+                    stub, [call.inputsAt(i) for i in range(1, call.inputsSize())]
+                )
+            for position, result in enumerate(results):
+                call.outputsAt(position).replaceAllUsesWith(result)
+            call.destroy()
+
+    def function(self, call: Any, function_constant: Any) -> Any:
+        """The function ``call`` calls, inlined alone into a graph that takes its arguments."""
+        import torch
+
+        key = str(function_constant.output().type())
+        known = self.functions.get(key)
+        if known is not None:
+            return known
+        stub: Any = torch._C.Graph()
+        constant_copy = stub.createClone(function_constant, lambda value: value)
+        stub.insertNode(constant_copy)
+        # One stub input per argument position, even where the caller passes one value twice:
+        # the stub is shared by every call site of the function.
+        call_copy = stub.createClone(call, lambda value: constant_copy.output())
+        call_copy.replaceInput(0, constant_copy.output())
+        for position in range(1, call.inputsSize()):
+            argument = stub.addInput()
+            argument.setType(call.inputsAt(position).type())
+            call_copy.replaceInput(position, argument)
+        stub.insertNode(call_copy)
+        for position in range(call_copy.outputsSize()):
+            stub.registerOutput(call_copy.outputsAt(position))
+        torch._C._jit_pass_inline(stub)
+        self.functions[key] = stub
+        return stub
+
+
+def _graph_inputs(graph: Any) -> list[Any]:
+    params = graph.param_node()  # Graph has no inputsAt; the param node's outputs are its inputs
+    return [params.outputsAt(i) for i in range(params.outputsSize())]
+
+
+def _graph_outputs(graph: Any) -> list[Any]:
+    graph_return = graph.return_node()
+    return [graph_return.inputsAt(i) for i in range(graph_return.inputsSize())]
+
+
+def _call_target(node: Any, self_unique: int | None) -> tuple[tuple[str, ...], str, str] | None:
+    """(attribute chain from self, instance name, class name) of a submodule call, or None if kept.
+
+    The inline pass keeps calls on interfaces; it names the inlined instance
+    after the ``prim::GetAttr`` that produced the module value (``""`` for a
+    method of the same module, which becomes ``SELF`` and no scope segment).
+    """
+    module_value = node.inputsAt(0)
+    module_type = module_value.type()
+    if type(module_type).__name__ != "ClassType":
+        return None
+    chain: list[str] = []
+    value = module_value
+    while value.unique() != self_unique:
+        producer = value.node()
+        if producer.kind() != "prim::GetAttr":
+            raise _CannotSummarise(f"a module value made by {producer.kind()}")
+        chain.append(producer.s("name"))
+        value = producer.inputsAt(0)
+    chain.reverse()
+    return tuple(chain), chain[-1] if chain else "", str(module_type).rsplit(".", 1)[-1]
+
+
+def _is_inlined_function_constant(node: Any) -> bool:
+    # the inline pass deletes a function constant once all its calls are inlined
+    output = node.outputsAt(0)
+    return output.type().kind() == "FunctionType" and bool(output.uses())
+
+
+def _self_unique(graph: Any) -> int | None:
+    inputs = _graph_inputs(graph)
+    return inputs[0].unique() if inputs and _is_module_self(inputs[0]) else None
 
 
 @dataclass
 class _Call:
-    """A submodule method call site: attribute chain from self, method, and hierarchy segment."""
+    """A submodule method call site: attribute chain from self, method, instance name, class."""
 
     chain: tuple[str, ...]
     method: str
-    segment: str  # the instance name the inline pass records ("" for a method of self)
-    type_name: str  # the callee's class name, for ``module_type``
-
-
-@dataclass
-class _FunctionCall:
-    key: str
+    segment: str
+    type_name: str
 
 
 @dataclass
@@ -481,17 +646,17 @@ class _SpecialNode:
 
 @dataclass
 class _Body:
-    """One method or function body, walked once: counts, styles, and ordered events."""
+    """One body as the summary reads it: kind counts and ordered events."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    events: list[_Call | _FunctionCall | _SpecialNode] = field(default_factory=list)
+    events: list[_Call | _SpecialNode] = field(default_factory=list)
 
 
 class _Summariser:
-    def __init__(self) -> None:
-        self.walker = _Walker()  # for its type, source and constant caches
-        self.bodies: dict[tuple[str, str], _Body] = {}
-        self.functions: dict[str, _Body] = {}
+    def __init__(self, bodies: _Bodies) -> None:
+        self.sources = bodies
+        self.walker = _Walker()  # for its type and source caches, and the styles seen
+        self.method_bodies: dict[tuple[str, str], _Body] = {}
         self.counts: dict[str, int] = {}
         self.records: list[OpRecord] = []
         self.value_ids: dict[tuple[int, int], int] = {}
@@ -505,18 +670,14 @@ class _Summariser:
             node_count=sum(self.counts.values()),
             source_style=source_style,
             finding_ops=tuple(self.records),
-            graphs_walked=len(self.bodies) + len(self.functions),
+            graphs_walked=len(self.method_bodies),
         )
 
-    # -- expansion: once per call site ---------------------------------------------------
-
     def expand_method(self, module: Any, method: str, scope: str, module_type: str) -> None:
-        key = (module._type().qualified_name(), method)
-        body = self.bodies.get(key)
+        key, graph = self.sources.method(module, method)
+        body = self.method_bodies.get(key)
         if body is None:
-            graph = module._get_method(method).graph
-            body = self.read_body(graph, has_self=True)
-            self.bodies[key] = body
+            body = self.method_bodies[key] = _BodyReader(self, graph).read()
         self.expand(body, module, scope, module_type)
 
     def expand(self, body: _Body, module: Any, scope: str, module_type: str) -> None:
@@ -532,12 +693,9 @@ class _Summariser:
                     callee = callee.getattr(name)
                 if event.segment:
                     callee_scope = f"{scope}.{event.segment}" if scope else event.segment
-                    callee_type = event.type_name
+                    self.expand_method(callee, event.method, callee_scope, event.type_name)
                 else:
-                    callee_scope, callee_type = scope, module_type
-                self.expand_method(callee, event.method, callee_scope, callee_type)
-            elif isinstance(event, _FunctionCall):
-                self.expand(self.functions[event.key], module, scope, module_type)
+                    self.expand_method(callee, event.method, scope, module_type)
             else:
                 self.records.append(self.instantiate(event, copy, scope, module_type))
 
@@ -546,7 +704,6 @@ class _Summariser:
         def fresh(unique: int) -> int:
             return self.value_ids.setdefault((copy, unique), len(self.value_ids))
 
-        outputs = tuple(ValueRecord(fresh(v.id), v.name, v.type) for v in node.outputs)
         return OpRecord(
             id=len(self.records),
             kind=node.kind,
@@ -556,76 +713,31 @@ class _Summariser:
             source_line=node.source_line,
             block=(),
             inputs=tuple(fresh(unique) for unique in node.inputs),
-            outputs=outputs,
+            outputs=tuple(ValueRecord(fresh(v.id), v.name, v.type) for v in node.outputs),
             constant=node.constant,
             target=node.constant if node.constant is not None else node.kind,
             num_blocks=node.num_blocks,
             traced_frame=node.traced_frame,
         )
 
-    # -- reading one body ----------------------------------------------------------------
-
-    def read_body(self, graph: Any, has_self: bool) -> _Body:
-        body = _Body()
-        self_unique = None
-        if has_self:
-            # Graph has no inputsAt; the param node's outputs are the graph's inputs.
-            params = graph.param_node()
-            first = params.outputsAt(0) if params.outputsSize() else None
-            if first is not None and _is_module_self(first):
-                self_unique = first.unique()
-        reader = _BodyReader(self, body, self_unique)
-        reader.read_block(graph.block())
-        reader.finish(graph)
-        return body
-
-    def function_body(self, call: Any, function_constant: Any) -> str:
-        """Inline one ``prim::CallFunction`` alone in a new graph and read it; memoised by name."""
-        import torch
-
-        key = str(function_constant.output().type())
-        if key in self.functions:
-            return key
-        stub = torch._C.Graph()
-        mapped: dict[int, Any] = {}
-        for position in range(1, call.inputsSize()):
-            value = call.inputsAt(position)
-            if value.unique() not in mapped:
-                copy = stub.addInput()
-                copy.setType(value.type())
-                mapped[value.unique()] = copy
-        constant_copy = stub.createClone(function_constant, lambda value: value)
-        stub.insertNode(constant_copy)
-        function_value = function_constant.output().unique()
-        call_copy = stub.createClone(
-            call,
-            lambda value: constant_copy.output()
-            if value.unique() == function_value
-            else mapped[value.unique()],
-        )
-        stub.insertNode(call_copy)
-        for position in range(call_copy.outputsSize()):
-            stub.registerOutput(call_copy.outputsAt(position))
-        torch._C._jit_pass_inline(stub)
-        self.functions[key] = self.read_body(stub, has_self=False)
-        return key
-
 
 class _BodyReader:
-    """Reads one uninlined graph into a :class:`_Body` (pre-order, as the walker does)."""
+    """Reads one body graph into a :class:`_Body`, in the walk's pre-order."""
 
-    def __init__(self, summariser: _Summariser, body: _Body, self_unique: int | None) -> None:
+    def __init__(self, summariser: _Summariser, graph: Any) -> None:
         self.summariser = summariser
         self.walker = summariser.walker
-        self.body = body
-        self.self_unique = self_unique
-        # device constant values whose first consumer is still to come
-        self.watched: set[int] = set()
+        self.graph = graph
+        self.body = _Body()
+        self.self_unique = _self_unique(graph)
+        self.watched: set[int] = set()  # device constants whose first consumer is still to come
         self.recorded_messages: set[int] = set()
 
-    def count(self, kind: str) -> None:
-        counts = self.body.counts
-        counts[kind] = counts.get(kind, 0) + 1
+    def read(self) -> _Body:
+        self.read_block(self.graph.block())
+        if self.watched & {value.unique() for value in _graph_outputs(self.graph)}:
+            raise _CannotSummarise("a device constant returned to the caller")
+        return self.body
 
     def read_block(self, block: Any) -> None:
         for node in block_nodes(block):
@@ -633,70 +745,42 @@ class _BodyReader:
 
     def read_node(self, node: Any) -> None:
         kind = node.kind()
-        if kind == "prim::CallMethod" and self.read_method_call(node):
-            return
-        if kind == "prim::CallFunction":
-            function_constant = node.inputsAt(0).node()
-            if function_constant.kind() == "prim::Constant":
+        if kind == "prim::CallMethod":
+            target = _call_target(node, self.self_unique)
+            if target is not None:
                 if self.consumes_watched(node):
-                    # the first consumer would be inside the callee: only the inlined walk knows it
-                    raise _CannotSummarise("device constant passed into a function")
-                key = self.summariser.function_body(node, function_constant)
-                self.body.events.append(_FunctionCall(key))
+                    raise _CannotSummarise("a device constant passed into a submodule")
+                chain, segment, type_name = target
+                self.body.events.append(_Call(chain, node.s("name"), segment, type_name))
                 return
         watch = False
         if kind == "prim::Constant" and node.outputsSize() == 1:
-            output = node.outputsAt(0)
-            type_kind = output.type().kind()
-            if type_kind == "FunctionType" and output.uses():
-                return  # the inline pass deletes a function constant once its calls are inlined
-            watch = type_kind == "DeviceObjType"
-        self.count(kind)
-        if kind not in _NO_SOURCE_KINDS:
-            self.walker.source_of(node)  # for source_style
+            if _is_inlined_function_constant(node):
+                return
+            watch = node.outputsAt(0).type().kind() == "DeviceObjType"
+        counts = self.body.counts
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind not in _NO_SOURCE_KINDS and "scripted" not in self.walker.styles:
+            # for source_style. Formatting a node's source range is the costliest call here,
+            # and one scripted range decides the model's kind: stop looking after it.
+            self.walker.source_of(node)
         if kind == "prim::RaiseException" and node.inputsSize():
             self.record_message(node.inputsAt(0))
-        if watch or kind in _FINDING_KINDS or self.consumes_watched(node):
-            special = self.special(node, kind)
-            self.body.events.append(special)
+        if (
+            watch
+            or kind in _FINDING_KINDS
+            or not kind.startswith(_COMMON_NAMESPACES)  # custom ops: TS603 names them
+            or self.consumes_watched(node)
+        ):
+            self.body.events.append(self.special(node, kind))
             if watch:
                 self.watched.add(node.outputsAt(0).unique())
         if kind in _KINDS_WITH_BLOCKS:
             for block in node.blocks():
                 self.read_block(block)
 
-    def read_method_call(self, node: Any) -> bool:
-        """Record a submodule call site; False for calls the inline pass keeps (interfaces)."""
-        module_value = node.inputsAt(0)
-        module_type = module_value.type()
-        if type(module_type).__name__ != "ClassType":
-            return False
-        chain: list[str] = []
-        value = module_value
-        while value.unique() != self.self_unique:
-            producer = value.node()
-            if producer.kind() != "prim::GetAttr":
-                raise _CannotSummarise(f"module value from {producer.kind()}")
-            chain.append(producer.s("name"))
-            value = producer.inputsAt(0)
-        chain.reverse()
-        # The inline pass names the instance after the GetAttr that produced the module value
-        # ("SELF" for a method of the same module, which parse_module_hierarchy skips).
-        segment = chain[-1] if chain else ""
-        if self.consumes_watched(node):
-            raise _CannotSummarise("device constant passed into a submodule")
-        self.body.events.append(
-            _Call(
-                chain=tuple(chain),
-                method=node.s("name"),
-                segment=segment,
-                type_name=str(module_type).rsplit(".", 1)[-1],
-            )
-        )
-        return True
-
     def consumes_watched(self, node: Any) -> bool:
-        """True when ``node`` is the first consumer of a device constant (which then stops being watched)."""
+        """True when ``node`` is the first consumer of a watched device constant."""
         if not self.watched:
             return False
         found = False
@@ -711,7 +795,7 @@ class _BodyReader:
         producer = value.node()
         kind = producer.kind()
         if kind == "prim::Param":
-            raise _CannotSummarise("raise message from an argument")
+            raise _CannotSummarise("a raise message from an argument")
         if kind == "prim::Constant" and value.unique() not in self.recorded_messages:
             self.recorded_messages.add(value.unique())
             self.body.events.append(self.special(producer, kind))
@@ -722,32 +806,271 @@ class _BodyReader:
             source_file, source_line, style = None, None, "none"
         else:
             source_file, source_line, style = walker.source_of(node)
-        outputs = tuple(
-            ValueRecord(
-                node.outputsAt(i).unique(),
-                node.outputsAt(i).debugName(),
-                walker.type_of(node.outputsAt(i)),
-            )
-            for i in range(node.outputsSize())
-        )
+        outputs = []
+        for position in range(node.outputsSize()):
+            value = node.outputsAt(position)
+            outputs.append(ValueRecord(value.unique(), value.debugName(), walker.type_of(value)))
         return _SpecialNode(
             kind=kind,
             source_file=source_file,
             source_line=source_line,
             traced_frame=style == "traced",
             inputs=tuple(node.inputsAt(i).unique() for i in range(node.inputsSize())),
-            outputs=outputs,
+            outputs=tuple(outputs),
             constant=constant_text(node) if kind == "prim::Constant" else None,
             num_blocks=len(list(node.blocks())) if kind in _KINDS_WITH_BLOCKS else 0,
         )
 
-    def finish(self, graph: Any) -> None:
-        if not self.watched:
-            return
-        graph_return = graph.return_node()
-        returned = {graph_return.inputsAt(i).unique() for i in range(graph_return.inputsSize())}
-        if returned & self.watched:
-            raise _CannotSummarise("device constant returned to the caller")
+
+# -- the inlined walk, composed from the same bodies ----------------------------------------
+
+
+@dataclass
+class _TemplateNode:
+    """One node of a body, read completely; ids are the body's own value uniques."""
+
+    kind: str
+    source: tuple[str | None, int | None, str]
+    block: tuple[tuple[int, int], ...]  # (owner's index in the body, block index)
+    inputs: tuple[int, ...]
+    outputs: tuple[ValueRecord, ...]
+    constant: str | None
+    attribute: str | None  # a prim::GetAttr's name
+    block_params: tuple[tuple[ValueRecord, ...], ...]
+    call: _Call | None = None
+
+
+@dataclass
+class _BlockEnd:
+    owner: int  # the owner's index in the body
+    returned: tuple[int, ...]
+
+
+@dataclass
+class _Template:
+    inputs: tuple[ValueRecord, ...]  # self first for a method
+    has_self: bool
+    outputs: tuple[int, ...]
+    events: list[_TemplateNode | _BlockEnd]
+
+
+class _Composer:
+    """Builds the inlined walk by copying each body's records at its call sites."""
+
+    def __init__(self, bodies: _Bodies) -> None:
+        self.sources = bodies
+        self.walker = _Walker()  # its ops, producers, names, types, attribute paths and caches
+        self.method_templates: dict[tuple[str, str], _Template] = {}
+        self.next_value = 0
+
+    def walk(self, module: Any, method: str) -> GraphWalk:
+        walker = self.walker
+        template = self.method_template(module, method)
+        arguments: list[int] = []
+        inputs: list[ValueRecord] = []
+        input_node_ids: list[int] = []
+        for position, value in enumerate(template.inputs):
+            new = self.new_value(value)
+            arguments.append(new.id)
+            if position == 0 and template.has_self:
+                walker.attr_path[new.id] = ""
+                continue
+            node_id = walker.new_id()
+            walker.producer[new.id] = node_id
+            inputs.append(new)
+            input_node_ids.append(node_id)
+        returned = self.instantiate(template, module, "", "", arguments, ())
+        outputs = tuple(
+            ValueRecord(value, walker.value_name[value], walker.value_type[value])
+            for value in returned
+        )
+        output_node_id = walker.new_id()
+        styles = walker.styles
+        source_style = "none" if not styles else next(iter(styles)) if len(styles) == 1 else "mixed"
+        return GraphWalk(
+            ops=tuple(walker.ops),
+            inputs=tuple(inputs),
+            outputs=outputs,
+            input_node_ids=tuple(input_node_ids),
+            output_node_id=output_node_id,
+            source_style=source_style,
+            producers=walker.producer,
+            value_names=walker.value_name,
+            value_types=walker.value_type,
+            block_returns=tuple(walker.block_returns),
+        )
+
+    def new_value(self, value: ValueRecord) -> ValueRecord:
+        new = ValueRecord(self.next_value, value.name, value.type)
+        self.next_value += 1
+        self.walker.value_name[new.id] = new.name
+        self.walker.value_type[new.id] = new.type
+        return new
+
+    def method_template(self, module: Any, method: str) -> _Template:
+        key, graph = self.sources.method(module, method)
+        template = self.method_templates.get(key)
+        if template is None:
+            template = self.method_templates[key] = self.read_template(graph)
+        return template
+
+    def read_template(self, graph: Any) -> _Template:
+        walker = self.walker
+        self_unique = _self_unique(graph)
+        events: list[_TemplateNode | _BlockEnd] = []
+
+        def record(value: Any) -> ValueRecord:
+            return ValueRecord(value.unique(), value.debugName(), walker.type_of(value))
+
+        def read_block(block: Any, path: tuple[tuple[int, int], ...]) -> None:
+            for node in block_nodes(block):
+                read_node(node, path)
+
+        def read_node(node: Any, path: tuple[tuple[int, int], ...]) -> None:
+            kind = node.kind()
+            call: _Call | None = None
+            if kind == "prim::CallMethod":
+                target = _call_target(node, self_unique)
+                if target is not None:
+                    call = _Call(target[0], node.s("name"), target[1], target[2])
+            elif (
+                kind == "prim::Constant"
+                and node.outputsSize() == 1
+                and _is_inlined_function_constant(node)
+            ):
+                return
+            index = len(events)
+            inputs = tuple(node.inputsAt(i).unique() for i in range(node.inputsSize()))
+            outputs = tuple(record(node.outputsAt(i)) for i in range(node.outputsSize()))
+            if call is not None:
+                events.append(
+                    _TemplateNode(
+                        kind, (None, None, "none"), path, inputs, outputs, None, None, (), call
+                    )
+                )
+                return
+            source: tuple[str | None, int | None, str] = (None, None, "none")
+            if kind not in _NO_SOURCE_KINDS:
+                source = walker.source_of(node)
+            blocks = list(node.blocks()) if kind in _KINDS_WITH_BLOCKS else []
+            params = tuple(
+                tuple(
+                    record(block.paramNode().outputsAt(i))
+                    for i in range(block.paramNode().outputsSize())
+                )
+                for block in blocks
+            )
+            events.append(
+                _TemplateNode(
+                    kind=kind,
+                    source=source,
+                    block=path,
+                    inputs=inputs,
+                    outputs=outputs,
+                    constant=constant_text(node) if kind == "prim::Constant" else None,
+                    attribute=node.s("name") if kind == "prim::GetAttr" else None,
+                    block_params=params,
+                )
+            )
+            for block_index, block in enumerate(blocks):
+                read_block(block, (*path, (index, block_index)))
+                block_return = block.returnNode()
+                returned = tuple(
+                    block_return.inputsAt(i).unique() for i in range(block_return.inputsSize())
+                )
+                events.append(_BlockEnd(index, returned))
+
+        read_block(graph.block(), ())
+        return _Template(
+            inputs=tuple(record(value) for value in _graph_inputs(graph)),
+            has_self=self_unique is not None,
+            outputs=tuple(value.unique() for value in _graph_outputs(graph)),
+            events=events,
+        )
+
+    def instantiate(
+        self,
+        template: _Template,
+        module: Any,
+        scope: str,
+        module_type: str,
+        arguments: list[int],
+        prefix: tuple[tuple[int, int], ...],
+    ) -> list[int]:
+        """Copy ``template``'s records for one call; returns the global ids of its results."""
+        walker = self.walker
+        values = {
+            value.id: argument for value, argument in zip(template.inputs, arguments, strict=True)
+        }
+        node_ids: dict[int, int] = {}  # event index -> node id, for block owners
+        attr_path = walker.attr_path
+        for index, event in enumerate(template.events):
+            if isinstance(event, _BlockEnd):
+                walker.block_returns.append(
+                    (node_ids[event.owner], tuple(values[unique] for unique in event.returned))
+                )
+                continue
+            block = prefix + tuple((node_ids[owner], i) for owner, i in event.block)
+            call = event.call
+            if call is not None:
+                callee = module
+                for name in call.chain:
+                    callee = callee.getattr(name)
+                callee_scope, callee_type = scope, module_type
+                if call.segment:
+                    callee_scope = f"{scope}.{call.segment}" if scope else call.segment
+                    callee_type = call.type_name
+                results = self.instantiate(
+                    self.method_template(callee, call.method),
+                    callee,
+                    callee_scope,
+                    callee_type,
+                    [values[unique] for unique in event.inputs],
+                    block,
+                )
+                for output, result in zip(event.outputs, results, strict=True):
+                    values[output.id] = result
+                continue
+            node_id = walker.new_id()
+            node_ids[index] = node_id
+            inputs = tuple(values[unique] for unique in event.inputs)
+            outputs = []
+            for output in event.outputs:
+                new = self.new_value(output)
+                values[output.id] = new.id
+                walker.producer[new.id] = node_id
+                outputs.append(new)
+            for params in event.block_params:
+                for param in params:
+                    new = self.new_value(param)
+                    values[param.id] = new.id
+                    walker.producer[new.id] = node_id
+            target = event.kind
+            if event.constant is not None:
+                target = event.constant
+            elif event.attribute is not None:
+                owner = attr_path.get(inputs[0]) if inputs else None
+                target = event.attribute if not owner else f"{owner}.{event.attribute}"
+                attr_path[outputs[0].id] = target
+            source_file, source_line, style = event.source
+            walker.ops.append(
+                OpRecord(
+                    id=node_id,
+                    kind=event.kind,
+                    scope=scope,
+                    module_type=module_type,
+                    source_file=source_file,
+                    source_line=source_line,
+                    block=block,
+                    inputs=inputs,
+                    outputs=tuple(outputs),
+                    constant=event.constant,
+                    target=target,
+                    num_blocks=len(event.block_params),
+                    traced_frame=style == "traced",
+                )
+            )
+        return [values[unique] for unique in template.outputs]
 
 
 def _is_module_self(value: Any) -> bool:

@@ -34,6 +34,15 @@ def _scope_prefix(scope: str, depth: int) -> str:
     return ".".join(parts[: depth + 1])
 
 
+def _collapsed_owner(block: str, keep: Mapping[Any, Any]) -> str | None:
+    """The collapsed submodule (``prefix``) of the outermost collapsed owner in a block path."""
+    for step in block.split("/"):
+        owner = keep.get(int(step.partition(".")[0]))
+        if isinstance(owner, str) and owner.startswith("module:"):
+            return owner.removeprefix("module:")
+    return None
+
+
 def view_graph(
     graph: Any,
     depth: int | None = None,
@@ -47,9 +56,11 @@ def view_graph(
 
     With ``depth=0`` every top-level submodule (``conv1``, ``layer1``) becomes
     one node of op ``module``; ``depth=1`` keeps ``layer1`` open and collapses
-    ``layer1.0``. Nodes outside any submodule stay as they are. Edges between
-    merged nodes are merged; the input graph is not changed. Linear in the
-    graph size.
+    ``layer1.0``. Nodes inside a ``prim::If``/``prim::Loop`` block fold into
+    the node their block's owner folded into. Nodes outside any submodule
+    stay as they are. Edges between merged nodes are merged; the input graph
+    is not changed. Linear in the graph size (owners come before the nodes of
+    their blocks in the graph's node order).
     """
     module_types = module_types or {}
     keep: dict[Any, Any] = {}  # original node -> node in the view
@@ -70,8 +81,17 @@ def view_graph(
         if node in hidden:
             continue
         scope = data.get("scope", "")
+        prefix = None
         if depth is not None and scope and scope.count(".") >= depth:
             prefix = _scope_prefix(scope, depth)
+        if depth is not None and data.get("block"):
+            # A node inside a prim::If/prim::Loop block folds into the submodule its block's
+            # owner folded into, whatever scope the node itself carries: torch's inline pass
+            # leaves nodes in callee blocks without a module hierarchy (walk_graph's scope "").
+            owner_prefix = _collapsed_owner(data["block"], keep)
+            if owner_prefix is not None:
+                prefix = owner_prefix
+        if prefix is not None:
             collapsed = f"module:{prefix}"
             if collapsed not in nodes:
                 nodes[collapsed] = {

@@ -99,7 +99,7 @@ def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
     lines.append("")
 
     histogram = model.op_histogram()
-    total_nodes = len(model.ops)
+    total_nodes = model.node_count
     lines.append(f"operations ({total_nodes} graph nodes, {len(histogram)} kinds of operation)")
     op_rows = [(kind, str(count)) for kind, count in histogram[:_HISTOGRAM_ROWS]]
     lines.extend(_table(op_rows) or ["  (none)"])

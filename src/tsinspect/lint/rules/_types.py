@@ -43,6 +43,8 @@ STR = "str"
 NONE = "None"
 INT_LIST = "List[int]"
 EMPTY_LIST = "[]"
+# a tuple literal whose elements have certain, different types: Tuple[Tensor, int]...
+MIXED_TUPLE = "Tuple[mixed]"
 EMPTY_DICT = "{}"
 # Types whose pairwise merge TorchScript rejects (None merges into Optional: fine).
 MERGEABLE_CONFLICTS = frozenset({TENSOR, INT, FLOAT, BOOL, STR})
@@ -305,6 +307,10 @@ class FlowResult:
     empty_containers: list[EmptyContainer] = field(default_factory=list)
     range_of_unannotated: list[tuple[cst.Call, str]] = field(default_factory=list)
     attribute_assignments: list[tuple[cst.Attribute, str | None]] = field(default_factory=list)
+    tuple_of_lists: list[cst.Call] = field(default_factory=list)
+    sums_of_tensors: list[cst.Call] = field(default_factory=list)
+    int_inverts: list[cst.UnaryOperation] = field(default_factory=list)
+    mixed_tuple_indexes: list[cst.Subscript] = field(default_factory=list)
 
 
 class _Dead:
@@ -426,6 +432,9 @@ class _Uses(cst.CSTVisitor):
         self.context = context
         self.names: list[cst.Name] = []
         self.ternaries: list[cst.IfExp] = []
+        self.calls: list[cst.Call] = []
+        self.inverts: list[cst.UnaryOperation] = []
+        self.subscripts: list[cst.Subscript] = []
         self._bound: list[set[str]] = []
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
@@ -487,6 +496,18 @@ class _Uses(cst.CSTVisitor):
     def leave_IfExp(self, original_node: cst.IfExp) -> None:
         if not self._bound:
             self.ternaries.append(original_node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._bound:
+            self.calls.append(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if not self._bound:
+            self.subscripts.append(node)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if not self._bound and isinstance(node.operator, cst.BitInvert):
+            self.inverts.append(node)
 
 
 def _target_names(target: cst.BaseExpression) -> Iterator[str]:
@@ -552,6 +573,14 @@ class _Flow:
                 return TENSOR
             if left in (INT, FLOAT) and right in (INT, FLOAT):
                 return BOOL
+            return None
+        if isinstance(expression, cst.Tuple):
+            kinds = {
+                None if isinstance(e, cst.StarredElement) else self.infer(e.value, state)
+                for e in expression.elements
+            }
+            if None not in kinds and len(kinds) > 1 and kinds <= MERGEABLE_CONFLICTS:
+                return MIXED_TUPLE
             return None
         if isinstance(expression, cst.IfExp):
             body = self.infer(expression.body, state)
@@ -621,6 +650,44 @@ class _Flow:
             self._use(name, state)
         for ternary in finder.ternaries:
             self._ternary(ternary, state)
+        for call in finder.calls:
+            self._builtin_call(call, state)
+        for invert in finder.inverts:
+            if self.infer(invert.expression, state) == INT:
+                self.result.int_inverts.append(invert)
+        for subscript in finder.subscripts:
+            self._tuple_index(subscript, state)
+
+    def _tuple_index(self, node: cst.Subscript, state: _State) -> None:
+        """A mixed-type tuple indexed by anything but an integer literal."""
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return
+        index = node.slice[0].slice.value
+        if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus):
+            index = index.expression
+        if isinstance(index, cst.Integer):
+            return
+        if self.infer(node.value, state) == MIXED_TUPLE:
+            self.result.mixed_tuple_indexes.append(node)
+
+    def _builtin_call(self, call: cst.Call, state: _State) -> None:
+        """``tuple(<list>)`` and ``sum([<tensors>])``: builtins without those overloads."""
+        if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            return
+        value = call.args[0].value
+        if self.context.matches(call.func, "builtins.tuple"):
+            if self.infer(value, state) == INT_LIST or isinstance(value, cst.List | cst.ListComp):
+                self.result.tuple_of_lists.append(call)
+        elif (
+            self.context.matches(call.func, "builtins.sum")
+            and isinstance(value, cst.List)
+            and value.elements
+            and all(
+                not isinstance(e, cst.StarredElement) and self.infer(e.value, state) == TENSOR
+                for e in value.elements
+            )
+        ):
+            self.result.sums_of_tensors.append(call)
 
     def _ternary(self, node: cst.IfExp, state: _State) -> None:
         if scripting_truth(self.context, node.test) is not Truth.UNKNOWN:
@@ -962,7 +1029,13 @@ class _Flow:
             for node, kind in self.returns:
                 if kind is None:
                     return
-                if kind != annotated and kind != NONE and {kind, annotated} <= MERGEABLE_CONFLICTS:
+                # a Tensor returned for `-> float` / `-> int` is converted (measured: scripts)
+                implicit = kind == TENSOR and annotated in (INT, FLOAT)
+                if (
+                    kind not in (annotated, NONE)
+                    and {kind, annotated} <= MERGEABLE_CONFLICTS
+                    and not implicit
+                ):
                     self.result.return_mismatches.append(
                         ReturnMismatch(node, annotated, kind, annotated=True)
                     )

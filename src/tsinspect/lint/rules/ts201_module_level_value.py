@@ -262,6 +262,10 @@ class ModuleLevelValueRule(ConservativeRule):
         ),
     )
 
+    def __init__(self, context: LintContext) -> None:
+        super().__init__(context)
+        self._class_like: frozenset[str] | None = None
+
     def visit_Module(self, node: cst.Module) -> None:
         scope = self.context.scope(node)
         if not isinstance(scope, GlobalScope):
@@ -325,8 +329,18 @@ class ModuleLevelValueRule(ConservativeRule):
             imported = alias.evaluated_name
             if f"{module}.{imported}" in VALUE_IMPORTS and not node.relative:
                 return "value"
-            return "value" if CONSTANT_NAME.match(imported) else None
+            if not CONSTANT_NAME.match(imported) or assignment.name in self._class_like_names():
+                return None
+            return "value"
         return None
+
+    def _class_like_names(self) -> frozenset[str]:
+        """Names the file calls, subclasses or passes to isinstance: classes or functions, not constants."""
+        if self._class_like is None:
+            finder = _ClassLikeNames()
+            self.context.module.visit(finder)
+            self._class_like = frozenset(finder.names)
+        return self._class_like
 
     def _is_value_read(self, access: Access) -> bool:
         if access.is_annotation or access.is_type_hint:
@@ -350,3 +364,34 @@ def _dotted(expression: cst.BaseExpression) -> str:
     if isinstance(expression, cst.Attribute):
         return f"{_dotted(expression.value)}.{expression.attr.value}"
     return ""
+
+
+class _ClassLikeNames(cst.CSTVisitor):
+    """Bare names used as callees, base classes, decorators or isinstance/issubclass targets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def _add(self, expression: cst.BaseExpression) -> None:
+        if isinstance(expression, cst.Name):
+            self.names.add(expression.value)
+        elif isinstance(expression, cst.Tuple):
+            for element in expression.elements:
+                self._add(element.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._add(node.func)
+        if (
+            isinstance(node.func, cst.Name)
+            and node.func.value in ("isinstance", "issubclass")
+            and len(node.args) == 2
+        ):
+            self._add(node.args[1].value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        for base in node.bases:
+            self._add(base.value)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._add(node.decorator)

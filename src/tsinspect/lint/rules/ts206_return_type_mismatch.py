@@ -12,8 +12,9 @@ from tsinspect.lint.rules._types import flow
 class ReturnTypeMismatchRule(ConservativeRule):
     """## What it does
     Reports a `return` whose value has a different type than an earlier `return` of the
-    same compiled function (a Tensor, then an int), or than the return annotation. Only
-    certain types count; `None` next to a Tensor is fine (the type becomes Optional).
+    same compiled function (a Tensor, then an int), or than the return annotation (an int
+    for `-> float` too). Only certain types count; `None` next to a Tensor is fine (the type
+    becomes Optional), and so is a Tensor returned for `-> float` or `-> int` (converted).
 
     ## Why is this bad?
     A TorchScript function has one return type. Scripting fails with "Previous return
@@ -67,9 +68,11 @@ class ReturnTypeMismatchRule(ConservativeRule):
                 def _count(self, x: torch.Tensor) -> float:
                     if x.dim() == 2:
                         return float(1)
+                    if x.dim() == 3:
+                        return x.sum()
                     return 0.5
             """,
-            label="optional-and-same-types",
+            label="optional-same-types-tensor-for-float",
         ),
     )
     INVALID = (

@@ -154,6 +154,23 @@ class AttributeTypeChangeRule(ConservativeRule):
             """,
             label="bool-to-int",
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.scale = 1.0
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    self.scale = 2
+                    return x * self.scale
+            """,
+            label="float-to-int",
+        ),
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -182,7 +199,7 @@ class AttributeTypeChangeRule(ConservativeRule):
             if len(initial) != 1:
                 continue
             (before,) = initial
-            if before is None or before == kind or (before == FLOAT and kind == INT):
+            if before is None or before == kind:
                 continue
             self.report(
                 target,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
-from tsinspect.lint.reach import _is_nn_base
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
     ConservativeRule,
@@ -16,6 +17,15 @@ from tsinspect.lint.rules._classes import (
 GENERATORS = frozenset({"parameters", "named_parameters", "buffers", "named_buffers"})
 REGISTRATIONS = frozenset({"register_buffer", "register_parameter"})
 PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
+# torch.nn names that are classes but not modules (Parameter has its own message above)
+NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
+TORCH_MODULE_NAME = re.compile(r"^torch\.nn\.(modules\.[a-z_.]+\.)?(?P<name>[A-Z]\w*)$")
+
+
+def _is_torch_module_class(qualified: str) -> bool:
+    """``torch.nn.Linear`` / ``torch.nn.modules.linear.Linear``; not ``torch.nn.utils.rnn.PackedSequence``."""
+    match = TORCH_MODULE_NAME.match(qualified)
+    return match is not None and match["name"] not in NOT_MODULES
 
 
 class ModuleApiRule(ConservativeRule):
@@ -191,10 +201,7 @@ class ModuleApiRule(ConservativeRule):
         names = self.context.qualified_names(func)
         if names & PARAMETER:
             self.report(node, f"{self.message}: `nn.Parameter(...)` outside __init__")
-        elif any(
-            _is_nn_base(name) and name.startswith("torch.nn.") and "functional" not in name
-            for name in names
-        ):
+        elif any(_is_torch_module_class(name) for name in names):
             self.report(node, f"{self.message}: a torch.nn module is constructed outside __init__")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
