@@ -243,6 +243,11 @@ SIMPLE_ANNOTATIONS = {
     "builtins.str": STR,
     "torch.Tensor": TENSOR,
 }
+# functions whose first argument is a List[Tensor]
+TENSOR_LIST_FUNCTIONS = frozenset(
+    f"torch.{name}"
+    for name in ("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack")
+)
 STATIC_CALLS = frozenset(
     {
         "builtins.isinstance",
@@ -305,7 +310,7 @@ class FlowResult:
     branch_mismatches: list[BranchMismatch] = field(default_factory=list)
     return_mismatches: list[ReturnMismatch] = field(default_factory=list)
     empty_containers: list[EmptyContainer] = field(default_factory=list)
-    range_of_unannotated: list[tuple[cst.Call, str]] = field(default_factory=list)
+    unannotated_misuses: list[tuple[cst.Call, str, str]] = field(default_factory=list)
     attribute_assignments: list[tuple[cst.Attribute, str | None]] = field(default_factory=list)
     tuple_of_lists: list[cst.Call] = field(default_factory=list)
     sums_of_tensors: list[cst.Call] = field(default_factory=list)
@@ -670,8 +675,29 @@ class _Flow:
         if self.infer(node.value, state) == MIXED_TUPLE:
             self.result.mixed_tuple_indexes.append(node)
 
+    def _is_unannotated_tensor(self, value: cst.BaseExpression, state: _State) -> bool:
+        """An unannotated parameter TorchScript types as Tensor, not reassigned since."""
+        return (
+            isinstance(value, cst.Name)
+            and value.value in self.unannotated
+            and state.types.get(value.value) == TENSOR
+        )
+
     def _builtin_call(self, call: cst.Call, state: _State) -> None:
-        """``tuple(<list>)`` and ``sum([<tensors>])``: builtins without those overloads."""
+        """``tuple(<list>)``, ``sum([<tensors>])``, ``torch.cat(<unannotated param>)``: no such overloads."""
+        if self.context.matches(call.func, *TENSOR_LIST_FUNCTIONS):
+            tensors = [
+                a.value
+                for a in call.args
+                if (a.keyword is None and not a.star)
+                or (a.keyword is not None and a.keyword.value == "tensors")
+            ]
+            if tensors and self._is_unannotated_tensor(tensors[0], state):
+                name = cst.ensure_type(tensors[0], cst.Name).value
+                self.result.unannotated_misuses.append(
+                    (call, name, "passed where a list of Tensors is required")
+                )
+            return
         if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
             return
         value = call.args[0].value
@@ -888,12 +914,10 @@ class _Flow:
         if isinstance(iterable, cst.Call) and self.context.matches(iterable.func, "builtins.range"):
             for arg in iterable.args:
                 value = arg.value
-                if (
-                    isinstance(value, cst.Name)
-                    and value.value in self.unannotated
-                    and state.types.get(value.value) == TENSOR
-                ):
-                    self.result.range_of_unannotated.append((iterable, value.value))
+                if isinstance(value, cst.Name) and self._is_unannotated_tensor(value, state):
+                    self.result.unannotated_misuses.append(
+                        (iterable, value.value, "passed to range()")
+                    )
                     return
 
     def if_statement(self, node: cst.If, state: _State) -> _State | _Dead:

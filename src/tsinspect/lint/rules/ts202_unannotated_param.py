@@ -11,13 +11,16 @@ from tsinspect.lint.rules._types import flow
 
 class UnannotatedNumberRule(ConservativeRule):
     """## What it does
-    Reports `range(n)` in compiled code where `n` is a parameter of the compiled function
-    without an annotation (and without a `# type:` signature comment), so that TorchScript
-    types it `Tensor`.
+    Reports a parameter without an annotation (and without a `# type:` signature comment)
+    that compiled code uses as something a `Tensor` cannot be: passed to `range(n)`, or as
+    the list of `torch.cat` / `torch.stack` (`torch.cat(xs, dim=1)`).
 
     ## Why is this bad?
     TorchScript assumes every unannotated parameter is a `Tensor`. Scripting fails with "all
-    inputs of range must be ints, found Tensor (inferred) in argument 0".
+    inputs of range must be ints, found Tensor (inferred) in argument 0", or "Expected a
+    value of type 'List[Tensor]' for argument 'tensors' but instead found type 'Tensor
+    (inferred)'". (Indexing, `x.view(n)`, `torch.zeros(n)` and `[0] * n` convert a Tensor
+    to an int implicitly and script.)
 
     ## Example
     ```python
@@ -37,9 +40,9 @@ class UnannotatedNumberRule(ConservativeRule):
     """
 
     code = "TS202"
-    name = "unannotated-param-used-as-number"
+    name = "unannotated-param-not-tensor"
     message = "TorchScript types an unannotated parameter as Tensor"
-    fix_hint = "Annotate the parameter (`n: int`)"
+    fix_hint = "Annotate the parameter (`n: int`, `xs: List[torch.Tensor]`)"
 
     VALID = (
         Valid(
@@ -65,6 +68,9 @@ class UnannotatedNumberRule(ConservativeRule):
 
                 def describe(self, n):
                     return [i for i in range(n)]
+
+                def merge(self, xs):
+                    return torch.cat(xs)
             """,
             label="annotated-type-comment-unreached",
         ),
@@ -100,12 +106,31 @@ class UnannotatedNumberRule(ConservativeRule):
             """,
             label="none-default",
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.mode = "cat"
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.select([x, x])
+
+                def select(self, xs) -> torch.Tensor:
+                    if self.mode == "index":
+                        return xs[0]
+                    return torch.cat(xs, dim=1)
+            """,
+            label="cat-of-unannotated-list",
+        ),
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not self.context.is_compiled_def(node):
             return
-        for call, name in flow(self.context, node).range_of_unannotated:
-            self.report(
-                call, f"{self.message}: `{name}` has no annotation and is passed to range()"
-            )
+        for call, name, use in flow(self.context, node).unannotated_misuses:
+            self.report(call, f"{self.message}: `{name}` has no annotation and is {use}")
