@@ -51,6 +51,8 @@ class ClassFacts:
     constants: set[str] = field(default_factory=set)
     registered: set[str] = field(default_factory=set)
     opaque: bool = False
+    # Python code passes `self` to a function (`init_weights(self)`), which may set attributes
+    self_escapes: bool = False
 
 
 def method_self_name(node: cst.FunctionDef) -> str | None:
@@ -130,6 +132,7 @@ class _SelfAssignments(cst.CSTVisitor):
         self.assignments: list[tuple[str, cst.BaseExpression | None]] = []
         self.registered: set[str] = set()
         self.opaque = False
+        self.escapes = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -161,6 +164,12 @@ class _SelfAssignments(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        is_super = isinstance(func, cst.Name) and func.value == "super"
+        if not is_super and any(
+            isinstance(arg.value, cst.Name) and arg.value.value == self.self_name
+            for arg in node.args
+        ):
+            self.escapes = True
         if isinstance(func, cst.Name) and func.value == "setattr":
             self.opaque = True
         if isinstance(func, cst.Attribute) and func.attr.value in REGISTRATIONS:
@@ -251,6 +260,7 @@ def _collect_facts(context: LintContext, info: ClassInfo) -> ClassFacts:
         method.body.visit(collector)
         facts.opaque |= collector.opaque
         facts.registered |= collector.registered
+        facts.self_escapes |= collector.escapes and not context.is_compiled_def(method)
         creates = not context.is_compiled_def(method) or method.name.value in called_from_python
         for name, value in collector.assignments:
             facts.assigned_anywhere.add(name)

@@ -149,7 +149,7 @@ class AttributeNotInInitRule(ConservativeRule):
         if any(name in cls.methods for cls in info.mro()):
             return
         facts = class_facts(self.context, info)
-        if facts.opaque:
+        if facts.opaque or facts.self_escapes:
             return
         if (
             name in facts.instance_values

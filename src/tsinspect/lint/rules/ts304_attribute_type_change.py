@@ -183,7 +183,7 @@ class AttributeTypeChangeRule(ConservativeRule):
         if found is None or not found[0].is_nn_module:
             return
         facts = class_facts(self.context, found[0])
-        if facts.opaque:
+        if facts.opaque or facts.self_escapes:
             return
         for target, kind in assignments:
             name = target.attr.value
