@@ -311,6 +311,22 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
 
+    # The measure is on create_model(name) instances; features_only wrappers are extra.
+    variant_of = {record["key"]: record.get("variant", "default") for record in records}
+    by_variant: dict[str, dict[str, int]] = {}
+    for variant in sorted(set(variant_of.values())):
+        mine = [v for v in failed if variant_of[v.model] == variant]
+        by_variant[variant] = {
+            "scripted": sum(
+                1 for r in records if r["status"] == "scripted" and variant_of[r["key"]] == variant
+            ),
+            "script_failed": len(mine),
+            "caught_at_line": sum(1 for v in mine if v.verdict == "caught"),
+            "failing_sites": len({(v.file, v.line) for v in mine}),
+            "failing_sites_caught": len({(v.file, v.line) for v in mine if v.verdict == "caught"}),
+            "scripted_models_flagged": sum(1 for model in strict if variant_of[model] == variant),
+        }
+
     misses_by_kind: dict[str, list[FailureVerdict]] = defaultdict(list)
     for verdict in failed:
         if verdict.verdict != "caught":
@@ -361,6 +377,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "missed": sum(1 for v in failed if v.verdict == "missed"),
             "unlocated": len(failed) - len(located),
             "catch_rate": round(len(caught) / len(failed), 4) if failed else None,
+            "catch_rate_located": round(len(caught) / len(located), 4) if located else None,
+            "by_variant": by_variant,
             "failing_sites": len(sites),
             "failing_sites_caught": sites_caught,
             "scripted_models_flagged": len(strict),
@@ -408,6 +426,8 @@ def render_markdown(payload: dict[str, Any]) -> str:
         f"| failed to script | {s['script_failed']} ({s['failing_sites']} distinct sites) | |",
         f"| failures caught at the right line | {s['caught_at_line']} / {s['script_failed']}"
         f" ({_pct(s['catch_rate'])}); sites {s['failing_sites_caught']} / {s['failing_sites']} | >= 90% |",
+        f"| caught, of failures whose error names a line | {s['caught_at_line']} / {s['failures_located']}"
+        f" ({_pct(s['catch_rate_located'])}) | |",
         f"| near misses (error in the same function) | {s['near_miss_same_function']} | |",
         f"| missed / no location in the error | {s['missed']} / {s['unlocated']} | |",
         f"| scriptable models with error findings (reach class) | {s['scripted_models_flagged']}"
@@ -416,6 +436,16 @@ def render_markdown(payload: dict[str, Any]) -> str:
         f"{s['scripted_models_flagged_weak']} ({s['weak_findings']} findings) | 0 |",
         f"| lint run | {payload['lint']['findings']} findings, {payload['lint']['errors']} errors in "
         f"{payload['lint']['seconds']} s over {', '.join(payload['lint']['targets'])} | |",
+        "",
+        "By variant (`default`: `create_model(name)`; `features_only`: `create_model(name, features_only=True)`):",
+        "",
+        "| variant | scripted | failed | caught at line | sites caught | scriptable models flagged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {variant} | {v['scripted']} | {v['script_failed']} | {v['caught_at_line']} | "
+            f"{v['failing_sites_caught']} / {v['failing_sites']} | {v['scripted_models_flagged']} |"
+            for variant, v in s["by_variant"].items()
+        ),
         "",
         "## False positives: error findings on code of models that script",
         "",
@@ -545,6 +575,12 @@ def main(argv: list[str] | None = None) -> int:
         f"({s['false_positive_findings']} findings); weak attribution: "
         f"{s['scripted_models_flagged_weak']} more ({s['weak_findings']} findings)"
     )
+    for variant, v in s["by_variant"].items():
+        print(
+            f"  {variant}: scripted {v['scripted']}, failed {v['script_failed']}, caught at line "
+            f"{v['caught_at_line']}, sites {v['failing_sites_caught']}/{v['failing_sites']}, "
+            f"scriptable models flagged {v['scripted_models_flagged']}"
+        )
     for fp in payload["false_positives"]:
         print(
             f"  FP {fp['where']} {fp['code']} {fp['message'][:90]}  [{fp['reach']}] ({len(fp['models'])} models)"

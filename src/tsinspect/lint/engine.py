@@ -148,14 +148,12 @@ def _diagnostic(report: Report, span: CodeRange, path: str, reach: tuple[str, ..
 
 
 def _filter(reports: Sequence[Report], context: LintContext) -> list[Diagnostic]:
-    reach = context.reach
     kept: dict[tuple[str, int, int, int, int], Diagnostic] = {}
     for report in reports:
-        anchor = context.position(report.anchor).start
-        function = reach.function_at(anchor)
+        function, pruned = context.placement(report.anchor)
         if function is None and report.rule.compiled_only:
             continue
-        if report.rule.phase is Phase.SEMANTIC and reach.is_pruned(anchor):
+        if report.rule.phase is Phase.SEMANTIC and pruned:
             continue
         span = context.position(report.node)
         key = (report.rule.code, span.start.line, span.start.column, span.end.line, span.end.column)

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodePosition, CodeRange, GlobalScope
+from libcst.metadata import GlobalScope
 
 if TYPE_CHECKING:
     from tsinspect.lint.rule import LintContext
@@ -56,18 +56,6 @@ NN_MODULE_BASES = frozenset(
 # torch.nn names that look like classes but are not modules.
 NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
 
-Position = tuple[int, int]
-
-
-def _pos(position: CodePosition) -> Position:
-    return (position.line, position.column)
-
-
-def contains(span: CodeRange, position: CodePosition) -> bool:
-    """True when ``position`` lies in ``span`` (end exclusive)."""
-    return _pos(span.start) <= _pos(position) < _pos(span.end)
-
-
 def _is_nn_base(name: str) -> bool:
     if name in NN_MODULE_BASES:
         return True
@@ -93,13 +81,6 @@ class CompiledFunction:
     qualname: str
     node: cst.FunctionDef | cst.Lambda
     reach: tuple[str, ...]
-    # Positions are resolved only when a file has something to report: most files do not.
-    position_of: Callable[[cst.CSTNode], CodeRange] = field(repr=False, compare=False)
-
-    @property
-    def span(self) -> CodeRange:
-        """The function's source range (from the ``def``, decorators excluded)."""
-        return self.position_of(self.node)
 
 
 @dataclass
@@ -148,42 +129,11 @@ class Reach:
     """The compiled functions of one file and the pruned branches inside them."""
 
     functions: list[CompiledFunction] = field(default_factory=list)
-    # (first, last) node of each pruned branch; their ranges are computed on first use.
+    # (first, last) node of each pruned branch: one node, or a run of statements of one block.
     pruned_nodes: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     module_functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
-    position_of: Callable[[cst.CSTNode], CodeRange] | None = field(default=None, repr=False)
     _compiled_ids: set[int] = field(default_factory=set)
-    _spans: list[tuple[CodeRange, CompiledFunction]] | None = field(default=None, repr=False)
-    _pruned: list[CodeRange] | None = field(default=None, repr=False)
-
-    @property
-    def pruned(self) -> list[CodeRange]:
-        """Source ranges of the branches ``torch.jit.is_scripting()`` removes."""
-        if self._pruned is None:
-            self._pruned = []
-            if self.pruned_nodes and self.position_of is not None:
-                for first, last in self.pruned_nodes:
-                    start = self.position_of(first).start
-                    end = self.position_of(last).end
-                    self._pruned.append(CodeRange(start, end))
-        return self._pruned
-
-    def function_at(self, position: CodePosition) -> CompiledFunction | None:
-        """The innermost compiled function whose source range contains ``position``."""
-        if self._spans is None:
-            self._spans = [(function.span, function) for function in self.functions]
-        best: tuple[CodeRange, CompiledFunction] | None = None
-        for span, function in self._spans:
-            if contains(span, position) and (
-                best is None or _pos(span.start) > _pos(best[0].start)
-            ):
-                best = (span, function)
-        return best[1] if best else None
-
-    def is_pruned(self, position: CodePosition) -> bool:
-        """True when ``position`` is in a branch ``torch.jit.is_scripting()`` removes."""
-        return any(contains(span, position) for span in self.pruned)
 
     def is_compiled_def(self, node: cst.CSTNode) -> bool:
         """True when ``node`` is itself a compiled function (a root or reached from one)."""
@@ -502,7 +452,7 @@ class _Item:
 class _Analysis:
     def __init__(self, context: LintContext) -> None:
         self.context = context
-        self.reach = Reach(position_of=context.position)
+        self.reach = Reach()
         self.queue: deque[_Item] = deque()
         self.seen: set[tuple[int, int]] = set()
         self.scans: dict[int, _Scan] = {}
@@ -615,7 +565,7 @@ class _Analysis:
         if id(node) not in self.reach._compiled_ids:
             self.reach._compiled_ids.add(id(node))
             self.reach.functions.append(
-                CompiledFunction(item.label, node, item.path, self.context.position)
+                CompiledFunction(item.label, node, item.path)
             )
         scan = self.scans.get(id(node))
         if scan is None:

@@ -142,6 +142,7 @@ class LintContext:
     reach: Reach
     reports: list[Report] = field(default_factory=list)
     _parents: dict[cst.CSTNode, cst.CSTNode] | None = field(default=None, repr=False)
+    _placement: tuple[dict[int, CompiledFunction], set[int]] | None = field(default=None, repr=False)
 
     # --- locations -------------------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
@@ -192,9 +193,59 @@ class LintContext:
         return self.reach.resolve_function(self, name)
 
     # --- reachability ----------------------------------------------------------------------
+    def placement(self, node: cst.CSTNode) -> tuple[CompiledFunction | None, bool]:
+        """The innermost compiled function containing ``node``, and whether ``node`` lies in a
+        branch ``torch.jit.is_scripting()`` prunes.
+
+        Decided by walking up the tree rather than by source positions: positions cost a
+        codegen pass over the whole file, and most files have nothing left to report once
+        the reports outside compiled code are dropped. Same answers as the position-based
+        ``Reach.function_at`` / ``Reach.is_pruned`` (decorators are outside their function).
+        """
+        functions, pruned = self._placement_tables()
+        function: CompiledFunction | None = None
+        in_pruned = False
+        child: cst.CSTNode | None = None
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if id(current) in pruned:
+                in_pruned = True
+            candidate = functions.get(id(current))
+            if candidate is not None and not (
+                isinstance(current, cst.FunctionDef)
+                and isinstance(child, cst.Decorator)
+            ):
+                function = candidate
+                break
+            child, current = current, self.parent(current)
+        if function is None:
+            in_pruned = False
+        return function, in_pruned
+
+    def _placement_tables(self) -> tuple[dict[int, CompiledFunction], set[int]]:
+        if self._placement is None:
+            functions = {id(function.node): function for function in self.reach.functions}
+            pruned: set[int] = set()
+            for first, last in self.reach.pruned_nodes:
+                pruned.update(id(statement) for statement in self._siblings(first, last))
+            self._placement = (functions, pruned)
+        return self._placement
+
+    def _siblings(self, first: cst.CSTNode, last: cst.CSTNode) -> list[cst.CSTNode]:
+        """``first`` through ``last``: one node, or a run of statements of one block."""
+        if first is last:
+            return [first]
+        parent = self.parent(first)
+        body = getattr(parent, "body", None)
+        if isinstance(body, list | tuple):
+            indices = [i for i, item in enumerate(body) if item is first or item is last]
+            if len(indices) == 2:
+                return list(body[indices[0] : indices[1] + 1])
+        return [first, last]
+
     def compiled_function(self, node: cst.CSTNode) -> CompiledFunction | None:
         """The innermost compiled function containing ``node``, or None if it is not compiled."""
-        return self.reach.function_at(self.position(node).start)
+        return self.placement(node)[0]
 
     def is_compiled(self, node: cst.CSTNode) -> bool:
         """True when ``node`` lies inside code TorchScript compiles."""
@@ -206,7 +257,7 @@ class LintContext:
 
     def in_pruned_branch(self, node: cst.CSTNode) -> bool:
         """True when ``node`` lies in a branch that ``torch.jit.is_scripting()`` prunes."""
-        return self.reach.is_pruned(self.position(node).start)
+        return self.placement(node)[1]
 
     def class_info(self, name: str) -> ClassInfo | None:
         """The same-file class called ``name`` (bases resolved, nn.Module or not)."""

@@ -264,10 +264,22 @@ class ModuleLevelValueRule(ConservativeRule):
 
     def __init__(self, context: LintContext) -> None:
         super().__init__(context)
-        self._class_like: frozenset[str] | None = None
+        # Filled during the one batched traversal: a second walk of the module would cost as
+        # much as all the other rules together.
+        self._class_like = _ClassLikeNames()
 
-    def visit_Module(self, node: cst.Module) -> None:
-        scope = self.context.scope(node)
+    def visit_Call(self, node: cst.Call) -> None:
+        self._class_like.visit_Call(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._class_like.visit_ClassDef(node)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._class_like.visit_Decorator(node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        # At the end, when every call, base class and decorator of the file has been seen.
+        scope = self.context.scope(original_node)
         if not isinstance(scope, GlobalScope):
             return
         by_name: dict[str, list[Assignment | ImportAssignment]] = {}
@@ -336,11 +348,7 @@ class ModuleLevelValueRule(ConservativeRule):
 
     def _class_like_names(self) -> frozenset[str]:
         """Names the file calls, subclasses or passes to isinstance: classes or functions, not constants."""
-        if self._class_like is None:
-            finder = _ClassLikeNames()
-            self.context.module.visit(finder)
-            self._class_like = frozenset(finder.names)
-        return self._class_like
+        return frozenset(self._class_like.names)
 
     def _is_value_read(self, access: Access) -> bool:
         if access.is_annotation or access.is_type_hint:
