@@ -3,25 +3,31 @@
 Runs inside the separate venv made by ``bench/setup_timm_env.sh`` (torch 2.14.1,
 torchvision 0.29.1, timm), never in the system Python::
 
-    /tmp/tsinspect-timm-venv/bin/python bench/timm_oracle.py            # ~30 min on 2 cores
-    /tmp/tsinspect-timm-venv/bin/python bench/timm_oracle.py --models resnet18 vit_tiny_patch16_224
+    V=/tmp/tsinspect-timm-venv/bin/python
+    $V bench/timm_oracle.py                     # ~200-model sample, ~2 min on 2 idle cores
+    $V bench/timm_oracle.py --all               # every model timm lists (bounded by --max-seconds)
+    $V bench/timm_oracle.py --all --features-only --out bench/results/timm_oracle_features.json
+    $V bench/timm_oracle.py --models resnet18 vit_tiny_patch16_224
 
 Sampling: models are grouped by the module that defines their entrypoint
 (``timm/models/<file>.py``); from each module we take the smallest-looking
-variants (``--per-module``, more for modules that define several architecture
-stems), all built with ``pretrained=False``. Jobs are ordered round-robin over
-modules so that a run cut short by ``--max-seconds`` still covers every file.
+variant of up to ``--max-stems`` architecture stems (a module like ``byobnet``
+defines gernet, repvgg, regnetz...), at least ``--per-module`` picks, all built
+with ``pretrained=False``. ``--all`` appends every other model, smallest-looking
+first. Jobs are ordered round-robin over modules so that a run cut short by
+``--max-seconds`` still covers every file.
 
 Each model runs in its own forked child (the parent imported torch and timm
-once, so a child starts in milliseconds and inherits no TorchScript caches):
-a construction that fails or takes longer than ``--construct-timeout`` is
-recorded and skipped, and scripting is bounded by ``--script-timeout``. Two
-children run at a time (``--workers``), one per core.
+once, so a child starts in milliseconds and inherits no TorchScript caches).
+Parameters are first counted on the meta device and models above
+``--max-params`` are skipped; a construction that fails or takes longer than
+``--construct-timeout`` is recorded and skipped, and scripting is bounded by
+``--script-timeout``. Two children run at a time (``--workers``), one per core.
 
 For every model the JSON records the defining file, the classes of all its
-submodules (with their files, for attributing lint findings), the time to
-script, and for failures the error text and every ``File "...", line N`` frame
-TorchScript names, plus the innermost frame inside timm.
+submodules (with their files, for attributing lint findings), the wall and CPU
+time to script, and for failures the error text and every ``File "...", line N``
+frame TorchScript names, plus the innermost frame inside timm.
 """
 
 from __future__ import annotations

@@ -20,8 +20,10 @@ torch = pytest.importorskip("torch")
 
 import build as fixture_build  # noqa: E402  (tests/conftest.py puts fixtures/ on sys.path)
 
+from tsinspect.diagnostics import sorted_diagnostics  # noqa: E402
 from tsinspect.ir.findings import archive_findings  # noqa: E402
 from tsinspect.ir.walk import GraphSummary, summarise_module, walk_module  # noqa: E402
+from tsinspect.triton.serving import signature_blockers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixtures that torch.jit.trace can export too (the others take dicts, return dicts or
@@ -62,9 +64,13 @@ def test_summary_equals_inlined_walk_on_fixtures(
     model = loaded_model(name, trace=trace)
     assert_summary_matches_walk(model.summary, model.walk)
     assert model.node_count == len(model.ops)
-    # the findings from the summary's records are those of the full walk
-    assert model.findings == archive_findings(
-        model.path, model.ops, model.signature, model.parameters, model.kind, model.training
+    # the findings from the summary's records are those of the full walk (plus Triton's
+    # verdict on the signature, which needs no records)
+    assert model.findings == tuple(
+        sorted_diagnostics(
+            archive_findings(model.path, model.ops, model.parameters, model.kind, model.training)
+            + tuple(signature_blockers(model.signature, model.path))
+        )
     )
     devices = {
         op.constant

@@ -71,7 +71,7 @@ def test_browser_check_catches_console_errors_and_broken_images(tmp_path: Path) 
         ("device_constant", (str(UNSCRIPTABLE),),
          ["Not ready for Triton's libtorch backend", "TS601", "cuda:0", "TS101", "lambda_activation.py",
           "No config: cannot run the model on this machine", "x: Tensor", "forward(x: Tensor) -> Tensor"]),
-        ("dict_output", (), ["Not ready for Triton's libtorch backend", "TS606", "TS720",
+        ("dict_output", (), ["Not ready for Triton's libtorch backend", "TS606",
                              "Dict[str, Tensor]", "features", "No config"]),
     ],
 )

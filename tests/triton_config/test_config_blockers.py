@@ -14,8 +14,8 @@ pytest.importorskip("torch")
 @pytest.mark.parametrize(
     ("name", "code", "reason", "fix"),
     [
-        ("dict_output", "TS720", "returns 'Dict[str, Tensor]'", "return a tuple of tensors"),
-        ("optional_input", "TS719", "'mask: Optional[Tensor]'", "make 'mask' a plain Tensor"),
+        ("dict_output", "TS606", "returns 'Dict[str, Tensor]'", "return a tuple of tensors"),
+        ("optional_input", "TS605", "'mask: Optional[Tensor]'", "make 'mask' a plain Tensor"),
         ("bf16_input", "TS709", "TYPE_BF16", "convert inside forward"),
     ],
 )
@@ -46,7 +46,7 @@ def test_library_returns_blockers(model_archive: Callable[[str], Path]) -> None:
 
     result = tsinspect.infer_config(model_archive("dict_output"))
     assert result.config is None
-    assert [d.code for d in result.blockers] == ["TS720"]
+    assert [d.code for d in result.blockers] == ["TS606"]
     with pytest.raises(tsinspect.InputError):
         tsinspect.render_config(result)
 

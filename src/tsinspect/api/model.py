@@ -5,12 +5,15 @@ torch is imported only inside the calls; ``import tsinspect.api.model`` is cheap
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
+from tsinspect.diagnostics import sorted_diagnostics
 from tsinspect.errors import InputError, MissingDependencyError
 from tsinspect.ir.archive import import_torch, load_checked, require_torchscript
 from tsinspect.ir.model import LoadedModel, read_model
+from tsinspect.triton.serving import signature_blockers
 
 
 def load_model(path: str | Path, libraries: Iterable[str | Path] = ()) -> LoadedModel:
@@ -38,7 +41,12 @@ def load_model(path: str | Path, libraries: Iterable[str | Path] = ()) -> Loaded
                     path=str(library),
                 ) from None
     module = load_checked(info)
-    return read_model(module, info)
+    model = read_model(module, info)
+    # What Triton's backend can serve is Triton's rule (triton/), not the archive reader's.
+    serving = signature_blockers(model.signature, model.path)
+    return dataclasses.replace(
+        model, findings=tuple(sorted_diagnostics([*model.findings, *serving]))
+    )
 
 
 #: Output formats Graphviz's ``dot`` renders for ``tsinspect graph``.

@@ -53,9 +53,9 @@ ProgressCallback = Callable[[str], None]
 # Verdict order: errors before warnings, then the stage a reviewer fixes first.
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _STAGE_RANK = {"input": 0, "model": 1, "config": 2, "validation": 3, "lint": 4}
-# The config inference repeats the signature checks of the IR findings in its own
-# words (TS719 = TS605, TS720 = TS606); the verdict names each problem once.
-_SAME_PROBLEM = {"TS719": "TS605", "TS720": "TS606"}
+# Config inference refuses a model for the same signature findings the model section
+# already lists (TS605, TS606); the verdict names each problem once.
+_MODEL_FINDING_CODES = frozenset({"TS605", "TS606"})
 # Deployment checklist topics, in reading order, and the TS6xx codes behind each.
 _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Device constants", ("TS601",)),
@@ -212,7 +212,7 @@ def _infer(config_model: Any, collected: _Collected, **options: Any) -> tuple[An
                              hint="pass --input-shape NAME=DIMS (and --input-dtype) to tsinspect report"))
         return None, ConfigSection(text=None, error=message)
     for blocker in result.blockers:
-        if blocker.code not in _SAME_PROBLEM:
+        if blocker.code not in _MODEL_FINDING_CODES:
             collected.add(_reason("config", blocker))
     if result.config is None:
         return result, ConfigSection(text=None, blockers=result.blockers, probes=result.probes)

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tsinspect.diagnostics import Diagnostic, Fix, Severity, sorted_diagnostics
-from tsinspect.ir.signature import Signature, TorchType
 from tsinspect.ir.walk import OpRecord
 
 E = Severity.ERROR
@@ -42,16 +41,6 @@ CODES: dict[str, tuple[str, Severity, str]] = {
         "python-escape-hatch",
         E,
         "a Python call or an @unused stub that raises when reached",
-    ),
-    "TS605": (
-        "unsupported-argument-type-for-triton",
-        E,
-        "a forward() argument type Triton's PyTorch backend cannot feed",
-    ),
-    "TS606": (
-        "unsupported-return-type-for-triton",
-        E,
-        "a return type Triton's PyTorch backend cannot read",
     ),
     "TS607": ("bf16-parameters", W, "bfloat16 parameters or buffers"),
     "TS608": ("fp16-parameters", I, "float16 parameters or buffers: many CPU kernels lack fp16"),
@@ -125,7 +114,6 @@ def finding(
 def archive_findings(
     path: str,
     ops: Iterable[OpRecord],
-    signature: Signature,
     parameters: Iterable[ParameterRecord],
     kind: str,
     training: bool,
@@ -137,8 +125,6 @@ def archive_findings(
     found += traced_control_flow(path, op_list, kind)
     found += custom_op_libraries(path, op_list)
     found += python_escape_hatches(path, op_list)
-    found += triton_argument_types(path, signature)
-    found += triton_return_type(path, signature)
     found += reduced_precision(path, list(parameters))
     found += prints(path, op_list)
     if training:
@@ -276,69 +262,6 @@ def python_escape_hatches(path: str, ops: list[OpRecord]) -> list[Diagnostic]:
                     )
                 )
     return found
-
-
-def _triton_argument_ok(argument_type: TorchType) -> bool:
-    return argument_type.is_tensor or argument_type.is_str_list
-
-
-def triton_argument_types(path: str, signature: Signature) -> list[Diagnostic]:
-    """TS605: Triton's PyTorch backend feeds only Tensor and List[str] arguments, or one Dict[str, Tensor]."""
-    arguments = signature.arguments
-    if len(arguments) == 1 and arguments[0].type.is_str_tensor_dict:
-        return []
-    found = []
-    dict_count = sum(1 for a in arguments if a.type.kind == "Dict")
-    for argument in arguments:
-        if _triton_argument_ok(argument.type):
-            continue
-        if argument.type.is_str_tensor_dict and dict_count >= 1:
-            reason = "a Dict[str, Tensor] argument works only as forward's single argument"
-        elif (
-            argument.type.kind == "List"
-            and argument.type.element is not None
-            and argument.type.element.is_tensor
-        ):
-            reason = "the backend builds only Tensors and List[str], never a List[Tensor]"
-        else:
-            reason = "the backend feeds only Tensor and List[str] arguments"
-        default = (
-            " (even with a default: the backend passes every argument)"
-            if argument.has_default
-            else ""
-        )
-        found.append(
-            finding(
-                "TS605",
-                f"forward argument '{argument.name}: {argument.type.text}' cannot be fed by "
-                f"Triton's PyTorch backend: {reason}{default}",
-                path,
-                hint="take Tensors (or List[str] for strings) and wrap the model for serving",
-            )
-        )
-    return found
-
-
-def _triton_output_ok(output_type: TorchType) -> bool:
-    return output_type.is_tensor or output_type.is_str_list
-
-
-def triton_return_type(path: str, signature: Signature) -> list[Diagnostic]:
-    """TS606: the backend reads a Tensor, a List[str], or a flat Tuple of those."""
-    returns = signature.returns
-    if _triton_output_ok(returns):
-        return []
-    if returns.kind == "Tuple" and all(_triton_output_ok(arg) for arg in returns.args):
-        return []
-    return [
-        finding(
-            "TS606",
-            f"forward returns {returns.text}: Triton's PyTorch backend reads only a Tensor, "
-            "a List[str], or a flat Tuple of those, and fails at the first request",
-            path,
-            hint="return a tuple of tensors (OUTPUT__0, OUTPUT__1, ...) in a serving wrapper",
-        )
-    ]
 
 
 def reduced_precision(path: str, parameters: list[ParameterRecord]) -> list[Diagnostic]:

@@ -204,7 +204,7 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     kind, evidence = decide_kind(info, summary)
     training = bool(getattr(script_module, "training", False))
     findings = archive_findings(
-        info.path, summary.finding_ops, signature, parameters, kind, training
+        info.path, summary.finding_ops, parameters, kind, training
     )
     model = LoadedModel(
         path=info.path,

@@ -12,8 +12,19 @@ E = Severity.ERROR
 W = Severity.WARNING
 I = Severity.INFO  # noqa: E741 - the severity initial, as in E and W
 
-#: code -> (name, severity, summary)
+#: code -> (name, severity, summary). TS605/TS606 belong to the archive family (what the
+#: model's signature lets Triton serve) but are Triton's rules, so they are defined here.
 CODES: dict[str, tuple[str, Severity, str]] = {
+    "TS605": (
+        "unsupported-argument-type-for-triton",
+        E,
+        "a forward() argument type Triton's PyTorch backend cannot feed",
+    ),
+    "TS606": (
+        "unsupported-return-type-for-triton",
+        E,
+        "a return type Triton's PyTorch backend cannot read",
+    ),
     "TS700": (
         "config-schema-unchecked",
         I,
@@ -45,8 +56,6 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "TS716": ("output-count-mismatch", E, "config outputs and returned values differ in number"),
     "TS717": ("output-dtype-mismatch", E, "an output dtype different from what the model returns"),
     "TS718": ("output-dims-mismatch", E, "output dims different from what the model returns"),
-    "TS719": ("unsupported-argument-type", E, "a forward() argument type the backend cannot feed"),
-    "TS720": ("unsupported-return-type", E, "a return type the backend cannot read"),
     "TS721": ("scalar-output", E, "a 0-d output, which the backend refuses"),
     "TS722": (
         "string-io-shape",

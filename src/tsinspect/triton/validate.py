@@ -34,11 +34,11 @@ from tsinspect.triton.infer import (
     Overrides,
     infer_model_config,
     output_mismatches,
-    signature_blockers,
 )
 from tsinspect.triton.parameters import key_problem, value_problem
 from tsinspect.triton.pbtxt import read_config
 from tsinspect.triton.schema import check_schema, schema_available, unavailable_reason
+from tsinspect.triton.serving import signature_blockers
 
 _PLATFORMS = ("", "pytorch_libtorch", "libtorch")
 
@@ -216,7 +216,7 @@ def _check_parameters(context: _Context) -> None:
 
 
 def _check_signature(context: _Context) -> bool:
-    """Argument and return types (TS719/TS720); False when the model cannot be served at all."""
+    """Argument and return types (TS605/TS606); False when the model cannot be served at all."""
     blockers = signature_blockers(context.signature, context.path)
     context.found.extend(blockers)
     return not blockers
@@ -517,7 +517,7 @@ def _check_outputs(
     config = context.config
     if output.kind not in ("tensor", "tuple", "str_list"):
         context.add(
-            "TS720",
+            "TS606",
             f"forward returned a {output.type_name or output.kind}; the backend fails at the first "
             "request",
             config.line("output"),
