@@ -210,7 +210,22 @@ def test_rules_and_rule_pages() -> None:
     assert run("rule", "lambda-in-compiled-code").output == page.output
     unknown = run("rule", "TS999")
     assert unknown.exit_code == 2
-    assert "unknown rule 'TS999'" in unknown.output
+    assert "unknown code 'TS999'" in unknown.output
+
+
+def test_one_code_space_for_lint_archive_and_config_findings() -> None:
+    """`tsinspect rules` lists every code any command reports, and `rule` prints each."""
+    table = json.loads(run("rules", "--format", "json").output)
+    codes = [row["code"] for row in table]
+    assert codes == sorted(codes) and len(codes) == len(set(codes))
+    sources = {row["code"]: row["source"] for row in table}
+    assert sources["TS101"] == "lint"
+    assert sources["TS601"] == "archive" and sources["TS605"] == "config"
+    assert sources["TS711"] == "config"
+    for code, heading in (("TS601", "# TS601 device-constant"), ("TS711", "# TS711 naming-fallback")):
+        page = run("rule", code)
+        assert page.exit_code == 0 and page.output.startswith(heading)
+        assert "## Reported by" in page.output
 
 
 FLOORDIV = textwrap.dedent(

@@ -202,22 +202,3 @@ def rule_descriptors() -> list[SarifRule]:
         )
         for rule in all_rules()
     ]
-
-
-def rule_table() -> list[dict[str, str]]:
-    """Every registered rule as a row: code, name, severity, phase, message."""
-    return [
-        {
-            "code": rule.code,
-            "name": rule.name,
-            "severity": rule.severity.value,
-            "phase": rule.phase.value,
-            "message": rule.message,
-        }
-        for rule in all_rules()
-    ]
-
-
-def rule_page(code_or_name: str) -> str:
-    """One rule's documentation page (markdown), by code or name; InputError if unknown."""
-    return get_rule(code_or_name).documentation()

@@ -10,6 +10,7 @@ import click
 from tsinspect import __version__
 from tsinspect.api import check as api
 from tsinspect.api import fix as api_fix
+from tsinspect.api.catalogue import all_codes, code_entry
 from tsinspect.render.github import render_github
 from tsinspect.render.json_format import render_json
 from tsinspect.render.sarif import render_sarif
@@ -151,8 +152,17 @@ def check(
     show_default=True,
 )
 def rules(output_format: str) -> None:
-    """List every lint rule: code, name and message."""
-    table = api.rule_table()
+    """List every code tsinspect reports: lint rules, archive (TS6xx) and config (TS7xx) findings."""
+    table = [
+        {
+            "code": entry.code,
+            "name": entry.name,
+            "severity": entry.severity.value,
+            "source": entry.source,
+            "message": entry.summary,
+        }
+        for entry in all_codes()
+    ]
     if output_format == "json":
         click.echo(json.dumps(table, indent=2))
         return
@@ -164,5 +174,5 @@ def rules(output_format: str) -> None:
 @click.command()
 @click.argument("code_or_name")
 def rule(code_or_name: str) -> None:
-    """Print one rule's documentation page, by code (TS101) or name (lambda-in-compiled-code)."""
-    click.echo(api.rule_page(code_or_name), nl=False)
+    """Print the documentation page of a code (TS101, TS601, TS711) or name (lambda-in-compiled-code)."""
+    click.echo(code_entry(code_or_name).page, nl=False)
