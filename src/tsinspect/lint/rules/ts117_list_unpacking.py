@@ -71,8 +71,33 @@ class ListUnpackingRule(Rule):
             """,
             label="guarded-by-is-scripting",
         ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return x.reshape(*((1,) + (x.size(0), x.size(1))))
+            """,
+            label="star-tuple-concatenation",
+        ),
     )
     INVALID = (
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    b, c = x.shape
+                    return x.view(*([b] + [c]))
+            """,
+            label="list-concatenation",
+        ),
         Invalid(
             """
             import torch
@@ -140,6 +165,11 @@ class ListUnpackingRule(Rule):
             )
         if isinstance(value, cst.Name):
             return self._annotated_list(value)
+        if isinstance(value, cst.BinaryOperation) and isinstance(
+            value.operator, cst.Add | cst.Multiply
+        ):
+            # `[b] + sizes + [c]`, `[1] * n`: a list as soon as one operand is one
+            return self._is_list(value.left) or self._is_list(value.right)
         return self._is_shape(value)
 
     @staticmethod
