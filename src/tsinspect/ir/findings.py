@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tsinspect.diagnostics import Diagnostic, Fix, Severity, sorted_diagnostics
+from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics, table_finding
 from tsinspect.ir.walk import OpRecord
 
 E = Severity.ERROR
@@ -100,15 +100,7 @@ def finding(
     severity: Severity | None = None,
 ) -> Diagnostic:
     """A Diagnostic for TS6xx ``code`` with its registered name and default severity."""
-    name, default_severity, _ = CODES[code]
-    return Diagnostic(
-        code=code,
-        name=name,
-        message=message,
-        path=path,
-        severity=severity or default_severity,
-        fix=Fix(hint=hint) if hint else None,
-    )
+    return table_finding(CODES, code, message, path, hint=hint, severity=severity)
 
 
 def archive_findings(

@@ -6,7 +6,7 @@ stable and never reused. ``finding`` builds a Diagnostic from a code.
 
 from __future__ import annotations
 
-from tsinspect.diagnostics import Diagnostic, Fix, Severity
+from tsinspect.diagnostics import Diagnostic, Severity, table_finding
 
 E = Severity.ERROR
 W = Severity.WARNING
@@ -74,15 +74,5 @@ def finding(
     hint: str | None = None,
     severity: Severity | None = None,
 ) -> Diagnostic:
-    """A Diagnostic for TS7xx ``code`` with its registered name and default severity."""
-    name, default_severity, _ = CODES[code]
-    return Diagnostic(
-        code=code,
-        name=name,
-        message=message,
-        path=path,
-        line=line,
-        column=1 if line else 0,
-        severity=severity or default_severity,
-        fix=Fix(hint=hint) if hint else None,
-    )
+    """A Diagnostic for TS7xx ``code`` (or TS605/TS606) with its registered name and severity."""
+    return table_finding(CODES, code, message, path, line=line, hint=hint, severity=severity)
