@@ -457,6 +457,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     context = multiprocessing.get_context("fork")
     deadline = time.monotonic() + args.max_seconds
     pending = list(records)
+    if args.resume and args.out.exists():
+        # Keep what an earlier run of the same sample settled; redo what it did not reach,
+        # what timed out on construction (often only a busy machine) and what crashed.
+        previous = {
+            r.get("key") or r["name"]: r for r in json.loads(args.out.read_text())["records"]
+        }
+        redo = {"not_run", "construct_timeout", "crashed"}
+        for index, record in enumerate(records):
+            old = previous.get(record.key)
+            if old is not None and old["status"] not in redo:
+                records[index] = ModelRecord(
+                    **{**old, "key": record.key, "variant": record.variant}
+                )
+        pending = [r for r in records if r.status == "not_run"]
+        payload["resumed"] = True
     running: list[_Running] = []
     done = 0
 
@@ -570,6 +585,11 @@ def main(argv: list[str] | None = None) -> int:
         "--features-only",
         action="store_true",
         help="build create_model(name, features_only=True): the backbone wrappers detection code scripts",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep settled results already in --out; run only models it did not reach or that timed out",
     )
     parser.add_argument("--list", action="store_true", help="print the sample and exit")
     args = parser.parse_args(argv)
