@@ -23,6 +23,7 @@ from tsinspect import __version__
 from tsinspect.api.stdio import model_output_to_stderr
 from tsinspect.diagnostics import Diagnostic, Severity
 from tsinspect.errors import ConfigError, InputError, MissingDependencyError, TsinspectError
+from tsinspect.render.units import human_bytes
 from tsinspect.report import (
     ArgumentRow,
     Check,
@@ -319,15 +320,6 @@ def _worst(findings: Sequence[Diagnostic]) -> str:
     return min((d.severity for d in findings), key=lambda s: _SEVERITY_RANK[s]).value
 
 
-def _size(size_bytes: int) -> str:
-    value = float(size_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size_bytes} B"  # pragma: no cover - the loop always returns
-
-
 def _dtype_rows(parameters: Sequence[Any]) -> tuple[DtypeRow, ...]:
     totals: dict[str, list[int]] = {}
     for record in parameters:
@@ -365,9 +357,9 @@ def _deployment(loaded: Any, inferred: Any, model_path: str, collected: _Collect
         "Python escape hatches": "no Python calls, @unused stubs or prints in the graph",
         "Argument and return types": f"{loaded.signature}",
         "Parameter dtypes and size": "; ".join(
-            f"{row.dtype}: {row.elements:,} values in {row.tensors} tensor(s), {_size(row.size_bytes)}"
+            f"{row.dtype}: {row.elements:,} values in {row.tensors} tensor(s), {human_bytes(row.size_bytes)}"
             for row in dtypes
-        ) + f"; archive {_size(file_bytes)}" if dtypes else f"no parameters; archive {_size(file_bytes)}",
+        ) + f"; archive {human_bytes(file_bytes)}" if dtypes else f"no parameters; archive {human_bytes(file_bytes)}",
         "Eval mode": "saved in training mode" if loaded.training else "saved in eval mode",
     }
     checks: list[Check] = []

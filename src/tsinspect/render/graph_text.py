@@ -12,18 +12,9 @@ from collections.abc import Sequence
 
 from tsinspect.ir.model import LoadedModel
 from tsinspect.render.text import render_diagnostic
+from tsinspect.render.units import human_bytes
 
 _HISTOGRAM_ROWS = 20
-
-
-def human_bytes(size: int) -> str:
-    """``1.6 MiB``, ``512 B``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
 
 
 def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:

@@ -14,6 +14,7 @@ from functools import lru_cache
 import jinja2
 from markupsafe import Markup, escape
 
+from tsinspect.render.units import human_bytes
 from tsinspect.report import Report
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -39,20 +40,10 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters["thousands"] = lambda value: f"{int(value):,}"
-    environment.filters["size"] = human_size
+    environment.filters["size"] = human_bytes
     environment.filters["rich"] = rich_text
     environment.globals["trusted_svg"] = Markup
     return environment
-
-
-def human_size(size_bytes: int) -> str:
-    """``1.6 MiB``: bytes in binary units, one decimal (whole bytes below 1 KiB)."""
-    value = float(size_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size_bytes} B"  # pragma: no cover - the loop always returns
 
 
 def render_report_html(report: Report) -> str:

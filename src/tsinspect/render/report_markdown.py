@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import jinja2
 
-from tsinspect.render.report_html import human_size
+from tsinspect.render.units import human_bytes
 from tsinspect.report import Report
 
 # Characters that mean something to CommonMark/GFM inline parsing, or to HTML.
@@ -76,7 +76,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["code"] = md_code
     environment.filters["fence"] = md_fence
     environment.filters["thousands"] = lambda value: f"{int(value):,}"
-    environment.filters["size"] = human_size
+    environment.filters["size"] = human_bytes
     return environment
 
 
