@@ -30,7 +30,7 @@ DtypeSpec = Mapping[str, str] | Sequence[str] | None
 
 
 @dataclass(frozen=True)
-class LoadedModel:
+class ProbedModel:
     """A model ready for config work: the CPU module, its meta copy, forward's signature, the file."""
 
     module: Any
@@ -39,18 +39,27 @@ class LoadedModel:
     path: str
 
 
-def load_model(model: str | os.PathLike[str] | Any) -> LoadedModel:
-    """Load a TorchScript archive (or take a loaded ScriptModule) with its meta copy and signature."""
+def load_for_probing(model: str | os.PathLike[str] | Any) -> ProbedModel:
+    """A TorchScript archive, a ScriptModule, or a ``tsinspect.load_model`` result, with its meta copy.
+
+    A model already read by ``tsinspect.load_model`` is not loaded again (twice the
+    memory for a large model): only the meta copy the probes run on is added.
+    """
     from tsinspect.ir.archive import load_scripted
+    from tsinspect.ir.model import LoadedModel
     from tsinspect.ir.shapes import meta_copy
     from tsinspect.ir.signature import read_signature
 
-    if isinstance(model, LoadedModel):
+    if isinstance(model, ProbedModel):
         return model
-    if isinstance(model, (str, os.PathLike)):
+    if isinstance(model, LoadedModel):
+        path, module, signature = model.path, model.module, model.signature
+        meta = meta_copy(path)
+    elif isinstance(model, (str, os.PathLike)):
         path = str(model)
         module = load_scripted(path)
         meta = meta_copy(path)
+        signature = read_signature(module, path=path)
     else:
         if not hasattr(model, "forward") or not hasattr(model, "_c"):
             raise InputError(
@@ -60,9 +69,10 @@ def load_model(model: str | os.PathLike[str] | Any) -> LoadedModel:
         path = "<module>"
         module = model
         meta = meta_copy(model)
+        signature = read_signature(module, path=path)
     module.eval()
     meta.eval()
-    return LoadedModel(module, meta, read_signature(module, path=path), path)
+    return ProbedModel(module, meta, signature, path)
 
 
 def _shape_pairs(spec: ShapeSpec) -> tuple[tuple[str | None, tuple[int, ...]], ...]:
@@ -112,7 +122,7 @@ def infer_config(
     cannot be inferred.
     """
     name = default_name(model, name)
-    loaded = load_model(model)
+    loaded = load_for_probing(model)
     if instance_kind is not None and instance_kind not in (
         "KIND_CPU",
         "KIND_GPU",
@@ -358,7 +368,7 @@ def validate_config(
         text = config_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
-    loaded = load_model(model_ref)
+    loaded = load_for_probing(model_ref)
     with model_output_to_stderr():
         diagnostics, schema_checked = validate_against_model(
             text,

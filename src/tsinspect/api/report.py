@@ -132,7 +132,9 @@ def build_report(
     loaded = _load(model_path, libraries, collected, step)
     if loaded is not None:
         step("inferring the Triton config (probing shapes)")
-        config_model = _config_model(loaded)
+        from tsinspect.api.config import load_for_probing
+
+        config_model = load_for_probing(loaded)
         with model_output_to_stderr():
             inferred, config_section = _infer(
                 config_model, collected,
@@ -182,22 +184,6 @@ def _load(model_path: str, libraries: Iterable[str | os.PathLike[str]], collecte
 def _without_path(error: TsinspectError, path: str) -> str:
     """The error's message without the leading ``path: `` (the report shows the path next to it)."""
     return str(error).removeprefix(f"{path}: ")
-
-
-def _config_model(loaded: Any) -> Any:
-    """Adapter: the ``api.config.LoadedModel`` of an archive ``api.model`` already loaded.
-
-    ``api.config.load_model`` would load the archive a second time (twice the
-    memory for a large model); this reuses the module and only adds the meta
-    copy that the probes run on, as ``api.config.load_model`` does.
-    """
-    from tsinspect.api.config import LoadedModel
-    from tsinspect.ir.shapes import meta_copy
-
-    meta = meta_copy(loaded.path)
-    loaded.module.eval()
-    meta.eval()
-    return LoadedModel(loaded.module, meta, loaded.signature, loaded.path)
 
 
 def _infer(config_model: Any, collected: _Collected, **options: Any) -> tuple[Any, ConfigSection]:
