@@ -8,6 +8,7 @@ Each command lives in its own module here and only parses options, calls
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -22,6 +23,9 @@ class TsinspectGroup(click.Group):
     """Turns library errors into the one-line message and exit code 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # torch wheels do not require numpy and warn on import of some internals when it is
+        # missing; tsinspect never hands torch a numpy array, so the warning is noise here.
+        warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
         try:
             return super().invoke(ctx)
         except TsinspectError as error:
