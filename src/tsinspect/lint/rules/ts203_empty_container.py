@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from tsinspect.diagnostics import Edit, Span
+from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.rules._types import FLOAT, INT, INT_LIST, SCALARS, STR, EmptyContainer, flow
@@ -157,49 +158,55 @@ class EmptyContainerRule(ConservativeRule):
             if found is None:
                 self.report(offence, message)
             else:
-                annotation, missing = found
+                annotation, imports = found
                 self.report(
                     offence,
                     message,
                     fix_hint=f"Annotate it: `{container.name}: {annotation} = {'{}' if container.is_dict else '[]'}`",
-                    edits=self._edits(container, annotation, missing),
+                    edits=self._edits(container, annotation, imports),
                 )
 
-    def _annotation(self, container: EmptyContainer) -> tuple[str, str] | None:
-        """(annotation, typing name to import or "") when every element (and key) type is certain and one."""
+    def _annotation(self, container: EmptyContainer) -> tuple[str, tuple[Edit, ...]] | None:
+        """(annotation, import edits) when every element (and key) type is certain and one."""
         elements = container.element_types
         if len(elements) != 1 or len(container.assignment.targets) != 1:
             return None
         (element,) = elements
         if element not in SCALARS and element != INT_LIST:
             return None
-        list_name, dict_name, missing = self._generics(container.is_dict, element == INT_LIST)
+        list_name, dict_name, imports = self._generics(container.is_dict, element == INT_LIST)
         element_text = f"{list_name}[int]" if element == INT_LIST else str(element)
         if not container.is_dict:
-            return f"{list_name}[{element_text}]", missing
+            return f"{list_name}[{element_text}]", imports
         if len(container.key_types) != 1:
             return None
         (key,) = container.key_types
         # TorchScript dict keys: str, int, float (and Tensor, device, complex); never bool
         if key not in (STR, INT, FLOAT):
             return None
-        return f"{dict_name}[{key}, {element_text}]", missing
+        return f"{dict_name}[{key}, {element_text}]", imports
 
-    def _generics(self, is_dict: bool, nested_list: bool) -> tuple[str, str, str]:
-        """The spelling of List/Dict for this file, and the typing names the fix must import."""
-        imported = _typing_imports(self.context.module)
-        needed = {"Dict"} if is_dict else set()
+    def _generics(self, is_dict: bool, nested_list: bool) -> tuple[str, str, tuple[Edit, ...]]:
+        """The spelling of List/Dict for this file, and the import edits the fix needs."""
+        needed = ["Dict"] if is_dict else []
         if nested_list or not is_dict:
-            needed.add("List")
-        if needed <= imported:
-            return "List", "Dict", ""
-        if PEP585.search(self.context.source):
-            return "list", "dict", ""
-        return "List", "Dict", ", ".join(sorted(needed - imported))
+            needed.append("List")
+        spellings: dict[str, str] = {}
+        imports: list[Edit] = []
+        for name in needed:
+            edits, spelling = import_edits(self.context, "typing", name)
+            spellings[name] = spelling
+            imports.extend(edits)
+        if imports and PEP585.search(self.context.source):
+            return "list", "dict", ()  # the file already writes builtin generics
+        return spellings.get("List", "List"), spellings.get("Dict", "Dict"), tuple(imports)
 
-    def _edits(self, container: EmptyContainer, annotation: str, missing: str) -> list[Edit]:
+    def _edits(
+        self, container: EmptyContainer, annotation: str, imports: tuple[Edit, ...]
+    ) -> list[Edit]:
         position = self.context.position(container.target)
-        edits = [
+        return [
+            *imports,
             Edit(
                 Span(
                     position.start.line,
@@ -208,54 +215,8 @@ class EmptyContainerRule(ConservativeRule):
                     position.end.column + 1,
                 ),
                 f"{container.name}: {annotation}",
-            )
+            ),
         ]
-        if missing:
-            line = self._import_line()
-            edits.insert(0, Edit(Span(line, 1, line, 1), f"from typing import {missing}\n"))
-        return edits
-
-    def _import_line(self) -> int:
-        """Where a new import goes: before the first import that is not ``from __future__``."""
-        body = self.context.module.body
-        after_future = 1
-        for statement in body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                break
-            small = statement.body[0] if statement.body else None
-            if isinstance(small, cst.ImportFrom) and _is_future(small):
-                after_future = self.context.position(statement).end.line + 1
-                continue
-            if isinstance(small, cst.Import | cst.ImportFrom):
-                return self.context.position(statement).start.line
-            if isinstance(small, cst.Expr) and isinstance(
-                small.value, cst.SimpleString | cst.ConcatenatedString
-            ):
-                after_future = max(after_future, self.context.position(statement).end.line + 1)
-                continue
-            break
-        return after_future
 
 
 PEP585 = re.compile(r"(?<![\w.])(list|dict)\[")
-
-
-def _is_future(node: cst.ImportFrom) -> bool:
-    return isinstance(node.module, cst.Name) and node.module.value == "__future__"
-
-
-def _typing_imports(module: cst.Module) -> set[str]:
-    """Names imported, unaliased, by module-level ``from typing import ...``."""
-    names: set[str] = set()
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if (
-                isinstance(small, cst.ImportFrom)
-                and isinstance(small.module, cst.Name)
-                and small.module.value == "typing"
-                and not isinstance(small.names, cst.ImportStar)
-            ):
-                names |= {alias.evaluated_name for alias in small.names if alias.asname is None}
-    return names
