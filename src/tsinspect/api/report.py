@@ -54,9 +54,6 @@ ProgressCallback = Callable[[str], None]
 # Verdict order: errors before warnings, then the stage a reviewer fixes first.
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _STAGE_RANK = {"input": 0, "model": 1, "config": 2, "validation": 3, "lint": 4}
-# Config inference refuses a model for the same signature findings the model section
-# already lists (TS605, TS606); the verdict names each problem once.
-_MODEL_FINDING_CODES = frozenset({"TS605", "TS606"})
 # Deployment checklist topics, in reading order, and the TS6xx codes behind each.
 _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Device constants", ("TS601",)),
@@ -90,7 +87,14 @@ class _Collected:
     reasons: list[Reason]
 
     def add(self, reason: Reason) -> None:
-        self.reasons.append(reason)
+        """Add a reason, unless another section already gave the same finding.
+
+        The config refusal repeats the model's own signature findings (TS605/TS606, one
+        implementation in triton/serving.py): the verdict names each problem once.
+        """
+        key = (reason.code, reason.message, reason.where)
+        if all((r.code, r.message, r.where) != key for r in self.reasons):
+            self.reasons.append(reason)
 
 
 def build_report(
@@ -199,8 +203,7 @@ def _infer(config_model: Any, collected: _Collected, **options: Any) -> tuple[An
                              hint="pass --input-shape NAME=DIMS (and --input-dtype) to tsinspect report"))
         return None, ConfigSection(text=None, error=message)
     for blocker in result.blockers:
-        if blocker.code not in _MODEL_FINDING_CODES:
-            collected.add(_reason("config", blocker))
+        collected.add(_reason("config", blocker))
     if result.config is None:
         return result, ConfigSection(text=None, blockers=result.blockers, probes=result.probes)
     return result, ConfigSection(text=render_config(result), name=result.config.name, probes=result.probes)
