@@ -65,7 +65,9 @@ def _rule_doc(rule: type[Rule]) -> RuleDoc:
         autofix=autofix,
         fix_diff=fix_diff,
         valid=tuple(ExampleDoc(e.source, e.label) for e in rule.VALID),
-        invalid=tuple(ExampleDoc(e.source, e.label, e.fails_at.value, e.line) for e in rule.INVALID),
+        invalid=tuple(
+            ExampleDoc(e.source, e.label, e.fails_at.value, e.line) for e in rule.INVALID
+        ),
     )
 
 
@@ -90,7 +92,9 @@ def _signature(name: str, value: Any) -> str:
         return _Annotation(annotation) if isinstance(annotation, str) else annotation
 
     parameters = [p.replace(annotation=plain(p.annotation)) for p in signature.parameters.values()]
-    signature = signature.replace(parameters=parameters, return_annotation=plain(signature.return_annotation))
+    signature = signature.replace(
+        parameters=parameters, return_annotation=plain(signature.return_annotation)
+    )
     return f"{name}{signature}"
 
 
@@ -107,7 +111,9 @@ def _members(cls: type) -> tuple[MemberDoc, ...]:
             if not isinstance(raw, staticmethod):  # drop self / cls
                 signature = signature.replace("(self, ", "(", 1).replace("(self)", "()", 1)
                 signature = signature.replace("(cls, ", "(", 1).replace("(cls)", "()", 1)
-            members.append(MemberDoc(name, signature, _doc(function).split("\n\n")[0].replace("\n", " ")))
+            members.append(
+                MemberDoc(name, signature, _doc(function).split("\n\n")[0].replace("\n", " "))
+            )
     return tuple(members)
 
 
@@ -122,7 +128,9 @@ def _api_entry(name: str, value: Any) -> ApiEntry:
         if dataclasses.is_dataclass(value):
             fields = tuple(f"{f.name}: {f.type}" for f in dataclasses.fields(value))
             return ApiEntry(name, "dataclass", module, "", _doc(value), fields, _members(value))
-        return ApiEntry(name, "class", module, _signature(name, value), _doc(value), (), _members(value))
+        return ApiEntry(
+            name, "class", module, _signature(name, value), _doc(value), (), _members(value)
+        )
     if callable(value):
         return ApiEntry(name, "function", module, _signature(name, value), _doc(value))
     return ApiEntry(name, "value", "tsinspect", f"{name} = {value!r}", "")
@@ -137,23 +145,37 @@ def generate() -> dict[Path, str]:
     }
     for rule in rules:
         pages[RULES / rule_filename(rule.code)] = rule_page(rule)
-    entries = [_api_entry(name, getattr(tsinspect, name)) for name in tsinspect.__all__ if name != "__version__"]
+    entries = [
+        _api_entry(name, getattr(tsinspect, name))
+        for name in tsinspect.__all__
+        if name != "__version__"
+    ]
     pages[DOCS / "api.md"] = api_reference(entries)
     return pages
 
 
 def stale_pages(pages: Mapping[Path, str]) -> list[str]:
     """Pages whose committed content differs from ``pages``, and rule pages no rule generates."""
-    stale = [str(path.relative_to(ROOT)) for path, text in pages.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in pages.items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
     if RULES.is_dir():
-        stale += [str(path.relative_to(ROOT)) + " (no such rule)" for path in sorted(RULES.glob("*.md")) if path not in pages]
+        stale += [
+            str(path.relative_to(ROOT)) + " (no such rule)"
+            for path in sorted(RULES.glob("*.md"))
+            if path not in pages
+        ]
     return sorted(stale)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the pages, or with ``--check`` report the stale ones and exit 1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if a page is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="do not write; exit 1 if a page is stale"
+    )
     args = parser.parse_args(argv)
     pages = generate()
     stale = stale_pages(pages)

@@ -40,7 +40,12 @@ BLOCK_TORCH = textwrap.dedent(
 
 def _run_python(code: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, cwd=cwd, check=False
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
     )
 
 
@@ -57,10 +62,16 @@ def test_type_checkers_see_the_same_names_from_the_same_modules() -> None:
     tree = ast.parse(INIT.read_text(encoding="utf-8"))
     typed: dict[str, str] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING"
+        ):
             for statement in node.body:
                 if isinstance(statement, ast.ImportFrom) and statement.module:
-                    typed.update({alias.asname or alias.name: statement.module for alias in statement.names})
+                    typed.update(
+                        {alias.asname or alias.name: statement.module for alias in statement.names}
+                    )
     lazy = {name: module for name, module in tsinspect._LAZY.items()}
     assert typed == lazy
 
@@ -127,14 +138,16 @@ def test_without_torch_linting_works_and_model_calls_say_what_to_install(
     assert "pip install" in error and "torch" in error
 
 
-def test_the_example_in_the_api_reference_runs(tmp_path: Path, model_archive: Callable[..., Path]) -> None:
+def test_the_example_in_the_api_reference_runs(
+    tmp_path: Path, model_archive: Callable[..., Path]
+) -> None:
     from tsinspect.render.docs_pages import API_EXAMPLE
 
     (tmp_path / "models_src").mkdir()
     (tmp_path / "models_src" / "net.py").write_text(
-        LAMBDA_MODEL.replace("        act = lambda t: torch.relu(t)\n        return act(x)\n", "        return x\n").replace(
-            "x: torch.Tensor)", "x: torch.Tensor, mask=None)"
-        )
+        LAMBDA_MODEL.replace(
+            "        act = lambda t: torch.relu(t)\n        return act(x)\n", "        return x\n"
+        ).replace("x: torch.Tensor)", "x: torch.Tensor, mask=None)")
     )
     (tmp_path / "simple_cnn.pt").write_bytes(model_archive("simple_cnn").read_bytes())
     result = _run_python(API_EXAMPLE, cwd=tmp_path)

@@ -26,7 +26,12 @@ class Status(str, enum.Enum):
 
 
 #: Exit code of ``tsinspect report`` for each verdict (0 ready, 1 findings, 2 unusable input).
-EXIT_CODES: dict[Status, int] = {Status.READY: 0, Status.REVIEW: 1, Status.BLOCKED: 1, Status.UNUSABLE: 2}
+EXIT_CODES: dict[Status, int] = {
+    Status.READY: 0,
+    Status.REVIEW: 1,
+    Status.BLOCKED: 1,
+    Status.UNUSABLE: 2,
+}
 
 
 @dataclass(frozen=True)

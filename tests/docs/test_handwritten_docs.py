@@ -65,11 +65,15 @@ def test_links_resolve(page: str) -> None:
         target = match.group("target")
         if "://" in target:
             continue
-        assert (DOCS / page).parent.joinpath(target).resolve().is_file(), f"{page}: broken link {target}"
+        assert (DOCS / page).parent.joinpath(target).resolve().is_file(), (
+            f"{page}: broken link {target}"
+        )
 
 
 def test_ci_snippets_are_valid_yaml_using_real_hooks() -> None:
-    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hooks = {
+        hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    }
     documented: set[str] = set()
     workflows = 0
     for block in _blocks("ci.md", "yaml"):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 
-BAD_MODEL = '''\
+BAD_MODEL = """\
 import torch
 from torch import nn
 
@@ -34,7 +34,7 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         activation = lambda t: torch.relu(t)
         return activation(self.fc(x))
-'''
+"""
 BAD_LINE = 11  # the lambda
 
 # TS501 (an unannotated `mask=None`) is fixed mechanically by `tsinspect check --fix`.
@@ -53,7 +53,11 @@ GOOD_MODEL = BAD_MODEL.replace(
 
 def _environment(home: Path) -> dict[str, str]:
     """A hermetic environment: no user git config or hooks, a private pre-commit cache."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT", "VIRTUAL_ENV"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GIT_", "PRE_COMMIT", "VIRTUAL_ENV"))
+    }
     home.mkdir(parents=True, exist_ok=True)
     git_config = home / "gitconfig"
     git_config.write_text("[init]\n\tdefaultBranch = main\n")
@@ -70,7 +74,9 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -96,11 +102,17 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("hooks")
     env = _environment(base / "home")
     # The user's own git config here (CI containers often need their safe.directory setting).
-    listing = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, os.environ)
+    listing = _run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, os.environ
+    )
     if listing.returncode == 0:
         files = sorted(filter(None, listing.stdout.split("\0")))
     else:  # git refuses this checkout: take what building the package and the hooks needs
-        files = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "src").rglob("*")) if "__pycache__" not in p.parts]
+        files = [
+            str(p.relative_to(ROOT))
+            for p in sorted((ROOT / "src").rglob("*"))
+            if "__pycache__" not in p.parts
+        ]
         files += ["pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"]
     snapshot = base / "tsinspect"
     for relative in files:
@@ -127,7 +139,9 @@ def test_try_repo_reports_an_unscriptable_model(hook_repo: Path, tmp_path: Path)
     (project / "model.py").write_text(BAD_MODEL)
     _git(project, env, "add", "model.py")
 
-    result = _pre_commit(project, env, "try-repo", str(hook_repo), "tsinspect", "--files", "model.py")
+    result = _pre_commit(
+        project, env, "try-repo", str(hook_repo), "tsinspect", "--files", "model.py"
+    )
 
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
@@ -139,7 +153,9 @@ def _site_packages(cache: Path) -> list[Path]:
     return sorted(cache.glob("repo*/py_env-*/lib/python*/site-packages"))
 
 
-def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(hook_repo: Path, tmp_path: Path) -> None:
+def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(
+    hook_repo: Path, tmp_path: Path
+) -> None:
     env = _environment(tmp_path / "home")
     project = _project(tmp_path / "project", env)
     revision = _git(hook_repo, env, "rev-parse", "HEAD").strip()
@@ -162,7 +178,9 @@ def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(hook_
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
     assert f"model.py:{BAD_LINE}:22: TS101" in output
-    assert _run(["git", "rev-parse", "--verify", "HEAD"], project, env).returncode != 0  # nothing committed
+    assert (
+        _run(["git", "rev-parse", "--verify", "HEAD"], project, env).returncode != 0
+    )  # nothing committed
 
     # The environment pre-commit built has tsinspect and its core dependencies, never torch.
     site_packages = _site_packages(Path(env["PRE_COMMIT_HOME"]))
@@ -180,7 +198,9 @@ def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(hook_
     assert "Passed" in committed.stdout + committed.stderr
 
     # The GitHub variant prints workflow commands that annotate the file and line.
-    annotated = _pre_commit(project, env, "run", "tsinspect-github", "--hook-stage", "manual", "--files", "scratch.py")
+    annotated = _pre_commit(
+        project, env, "run", "tsinspect-github", "--hook-stage", "manual", "--files", "scratch.py"
+    )
     assert annotated.returncode == 1, annotated.stdout + annotated.stderr
     assert f"::error file=scratch.py,line={BAD_LINE}," in annotated.stdout
 
@@ -196,7 +216,9 @@ def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(hook_
     )
     (project / "fixable.py").write_text(FIXABLE_MODEL)
     _git(project, env, "add", "fixable.py")  # pre-commit sees a hook's changes to tracked files
-    fixing = _pre_commit(project, env, "run", "--config", "fix-config.yaml", "--files", "fixable.py")
+    fixing = _pre_commit(
+        project, env, "run", "--config", "fix-config.yaml", "--files", "fixable.py"
+    )
     assert fixing.returncode == 1, fixing.stdout + fixing.stderr
     assert "files were modified by this hook" in fixing.stdout
     assert "mask: Optional[torch.Tensor] = None" in (project / "fixable.py").read_text()

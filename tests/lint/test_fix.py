@@ -32,7 +32,9 @@ from tsinspect.lint.rule import Invalid, Rule, Valid
 from tsinspect.settings import Settings
 
 
-def _diagnostic(line: int, column: int, end_line: int, end_column: int, *edits: Edit, code: str = "TS999") -> Diagnostic:
+def _diagnostic(
+    line: int, column: int, end_line: int, end_column: int, *edits: Edit, code: str = "TS999"
+) -> Diagnostic:
     return Diagnostic(
         code=code,
         name="test-rule",
@@ -68,17 +70,37 @@ def test_identical_edits_from_two_findings_are_applied_once() -> None:
     first = _diagnostic(1, 7, 1, 8, _edit(1, 7, 1, 8, "a: Optional[int]"), add_import)
     second = _diagnostic(1, 15, 1, 16, _edit(1, 15, 1, 16, "b: Optional[int]"), add_import)
     fixed, applied = apply_fixes(source, [first, second])
-    assert fixed == "from typing import Optional\ndef f(a: Optional[int]=None, b: Optional[int]=None):\n    return a\n"
+    assert (
+        fixed
+        == "from typing import Optional\ndef f(a: Optional[int]=None, b: Optional[int]=None):\n    return a\n"
+    )
     assert applied == (first, second)
 
 
 def test_imports_of_one_module_inserted_at_one_point_are_merged() -> None:
     source = "def f(a=None, b=[]):\n    return a\n"
-    optional = _diagnostic(1, 7, 1, 8, _edit(1, 1, 1, 1, "from typing import Optional\n"), _edit(1, 7, 1, 8, "a: Optional[int]"))
-    listed = _diagnostic(1, 15, 1, 16, _edit(1, 1, 1, 1, "from typing import List\n"), _edit(1, 15, 1, 16, "b: List[int]"))
+    optional = _diagnostic(
+        1,
+        7,
+        1,
+        8,
+        _edit(1, 1, 1, 1, "from typing import Optional\n"),
+        _edit(1, 7, 1, 8, "a: Optional[int]"),
+    )
+    listed = _diagnostic(
+        1,
+        15,
+        1,
+        16,
+        _edit(1, 1, 1, 1, "from typing import List\n"),
+        _edit(1, 15, 1, 16, "b: List[int]"),
+    )
     other_module = _diagnostic(2, 5, 2, 11, _edit(1, 1, 1, 1, "from torch import Tensor\n"))
     fixed, applied = apply_fixes(source, [optional, listed, other_module])
-    assert fixed == "from typing import List, Optional\ndef f(a: Optional[int]=None, b: List[int]=[]):\n    return a\n"
+    assert (
+        fixed
+        == "from typing import List, Optional\ndef f(a: Optional[int]=None, b: List[int]=[]):\n    return a\n"
+    )
     assert applied == (optional, listed)  # the torch import conflicts: next pass
 
 
@@ -114,7 +136,9 @@ def test_spans_outside_the_text_and_findings_without_edits_are_ignored() -> None
     source = "x = 1\n"
     outside = _diagnostic(1, 1, 1, 2, _edit(5, 1, 5, 2, "y"))
     past_line_end = _diagnostic(1, 1, 1, 2, _edit(1, 5, 1, 40, "y"))
-    hint_only = Diagnostic(code="TS999", name="t", message="m", path="m.py", line=1, column=1, fix=Fix("hint"))
+    hint_only = Diagnostic(
+        code="TS999", name="t", message="m", path="m.py", line=1, column=1, fix=Fix("hint")
+    )
     assert apply_fixes(source, [outside, past_line_end, hint_only]) == (source, ())
 
 
@@ -276,7 +300,9 @@ def test_the_fixed_model_scripts_with_the_real_torch(tmp_path: Path) -> None:
     before = run_example(MODEL, tmp_path / "tsinspect_unfixed_model.py", "tsinspect_unfixed_model")
     # Measured: scripting accepts it (typed Tensor), the call with the default None fails.
     assert before.stage is Stage.RUN
-    fixed = assert_fix_is_proven(MODEL, tmp_path / "tsinspect_fix_model.py", "tsinspect_fix_model", _lint)
+    fixed = assert_fix_is_proven(
+        MODEL, tmp_path / "tsinspect_fix_model.py", "tsinspect_fix_model", _lint
+    )
     assert "Optional[torch.Tensor]" in fixed
 
 
@@ -339,11 +365,16 @@ def test_fix_paths_writes_atomically_keeping_mode_encoding_and_line_endings(
     assert b"\n" not in written.replace(b"\r\n", b"")
     assert stat.S_IMODE(model.stat().st_mode) == 0o640
     assert clean.stat().st_mtime_ns == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.py", "model.py"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clean.py",
+        "model.py",
+    ]  # no temporary left
     assert report.check.diagnostics == () and report.check.exit_code == 0
 
 
-def test_fix_paths_without_write_only_reports_the_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fix_paths_without_write_only_reports_the_diff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = _fixable_settings(monkeypatch)
     model = tmp_path / "model.py"
     model.write_text(MODEL)

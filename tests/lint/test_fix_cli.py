@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from tsinspect.cli import main
 
 # TS501 (`mask=None` without Optional) is fixable; TS101 (a lambda) is not.
-FIXABLE = '''\
+FIXABLE = """\
 import torch
 from torch import nn
 
@@ -22,11 +22,13 @@ class Net(nn.Module):
         if mask is not None:
             x = x * mask
         return x
-'''
+"""
 FIXED = FIXABLE.replace("import torch\n", "from typing import Optional\nimport torch\n", 1).replace(
     "mask=None", "mask: Optional[torch.Tensor] = None"
 )
-UNFIXABLE_TOO = FIXABLE.replace("        return x\n", "        act = lambda t: t\n        return act(x)\n")
+UNFIXABLE_TOO = FIXABLE.replace(
+    "        return x\n", "        act = lambda t: t\n        return act(x)\n"
+)
 
 
 def _run(*args: str) -> Result:
@@ -45,7 +47,10 @@ def test_diff_shows_the_fix_and_writes_nothing(model: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout.startswith(f"--- a/{model}\n+++ b/{model}\n")
     assert "+from typing import Optional\n" in result.stdout
-    assert "+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:\n" in result.stdout
+    assert (
+        "+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:\n"
+        in result.stdout
+    )
     assert "Would fix 1 finding" in result.stderr
     assert model.read_text() == FIXABLE
 
@@ -82,7 +87,9 @@ def test_fix_on_a_clean_tree_changes_nothing(tmp_path: Path) -> None:
     assert path.stat().st_mtime_ns == before
 
 
-def test_unreadable_input_is_exit_2_and_other_files_are_still_fixed(model: Path, tmp_path: Path) -> None:
+def test_unreadable_input_is_exit_2_and_other_files_are_still_fixed(
+    model: Path, tmp_path: Path
+) -> None:
     result = _run("--fix", str(model), str(tmp_path / "missing.py"))
     assert result.exit_code == 2
     assert model.read_text() == FIXED

@@ -40,7 +40,9 @@ def fixable_examples() -> list[tuple[type[Rule], int, Invalid]]:
     """(rule, index, example) for every INVALID example on which the rule offers edits."""
     found = []
     for rule in all_rules():
-        only_this_rule = Settings(select=(rule.code,))  # collection stays fast; the test runs them all
+        only_this_rule = Settings(
+            select=(rule.code,)
+        )  # collection stays fast; the test runs them all
         for index, example in enumerate(rule.INVALID):
             diagnostics = check_source(example.source, path="example.py", settings=only_this_rule)
             if any(d.code == rule.code and d.fix is not None and d.fix.edits for d in diagnostics):
@@ -72,7 +74,9 @@ def _catalogue(source: str) -> Sequence[Diagnostic]:
     return check_source(source, path="example.py")
 
 
-def assert_fix_is_proven(source: str, path: Path, module_name: str, lint: Linter = _catalogue) -> str:
+def assert_fix_is_proven(
+    source: str, path: Path, module_name: str, lint: Linter = _catalogue
+) -> str:
     """Fix ``source`` pass by pass checking untouched lines, then run the result through torch.
 
     ``lint``: text -> diagnostics (default: the whole catalogue, as ``check --fix`` runs it).
@@ -92,12 +96,20 @@ def assert_fix_is_proven(source: str, path: Path, module_name: str, lint: Linter
     result = fix_text(source, "example.py", lint)
     assert result.fixed_source == current, "fix_text and the pass-by-pass fix disagree"
     assert result.changed, "the rule offers edits but nothing changed"
-    assert result.remaining == (), f"findings left after fixing: {[(d.code, d.line) for d in result.remaining]}"
+    assert result.remaining == (), (
+        f"findings left after fixing: {[(d.code, d.line) for d in result.remaining]}"
+    )
     outcome = run_example(current, path, module_name)
     allowed = (None, Stage.MATCH) if "is_scripting" in current else (None,)
-    assert outcome.stage in allowed, f"the fixed module fails in torch at {outcome.stage}: {outcome.error}\n{current}"
-    before = _eager_output(source, path.with_name(f"{module_name}_before.py"), f"{module_name}_before")
-    after = _eager_output(current, path.with_name(f"{module_name}_after.py"), f"{module_name}_after")
+    assert outcome.stage in allowed, (
+        f"the fixed module fails in torch at {outcome.stage}: {outcome.error}\n{current}"
+    )
+    before = _eager_output(
+        source, path.with_name(f"{module_name}_before.py"), f"{module_name}_before"
+    )
+    after = _eager_output(
+        current, path.with_name(f"{module_name}_after.py"), f"{module_name}_after"
+    )
     if before is not _NO_EAGER and after is not _NO_EAGER:
         assert same(before, after), f"the fix changes eager behaviour: {before!r} became {after!r}"
     return current
@@ -124,7 +136,10 @@ def _eager_output(source: str, path: Path, module_name: str) -> object:
 
 @pytest.mark.parametrize(
     ("rule", "index", "example"),
-    [pytest.param(r, i, e, id=f"{r.code}-invalid-{i}{'-' + e.label if e.label else ''}") for r, i, e in fixable_examples()],
+    [
+        pytest.param(r, i, e, id=f"{r.code}-invalid-{i}{'-' + e.label if e.label else ''}")
+        for r, i, e in fixable_examples()
+    ],
 )
 def test_fixed_example_scripts_and_keeps_untouched_lines(
     rule: type[Rule], index: int, example: Invalid, tmp_path: Path

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import tsinspect
-from tsinspect.api.check import PARALLEL_THRESHOLD, check_paths, check_source
+from tsinspect.api.check import PARALLEL_THRESHOLD, balanced_chunks, check_paths, check_source
 from tsinspect.settings import Settings
 
 BAD = textwrap.dedent(
@@ -53,6 +53,22 @@ def test_parallel_and_sequential_results_are_identical(tmp_path: Path) -> None:
     assert (
         sequential.source_lines[str(tmp_path / "net_00.py")][8].strip() == "return (lambda v: v)(x)"
     )
+
+
+def test_big_files_are_handed_out_first_and_every_file_once(tmp_path: Path) -> None:
+    files = []
+    for index, lines in enumerate([20, 5000, 40, 3000, 10, 10, 10, 10]):
+        path = tmp_path / f"m{index}.py"
+        path.write_text("x = 1\n" * lines, encoding="utf-8")
+        files.append(str(path))
+    missing = str(tmp_path / "gone.py")  # reported by the worker, not by the chunking
+    chunks = balanced_chunks([*files, missing], workers=2)
+    flat = [path for chunk in chunks for path in chunk]
+    assert sorted(flat) == sorted([*files, missing])
+    assert flat[:2] == [files[1], files[3]]
+    # the two big files are not queued behind each other in one chunk
+    assert chunks[0] == [files[1]]
+    assert len(chunks) > 2
 
 
 def test_exit_codes(tmp_path: Path) -> None:

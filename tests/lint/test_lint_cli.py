@@ -222,7 +222,10 @@ def test_one_code_space_for_lint_archive_and_config_findings() -> None:
     assert sources["TS101"] == "lint"
     assert sources["TS601"] == "archive" and sources["TS605"] == "config"
     assert sources["TS711"] == "config"
-    for code, heading in (("TS601", "# TS601 device-constant"), ("TS711", "# TS711 naming-fallback")):
+    for code, heading in (
+        ("TS601", "# TS601 device-constant"),
+        ("TS711", "# TS711 naming-fallback"),
+    ):
         page = run("rule", code)
         assert page.exit_code == 0 and page.output.startswith(heading)
         assert "## Reported by" in page.output

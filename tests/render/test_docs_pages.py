@@ -32,7 +32,9 @@ def _rule(autofix: bool) -> RuleDoc:
 def test_rule_page_states_whether_it_is_fixed_automatically() -> None:
     fixable = rule_page(_rule(True))
     assert fixable.startswith("# TS999 demo-rule\n\n<!-- Generated")
-    assert "Available: `tsinspect check --fix`" in fixable and "```diff\n--- a/example.py" in fixable
+    assert (
+        "Available: `tsinspect check --fix`" in fixable and "```diff\n--- a/example.py" in fixable
+    )
     manual = rule_page(_rule(False))
     assert "None. The right rewrite depends on what the code means" in manual
     assert "```diff" not in manual
@@ -41,7 +43,10 @@ def test_rule_page_states_whether_it_is_fixed_automatically() -> None:
 def test_examples_are_fenced_safely_and_described() -> None:
     page = rule_page(_rule(False))
     # The example holds ``` itself: its fence must be longer.
-    assert "Invalid 1 (fenced): torch fails at `script`, flagged at line 3.\n\n````python\nx = ```\n````" in page
+    assert (
+        "Invalid 1 (fenced): torch fails at `script`, flagged at line 3.\n\n````python\nx = ```\n````"
+        in page
+    )
     assert "Valid 1: scripts, saves, reloads and matches eager; not flagged." in page
 
 
@@ -57,7 +62,13 @@ def test_cli_reference_lists_commands_options_and_defaults() -> None:
 
     @tool.command()
     @click.argument("paths", nargs=-1)
-    @click.option("--format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+    @click.option(
+        "--format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
     def scan(paths: tuple[str, ...], format: str) -> None:
         """Scan PATHS.
 
@@ -75,8 +86,13 @@ def test_cli_reference_lists_commands_options_and_defaults() -> None:
 
 def test_api_reference_groups_names_and_turns_sphinx_roles_into_code() -> None:
     entries = [
-        ApiEntry("check_source", "function", "tsinspect.api.check", "check_source(source: str) -> list[Diagnostic]",
-                 "Lint one module; see :class:`~tsinspect.settings.Settings`."),
+        ApiEntry(
+            "check_source",
+            "function",
+            "tsinspect.api.check",
+            "check_source(source: str) -> list[Diagnostic]",
+            "Lint one module; see :class:`~tsinspect.settings.Settings`.",
+        ),
         ApiEntry("InputError", "exception", "tsinspect.errors", "", "Bad input."),
     ]
     page = api_reference(entries)

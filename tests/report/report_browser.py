@@ -65,7 +65,9 @@ class _Session:
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
 
-    def send(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
         self.next_id += 1
         message_id = self.next_id
         self.socket.send(json.dumps({"id": message_id, "method": method, "params": params or {}}))
@@ -114,17 +116,26 @@ def _console_errors(events: list[dict[str, Any]]) -> list[str]:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
             args = params.get("args", [])
-            errors.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in args))
+            errors.append(
+                "console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in args)
+            )
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
-            errors.append("exception: " + str(details.get("exception", {}).get("description", details.get("text"))))
+            errors.append(
+                "exception: "
+                + str(details.get("exception", {}).get("description", details.get("text")))
+            )
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
-            errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}".strip())
+            errors.append(
+                f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}".strip()
+            )
     return errors
 
 
-def open_page(path: Path, chromium: str, width: int = 1280, height: int = 900, timeout: float = 60.0) -> PageReport:
+def open_page(
+    path: Path, chromium: str, width: int = 1280, height: int = 900, timeout: float = 60.0
+) -> PageReport:
     """Load ``path`` in headless Chromium and report what it shows (see :class:`PageReport`)."""
     profile = tempfile.mkdtemp(prefix="tsinspect-chromium-")
     command = [
@@ -141,7 +152,9 @@ def open_page(path: Path, chromium: str, width: int = 1280, height: int = 900, t
         f"--window-size={width},{height}",
         "about:blank",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     session: _Session | None = None
     try:
         assert process.stderr is not None
@@ -165,8 +178,10 @@ def open_page(path: Path, chromium: str, width: int = 1280, height: int = 900, t
         session = _Session(page["webSocketDebuggerUrl"])
         for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
             session.send(domain)
-        session.send("Emulation.setDeviceMetricsOverride",
-                     {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        session.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         session.events.clear()
         session.send("Page.navigate", {"url": path.resolve().as_uri()})
         session.wait_for("Page.loadEventFired", timeout=timeout)
@@ -182,11 +197,20 @@ def open_page(path: Path, chromium: str, width: int = 1280, height: int = 900, t
         )
         metrics = session.send("Page.getLayoutMetrics")
         content = metrics.get("cssContentSize") or metrics["contentSize"]
-        shot = session.send("Page.captureScreenshot", {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": min(int(content["height"]), 16000), "scale": 1},
-        })
+        shot = session.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {
+                    "x": 0,
+                    "y": 0,
+                    "width": width,
+                    "height": min(int(content["height"]), 16000),
+                    "scale": 1,
+                },
+            },
+        )
         report.screenshot = base64.b64decode(shot["data"])
         # The print view: collapsed sections open, navigation hidden, and it makes a PDF.
         session.send("Emulation.setEmulatedMedia", {"media": "print"})

@@ -24,10 +24,16 @@ def test_simple_cnn_is_ready_with_the_inferred_interface(model_report: Callable[
     rows = {row.triton_name: row for row in report.interface.rows}
     assert set(rows) == {"input__0", "output__0"}
     assert (rows["input__0"].data_type, rows["input__0"].dims, rows["input__0"].binds_to) == (
-        "TYPE_FP32", "[1, 28, 28]", "x: Tensor")
+        "TYPE_FP32",
+        "[1, 28, 28]",
+        "x: Tensor",
+    )
     assert rows["input__0"].data_type_source == "weights"
     assert (rows["output__0"].data_type, rows["output__0"].dims, rows["output__0"].dims_source) == (
-        "TYPE_FP32", "[10]", "probe")
+        "TYPE_FP32",
+        "[10]",
+        "probe",
+    )
     assert report.interface.max_batch_size == 8
     assert 'platform: "pytorch_libtorch"' in report.config.text
     assert report.interface.signature == "forward(x: Tensor) -> Tensor"
@@ -45,8 +51,13 @@ def test_deployment_checklist_of_a_clean_model(model_report: Callable[..., Any])
     deployment = model_report("simple_cnn").deployment
     statuses = {check.topic: check.status for check in deployment.checks}
     assert set(statuses.values()) == {"ok"}
-    assert {"Device constants", "Export method", "Custom operator libraries", "Python escape hatches",
-            "Parameter dtypes and size"} <= set(statuses)
+    assert {
+        "Device constants",
+        "Export method",
+        "Custom operator libraries",
+        "Python escape hatches",
+        "Parameter dtypes and size",
+    } <= set(statuses)
     assert [(row.dtype, row.elements) for row in deployment.dtypes] == [("float32", 421_642)]
     assert deployment.kind == "scripted"
 
@@ -56,7 +67,9 @@ def test_device_constant_model_with_unscriptable_sources(model_report: Callable[
     assert report.verdict.status is Status.BLOCKED
     assert report.exit_code == 1
     severities = [reason.severity for reason in report.verdict.reasons]
-    assert severities == sorted(severities, key=[Severity.ERROR, Severity.WARNING].index), "errors come first"
+    assert severities == sorted(severities, key=[Severity.ERROR, Severity.WARNING].index), (
+        "errors come first"
+    )
     codes = {reason.code for reason in report.verdict.reasons}
     assert {"TS601", "TS101", "TS105"} <= codes
     device = next(check for check in report.deployment.checks if check.topic == "Device constants")
@@ -66,7 +79,7 @@ def test_device_constant_model_with_unscriptable_sources(model_report: Callable[
     by_path = {Path(module.path).name: module for module in report.lint.modules}
     lambda_group = next(g for g in by_path["lambda_activation.py"].rules if g.code == "TS101")
     finding = lambda_group.findings[0]
-    assert "lambda" in finding.snippet[0].text[finding.snippet[0].start:finding.snippet[0].end]
+    assert "lambda" in finding.snippet[0].text[finding.snippet[0].start : finding.snippet[0].end]
     assert finding.diagnostic.fix is not None and finding.diagnostic.fix.hint
     assert report.lint.files_checked >= 4
 
@@ -105,7 +118,9 @@ def test_unusable_model_still_reports_the_lint(tmp_path: Path) -> None:
     assert report.lint.count >= 1
 
 
-@pytest.mark.parametrize("content", [None, b"", b"plain text, not a model\n", b"PK\x03\x04broken zip"])
+@pytest.mark.parametrize(
+    "content", [None, b"", b"plain text, not a model\n", b"PK\x03\x04broken zip"]
+)
 def test_unreadable_model_files(tmp_path: Path, content: bytes | None) -> None:
     from tsinspect.api.report import build_report
 
@@ -118,12 +133,16 @@ def test_unreadable_model_files(tmp_path: Path, content: bytes | None) -> None:
     assert report.verdict.reasons[0].message
 
 
-def test_unparsable_source_makes_the_report_unusable(tmp_path: Path, model_archive: Callable[..., Path]) -> None:
+def test_unparsable_source_makes_the_report_unusable(
+    tmp_path: Path, model_archive: Callable[..., Path]
+) -> None:
     from tsinspect.api.report import build_report
 
     broken = tmp_path / "broken.py"
     broken.write_text("def forward(self, x:\n    return x\n")
-    report = build_report(model_archive("simple_cnn"), [broken, tmp_path / "absent.py"], picture=False)
+    report = build_report(
+        model_archive("simple_cnn"), [broken, tmp_path / "absent.py"], picture=False
+    )
     assert report.verdict.status is Status.UNUSABLE
     unusable = {(r.code, Path(r.where).name) for r in report.verdict.reasons if r.stage == "input"}
     assert unusable == {("TS001", "broken.py"), ("TS003", "absent.py")}
@@ -158,12 +177,18 @@ def test_picture_is_a_sanitized_svg_or_the_tree(model_report: Callable[..., Any]
         assert picture.svg is None and "Graphviz" in picture.note
         return
     assert picture.svg.startswith("<svg") and picture.svg.rstrip().endswith("</svg>")
-    assert "<?xml" not in picture.svg and "<!DOCTYPE" not in picture.svg and "<script" not in picture.svg
+    assert (
+        "<?xml" not in picture.svg
+        and "<!DOCTYPE" not in picture.svg
+        and "<script" not in picture.svg
+    )
     assert "conv1" in picture.svg
     assert model_report("simple_cnn", picture=False).picture.svg is None
 
 
-def test_reports_are_deterministic(model_report: Callable[..., Any], model_archive: Callable[..., Path]) -> None:
+def test_reports_are_deterministic(
+    model_report: Callable[..., Any], model_archive: Callable[..., Path]
+) -> None:
     from tsinspect.api.report import build_report
     from tsinspect.render.report_html import render_report_html
     from tsinspect.render.report_markdown import render_report_markdown

@@ -31,29 +31,43 @@ def test_html_file_for_a_ready_model(model_archive: Callable[..., Path], tmp_pat
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     assert "input__0" in html and "TYPE_FP32" in html
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "no temporary file is left behind"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"], (
+        "no temporary file is left behind"
+    )
 
 
 def test_markdown_on_stdout_by_default(model_archive: Callable[..., Path]) -> None:
     pytest.importorskip("torch")
-    code, stdout, stderr = run(str(model_archive("dict_output")), "--source", str(UNSCRIPTABLE), "--no-picture")
+    code, stdout, stderr = run(
+        str(model_archive("dict_output")), "--source", str(UNSCRIPTABLE), "--no-picture"
+    )
     assert code == 1
     assert stdout.startswith("## tsinspect report: dict_output.pt\n")
     assert "TS606" in stdout and "TS101" in stdout
     assert stderr == "", "no progress when stderr is not a terminal"
 
 
-@pytest.mark.parametrize(("suffix", "flag", "start"), [
-    (".md", (), "## tsinspect report"),
-    (".htm", (), "<!DOCTYPE html>"),
-    (".txt", ("--format", "markdown"), "## tsinspect report"),
-    (".md", ("--format", "html"), "<!DOCTYPE html>"),
-])
-def test_format_from_suffix_or_option(model_archive: Callable[..., Path], tmp_path: Path, suffix: str,
-                                      flag: tuple[str, ...], start: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "flag", "start"),
+    [
+        (".md", (), "## tsinspect report"),
+        (".htm", (), "<!DOCTYPE html>"),
+        (".txt", ("--format", "markdown"), "## tsinspect report"),
+        (".md", ("--format", "html"), "<!DOCTYPE html>"),
+    ],
+)
+def test_format_from_suffix_or_option(
+    model_archive: Callable[..., Path],
+    tmp_path: Path,
+    suffix: str,
+    flag: tuple[str, ...],
+    start: str,
+) -> None:
     pytest.importorskip("torch")
     out = tmp_path / f"report{suffix}"
-    code, _, stderr = run(str(model_archive("dict_output")), "-o", str(out), "--no-picture", "-q", *flag)
+    code, _, stderr = run(
+        str(model_archive("dict_output")), "-o", str(out), "--no-picture", "-q", *flag
+    )
     assert code == 1, stderr
     assert stderr == "", "--quiet says nothing on stderr"
     assert out.read_text(encoding="utf-8").startswith(start)
@@ -75,7 +89,9 @@ def test_existing_file_needs_force(model_archive: Callable[..., Path], tmp_path:
     assert code == 2
     assert stderr.strip() == f"tsinspect: error: {out} already exists; pass --force to overwrite it"
     assert out.read_text() == "my notes\n"
-    code, _, _ = run(str(model_archive("dict_output")), "-o", str(out), "--no-picture", "--force", "-q")
+    code, _, _ = run(
+        str(model_archive("dict_output")), "-o", str(out), "--no-picture", "--force", "-q"
+    )
     assert code == 1
     assert out.read_text().startswith("## tsinspect report")
 
@@ -129,7 +145,9 @@ def test_missing_output_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_bad_override_is_a_usage_error(model_archive: Callable[..., Path], tmp_path: Path) -> None:
     pytest.importorskip("torch")
     out = tmp_path / "report.md"
-    code, _, stderr = run(str(model_archive("simple_cnn")), "--input-shape", "nope=1,2", "-o", str(out))
+    code, _, stderr = run(
+        str(model_archive("simple_cnn")), "--input-shape", "nope=1,2", "-o", str(out)
+    )
     assert code == 2
     assert "--input-shape: the model has no input 'nope'" in stderr
     assert not out.exists()
@@ -167,8 +185,19 @@ def test_model_prints_never_reach_a_report_on_stdout(model_archive: Callable[...
 
     pytest.importorskip("torch")
     completed = subprocess.run(
-        [sys.executable, "-m", "tsinspect", "report", str(model_archive("debug_hooks")), "--no-picture", "-q"],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "tsinspect",
+            "report",
+            str(model_archive("debug_hooks")),
+            "--no-picture",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout.startswith("## tsinspect report: debug_hooks.pt\n")

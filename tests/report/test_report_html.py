@@ -13,6 +13,8 @@ from report_samples import hostile_report
 from tsinspect.render.report_html import render_report_html, rich_text
 
 UNSCRIPTABLE = Path(__file__).resolve().parents[2] / "fixtures" / "unscriptable"
+
+
 def test_every_value_is_escaped() -> None:
     html = render_report_html(hostile_report())
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>" not in html
@@ -36,13 +38,16 @@ def test_rich_text_escapes_before_adding_code() -> None:
 
 # --------------------------------------------------------------------------- real browser
 
+
 def _chromium() -> str:
     from report_browser import find_chromium
 
     found = find_chromium()
     if found is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium, or set $CHROMIUM): "
-                    "the HTML report cannot be checked in a real browser")
+        pytest.skip(
+            "Chromium is not installed (apt-get install chromium, or set $CHROMIUM): "
+            "the HTML report cannot be checked in a real browser"
+        )
     pytest.importorskip("websockets", reason="the DevTools client needs the websockets package")
     return found
 
@@ -53,8 +58,10 @@ def test_browser_check_catches_console_errors_and_broken_images(tmp_path: Path) 
 
     chromium = _chromium()
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html><head><title>t</title></head><body><p>hello</p>'
-                    '<img src="missing.png"><script>console.error("boom"); undefinedCall();</script></body></html>')
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>t</title></head><body><p>hello</p>"
+        '<img src="missing.png"><script>console.error("boom"); undefinedCall();</script></body></html>'
+    )
     seen = open_page(page, chromium, width=800, height=600)
     assert "hello" in seen.text
     assert any("boom" in error for error in seen.console_errors)
@@ -65,18 +72,54 @@ def test_browser_check_catches_console_errors_and_broken_images(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("name", "sources", "expected"),
     [
-        ("simple_cnn", (), ["Ready for Triton's libtorch backend", "input__0", "TYPE_FP32", "[1, 28, 28]",
-                            "output__0", "[10]", "x: Tensor", 'platform: "pytorch_libtorch"',
-                            "max_batch_size: 8", "input__0 → x"]),
-        ("device_constant", (str(UNSCRIPTABLE),),
-         ["Not ready for Triton's libtorch backend", "TS601", "cuda:0", "TS101", "lambda_activation.py",
-          "No config: cannot run the model on this machine", "x: Tensor", "forward(x: Tensor) -> Tensor"]),
-        ("dict_output", (), ["Not ready for Triton's libtorch backend", "TS606",
-                             "Dict[str, Tensor]", "features", "No config"]),
+        (
+            "simple_cnn",
+            (),
+            [
+                "Ready for Triton's libtorch backend",
+                "input__0",
+                "TYPE_FP32",
+                "[1, 28, 28]",
+                "output__0",
+                "[10]",
+                "x: Tensor",
+                'platform: "pytorch_libtorch"',
+                "max_batch_size: 8",
+                "input__0 → x",
+            ],
+        ),
+        (
+            "device_constant",
+            (str(UNSCRIPTABLE),),
+            [
+                "Not ready for Triton's libtorch backend",
+                "TS601",
+                "cuda:0",
+                "TS101",
+                "lambda_activation.py",
+                "No config: cannot run the model on this machine",
+                "x: Tensor",
+                "forward(x: Tensor) -> Tensor",
+            ],
+        ),
+        (
+            "dict_output",
+            (),
+            [
+                "Not ready for Triton's libtorch backend",
+                "TS606",
+                "Dict[str, Tensor]",
+                "features",
+                "No config",
+            ],
+        ),
     ],
 )
 def test_report_in_headless_chromium(
-    model_report: Callable[..., Any], tmp_path: Path, name: str, sources: tuple[str, ...],
+    model_report: Callable[..., Any],
+    tmp_path: Path,
+    name: str,
+    sources: tuple[str, ...],
     expected: list[str],
 ) -> None:
     from report_browser import open_page
@@ -88,7 +131,9 @@ def test_report_in_headless_chromium(
     seen = open_page(page, chromium)
 
     assert seen.console_errors == []
-    assert seen.resources == [], "the page fetched nothing: no external scripts, fonts or stylesheets"
+    assert seen.resources == [], (
+        "the page fetched nothing: no external scripts, fonts or stylesheets"
+    )
     assert seen.broken_images == 0
     assert seen.title == report.title
     for text in expected:
@@ -120,8 +165,18 @@ def test_sanitize_svg_keeps_only_a_safe_svg_element() -> None:
     )
     clean = sanitize_svg(hostile)
     assert clean.startswith("<svg ") and clean.endswith("</svg>")
-    for unsafe in ("<?xml", "DOCTYPE", "comment", "<script", "alert", "onclick", "example.com",
-                   "foreignObject", "<image", "url("):
+    for unsafe in (
+        "<?xml",
+        "DOCTYPE",
+        "comment",
+        "<script",
+        "alert",
+        "onclick",
+        "example.com",
+        "foreignObject",
+        "<image",
+        "url(",
+    ):
         assert unsafe not in clean, unsafe
     assert 'width="10pt"' in clean and "<title>conv1</title>" in clean and 'href="#local"' in clean
     with pytest.raises(InputError):

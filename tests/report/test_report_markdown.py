@@ -11,7 +11,9 @@ import pytest
 
 from tsinspect.render.report_markdown import md_code, md_fence, md_text, render_report_markdown
 
-markdown_it = pytest.importorskip("markdown_it", reason="the Markdown tests parse with markdown-it-py")
+markdown_it = pytest.importorskip(
+    "markdown_it", reason="the Markdown tests parse with markdown-it-py"
+)
 
 UNSCRIPTABLE = Path(__file__).resolve().parents[2] / "fixtures" / "unscriptable"
 
@@ -30,7 +32,9 @@ class Parsed:
 
 def _plain(token: Any) -> str:
     """The text a reader sees in an inline token (code spans included, markup dropped)."""
-    return "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))
+    return "".join(
+        child.content for child in token.children or [] if child.type in ("text", "code_inline")
+    )
 
 
 def parse(text: str) -> Parsed:
@@ -56,7 +60,9 @@ def parse(text: str) -> Parsed:
         elif token.type == "paragraph_open":
             parsed.paragraphs.append(_plain(tokens[index + 1]))
         if token.type == "inline":
-            parsed.inline_html += [child.content for child in token.children or [] if child.type == "html_inline"]
+            parsed.inline_html += [
+                child.content for child in token.children or [] if child.type == "html_inline"
+            ]
     return parsed
 
 
@@ -79,7 +85,12 @@ def test_simple_cnn_markdown(model_report: Callable[..., Any]) -> None:
     parsed = parse(render_report_markdown(report))
     assert parsed.headings[0] == (2, f"tsinspect report: {Path(report.model_path).name}")
     assert [text for level, text in parsed.headings if level == 3] == [
-        "Inputs and outputs", "config.pbtxt", "Deployment", "Lint findings", "Model"]
+        "Inputs and outputs",
+        "config.pbtxt",
+        "Deployment",
+        "Lint findings",
+        "Model",
+    ]
     io = _table_with(parsed, "Name in Triton")
     assert io[0] == ["Role", "Name in Triton", "Binds to", "Data type", "Dims", "How it was found"]
     assert io[1][:5] == ["input", "input__0", "x: Tensor", "TYPE_FP32", "[1, 28, 28]"]
@@ -112,7 +123,7 @@ def test_markdown_of_a_model_with_findings(model_report: Callable[..., Any]) -> 
     code_line, caret_line = snippet.splitlines()
     assert code_line.startswith("29 | ") and set(caret_line.split("| ", 1)[1].strip()) == {"^"}
     column = caret_line.index("^") - caret_line.index("| ") - 2
-    assert code_line[code_line.index("| ") + 2 + column:].startswith("lambda")
+    assert code_line[code_line.index("| ") + 2 + column :].startswith("lambda")
     assert not [html for html in parsed.inline_html if html not in ("<br>", "<sub>", "</sub>")]
 
 

@@ -158,6 +158,36 @@ def collect_files(
     return files, problems
 
 
+def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
+    """The files in chunks for ``workers`` processes, biggest files first.
+
+    Lint time follows file size, and model zoos mix 5k-line files with 20-line ones: in
+    alphabetical chunks one worker is left alone with the big ones at the end. Largest first,
+    in chunks of about 1/16 of a worker's share of the bytes, the pool stays busy to the end,
+    while chunks of many small files keep the per-task pickling cheap.
+    """
+    sizes = {}
+    for path in files:
+        try:
+            sizes[path] = os.path.getsize(path)
+        except OSError:
+            sizes[path] = 0  # read (and reported) by the worker
+    ordered = sorted(files, key=lambda path: -sizes[path])
+    budget = max(1, sum(sizes.values()) // (workers * 16))
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    current_size = 0
+    for path in ordered:
+        current.append(path)
+        current_size += sizes[path]
+        if current_size >= budget:
+            chunks.append(current)
+            current, current_size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike[str]],
     settings: Settings | None = None,
@@ -176,9 +206,7 @@ def check_paths(
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
         workers = min(workers, len(files))
-        # Several chunks per worker balance uneven file sizes; one chunk per task keeps pickling cheap.
-        size = max(1, len(files) // (workers * 4))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        chunks = balanced_chunks(files, workers)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks)):
                 results.extend(chunk_results)

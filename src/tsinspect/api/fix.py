@@ -90,9 +90,13 @@ def write_atomically(path: str, data: bytes) -> None:
     target = Path(path)
     try:
         mode = target.stat().st_mode & 0o7777
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tsinspect", dir=target.parent)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tsinspect", dir=target.parent
+        )
     except OSError as error:
-        raise InputError(f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions") from None
+        raise InputError(
+            f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions"
+        ) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -102,7 +106,9 @@ def write_atomically(path: str, data: bytes) -> None:
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions") from None
+        raise InputError(
+            f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions"
+        ) from None
 
 
 def fix_paths(
@@ -130,7 +136,9 @@ def fix_paths(
             data = Path(path).read_bytes()
         except OSError as error:
             if any(rule.code == UNREADABLE for rule in rules):
-                diagnostics.append(file_diagnostic(get_rule(UNREADABLE), path, error.strerror or str(error)))
+                diagnostics.append(
+                    file_diagnostic(get_rule(UNREADABLE), path, error.strerror or str(error))
+                )
             continue
         decoded = _decode(data)
         if decoded is None:  # the engine reports TS002 for it
@@ -146,5 +154,7 @@ def fix_paths(
         located = {d.line: lines[d.line - 1] for d in result.remaining if 0 < d.line <= len(lines)}
         if located:
             source_lines[path] = located
-    check = CheckResult(tuple(sorted_diagnostics(diagnostics)), files_checked=len(files), source_lines=source_lines)
+    check = CheckResult(
+        tuple(sorted_diagnostics(diagnostics)), files_checked=len(files), source_lines=source_lines
+    )
     return FixReport(files=tuple(results), check=check, written=write)

@@ -71,9 +71,9 @@ PICTURE_TIMEOUT_S = 60.0
 _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
 # Elements that can run code or pull in other documents: never embedded.
-_SVG_UNSAFE_TAGS = frozenset({"script", "foreignObject", "iframe", "object", "embed", "image", "use", "style"})
-
-
+_SVG_UNSAFE_TAGS = frozenset(
+    {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "style"}
+)
 
 
 def _quiet(_: str) -> None:
@@ -141,9 +141,13 @@ def build_report(
         config_model = load_for_probing(loaded)
         with model_output_to_stderr():
             inferred, config_section = _infer(
-                config_model, collected,
-                input_shapes=input_shapes, input_dtypes=input_dtypes, max_batch_size=max_batch_size,
-                name=name or Path(model_path).stem, naming=naming,
+                config_model,
+                collected,
+                input_shapes=input_shapes,
+                input_dtypes=input_dtypes,
+                max_batch_size=max_batch_size,
+                name=name or Path(model_path).stem,
+                naming=naming,
             )
             if config is not None:
                 step(f"validating {os.fspath(config)}")
@@ -170,8 +174,12 @@ def build_report(
 # --------------------------------------------------------------------------- model
 
 
-def _load(model_path: str, libraries: Iterable[str | os.PathLike[str]], collected: _Collected,
-          step: ProgressCallback) -> Any:
+def _load(
+    model_path: str,
+    libraries: Iterable[str | os.PathLike[str]],
+    collected: _Collected,
+    step: ProgressCallback,
+) -> Any:
     from tsinspect.api.model import load_model
 
     step(f"loading {model_path}")
@@ -180,8 +188,17 @@ def _load(model_path: str, libraries: Iterable[str | os.PathLike[str]], collecte
     except MissingDependencyError:
         raise
     except TsinspectError as error:
-        collected.add(Reason(Severity.ERROR, "input", "", "unreadable-model", _without_path(error, model_path),
-                             where=model_path, hint="pass a TorchScript archive saved with torch.jit.save"))
+        collected.add(
+            Reason(
+                Severity.ERROR,
+                "input",
+                "",
+                "unreadable-model",
+                _without_path(error, model_path),
+                where=model_path,
+                hint="pass a TorchScript archive saved with torch.jit.save",
+            )
+        )
         return None
 
 
@@ -198,15 +215,25 @@ def _infer(config_model: Any, collected: _Collected, **options: Any) -> tuple[An
         result = infer_config(config_model, **options)
     except InferenceError as error:
         message = _without_path(error, config_model.path)
-        collected.add(Reason(Severity.ERROR, "config", "", "config-inference", message,
-                             where=config_model.path,
-                             hint="pass --input-shape NAME=DIMS (and --input-dtype) to tsinspect report"))
+        collected.add(
+            Reason(
+                Severity.ERROR,
+                "config",
+                "",
+                "config-inference",
+                message,
+                where=config_model.path,
+                hint="pass --input-shape NAME=DIMS (and --input-dtype) to tsinspect report",
+            )
+        )
         return None, ConfigSection(text=None, error=message)
     for blocker in result.blockers:
         collected.add(_reason("config", blocker))
     if result.config is None:
         return result, ConfigSection(text=None, blockers=result.blockers, probes=result.probes)
-    return result, ConfigSection(text=render_config(result), name=result.config.name, probes=result.probes)
+    return result, ConfigSection(
+        text=render_config(result), name=result.config.name, probes=result.probes
+    )
 
 
 def _validate(config_model: Any, config_path: str, collected: _Collected) -> ValidationSection:
@@ -216,14 +243,27 @@ def _validate(config_model: Any, config_path: str, collected: _Collected) -> Val
         result = validate_config(config_model, config_path)
     except (ConfigError, InputError) as error:
         message = _without_path(error, config_path)
-        collected.add(Reason(Severity.ERROR, "input", "", "unreadable-config", message, where=config_path,
-                             hint="pass a config.pbtxt in protobuf text format, or a model folder holding one"))
+        collected.add(
+            Reason(
+                Severity.ERROR,
+                "input",
+                "",
+                "unreadable-config",
+                message,
+                where=config_path,
+                hint="pass a config.pbtxt in protobuf text format, or a model folder holding one",
+            )
+        )
         return ValidationSection(config_path=config_path, error=message)
     except MissingDependencyError:
         raise
     except TsinspectError as error:
         message = _without_path(error, config_path)
-        collected.add(Reason(Severity.ERROR, "validation", "", "validation-failed", message, where=config_path))
+        collected.add(
+            Reason(
+                Severity.ERROR, "validation", "", "validation-failed", message, where=config_path
+            )
+        )
         return ValidationSection(config_path=config_path, error=message)
     for diagnostic in result.diagnostics:
         if diagnostic.severity is not Severity.INFO:
@@ -234,7 +274,15 @@ def _validate(config_model: Any, config_path: str, collected: _Collected) -> Val
 def _reason(stage: str, diagnostic: Diagnostic) -> Reason:
     where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.line > 0 else diagnostic.path
     hint = diagnostic.fix.hint if diagnostic.fix is not None else ""
-    return Reason(diagnostic.severity, stage, diagnostic.code, diagnostic.name, diagnostic.message, where, hint)
+    return Reason(
+        diagnostic.severity,
+        stage,
+        diagnostic.code,
+        diagnostic.name,
+        diagnostic.message,
+        where,
+        hint,
+    )
 
 
 def _dims_text(dims: Sequence[int], reshape: Sequence[int] | None) -> str:
@@ -251,9 +299,17 @@ def _interface(loaded: Any, inferred: Any, section: ConfigSection | None) -> Int
     arguments = tuple(ArgumentRow(a.name, a.type.text, a.default) for a in signature.arguments)
     config = inferred.config if inferred is not None else None
     if config is None:
-        why = "the shapes could not be inferred" if section is not None and section.error else "the model has blockers"
-        return InterfaceSection(str(signature), arguments, signature.returns.text,
-                                note=f"Triton's inputs and outputs are unknown: {why} (see config.pbtxt below)")
+        why = (
+            "the shapes could not be inferred"
+            if section is not None and section.error
+            else "the model has blockers"
+        )
+        return InterfaceSection(
+            str(signature),
+            arguments,
+            signature.returns.text,
+            note=f"Triton's inputs and outputs are unknown: {why} (see config.pbtxt below)",
+        )
     rows: list[TensorRow] = []
     dict_mode = len(signature.arguments) == 1 and signature.arguments[0].type.is_str_tensor_dict
     input_names = [tensor.name for tensor in config.inputs]
@@ -277,7 +333,9 @@ def _interface(loaded: Any, inferred: Any, section: ConfigSection | None) -> Int
         rows.append(_tensor_row("output", tensor, binds_to))
     batch = config.provenance_of("max_batch_size")
     return InterfaceSection(
-        str(signature), arguments, returns.text,
+        str(signature),
+        arguments,
+        returns.text,
         max_batch_size=config.max_batch_size,
         max_batch_size_detail=str(batch) if batch is not None else "",
         rows=tuple(rows),
@@ -323,7 +381,9 @@ def _dtype_rows(parameters: Sequence[Any]) -> tuple[DtypeRow, ...]:
     return tuple(sorted(rows, key=lambda row: (-row.size_bytes, row.dtype)))
 
 
-def _deployment(loaded: Any, inferred: Any, model_path: str, collected: _Collected) -> DeploymentSection:
+def _deployment(
+    loaded: Any, inferred: Any, model_path: str, collected: _Collected
+) -> DeploymentSection:
     findings = tuple(loaded.findings)
     for diagnostic in findings:
         if diagnostic.severity is not Severity.INFO:
@@ -335,20 +395,26 @@ def _deployment(loaded: Any, inferred: Any, model_path: str, collected: _Collect
         file_bytes = 0
     summaries = {
         "Device constants": (
-            f"{', '.join(loaded.device_constants)} in forward's graph" if loaded.device_constants
+            f"{', '.join(loaded.device_constants)} in forward's graph"
+            if loaded.device_constants
             else "no device literal in forward's graph"
         ),
         "Export method": f"{loaded.kind}: {loaded.kind_evidence}",
         "Custom operator libraries": (
             f"operators from {', '.join(loaded.custom_op_namespaces)}: Triton must load the library "
-            "that registers them" if loaded.custom_op_namespaces else "only operators libtorch provides"
+            "that registers them"
+            if loaded.custom_op_namespaces
+            else "only operators libtorch provides"
         ),
         "Python escape hatches": "no Python calls, @unused stubs or prints in the graph",
         "Argument and return types": f"{loaded.signature}",
         "Parameter dtypes and size": "; ".join(
             f"{row.dtype}: {row.elements:,} values in {row.tensors} tensor(s), {human_bytes(row.size_bytes)}"
             for row in dtypes
-        ) + f"; archive {human_bytes(file_bytes)}" if dtypes else f"no parameters; archive {human_bytes(file_bytes)}",
+        )
+        + f"; archive {human_bytes(file_bytes)}"
+        if dtypes
+        else f"no parameters; archive {human_bytes(file_bytes)}",
         "Eval mode": "saved in training mode" if loaded.training else "saved in eval mode",
     }
     checks: list[Check] = []
@@ -359,11 +425,19 @@ def _deployment(loaded: Any, inferred: Any, model_path: str, collected: _Collect
         summary = summaries[topic]
         if matching and topic == "Python escape hatches":
             summary = "; ".join(d.message for d in matching)
-        checks.append(Check(topic, _worst(matching), summary, tuple(sorted({d.code for d in matching}))))
+        checks.append(
+            Check(topic, _worst(matching), summary, tuple(sorted({d.code for d in matching})))
+        )
     others = [d for d in findings if d.code not in covered]
     if others:
-        checks.append(Check("Other", _worst(others), "; ".join(d.message for d in others),
-                            tuple(sorted({d.code for d in others}))))
+        checks.append(
+            Check(
+                "Other",
+                _worst(others),
+                "; ".join(d.message for d in others),
+                tuple(sorted({d.code for d in others})),
+            )
+        )
     naming_section = _naming(loaded.signature, inferred.config if inferred is not None else None)
     return DeploymentSection(
         checks=tuple(checks),
@@ -405,8 +479,14 @@ def _naming(signature: Any, config: Any) -> NamingSection | None:
         return None  # the dict keys come from the inferred config; without one they are unknown
     else:
         input_names = list(naming.default_names(naming.DEFAULT_INPUT_PREFIX, len(arguments)))
-        count = signature.returns.tensor_count() if signature.returns.kind in ("Tensor", "Tuple") else None
-        output_names = list(naming.default_names(naming.DEFAULT_OUTPUT_PREFIX, count)) if count else []
+        count = (
+            signature.returns.tensor_count()
+            if signature.returns.kind in ("Tensor", "Tuple")
+            else None
+        )
+        output_names = (
+            list(naming.default_names(naming.DEFAULT_OUTPUT_PREFIX, count)) if count else []
+        )
 
     if dict_mode:
         argument = arguments[0].name
@@ -423,32 +503,47 @@ def _naming(signature: Any, config: Any) -> NamingSection | None:
             for name, p in zip(input_names, mapping.positions, strict=True)
         ]
         if convention is naming.Convention.FORWARD_ARGUMENT:
-            inputs = ("Every input name is one of forward's argument names, so Triton feeds each input to "
-                      f"the argument of that name: {_pairs(bound, '→')}.")
+            inputs = (
+                "Every input name is one of forward's argument names, so Triton feeds each input to "
+                f"the argument of that name: {_pairs(bound, '→')}."
+            )
         elif convention is naming.Convention.NAMED_INDEX:
-            inputs = ("Every input name ends in `__<index>`, so Triton feeds each input to forward's argument "
-                      f"at that index, whatever the order in the config: {_pairs(bound, '→')}.")
+            inputs = (
+                "Every input name ends in `__<index>`, so Triton feeds each input to forward's argument "
+                f"at that index, whatever the order in the config: {_pairs(bound, '→')}."
+            )
         else:
-            inputs = ("The input names are neither all forward's argument names nor all `<name>__<index>`, "
-                      f"so Triton feeds them in config order ({_pairs(bound, '→')}) and reordering the "
-                      "config silently swaps them.")
+            inputs = (
+                "The input names are neither all forward's argument names nor all `<name>__<index>`, "
+                f"so Triton feeds them in config order ({_pairs(bound, '→')}) and reordering the "
+                "config silently swaps them."
+            )
     returns = signature.returns
     if not output_names:
-        outputs = (f"forward returns `{returns.text}`, which Triton's libtorch backend cannot read, so no "
-                   "output name can be bound to it until forward returns a Tensor or a tuple of Tensors.")
+        outputs = (
+            f"forward returns `{returns.text}`, which Triton's libtorch backend cannot read, so no "
+            "output name can be bound to it until forward returns a Tensor or a tuple of Tensors."
+        )
     else:
         output_mapping = naming.map_outputs(output_names)
         if returns.kind == "Tuple":
-            read = [(name, f"element {p}") for name, p in zip(output_names, output_mapping.positions, strict=True)]
+            read = [
+                (name, f"element {p}")
+                for name, p in zip(output_names, output_mapping.positions, strict=True)
+            ]
             what = f"the tuple forward returns (`{returns.text}`)"
         else:
             read = [(name, f"the returned `{returns.text}`") for name in output_names]
             what = "forward's return value"
         if output_mapping.convention is naming.Convention.NAMED_INDEX:
-            outputs = f"Outputs are read from {what} by the index after their `__`: {_pairs(read, '←')}."
+            outputs = (
+                f"Outputs are read from {what} by the index after their `__`: {_pairs(read, '←')}."
+            )
         else:
-            outputs = (f"The output names do not all end in `__<index>`, so Triton reads {what} in config "
-                       f"order: {_pairs(read, '←')}.")
+            outputs = (
+                f"The output names do not all end in `__<index>`, so Triton reads {what} in config "
+                f"order: {_pairs(read, '←')}."
+            )
     return NamingSection(convention=convention.value, inputs=inputs, outputs=outputs)
 
 
@@ -484,7 +579,11 @@ def sanitize_svg(svg_text: str) -> str:
         for attribute in list(element.attrib):
             value = element.attrib[attribute]
             name = local(attribute).lower()
-            if name.startswith("on") or (name == "href" and not value.startswith("#")) or "url(" in value:
+            if (
+                name.startswith("on")
+                or (name == "href" and not value.startswith("#"))
+                or "url(" in value
+            ):
                 del element.attrib[attribute]
 
     clean(root)
@@ -494,24 +593,37 @@ def sanitize_svg(svg_text: str) -> str:
 def _picture(loaded: Any, draw: bool) -> PictureSection:
     from tsinspect.api.model import render_picture
 
-    parameters_by_module = {s.path: sum(1 for p in s.parameters if p.role == "parameter") for s in loaded.submodules}
+    parameters_by_module = {
+        s.path: sum(1 for p in s.parameters if p.role == "parameter") for s in loaded.submodules
+    }
     tree = tuple(
-        TreeLine(s.depth, s.path, s.type_name, parameters_by_module.get(s.path, 0)) for s in loaded.submodules
+        TreeLine(s.depth, s.path, s.type_name, parameters_by_module.get(s.path, 0))
+        for s in loaded.submodules
     )
     ops = tuple(loaded.op_histogram()[:15])
     if not draw:
-        return PictureSection(None, tree, "the module tree (drawing skipped with --no-picture)", ops)
+        return PictureSection(
+            None, tree, "the module tree (drawing skipped with --no-picture)", ops
+        )
     from tsinspect.render.dot import render_dot
 
     module_types = {s.path: s.type_name for s in loaded.submodules}
     try:
         dot_text = render_dot(loaded.graph, depth=0, module_types=module_types)
-        svg = sanitize_svg(render_picture(dot_text, "svg", timeout_s=PICTURE_TIMEOUT_S).decode("utf-8"))
+        svg = sanitize_svg(
+            render_picture(dot_text, "svg", timeout_s=PICTURE_TIMEOUT_S).decode("utf-8")
+        )
     except MissingDependencyError:
-        return PictureSection(None, tree, "the module tree (install Graphviz for a drawing of the graph)", ops)
+        return PictureSection(
+            None, tree, "the module tree (install Graphviz for a drawing of the graph)", ops
+        )
     except TsinspectError as error:
-        return PictureSection(None, tree, f"the module tree (the graph could not be drawn: {error})", ops)
-    return PictureSection(svg, tree, "forward's graph, each top-level submodule collapsed to one node", ops)
+        return PictureSection(
+            None, tree, f"the module tree (the graph could not be drawn: {error})", ops
+        )
+    return PictureSection(
+        svg, tree, "forward's graph, each top-level submodule collapsed to one node", ops
+    )
 
 
 # --------------------------------------------------------------------------- lint
@@ -529,8 +641,9 @@ def _snippet(diagnostic: Diagnostic, text: str | None) -> tuple[SnippetLine, ...
     return (SnippetLine(diagnostic.line, line, start, max(end, start + 1)),)
 
 
-def _lint(sources: list[str], settings: Settings | None, collected: _Collected,
-          step: ProgressCallback) -> LintSection:
+def _lint(
+    sources: list[str], settings: Settings | None, collected: _Collected, step: ProgressCallback
+) -> LintSection:
     if not sources:
         return LintSection(ran=False)
     from tsinspect.api.check import check_paths
@@ -538,8 +651,17 @@ def _lint(sources: list[str], settings: Settings | None, collected: _Collected,
     step(f"linting {', '.join(sources)}")
     result = check_paths(sources, settings=settings)
     for error in result.input_errors:
-        collected.add(Reason(Severity.ERROR, "input", error.code, error.name, error.message, error.path,
-                             error.fix.hint if error.fix else ""))
+        collected.add(
+            Reason(
+                Severity.ERROR,
+                "input",
+                error.code,
+                error.name,
+                error.message,
+                error.path,
+                error.fix.hint if error.fix else "",
+            )
+        )
     by_module: dict[str, dict[str, list[LintFinding]]] = {}
     for diagnostic in result.findings:
         lines = result.source_lines.get(diagnostic.path, {})
@@ -562,10 +684,22 @@ def _lint(sources: list[str], settings: Settings | None, collected: _Collected,
         if first.severity is Severity.INFO:
             continue
         files = len({d.path for d in diagnostics})
-        count = (f"{len(diagnostics)} findings in {files} file{'s' if files != 1 else ''}; first: "
-                 if len(diagnostics) > 1 else "")
-        collected.add(Reason(first.severity, "lint", code, first.name, count + first.message,
-                             LintFinding(first).location, first.fix.hint if first.fix else ""))
+        count = (
+            f"{len(diagnostics)} findings in {files} file{'s' if files != 1 else ''}; first: "
+            if len(diagnostics) > 1
+            else ""
+        )
+        collected.add(
+            Reason(
+                first.severity,
+                "lint",
+                code,
+                first.name,
+                count + first.message,
+                LintFinding(first).location,
+                first.fix.hint if first.fix else "",
+            )
+        )
     return LintSection(
         ran=True,
         targets=tuple(sources),
@@ -587,30 +721,53 @@ def _brief(reason: Reason) -> Reason:
 
 
 def _verdict(reasons: list[Reason]) -> Verdict:
-    ordered = tuple(sorted((_brief(r) for r in reasons), key=lambda r: (_SEVERITY_RANK[r.severity], _STAGE_RANK[r.stage], r.code,
-                                                   r.where, r.message)))
+    ordered = tuple(
+        sorted(
+            (_brief(r) for r in reasons),
+            key=lambda r: (
+                _SEVERITY_RANK[r.severity],
+                _STAGE_RANK[r.stage],
+                r.code,
+                r.where,
+                r.message,
+            ),
+        )
+    )
     unusable = [r for r in ordered if r.stage == "input"]
     errors = [r for r in ordered if r.severity is Severity.ERROR]
     warnings = [r for r in ordered if r.severity is Severity.WARNING]
     if unusable:
         count = len(unusable)
-        return Verdict(Status.UNUSABLE, f"Incomplete: {count} input{'s' if count != 1 else ''} could not be "
-                       "read", ordered)
+        return Verdict(
+            Status.UNUSABLE,
+            f"Incomplete: {count} input{'s' if count != 1 else ''} could not be read",
+            ordered,
+        )
     if errors:
         count = len(errors)
-        return Verdict(Status.BLOCKED, f"Not ready for Triton's libtorch backend: {count} blocker"
-                       f"{'s' if count != 1 else ''}", ordered)
+        return Verdict(
+            Status.BLOCKED,
+            f"Not ready for Triton's libtorch backend: {count} blocker{'s' if count != 1 else ''}",
+            ordered,
+        )
     if warnings:
         count = len(warnings)
-        return Verdict(Status.REVIEW, f"Loads on Triton's libtorch backend, with {count} warning"
-                       f"{'s' if count != 1 else ''} to review", ordered)
+        return Verdict(
+            Status.REVIEW,
+            f"Loads on Triton's libtorch backend, with {count} warning"
+            f"{'s' if count != 1 else ''} to review",
+            ordered,
+        )
     return Verdict(Status.READY, "Ready for Triton's libtorch backend", ordered)
 
 
-
-
 #: ``-o`` suffix -> report format.
-FORMAT_BY_SUFFIX: dict[str, str] = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+FORMAT_BY_SUFFIX: dict[str, str] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
 FORMATS: tuple[str, ...] = ("html", "markdown")
 
 
@@ -642,7 +799,9 @@ def check_writable(output: str | os.PathLike[str], force: bool = False) -> Path:
     if path.is_dir():
         raise InputError("is a directory: pass a file name to -o", path=str(path))
     if not path.parent.exists():
-        raise InputError("the folder for this output does not exist: create it first", path=str(path))
+        raise InputError(
+            "the folder for this output does not exist: create it first", path=str(path)
+        )
     if path.exists() and not force:
         raise OverwriteError(f"{path} already exists; pass --force to overwrite it")
     return path

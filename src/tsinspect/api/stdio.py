@@ -21,7 +21,11 @@ def model_output_to_stderr() -> Iterator[None]:
     """
     try:
         stdout_fd, stderr_fd = sys.stdout.fileno(), sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # a captured stream (pytest, an IDE): nothing to guard
+    except (
+        AttributeError,
+        OSError,
+        ValueError,
+    ):  # a captured stream (pytest, an IDE): nothing to guard
         yield
         return
     sys.stdout.flush()
@@ -41,5 +45,8 @@ def _flush_c_streams() -> None:
         import ctypes
 
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # pragma: no cover - no C library to reach (unusual platforms)
+    except (
+        OSError,
+        AttributeError,
+    ):  # pragma: no cover - no C library to reach (unusual platforms)
         pass

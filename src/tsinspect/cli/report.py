@@ -9,27 +9,77 @@ import click
 
 @click.command("report")
 @click.argument("model_path", metavar="MODEL.pt", type=click.Path(path_type=str))
-@click.option("--source", "sources", multiple=True, type=click.Path(path_type=str), metavar="PATH",
-              help="Python file or package folder the model was built from, to lint (repeatable).")
-@click.option("--config", "config_path", type=click.Path(path_type=str), default=None, metavar="FILE",
-              help="An existing config.pbtxt (or model folder) to validate against the model.")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Write the report to FILE (.html, .htm or .md picks the format) instead of stdout.")
-@click.option("--format", "output_format", type=click.Choice(["html", "markdown"]), default=None,
-              help="Output format (default: from the -o suffix, else markdown).")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="PATH",
+    help="Python file or package folder the model was built from, to lint (repeatable).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=str),
+    default=None,
+    metavar="FILE",
+    help="An existing config.pbtxt (or model folder) to validate against the model.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Write the report to FILE (.html, .htm or .md picks the format) instead of stdout.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["html", "markdown"]),
+    default=None,
+    help="Output format (default: from the -o suffix, else markdown).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
-@click.option("--no-picture", is_flag=True, help="Do not run Graphviz; show the module tree instead of the graph.")
-@click.option("--input-shape", "input_shapes", multiple=True, metavar="[NAME=]DIMS",
-              help="Config dims of an input when they cannot be inferred, e.g. x=1,28,28 (as for tsinspect config).")
-@click.option("--input-dtype", "input_dtypes", multiple=True, metavar="[NAME=]TYPE",
-              help="Data type of an input: fp32, fp16, int64, bool...; repeatable.")
-@click.option("--max-batch-size", type=int, default=None, help="0 turns batching off; default: inferred.")
+@click.option(
+    "--no-picture",
+    is_flag=True,
+    help="Do not run Graphviz; show the module tree instead of the graph.",
+)
+@click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    metavar="[NAME=]DIMS",
+    help="Config dims of an input when they cannot be inferred, e.g. x=1,28,28 (as for tsinspect config).",
+)
+@click.option(
+    "--input-dtype",
+    "input_dtypes",
+    multiple=True,
+    metavar="[NAME=]TYPE",
+    help="Data type of an input: fp32, fp16, int64, bool...; repeatable.",
+)
+@click.option(
+    "--max-batch-size", type=int, default=None, help="0 turns batching off; default: inferred."
+)
 @click.option("--name", default=None, help="Model name in the config; default: the file's stem.")
-@click.option("--naming", type=click.Choice(["index", "forward-args"]), default="index", show_default=True,
-              help="Config input names: input__0... or forward's argument names.")
-@click.option("--library", "libraries", multiple=True, type=click.Path(path_type=str), metavar="LIB.so",
-              help="Custom-op library to load before the model (repeatable).")
+@click.option(
+    "--naming",
+    type=click.Choice(["index", "forward-args"]),
+    default="index",
+    show_default=True,
+    help="Config input names: input__0... or forward's argument names.",
+)
+@click.option(
+    "--library",
+    "libraries",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="LIB.so",
+    help="Custom-op library to load before the model (repeatable).",
+)
 def report(
     model_path: str,
     sources: tuple[str, ...],

@@ -203,9 +203,7 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     submodules = read_submodules(script_module, parameters)
     kind, evidence = decide_kind(info, summary)
     training = bool(getattr(script_module, "training", False))
-    findings = archive_findings(
-        info.path, summary.finding_ops, parameters, kind, training
-    )
+    findings = archive_findings(info.path, summary.finding_ops, parameters, kind, training)
     model = LoadedModel(
         path=info.path,
         kind=kind,

@@ -75,7 +75,10 @@ class FixResult:
             tofile=f"b/{self.path}",
         )
         # A last line without a newline would glue onto the next file's header.
-        return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+        return "".join(
+            line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+            for line in lines
+        )
 
 
 @dataclass(frozen=True, order=True)
@@ -114,7 +117,9 @@ def _offset(source: str, starts: Sequence[int], line: int, column: int) -> int |
     return offset if offset <= limit else None
 
 
-def _replacements(source: str, starts: Sequence[int], edits: Sequence[Edit], newline: str) -> list[_Replacement] | None:
+def _replacements(
+    source: str, starts: Sequence[int], edits: Sequence[Edit], newline: str
+) -> list[_Replacement] | None:
     """A diagnostic's edits as offsets, duplicates merged; None if any span is outside the text."""
     found: list[_Replacement] = []
     for edit in edits:
@@ -133,7 +138,9 @@ def _replacements(source: str, starts: Sequence[int], edits: Sequence[Edit], new
 
 
 # One inserted ``from module import a, b`` line, as import helpers and rules write them.
-_IMPORT_LINE = re.compile(r"from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)(?P<newline>\r\n|\r|\n)\Z")
+_IMPORT_LINE = re.compile(
+    r"from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)(?P<newline>\r\n|\r|\n)\Z"
+)
 
 
 def _merge_import(accepted: list[_Replacement], insertion: _Replacement) -> bool:
@@ -150,10 +157,18 @@ def _merge_import(accepted: list[_Replacement], insertion: _Replacement) -> bool
         if other.start != insertion.start or other.end != insertion.end:
             continue
         found = _IMPORT_LINE.match(other.text)
-        if found is None or found["module"] != match["module"] or found["newline"] != match["newline"]:
+        if (
+            found is None
+            or found["module"] != match["module"]
+            or found["newline"] != match["newline"]
+        ):
             continue
         names = sorted({*found["names"].split(", "), *match["names"].split(", ")})
-        accepted[index] = _Replacement(other.start, other.end, f"from {match['module']} import {', '.join(names)}{match['newline']}")
+        accepted[index] = _Replacement(
+            other.start,
+            other.end,
+            f"from {match['module']} import {', '.join(names)}{match['newline']}",
+        )
         return True
     return False
 
@@ -185,7 +200,9 @@ def _dominant_newline(source: str) -> str:
     return match.group(0) if match else "\n"
 
 
-def _accept(accepted: Sequence[_Replacement], own: Sequence[_Replacement]) -> list[_Replacement] | None:
+def _accept(
+    accepted: Sequence[_Replacement], own: Sequence[_Replacement]
+) -> list[_Replacement] | None:
     """``accepted`` plus one finding's edits (duplicates dropped, imports merged); None on a conflict."""
     combined = list(accepted)
     new: list[_Replacement] = []
@@ -197,7 +214,9 @@ def _accept(accepted: Sequence[_Replacement], own: Sequence[_Replacement]) -> li
     return [*combined, *new]
 
 
-def apply_fixes(source: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, tuple[Diagnostic, ...]]:
+def apply_fixes(
+    source: str, diagnostics: Sequence[Diagnostic]
+) -> tuple[str, tuple[Diagnostic, ...]]:
     """One pass: apply every fixable diagnostic that does not conflict with an earlier one.
 
     Returns the new text and the diagnostics applied, in output order. Diagnostics without
@@ -269,7 +288,12 @@ def fix_text(source: str, path: str, lint: Linter, max_passes: int = MAX_PASSES)
 
 def span_of(code_range: CodeRange) -> Span:
     """libcst's range (lines 1-based, columns 0-based) as a diagnostics span (all 1-based)."""
-    return Span(code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1)
+    return Span(
+        code_range.start.line,
+        code_range.start.column + 1,
+        code_range.end.line,
+        code_range.end.column + 1,
+    )
 
 
 def replace_node(context: LintContext, node: cst.CSTNode, replacement: str) -> Edit:
@@ -299,14 +323,11 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 
 
 def _is_future_import(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and all(
-            isinstance(small, cst.ImportFrom)
-            and isinstance(small.module, cst.Name)
-            and small.module.value == "__future__"
-            for small in statement.body
-        )
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.ImportFrom)
+        and isinstance(small.module, cst.Name)
+        and small.module.value == "__future__"
+        for small in statement.body
     )
 
 
@@ -316,8 +337,14 @@ def _imported_as(module: cst.Module, module_name: str, name: str) -> str | None:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-                if cst.Module([]).code_for_node(small.module) != module_name or isinstance(small.names, cst.ImportStar):
+            if (
+                isinstance(small, cst.ImportFrom)
+                and not small.relative
+                and small.module is not None
+            ):
+                if cst.Module([]).code_for_node(small.module) != module_name or isinstance(
+                    small.names, cst.ImportStar
+                ):
                     continue
                 for alias in small.names:
                     if isinstance(alias.name, cst.Name) and alias.name.value == name:

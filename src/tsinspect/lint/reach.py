@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import GlobalScope
+
+from tsinspect.lint.scopes import ScopeKind
+from tsinspect.lint.traversal import walk
 
 if TYPE_CHECKING:
     from tsinspect.lint.rule import LintContext
@@ -55,6 +57,7 @@ NN_MODULE_BASES = frozenset(
 )
 # torch.nn names that look like classes but are not modules.
 NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
+
 
 def _is_nn_base(name: str) -> bool:
     if name in NN_MODULE_BASES:
@@ -178,7 +181,7 @@ def is_skipped(context: LintContext, node: cst.FunctionDef) -> bool:
 
 
 def _resolve_global(context: LintContext, name: cst.Name) -> cst.CSTNode | None:
-    """The module-level def or class a name refers to, via libcst's scope analysis."""
+    """The module-level def or class a name refers to, by the file's scopes."""
     scope = context.scope(name)
     if scope is None:
         return None
@@ -186,7 +189,7 @@ def _resolve_global(context: LintContext, name: cst.Name) -> cst.CSTNode | None:
     if len(assignments) != 1:
         return None
     (assignment,) = assignments
-    if not isinstance(assignment.scope, GlobalScope):
+    if assignment.scope.kind is not ScopeKind.MODULE:
         return None
     node = getattr(assignment, "node", None)
     if isinstance(node, cst.FunctionDef | cst.ClassDef):
@@ -301,7 +304,7 @@ class _BodyScanner(cst.CSTVisitor):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         statements = node.body
         for index, statement in enumerate(statements):
-            statement.visit(self)
+            walk(statement, self)
             # `if torch.jit.is_scripting(): ...; return` : what follows is never compiled.
             if (
                 isinstance(statement, cst.If)
@@ -315,29 +318,29 @@ class _BodyScanner(cst.CSTVisitor):
 
     def visit_If(self, node: cst.If) -> bool:
         truth = scripting_truth(self.context, node.test)
-        node.test.visit(self)
+        walk(node.test, self)
         if truth is Truth.FALSE:
             self._prune(node.body)
         else:
-            node.body.visit(self)
+            walk(node.body, self)
         if node.orelse is not None:
             if truth is Truth.TRUE:
                 self._prune(node.orelse)
             else:
-                node.orelse.visit(self)
+                walk(node.orelse, self)
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
         truth = scripting_truth(self.context, node.test)
-        node.test.visit(self)
+        walk(node.test, self)
         if truth is Truth.FALSE:
             self._prune(node.body)
         else:
-            node.body.visit(self)
+            walk(node.body, self)
         if truth is Truth.TRUE:
             self._prune(node.orelse)
         else:
-            node.orelse.visit(self)
+            walk(node.orelse, self)
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
@@ -347,12 +350,12 @@ class _BodyScanner(cst.CSTVisitor):
                 self.scan.self_attributes.append(node.attr.value)
             else:
                 self.scan.class_attributes.append((value, node.attr.value))
-        value.visit(self)
+        walk(value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         # keyword names are not references
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> bool:
@@ -526,7 +529,7 @@ class _Analysis:
 
     def _hook_roots(self, info: ClassInfo, init: cst.FunctionDef) -> None:
         finder = _HookFinder()
-        init.body.visit(finder)
+        walk(init.body, finder)
         self_name = _self_name(init, self.context, in_class=True)
         for hook in finder.hooks:
             if isinstance(hook, cst.Lambda):
@@ -564,9 +567,7 @@ class _Analysis:
         node = item.node
         if id(node) not in self.reach._compiled_ids:
             self.reach._compiled_ids.add(id(node))
-            self.reach.functions.append(
-                CompiledFunction(item.label, node, item.path)
-            )
+            self.reach.functions.append(CompiledFunction(item.label, node, item.path))
         scan = self.scans.get(id(node))
         if scan is None:
             self_name = (
@@ -575,7 +576,7 @@ class _Analysis:
                 else None
             )
             scanner = _BodyScanner(self.context, self_name)
-            node.body.visit(scanner)
+            walk(node.body, scanner)
             scan = scanner.scan
             self.scans[id(node)] = scan
             self.reach.pruned_nodes.extend(scan.pruned)

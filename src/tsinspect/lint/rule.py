@@ -19,14 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
-from libcst.metadata import (
-    CodeRange,
-    PositionProvider,
-    Scope,
-    ScopeProvider,
-)
+from libcst.metadata import CodeRange, PositionProvider
 
 from tsinspect.diagnostics import Edit, Severity
+from tsinspect.lint.scopes import FileScopes, Scope, analyze_scopes
+from tsinspect.lint.traversal import is_layout, parents
 
 if TYPE_CHECKING:
     from tsinspect.lint.reach import ClassInfo, CompiledFunction, Reach
@@ -141,8 +138,12 @@ class LintContext:
     wrapper: cst.MetadataWrapper
     reach: Reach
     reports: list[Report] = field(default_factory=list)
-    _parents: dict[cst.CSTNode, cst.CSTNode] | None = field(default=None, repr=False)
-    _placement: tuple[dict[int, CompiledFunction], set[int]] | None = field(default=None, repr=False)
+    _parents: dict[int, cst.CSTNode] | None = field(default=None, repr=False)
+    _layout_parents: dict[int, cst.CSTNode] | None = field(default=None, repr=False)
+    _placement: tuple[dict[int, CompiledFunction], set[int]] | None = field(
+        default=None, repr=False
+    )
+    _scopes: FileScopes | None = field(default=None, repr=False)
 
     # --- locations -------------------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
@@ -161,32 +162,40 @@ class LintContext:
         ``print`` gives ``{"builtins.print"}``; a module-level ``def helper`` gives
         ``{"helper"}``. Empty when unknown (locals, attributes of values).
         """
-        # What QualifiedNameProvider computes, without its pass over every node of the file:
-        # resolving only the nodes rules ask about is a large share of the run time.
-        scope = self.wrapper.resolve(ScopeProvider).get(node)
-        if scope is None:
-            return frozenset()
-        return frozenset(q.name for q in scope.get_qualified_names_for(node))
+        return self.scopes.qualified_names(node)
 
     def matches(self, node: cst.CSTNode, *qualified_names: str) -> bool:
         """True when ``node`` refers to one of ``qualified_names`` (e.g. ``"torch.no_grad"``)."""
         return not self.qualified_names(node).isdisjoint(qualified_names)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
-        """The libcst scope ``node`` is evaluated in (None for nodes the provider skips)."""
-        return self.wrapper.resolve(ScopeProvider).get(node)
+        """The scope ``node`` is evaluated in (None for nodes no scope reads, such as an
+        attribute's name or a keyword)."""
+        return self.scopes.scope(node)
+
+    @property
+    def scopes(self) -> FileScopes:
+        """The file's scopes, bindings and reads (:mod:`tsinspect.lint.scopes`), built on first use."""
+        if self._scopes is None:
+            self._scopes = analyze_scopes(self.module)
+        return self._scopes
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The node's parent in the tree (None for the module).
 
-        Same answers as libcst's ParentNodeProvider, from a plain traversal run on first use
-        (about three times cheaper than resolving the provider).
+        Same answers as libcst's ParentNodeProvider, from a walk over the original nodes
+        on first use (:func:`tsinspect.lint.traversal.parents`). Whitespace and punctuation
+        are left out of that map (no rule asks about them, and they are most of the tree);
+        asking about one builds the complete map.
         """
         if self._parents is None:
-            collector = _ParentCollector()
-            self.module.visit(collector)
-            self._parents = collector.parents
-        return self._parents.get(node)
+            self._parents = parents(self.module)
+        found = self._parents.get(id(node))
+        if found is None and is_layout(type(node)):
+            if self._layout_parents is None:
+                self._layout_parents = parents(self.module, layout=True)
+            found = self._layout_parents.get(id(node))
+        return found
 
     def is_module_level_function(self, name: cst.Name) -> cst.FunctionDef | None:
         """The same-file module-level ``def`` that the name ``name`` refers to, if any."""
@@ -212,8 +221,7 @@ class LintContext:
                 in_pruned = True
             candidate = functions.get(id(current))
             if candidate is not None and not (
-                isinstance(current, cst.FunctionDef)
-                and isinstance(child, cst.Decorator)
+                isinstance(current, cst.FunctionDef) and isinstance(child, cst.Decorator)
             ):
                 function = candidate
                 break
@@ -262,30 +270,6 @@ class LintContext:
     def class_info(self, name: str) -> ClassInfo | None:
         """The same-file class called ``name`` (bases resolved, nn.Module or not)."""
         return self.reach.classes.get(name)
-
-
-class _ParentCollector(cst.CSTVisitor):
-    """Child -> parent for every node, skipping libcst's per-node visit_* dispatch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parents[node] = self._stack[-1]
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
 
 
 @functools.cache

@@ -58,7 +58,9 @@ def _command_section(command: click.Command, parent: click.Context, prog: str) -
             metavar = argument.make_metavar(context)
             lines.append(f"| `{_cell(metavar)}` | {'yes' if argument.required else 'no'} |")
         lines.append("")
-    options = [p for p in command.get_params(context) if isinstance(p, click.Option) and not p.hidden]
+    options = [
+        p for p in command.get_params(context) if isinstance(p, click.Option) and not p.hidden
+    ]
     if options:
         lines += ["| Option | Description |", "|---|---|"]
         for option in options:
@@ -92,7 +94,9 @@ def cli_reference(group: click.Group, prog: str = "tsinspect") -> str:
     commands = [group.get_command(root, name) for name in names]
     for command in commands:
         if command is not None:
-            lines.append(f"| [`{command.name}`](#{prog}-{command.name}) | {_cell(command.get_short_help_str(limit=200))} |")
+            lines.append(
+                f"| [`{command.name}`](#{prog}-{command.name}) | {_cell(command.get_short_help_str(limit=200))} |"
+            )
     lines.append("")
     for command in commands:
         if command is not None and not command.hidden:
@@ -169,10 +173,20 @@ def _examples_section(rule: RuleDoc) -> list[str]:
     for index, example in enumerate(rule.invalid, start=1):
         where = f", flagged at line {example.line}" if example.line else ""
         label = f" ({example.label})" if example.label else ""
-        lines += [f"Invalid {index}{label}: torch fails at `{example.fails_at}`{where}.", "", _fence(example.source), ""]
+        lines += [
+            f"Invalid {index}{label}: torch fails at `{example.fails_at}`{where}.",
+            "",
+            _fence(example.source),
+            "",
+        ]
     for index, example in enumerate(rule.valid, start=1):
         label = f" ({example.label})" if example.label else ""
-        lines += [f"Valid {index}{label}: scripts, saves, reloads and matches eager; not flagged.", "", _fence(example.source), ""]
+        lines += [
+            f"Valid {index}{label}: scripts, saves, reloads and matches eager; not flagged.",
+            "",
+            _fence(example.source),
+            "",
+        ]
     return lines
 
 
@@ -278,10 +292,21 @@ class ApiEntry:
 
 
 API_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Lint source code (no torch needed)", ("tsinspect.api.check", "tsinspect.api.fix", "tsinspect.lint", "tsinspect.settings")),
+    (
+        "Lint source code (no torch needed)",
+        ("tsinspect.api.check", "tsinspect.api.fix", "tsinspect.lint", "tsinspect.settings"),
+    ),
     ("Model archives (torch needed)", ("tsinspect.api.model", "tsinspect.ir")),
     ("Triton configs", ("tsinspect.api.config", "tsinspect.triton")),
-    ("Reports", ("tsinspect.api.report", "tsinspect.report", "tsinspect.render.report_html", "tsinspect.render.report_markdown")),
+    (
+        "Reports",
+        (
+            "tsinspect.api.report",
+            "tsinspect.report",
+            "tsinspect.render.report_html",
+            "tsinspect.render.report_markdown",
+        ),
+    ),
     ("Findings", ("tsinspect.diagnostics",)),
     ("Errors", ("tsinspect.errors",)),
 )
@@ -289,7 +314,9 @@ API_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def _group_of(entry: ApiEntry) -> str:
     for title, prefixes in API_GROUPS:
-        if any(entry.module == prefix or entry.module.startswith(prefix + ".") for prefix in prefixes):
+        if any(
+            entry.module == prefix or entry.module.startswith(prefix + ".") for prefix in prefixes
+        ):
             return title
     return "Other"
 
@@ -305,7 +332,10 @@ def _entry_section(entry: ApiEntry) -> list[str]:
         lines += ["Fields:", "", *(f"- `{field}`" for field in entry.fields), ""]
     if entry.members:
         lines += ["| Member | Description |", "|---|---|"]
-        lines += [f"| `{_cell(member.signature)}` | {_cell(_markdown(member.summary))} |" for member in entry.members]
+        lines += [
+            f"| `{_cell(member.signature)}` | {_cell(_markdown(member.summary))} |"
+            for member in entry.members
+        ]
         lines.append("")
     return lines
 

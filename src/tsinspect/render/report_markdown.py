@@ -39,8 +39,7 @@ def md_text(value: object) -> str:
     """
     parts = _CODE_SPAN.split(" ".join(str(value).split()))
     return "".join(
-        part.replace("|", "\\|") if index % 2 else _escape(part)
-        for index, part in enumerate(parts)
+        part.replace("|", "\\|") if index % 2 else _escape(part) for index, part in enumerate(parts)
     )
 
 

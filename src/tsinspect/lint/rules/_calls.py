@@ -7,10 +7,10 @@ nodes and the rule context, kept together so the call rules agree on what a call
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import GlobalScope
 
 from tsinspect.lint.reach import decorator_names
 from tsinspect.lint.rule import LintContext
+from tsinspect.lint.scopes import ScopeKind
 
 IGNORE = frozenset({"torch.jit.ignore", "torch._jit_internal.ignore"})
 UNUSED = frozenset({"torch.jit.unused", "torch._jit_internal.unused"})
@@ -52,7 +52,7 @@ def global_assignment_value(context: LintContext, name: cst.Name) -> cst.BaseExp
     if len(assignments) != 1:
         return None
     (assignment,) = assignments
-    if not isinstance(assignment.scope, GlobalScope):
+    if assignment.scope.kind is not ScopeKind.MODULE:
         return None
     target = getattr(assignment, "node", None)
     if not isinstance(target, cst.Name):

@@ -21,6 +21,7 @@ import libcst as cst
 from tsinspect.diagnostics import Edit
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import LintContext, Rule
+from tsinspect.lint.traversal import walk
 
 REGISTRATIONS = frozenset(
     {"register_buffer", "register_parameter", "add_module", "register_module"}
@@ -257,7 +258,7 @@ def _collect_facts(context: LintContext, info: ClassInfo) -> ClassFacts:
             called_from_python |= _self_references(method)
     for method in methods:
         collector = _SelfAssignments(method_self_name(method))
-        method.body.visit(collector)
+        walk(method.body, collector)
         facts.opaque |= collector.opaque
         facts.registered |= collector.registered
         facts.self_escapes |= collector.escapes and not context.is_compiled_def(method)
@@ -280,7 +281,7 @@ def _self_references(method: cst.FunctionDef) -> set[str]:
             if is_self_attribute(node, self_name):
                 names.add(node.attr.value)
 
-    method.body.visit(_Finder())
+    walk(method.body, _Finder())
     return names
 
 
@@ -361,7 +362,7 @@ def _constant_test(context: LintContext, test: cst.BaseExpression, at: cst.CSTNo
             if is_final(context, annotation)
         }
     finder = _ConstantFinder(context, self_name, constants)
-    test.visit(finder)
+    walk(test, finder)
     return finder.constant
 
 

@@ -34,6 +34,7 @@ import libcst as cst
 
 from tsinspect.lint.reach import Truth, scripting_truth
 from tsinspect.lint.rule import LintContext
+from tsinspect.lint.traversal import walk
 
 TENSOR = "Tensor"
 INT = "int"
@@ -403,7 +404,7 @@ def parameter_types(
 def is_static_test(context: LintContext, test: cst.BaseExpression, self_name: str | None) -> bool:
     """A condition TorchScript may fold at compile time, so that only one branch is compiled."""
     finder = _StaticFinder(context, self_name)
-    test.visit(finder)
+    walk(test, finder)
     return finder.static
 
 
@@ -480,20 +481,20 @@ class _Uses(cst.CSTVisitor):
         self._bound.pop()
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
         truth = scripting_truth(self.context, node.test)
-        node.test.visit(self)
+        walk(node.test, self)
         if truth is not Truth.FALSE:
-            node.body.visit(self)
+            walk(node.body, self)
         if truth is not Truth.TRUE:
-            node.orelse.visit(self)
+            walk(node.orelse, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -652,7 +653,7 @@ class _Flow:
         if expression is None:
             return
         finder = _Uses(self.context)
-        expression.visit(finder)
+        walk(expression, finder)
         for name in finder.names:
             self._use(name, state)
         for ternary in finder.ternaries:
@@ -1119,7 +1120,7 @@ def _is_empty(value: cst.BaseExpression) -> bool:
 def _assigned_names(node: cst.CSTNode) -> Iterator[str]:
     """Every name a statement assigns anywhere inside it (targets, loop variables, with-as)."""
     finder = _AssignedNames()
-    node.visit(finder)
+    walk(node, finder)
     yield from finder.names
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from libcst.metadata import Access, Assignment, ClassScope, GlobalScope, ImportAssignment
 
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
+from tsinspect.lint.scopes import Access, Binding, ScopeKind
 
 # `from cfg import EPS`: the imported object is unknown, so only constant-style names count.
 CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
@@ -279,15 +279,9 @@ class ModuleLevelValueRule(ConservativeRule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         # At the end, when every call, base class and decorator of the file has been seen.
-        scope = self.context.scope(original_node)
-        if not isinstance(scope, GlobalScope):
-            return
-        by_name: dict[str, list[Assignment | ImportAssignment]] = {}
-        for assignment in scope.assignments:
-            if isinstance(assignment, Assignment | ImportAssignment):
-                by_name.setdefault(assignment.name, []).append(assignment)
-            else:
-                by_name.setdefault(assignment.name, []).append(None)  # type: ignore[arg-type]
+        by_name: dict[str, list[Binding]] = {}
+        for binding in self.context.scopes.module_scope.all_bindings():
+            by_name.setdefault(binding.name, []).append(binding)
         for name, assignments in by_name.items():
             kinds = [self._value_kind(assignment) for assignment in assignments]
             if not kinds or None in kinds:
@@ -303,12 +297,10 @@ class ModuleLevelValueRule(ConservativeRule):
                         )
                         self.report(access.node, message)
 
-    def _value_kind(self, assignment: Assignment | ImportAssignment | None) -> str | None:
+    def _value_kind(self, assignment: Binding) -> str | None:
         """ "value", "None" or None (not a value, or not sure)."""
-        if assignment is None:
-            return None
         node = assignment.node
-        if isinstance(assignment, ImportAssignment):
+        if assignment.is_import:
             return self._import_kind(assignment)
         if not isinstance(node, cst.Name):
             return None
@@ -325,7 +317,7 @@ class ModuleLevelValueRule(ConservativeRule):
             return "None"
         return "value" if _is_value(value, self.context) else None
 
-    def _import_kind(self, assignment: ImportAssignment) -> str | None:
+    def _import_kind(self, assignment: Binding) -> str | None:
         node = assignment.node
         if not isinstance(node, cst.ImportFrom) or (node.relative and node.module is None):
             return None
@@ -354,7 +346,7 @@ class ModuleLevelValueRule(ConservativeRule):
         if access.is_annotation or access.is_type_hint:
             return False
         # defaults and decorators are evaluated by Python, in the enclosing scope
-        if isinstance(access.scope, GlobalScope | ClassScope):
+        if access.scope.kind in (ScopeKind.MODULE, ScopeKind.CLASS):
             return False
         node = access.node
         if not isinstance(node, cst.Name):

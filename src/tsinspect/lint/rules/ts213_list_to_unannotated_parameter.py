@@ -10,6 +10,7 @@ from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
 from tsinspect.lint.rules._types import has_type_comment
+from tsinspect.lint.traversal import walk
 
 
 class ListToUnannotatedParameterRule(ConservativeRule):
@@ -315,7 +316,7 @@ def _returns(function: cst.FunctionDef) -> list[cst.Return]:
             self.found.append(node)
 
     finder = _Returns()
-    function.visit(finder)
+    walk(function, finder)
     return finder.found
 
 

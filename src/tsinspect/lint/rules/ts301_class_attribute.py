@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import (
     ConservativeRule,
     class_facts,
@@ -150,9 +150,23 @@ class ClassAttributeRule(ConservativeRule):
         ),
     )
 
+    def __init__(self, context: LintContext) -> None:
+        super().__init__(context)
+        self._class_level_names: frozenset[str] | None = None
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = node.attr.value
-        if name.startswith("__"):
+        if name.startswith("__") or not isinstance(node.value, cst.Name):
+            return
+        # Most attributes are not class-level names of any class in the file: skip them
+        # before the walk up to the enclosing method (once per attribute, a tenth of the run).
+        if self._class_level_names is None:
+            self._class_level_names = frozenset(
+                name
+                for info in self.context.reach.classes.values()
+                for name in _class_names(info.node)
+            )
+        if name not in self._class_level_names:
             return
         found = enclosing_class(self.context, node)
         if found is None:
@@ -188,6 +202,25 @@ class ClassAttributeRule(ConservativeRule):
             node,
             f"{self.message}: `self.{name}` is a class attribute, not in __constants__ or Final",
         )
+
+
+def _class_names(node: cst.ClassDef) -> set[str]:
+    """Names a class body binds by plain or annotated assignment (a superset of _class_value's)."""
+    names: set[str] = set()
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return names
+    for item in body.body:
+        if not isinstance(item, cst.SimpleStatementLine):
+            continue
+        for small in item.body:
+            if isinstance(small, cst.Assign):
+                names.update(
+                    t.target.value for t in small.targets if isinstance(t.target, cst.Name)
+                )
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                names.add(small.target.value)
+    return names
 
 
 def _class_value(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:

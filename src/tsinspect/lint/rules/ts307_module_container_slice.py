@@ -13,6 +13,7 @@ from tsinspect.lint.rules._classes import (
     is_self_attribute,
     method_self_name,
 )
+from tsinspect.lint.traversal import walk
 
 
 class ModuleContainerSliceRule(ConservativeRule):
@@ -189,7 +190,7 @@ class ModuleContainerSliceRule(ConservativeRule):
         if not isinstance(node.target, cst.Name) or self._sliced_container(node.iter) is None:
             return
         finder = _CallsOf(node.target.value)
-        node.body.visit(finder)
+        walk(node.body, finder)
         for call in finder.calls:
             self.report(
                 call,

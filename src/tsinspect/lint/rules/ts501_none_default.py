@@ -9,6 +9,7 @@ import libcst as cst
 from tsinspect.diagnostics import Edit, Severity, Span
 from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Phase, Rule, Stage, Valid
+from tsinspect.lint.traversal import walk
 
 
 class NoneDefaultRule(Rule):
@@ -237,11 +238,11 @@ class _Uses(cst.CSTVisitor):
         return not (_is_none_check(node, self.name, True) or _is_none_check(node, self.name, False))
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
@@ -253,26 +254,26 @@ class _Uses(cst.CSTVisitor):
         return False
 
     def visit_If(self, node: cst.If) -> bool:
-        node.test.visit(self)
+        walk(node.test, self)
         if _refines(node.test, self.name):
             self.guard += 1
-            node.body.visit(self)
+            walk(node.body, self)
             self.guard -= 1
         else:
-            node.body.visit(self)
+            walk(node.body, self)
         if node.orelse is not None:
             if _is_none_check(node.test, self.name, negated=False):
                 self.guard += 1
-                node.orelse.visit(self)
+                walk(node.orelse, self)
                 self.guard -= 1
             else:
-                node.orelse.visit(self)
+                walk(node.orelse, self)
         return False
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         guarded_from_here = False
         for statement in node.body:
-            statement.visit(self)
+            walk(statement, self)
             if (
                 not guarded_from_here
                 and isinstance(statement, cst.If)
@@ -290,5 +291,5 @@ class _Uses(cst.CSTVisitor):
 
 def _only_guarded_uses(function: cst.FunctionDef, name: str) -> bool:
     uses = _Uses(name)
-    function.body.visit(uses)
+    walk(function.body, uses)
     return not uses.unguarded

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import FunctionScope
 
 from tsinspect.diagnostics import Severity
 from tsinspect.lint.rule import Invalid, Rule, Stage, Valid
 from tsinspect.lint.rules._calls import string_value
+from tsinspect.lint.scopes import ScopeKind
 
 
 class NonAsciiStrIndexingRule(Rule):
@@ -112,7 +112,7 @@ class NonAsciiStrIndexingRule(Rule):
             return value
         # a local bound exactly once, by `name = "literal"`
         scope = self.context.scope(expression)
-        if not isinstance(scope, FunctionScope) or expression.value not in scope:
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or expression.value not in scope:
             return None
         assignments = scope[expression.value]
         if len(assignments) != 1:
