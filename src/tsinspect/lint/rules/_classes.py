@@ -102,6 +102,40 @@ def is_self_attribute(node: cst.CSTNode, self_name: str | None) -> bool:
     )
 
 
+def is_assignment_target(context: LintContext, node: cst.CSTNode) -> bool:
+    """``node`` is written, not read: an assignment's, ``+=``'s or an annotated assignment's target."""
+    parent = context.parent(node)
+    return isinstance(parent, cst.AssignTarget | cst.AugAssign) or (
+        isinstance(parent, cst.AnnAssign) and parent.target is node
+    )
+
+
+def module_data_attribute(context: LintContext, node: cst.Attribute) -> ClassInfo | None:
+    """The nn.Module class when ``node`` is ``self.<name>`` in one of its methods and ``name``
+    is not a method of the class (so it names data: a submodule, a value...)."""
+    found = enclosing_class(context, node)
+    if found is None:
+        return None
+    info, method = found
+    if not info.is_nn_module or not is_self_attribute(node, method_self_name(method)):
+        return None
+    name = node.attr.value
+    if any(name in cls.methods for cls in info.mro()):
+        return None
+    return info
+
+
+def init_only_values(facts: ClassFacts, name: str) -> list[cst.BaseExpression]:
+    """What Python-side code (``__init__``...) assigns to ``self.<name>``, when nothing else
+    defines it: not the class body, not a register_* call, not compiled code alone. Empty
+    otherwise."""
+    if name in facts.class_values or name in facts.class_annotations or name in facts.registered:
+        return []
+    if name in facts.assigned_anywhere - set(facts.instance_values):
+        return []
+    return facts.instance_values.get(name, [])
+
+
 def family(context: LintContext, info: ClassInfo) -> list[ClassInfo]:
     """The class, its same-file bases, and the same-file classes that inherit from it."""
     members = {c.name: c for c in info.mro()}

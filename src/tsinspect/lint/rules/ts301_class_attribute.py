@@ -9,6 +9,7 @@ from tsinspect.lint.rules._classes import (
     ConservativeRule,
     class_facts,
     enclosing_class,
+    is_assignment_target,
     is_final,
     is_self_attribute,
     method_self_name,
@@ -174,10 +175,7 @@ class ClassAttributeRule(ConservativeRule):
         info, method = found
         if not info.is_nn_module or not is_self_attribute(node, method_self_name(method)):
             return
-        parent = self.context.parent(node)
-        if isinstance(parent, cst.AssignTarget | cst.AugAssign) or (
-            isinstance(parent, cst.AnnAssign) and parent.target is node
-        ):
+        if is_assignment_target(self.context, node):
             return
         # the value must come from the class's own MRO, not from a subclass
         value: cst.BaseExpression | None = None

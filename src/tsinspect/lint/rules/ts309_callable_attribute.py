@@ -8,9 +8,8 @@ from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import (
     ConservativeRule,
     class_facts,
-    enclosing_class,
-    is_self_attribute,
-    method_self_name,
+    init_only_values,
+    module_data_attribute,
 )
 
 PARTIAL = frozenset({"functools.partial"})
@@ -125,25 +124,13 @@ class LambdaAttributeRule(ConservativeRule):
         func = node.func
         if not isinstance(func, cst.Attribute):
             return
-        found = enclosing_class(self.context, node)
-        if found is None:
-            return
-        info, method = found
-        if not info.is_nn_module or not is_self_attribute(func, method_self_name(method)):
+        info = module_data_attribute(self.context, func)
+        if info is None:
             return
         name = func.attr.value
-        if any(name in cls.methods for cls in info.mro()):
-            return
         facts = class_facts(self.context, info)
-        if (
-            facts.opaque
-            or name in facts.class_values
-            or name in facts.class_annotations
-            or name in facts.registered
-        ):
-            return
-        values = facts.instance_values.get(name, [])
-        if not values or name in facts.assigned_anywhere - set(facts.instance_values):
+        values = [] if facts.opaque else init_only_values(facts, name)
+        if not values:
             return
         if all(isinstance(value, cst.Lambda) for value in values):
             # TorchScript names the lambda in __init__ first; keep the report only if this call is compiled

@@ -8,9 +8,9 @@ from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import (
     ConservativeRule,
     class_facts,
-    enclosing_class,
-    is_self_attribute,
-    method_self_name,
+    init_only_values,
+    is_assignment_target,
+    module_data_attribute,
 )
 
 SET_FACTORIES = frozenset({"builtins.set", "builtins.frozenset"})
@@ -136,35 +136,20 @@ class SetAttributeRule(ConservativeRule):
             or node.attr.value not in self._names_holding_sets()
         ):
             return
-        parent = self.context.parent(node)
-        if isinstance(parent, cst.AssignTarget | cst.AugAssign) or (
-            isinstance(parent, cst.AnnAssign) and parent.target is node
-        ):
+        if is_assignment_target(self.context, node):
+            return
+        info = module_data_attribute(self.context, node)
+        if info is None:
             return
         name = node.attr.value
-        found = enclosing_class(self.context, node)
-        if found is None:
-            return
-        info, method = found
-        if not info.is_nn_module or not is_self_attribute(node, method_self_name(method)):
-            return
-        if any(name in cls.methods for cls in info.mro()):
-            return
         facts = class_facts(self.context, info)
         # Unlike the other attribute rules this one does not give up on classes with dynamic
         # setattr/register calls (`setattr(self, n, nn.Identity())` in HRNet's features class):
         # every visible assignment holds a set, and a dynamic name that rebinds this very
         # attribute to a convertible value is not something model code does.
-        if (
-            name in facts.class_values
-            or name in facts.class_annotations
-            or name in facts.registered
-            or name in facts.constants
-        ):
-            return
-        values = facts.instance_values.get(name, [])
-        if not values or name in facts.assigned_anywhere - set(facts.instance_values):
-            return
+        values = [] if name in facts.constants else init_only_values(facts, name)
+        if values and all(self._is_set(value) for value in values):
+            self.report(node, f"{self.message}: `self.{name}` is a set")
         if all(self._is_set(value) for value in values):
             self.report(node, f"{self.message}: `self.{name}` is a set")
 
