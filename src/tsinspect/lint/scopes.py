@@ -35,6 +35,8 @@ from typing import Any
 
 import libcst as cst
 
+from tsinspect.lint.traversal import syntax_fields
+
 __all__ = ["Access", "Binding", "FileScopes", "Scope", "ScopeKind", "analyze_scopes", "full_name"]
 
 
@@ -357,41 +359,13 @@ def analyze_scopes(module: cst.Module) -> FileScopes:
     return walker.finish()
 
 
-# Fields that hold only whitespace, punctuation or operators: no names live there.
-_NOISE_FIELDS = frozenset(
-    {
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "equal",
-        "dot",
-        "colon",
-        "header",
-        "footer",
-        "leading_lines",
-        "lines_after_decorators",
-        "trailing_whitespace",
-        "newline",
-        "operator",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "asynchronous",
-    }
-)
-
-
 @functools.cache
 def _child_fields(cls: type[cst.CSTNode]) -> tuple[str, ...]:
-    names = []
-    for field in dataclasses.fields(cls):
-        name = field.name
-        if name.startswith("whitespace") or name in _NOISE_FIELDS:
-            continue
-        names.append(name)
-    return tuple(names)
+    """The fields that may hold syntax (no whitespace or punctuation), for names to live in."""
+    fields = syntax_fields(cls)
+    if fields is None:  # a node shape traversal.py does not know: every dataclass field
+        fields = tuple(field.name for field in dataclasses.fields(cls))
+    return fields
 
 
 def _concrete_node_types() -> frozenset[type]:
