@@ -246,3 +246,22 @@ def test_same_answers_as_libcst_on_every_example_and_fixture() -> None:
             ):
                 mismatches.append(f"{label}: scope of {node.value!r}")
     assert mismatches == []
+
+
+def test_sole_binding_is_the_one_a_read_refers_to() -> None:
+    module, scopes = _scopes(
+        """
+        WIDTH = 4
+        DEPTH = 1
+        DEPTH = 2
+
+        def f(x):
+            return x * WIDTH + DEPTH + undefined
+        """
+    )
+    width, depth, undefined = (_names(module, n)[-1] for n in ("WIDTH", "DEPTH", "undefined"))
+    binding = scopes.sole_binding(width)
+    assert binding is not None and binding.node is _names(module, "WIDTH")[0]
+    assert scopes.sole_binding(depth) is None
+    assert len(scopes.bindings_of(depth)) == 2
+    assert scopes.bindings_of(undefined) == ()

@@ -182,18 +182,11 @@ def is_skipped(context: LintContext, node: cst.FunctionDef) -> bool:
 
 def _resolve_global(context: LintContext, name: cst.Name) -> cst.CSTNode | None:
     """The module-level def or class a name refers to, by the file's scopes."""
-    scope = context.scope(name)
-    if scope is None:
+    binding = context.scopes.sole_binding(name)
+    if binding is None or binding.scope.kind is not ScopeKind.MODULE:
         return None
-    assignments = scope[name.value]
-    if len(assignments) != 1:
-        return None
-    (assignment,) = assignments
-    if assignment.scope.kind is not ScopeKind.MODULE:
-        return None
-    node = getattr(assignment, "node", None)
-    if isinstance(node, cst.FunctionDef | cst.ClassDef):
-        return node
+    if isinstance(binding.node, cst.FunctionDef | cst.ClassDef):
+        return binding.node
     return None
 
 

@@ -314,6 +314,16 @@ class FileScopes:
         name, a keyword, the names inside an import statement)."""
         return self.scope_of.get(node)
 
+    def bindings_of(self, name: cst.Name) -> tuple[Binding, ...]:
+        """Every binding a read of ``name`` may refer to (empty when unbound or not a read)."""
+        scope = self.scope_of.get(name)
+        return scope[name.value] if scope is not None else ()
+
+    def sole_binding(self, name: cst.Name) -> Binding | None:
+        """The binding a read of ``name`` refers to, when there is exactly one."""
+        bindings = self.bindings_of(name)
+        return bindings[0] if len(bindings) == 1 else None
+
     def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
         """Fully qualified names the expression may refer to; empty when unknown."""
         names = self._qualified.get(node)

@@ -43,31 +43,26 @@ def string_value(expression: cst.BaseExpression) -> str | None:
     return None
 
 
-def global_assignment_value(context: LintContext, name: cst.Name) -> cst.BaseExpression | None:
-    """The value of ``name`` when it is bound exactly once, at module level, by ``name = value``."""
-    scope = context.scope(name)
-    if scope is None or name.value not in scope:
-        return None
-    assignments = scope[name.value]
-    if len(assignments) != 1:
-        return None
-    (assignment,) = assignments
-    if assignment.scope.kind is not ScopeKind.MODULE:
-        return None
-    target = getattr(assignment, "node", None)
+def bound_value(context: LintContext, target: cst.CSTNode | None) -> cst.BaseExpression | None:
+    """The value a binding's name receives from ``target = value``, ``a = target = value`` or
+    ``target: T = value``; None for any other binding (a parameter, a loop or tuple target...)."""
     if not isinstance(target, cst.Name):
         return None
     holder = context.parent(target)
-    statement = context.parent(holder) if isinstance(holder, cst.AssignTarget) else holder
-    if (
-        isinstance(statement, cst.Assign)
-        and len(statement.targets) == 1
-        and statement.targets[0].target is target
-    ):
-        return statement.value
-    if isinstance(statement, cst.AnnAssign) and statement.target is target:
-        return statement.value
+    if isinstance(holder, cst.AssignTarget):
+        statement = context.parent(holder)
+        return statement.value if isinstance(statement, cst.Assign) else None
+    if isinstance(holder, cst.AnnAssign) and holder.target is target:
+        return holder.value
     return None
+
+
+def global_assignment_value(context: LintContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The value of ``name`` when it is bound exactly once, at module level, by ``name = value``."""
+    binding = context.scopes.sole_binding(name)
+    if binding is None or binding.scope.kind is not ScopeKind.MODULE:
+        return None
+    return bound_value(context, binding.node)
 
 
 def has_decorator(context: LintContext, node: cst.FunctionDef, names: frozenset[str]) -> bool:

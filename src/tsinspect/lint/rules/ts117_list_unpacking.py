@@ -184,14 +184,11 @@ class ListUnpackingRule(Rule):
         )
 
     def _annotated_list(self, name: cst.Name) -> bool:
-        scope = self.context.scope(name)
-        if scope is None:
+        bindings = self.context.scopes.bindings_of(name)
+        if not bindings:
             return False
-        assignments = scope[name.value]
-        if not assignments:
-            return False
-        for assignment in assignments:
-            annotation = _annotation_of(getattr(assignment, "node", None), self.context.parent)
+        for binding in bindings:
+            annotation = _annotation_of(binding.node, self.context.parent)
             if annotation is None:
                 return False
             base = annotation.value if isinstance(annotation, cst.Subscript) else annotation

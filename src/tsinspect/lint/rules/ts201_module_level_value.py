@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, LintContext, Valid
+from tsinspect.lint.rules._calls import bound_value
 from tsinspect.lint.rules._classes import ConservativeRule
 from tsinspect.lint.scopes import Access, Binding, ScopeKind
 
@@ -302,15 +303,7 @@ class ModuleLevelValueRule(ConservativeRule):
         node = assignment.node
         if assignment.is_import:
             return self._import_kind(assignment)
-        if not isinstance(node, cst.Name):
-            return None
-        parent = self.context.parent(node)
-        value: cst.BaseExpression | None = None
-        if isinstance(parent, cst.AssignTarget):
-            statement = self.context.parent(parent)
-            value = statement.value if isinstance(statement, cst.Assign) else None
-        elif isinstance(parent, cst.AnnAssign) and parent.target is node:
-            value = parent.value
+        value = bound_value(self.context, node)
         if value is None:
             return None
         if isinstance(value, cst.Name) and value.value == "None":

@@ -8,6 +8,7 @@ import libcst as cst
 
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rules._calls import bound_value
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
 from tsinspect.lint.rules._types import has_type_comment
 from tsinspect.lint.traversal import walk
@@ -252,24 +253,11 @@ class ListToUnannotatedParameterRule(ConservativeRule):
             return True
         if not isinstance(value, cst.Name):
             return False
-        scope = self.context.scope(value)
-        if scope is None or value.value not in scope:
-            return False
-        assignments = scope[value.value]
-        if not assignments:
-            return False
-        for assignment in assignments:
-            target = getattr(assignment, "node", None)
-            holder = self.context.parent(target) if isinstance(target, cst.CSTNode) else None
-            statement = (
-                self.context.parent(holder) if isinstance(holder, cst.AssignTarget) else None
-            )
-            if not (
-                isinstance(statement, cst.Assign)
-                and isinstance(statement.value, cst.List | cst.ListComp)
-            ):
-                return False
-        return True
+        bindings = self.context.scopes.bindings_of(value)
+        return bool(bindings) and all(
+            isinstance(bound_value(self.context, binding.node), cst.List | cst.ListComp)
+            for binding in bindings
+        )
 
 
 def _statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from tsinspect.diagnostics import Severity
 from tsinspect.lint.rule import Invalid, Rule, Stage, Valid
-from tsinspect.lint.rules._calls import string_value
+from tsinspect.lint.rules._calls import bound_value, string_value
 from tsinspect.lint.scopes import ScopeKind
 
 
@@ -112,15 +112,8 @@ class NonAsciiStrIndexingRule(Rule):
             return value
         # a local bound exactly once, by `name = "literal"`
         scope = self.context.scope(expression)
-        if scope is None or scope.kind is not ScopeKind.FUNCTION or expression.value not in scope:
+        binding = self.context.scopes.sole_binding(expression)
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or binding is None:
             return None
-        assignments = scope[expression.value]
-        if len(assignments) != 1:
-            return None
-        (assignment,) = assignments
-        target = getattr(assignment, "node", None)
-        holder = self.context.parent(target) if isinstance(target, cst.Name) else None
-        statement = self.context.parent(holder) if isinstance(holder, cst.AssignTarget) else None
-        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
-            return string_value(statement.value)
-        return None
+        bound = bound_value(self.context, binding.node)
+        return string_value(bound) if bound is not None else None
