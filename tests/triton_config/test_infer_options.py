@@ -323,3 +323,42 @@ def test_each_input_gets_its_own_variable_dims(
     assert list(config.input[1].dims) == [-1]
     assert config.input[1].data_type == 9  # TYPE_INT64
     assert list(config.output[0].dims) == [8]
+
+
+@pytest.mark.parametrize("command", ["config", "validate"])
+def test_custom_op_libraries_are_loaded_before_the_model(
+    command: str, model_archive: Callable[[str], Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """--library works as for `graph`: a missing or unloadable library is one line, exit 2."""
+    model = model_archive("simple_cnn")
+    config = tmp_path / "config.pbtxt"
+    config.write_text('name: "simple_cnn"\nplatform: "pytorch_libtorch"\n', encoding="utf-8")
+    paths = [model, config] if command == "validate" else [model]
+    missing = tmp_path / "libmissing.so"
+    result = run_cli(command, *paths, "--library", missing)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert (
+        result.stderr == f"tsinspect: error: {missing}: no such custom-op library: check the path\n"
+    )
+    not_a_library = tmp_path / "libops.so"
+    not_a_library.write_text("not an ELF file", encoding="utf-8")
+    result = run_cli(command, *paths, "--library", not_a_library)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"tsinspect: error: {not_a_library}: cannot load this custom-op library"
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_overrides_are_read_the_same_by_config_and_report(
+    model_archive: Callable[[str], Path], run_cli: Callable[..., Any]
+) -> None:
+    model = model_archive("simple_cnn")
+    for command in ("config", "report"):
+        result = run_cli(command, model, "--input-shape", "x=1,28,28", "--input-shape", "1,28,28")
+        assert result.exit_code == 2, command
+        assert result.stderr == (
+            "tsinspect: error: --input-shape: give all shapes by name or all in order\n"
+        ), command

@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tsinspect.api.model import load_libraries
 from tsinspect.api.stdio import model_output_to_stderr
 from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics
 from tsinspect.errors import InputError, OverwriteError
@@ -112,16 +113,19 @@ def infer_config(
     preferred_batch_sizes: Sequence[int] = (),
     max_queue_delay_microseconds: int = 0,
     parameters: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+    libraries: Iterable[str | os.PathLike[str]] = (),
 ) -> InferenceResult:
     """Infer a checked pytorch_libtorch config for a model; blockers instead when it cannot be served.
 
     ``input_shapes`` are config dims (without the batch dim when the model
     batches), by input name or in order; ``input_dtypes`` are dtype spellings
     (``fp16``, ``int64``, ``TYPE_FP32``). ``name`` defaults to the file's stem.
+    ``libraries``: custom-op libraries the model's operators come from.
     Raises InferenceError, naming the option to pass, when shapes or dtypes
     cannot be inferred.
     """
     name = default_name(model, name)
+    load_libraries(libraries)
     loaded = load_for_probing(model)
     if instance_kind is not None and instance_kind not in (
         "KIND_CPU",
@@ -169,10 +173,27 @@ def infer_config_from_text(
 ) -> InferenceResult:
     """``infer_config`` with overrides spelled as on the command line.
 
-    ``input_shapes``: ``x=1,28,28`` or ``1,28,28`` (in order); ``input_dtypes``:
-    ``x=fp16`` or ``fp16``; ``parameters``: ``KEY=VALUE``. All by name or all in
-    order, not mixed. InputError on bad syntax.
+    ``input_shapes`` and ``input_dtypes`` as :func:`parse_input_overrides` reads them;
+    ``parameters``: ``KEY=VALUE``. InputError on bad syntax.
     """
+    shapes, dtypes = parse_input_overrides(input_shapes, input_dtypes)
+    parameter_pairs = []
+    for text in parameters:
+        if "=" not in text:
+            raise InputError(f"--parameter {text!r}: expected KEY=VALUE")
+        key, value = text.split("=", 1)
+        parameter_pairs.append((key.strip(), value.strip()))
+    return infer_config(
+        model, input_shapes=shapes, input_dtypes=dtypes, parameters=parameter_pairs, **options
+    )
+
+
+def parse_input_overrides(
+    input_shapes: Sequence[str], input_dtypes: Sequence[str]
+) -> tuple[ShapeSpec, DtypeSpec]:
+    """``--input-shape`` / ``--input-dtype`` texts as ``infer_config``'s ``input_shapes`` /
+    ``input_dtypes``: ``x=1,28,28`` or ``1,28,28`` (in order), ``x=fp16`` or ``fp16``; all by
+    name or all in order, not mixed. InputError on bad syntax."""
     from tsinspect.triton.infer import parse_dims, parse_named
 
     shape_pairs = [parse_named(text) for text in input_shapes]
@@ -191,15 +212,7 @@ def infer_config_from_text(
         dtypes = {str(name): value for name, value in dtype_pairs}
     elif dtype_pairs:
         dtypes = [value for _, value in dtype_pairs]
-    parameter_pairs = []
-    for text in parameters:
-        if "=" not in text:
-            raise InputError(f"--parameter {text!r}: expected KEY=VALUE")
-        key, value = text.split("=", 1)
-        parameter_pairs.append((key.strip(), value.strip()))
-    return infer_config(
-        model, input_shapes=shapes, input_dtypes=dtypes, parameters=parameter_pairs, **options
-    )
+    return shapes, dtypes
 
 
 def render_config(config: ModelConfig | InferenceResult) -> str:
@@ -353,12 +366,14 @@ def validate_config(
     model: str | os.PathLike[str] | Any,
     config: str | os.PathLike[str],
     require_schema: bool = False,
+    libraries: Iterable[str | os.PathLike[str]] = (),
 ) -> ValidationResult:
     """Check a config.pbtxt (or a model folder) against the model; TS7xx diagnostics.
 
     ``model`` may be omitted by passing the model folder as ``config`` and the
     same folder as ``model``. With ``require_schema`` a missing tritonclient is
-    an error (MissingDependencyError) instead of an info note.
+    an error (MissingDependencyError) instead of an info note. ``libraries``:
+    custom-op libraries the model's operators come from.
     """
     from tsinspect.triton.validate import validate_against_model
 
@@ -368,6 +383,7 @@ def validate_config(
         text = config_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
+    load_libraries(libraries)
     loaded = load_for_probing(model_ref)
     with model_output_to_stderr():
         diagnostics, schema_checked = validate_against_model(

@@ -6,6 +6,7 @@ torch is imported only inside the calls; ``import tsinspect.api.model`` is cheap
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from tsinspect.ir.model import LoadedModel, read_model
 from tsinspect.triton.serving import signature_blockers
 
 
-def load_model(path: str | Path, libraries: Iterable[str | Path] = ()) -> LoadedModel:
+def load_model(path: str | Path, libraries: Iterable[str | os.PathLike[str]] = ()) -> LoadedModel:
     """Read the TorchScript archive at ``path`` into a :class:`~tsinspect.ir.model.LoadedModel`.
 
     The file is recognised from its bytes first; a state_dict, an eager
@@ -27,19 +28,7 @@ def load_model(path: str | Path, libraries: Iterable[str | Path] = ()) -> Loaded
     The model is loaded on the CPU and never run.
     """
     info = require_torchscript(path)
-    library_paths = [Path(library) for library in libraries]
-    if library_paths:
-        torch = import_torch()
-        for library in library_paths:
-            if not library.is_file():
-                raise InputError("no such custom-op library: check the path", path=str(library))
-            try:
-                torch.ops.load_library(str(library))
-            except OSError as error:
-                raise InputError(
-                    f"cannot load this custom-op library ({error}): build it for this torch version",
-                    path=str(library),
-                ) from None
+    load_libraries(libraries)
     module = load_checked(info)
     model = read_model(module, info)
     # What Triton's backend can serve is Triton's rule (triton/), not the archive reader's.
@@ -47,6 +36,25 @@ def load_model(path: str | Path, libraries: Iterable[str | Path] = ()) -> Loaded
     return dataclasses.replace(
         model, findings=tuple(sorted_diagnostics([*model.findings, *serving]))
     )
+
+
+def load_libraries(libraries: Iterable[str | os.PathLike[str]]) -> None:
+    """Load custom-op shared libraries with ``torch.ops.load_library`` (what Triton does too),
+    so that archives using their operators load. InputError naming a missing or unloadable one."""
+    library_paths = [Path(library) for library in libraries]
+    if not library_paths:
+        return
+    torch = import_torch()
+    for library in library_paths:
+        if not library.is_file():
+            raise InputError("no such custom-op library: check the path", path=str(library))
+        try:
+            torch.ops.load_library(str(library))
+        except OSError as error:
+            raise InputError(
+                f"cannot load this custom-op library ({error}): build it for this torch version",
+                path=str(library),
+            ) from None
 
 
 #: Output formats Graphviz's ``dot`` renders for ``tsinspect graph``.

@@ -9,6 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from tsinspect.cli.options import (
+    input_dtype_option,
+    input_shape_option,
+    library_option,
+    max_batch_size_option,
+    name_option,
+    naming_option,
+)
 from tsinspect.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -23,39 +31,11 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 
 @click.command("config")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option(
-    "--input-shape",
-    "input_shapes",
-    multiple=True,
-    metavar="[NAME=]DIMS",
-    help="Config dims of an input, e.g. x=1,28,28 (without the batch dim when batching); "
-    "-1 for a variable dim. By name or in order; repeatable.",
-)
-@click.option(
-    "--input-dtype",
-    "input_dtypes",
-    multiple=True,
-    metavar="[NAME=]TYPE",
-    help="Data type of an input: fp32, fp16, int64, bool, TYPE_INT32...; repeatable.",
-)
-@click.option(
-    "--max-batch-size",
-    type=int,
-    default=None,
-    help="0 turns batching off (dims are full shapes); default: 8 when the model batches.",
-)
-@click.option(
-    "--name",
-    default=None,
-    help="Model name (= its folder in the repository); default: the file's stem.",
-)
-@click.option(
-    "--naming",
-    type=click.Choice(["index", "forward-args"]),
-    default="index",
-    show_default=True,
-    help="Input names: input__0, input__1... or forward's argument names.",
-)
+@input_shape_option
+@input_dtype_option
+@max_batch_size_option
+@name_option
+@naming_option
 @click.option(
     "--instance-kind",
     type=click.Choice(["cpu", "gpu", "auto", "model"]),
@@ -102,6 +82,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
     default=None,
     help="Write DIR/<name>/config.pbtxt and DIR/<name>/1/model.pt.",
 )
+@library_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
 def config(
@@ -119,6 +100,7 @@ def config(
     parameters: tuple[str, ...],
     output: str | None,
     model_repository: str | None,
+    libraries: tuple[str, ...],
     force: bool,
     quiet: bool,
 ) -> None:
@@ -153,6 +135,7 @@ def config(
         dynamic_batching=dynamic_batching,
         preferred_batch_sizes=preferred_batch_sizes,
         max_queue_delay_microseconds=max_queue_delay,
+        libraries=libraries,
     )
     if result.config is None:
         _echo_findings(result.blockers)
@@ -191,7 +174,14 @@ def config(
     default="text",
     show_default=True,
 )
-def validate(model: str, config_path: str | None, require_schema: bool, output_format: str) -> None:
+@library_option
+def validate(
+    model: str,
+    config_path: str | None,
+    require_schema: bool,
+    output_format: str,
+    libraries: tuple[str, ...],
+) -> None:
     """Check a config.pbtxt against the model it serves.
 
     MODEL is a .pt file and CONFIG its config.pbtxt (or model folder); or MODEL
@@ -201,7 +191,9 @@ def validate(model: str, config_path: str | None, require_schema: bool, output_f
     from tsinspect.api.config import validate_config
     from tsinspect.render.config_pbtxt import findings_json
 
-    result = validate_config(model, config_path or model, require_schema=require_schema)
+    result = validate_config(
+        model, config_path or model, require_schema=require_schema, libraries=libraries
+    )
     if output_format == "json":
         click.echo(findings_json(result.diagnostics, result.schema_checked))
     else:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
+from tsinspect.cli.options import library_option
 from tsinspect.diagnostics import Severity
 
 
@@ -50,14 +51,7 @@ from tsinspect.diagnostics import Severity
     type=click.Path(dir_okay=False, path_type=str),
     help="Write to this file (replaced atomically) instead of stdout.",
 )
-@click.option(
-    "--library",
-    "libraries",
-    multiple=True,
-    type=click.Path(path_type=str),
-    metavar="LIB.so",
-    help="Custom-op library to load before the model (repeatable).",
-)
+@library_option
 def graph(
     model_path: str,
     output_format: str | None,

@@ -6,6 +6,15 @@ import sys
 
 import click
 
+from tsinspect.cli.options import (
+    input_dtype_option,
+    input_shape_option,
+    library_option,
+    max_batch_size_option,
+    name_option,
+    naming_option,
+)
+
 
 @click.command("report")
 @click.argument("model_path", metavar="MODEL.pt", type=click.Path(path_type=str))
@@ -47,39 +56,12 @@ import click
     is_flag=True,
     help="Do not run Graphviz; show the module tree instead of the graph.",
 )
-@click.option(
-    "--input-shape",
-    "input_shapes",
-    multiple=True,
-    metavar="[NAME=]DIMS",
-    help="Config dims of an input when they cannot be inferred, e.g. x=1,28,28 (as for tsinspect config).",
-)
-@click.option(
-    "--input-dtype",
-    "input_dtypes",
-    multiple=True,
-    metavar="[NAME=]TYPE",
-    help="Data type of an input: fp32, fp16, int64, bool...; repeatable.",
-)
-@click.option(
-    "--max-batch-size", type=int, default=None, help="0 turns batching off; default: inferred."
-)
-@click.option("--name", default=None, help="Model name in the config; default: the file's stem.")
-@click.option(
-    "--naming",
-    type=click.Choice(["index", "forward-args"]),
-    default="index",
-    show_default=True,
-    help="Config input names: input__0... or forward's argument names.",
-)
-@click.option(
-    "--library",
-    "libraries",
-    multiple=True,
-    type=click.Path(path_type=str),
-    metavar="LIB.so",
-    help="Custom-op library to load before the model (repeatable).",
-)
+@input_shape_option
+@input_dtype_option
+@max_batch_size_option
+@name_option
+@naming_option
+@library_option
 def report(
     model_path: str,
     sources: tuple[str, ...],
@@ -106,27 +88,20 @@ def report(
     is written).
     """
     from tsinspect.api import report as api
+    from tsinspect.api.config import parse_input_overrides
     from tsinspect.progress import Progress
-    from tsinspect.triton.infer import parse_dims, parse_named
 
     chosen_format = api.report_format(output_path, output_format)
     if output_path is not None:
         api.check_writable(output_path, force)  # fail before the slow part, not after it
-    shapes = [parse_named(text) for text in input_shapes]
-    dtypes = [parse_named(text) for text in input_dtypes]
-    if any(n is None for n, _ in shapes) and any(n is not None for n, _ in shapes):
-        raise click.UsageError("--input-shape: give all shapes by name or all in order")
-    if any(n is None for n, _ in dtypes) and any(n is not None for n, _ in dtypes):
-        raise click.UsageError("--input-dtype: give all dtypes by name or all in order")
-    named_shapes = {n: parse_dims(v) for n, v in shapes if n is not None}
-    named_dtypes = {n: v for n, v in dtypes if n is not None}
+    shapes, dtypes = parse_input_overrides(input_shapes, input_dtypes)
     with Progress(enabled=False if quiet else None) as progress:
         result = api.build_report(
             model_path,
             sources,
             config_path,
-            input_shapes=named_shapes or [parse_dims(v) for _, v in shapes] or None,
-            input_dtypes=named_dtypes or [v for _, v in dtypes] or None,
+            input_shapes=shapes,
+            input_dtypes=dtypes,
             max_batch_size=max_batch_size,
             name=name,
             naming=naming,

@@ -1,0 +1,58 @@
+"""Options several commands share, declared once so that they read and behave the same."""
+
+from __future__ import annotations
+
+import click
+
+#: ``--library LIB.so`` (repeatable): custom-op libraries to load before the model.
+library_option = click.option(
+    "--library",
+    "libraries",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="LIB.so",
+    help="Custom-op library to load before the model (repeatable).",
+)
+
+#: ``--input-shape [NAME=]DIMS`` (repeatable): config dims when they cannot be inferred.
+input_shape_option = click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    metavar="[NAME=]DIMS",
+    help="Config dims of an input, e.g. x=1,28,28 (without the batch dim when batching); "
+    "-1 for a variable dim. By name or in order; repeatable.",
+)
+
+#: ``--input-dtype [NAME=]TYPE`` (repeatable).
+input_dtype_option = click.option(
+    "--input-dtype",
+    "input_dtypes",
+    multiple=True,
+    metavar="[NAME=]TYPE",
+    help="Data type of an input: fp32, fp16, int64, bool, TYPE_INT32...; repeatable.",
+)
+
+#: ``--max-batch-size N``.
+max_batch_size_option = click.option(
+    "--max-batch-size",
+    type=int,
+    default=None,
+    help="0 turns batching off (dims are full shapes); default: 8 when the model batches.",
+)
+
+#: ``--name NAME``: the model's name in its config.
+name_option = click.option(
+    "--name",
+    default=None,
+    help="Model name (= its folder in the repository); default: the file's stem.",
+)
+
+#: ``--naming index|forward-args``: how config inputs are named.
+naming_option = click.option(
+    "--naming",
+    type=click.Choice(["index", "forward-args"]),
+    default="index",
+    show_default=True,
+    help="Input names: input__0, input__1... or forward's argument names.",
+)
