@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -222,6 +222,28 @@ class _Walker:
         self.styles: set[str] = set()
         # (control node id, value ids its block returns), for the ``return`` edges
         self.block_returns: list[tuple[int, tuple[int, ...]]] = []
+
+    def result(
+        self,
+        inputs: Sequence[ValueRecord],
+        input_node_ids: Sequence[int],
+        outputs: tuple[ValueRecord, ...],
+    ) -> GraphWalk:
+        """The finished walk: its records, with the outputs node numbered after every op."""
+        styles = self.styles
+        source_style = "none" if not styles else next(iter(styles)) if len(styles) == 1 else "mixed"
+        return GraphWalk(
+            ops=tuple(self.ops),
+            inputs=tuple(inputs),
+            outputs=outputs,
+            input_node_ids=tuple(input_node_ids),
+            output_node_id=self.new_id(),
+            source_style=source_style,
+            producers=self.producer,
+            value_names=self.value_name,
+            value_types=self.value_type,
+            block_returns=tuple(self.block_returns),
+        )
 
     def new_id(self) -> int:
         node_id = self.next_id
@@ -397,21 +419,7 @@ def _walk_graph(graph: Any) -> GraphWalk:
     outputs = tuple(
         ValueRecord(v.unique(), v.debugName(), walker.type_of(v)) for v in graph.outputs()
     )
-    output_node_id = walker.new_id()
-    styles = walker.styles
-    source_style = "none" if not styles else styles.pop() if len(styles) == 1 else "mixed"
-    return GraphWalk(
-        ops=tuple(walker.ops),
-        inputs=tuple(inputs),
-        outputs=outputs,
-        input_node_ids=tuple(input_node_ids),
-        output_node_id=output_node_id,
-        source_style=source_style,
-        producers=walker.producer,
-        value_names=walker.value_name,
-        value_types=walker.value_type,
-        block_returns=tuple(walker.block_returns),
-    )
+    return walker.result(inputs, input_node_ids, outputs)
 
 
 @dataclass(frozen=True)
@@ -884,21 +892,7 @@ class _Composer:
             ValueRecord(value, walker.value_name[value], walker.value_type[value])
             for value in returned
         )
-        output_node_id = walker.new_id()
-        styles = walker.styles
-        source_style = "none" if not styles else next(iter(styles)) if len(styles) == 1 else "mixed"
-        return GraphWalk(
-            ops=tuple(walker.ops),
-            inputs=tuple(inputs),
-            outputs=outputs,
-            input_node_ids=tuple(input_node_ids),
-            output_node_id=output_node_id,
-            source_style=source_style,
-            producers=walker.producer,
-            value_names=walker.value_name,
-            value_types=walker.value_type,
-            block_returns=tuple(walker.block_returns),
-        )
+        return walker.result(inputs, input_node_ids, outputs)
 
     def new_value(self, value: ValueRecord) -> ValueRecord:
         new = ValueRecord(self.next_value, value.name, value.type)
