@@ -310,31 +310,26 @@ class _BodyScanner(cst.CSTVisitor):
         return False
 
     def visit_If(self, node: cst.If) -> bool:
-        truth = scripting_truth(self.context, node.test)
-        walk(node.test, self)
-        if truth is Truth.FALSE:
-            self._prune(node.body)
-        else:
-            walk(node.body, self)
-        if node.orelse is not None:
-            if truth is Truth.TRUE:
-                self._prune(node.orelse)
-            else:
-                walk(node.orelse, self)
+        self._branches(node.test, node.body, node.orelse)
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
-        truth = scripting_truth(self.context, node.test)
-        walk(node.test, self)
-        if truth is Truth.FALSE:
-            self._prune(node.body)
-        else:
-            walk(node.body, self)
-        if truth is Truth.TRUE:
-            self._prune(node.orelse)
-        else:
-            walk(node.orelse, self)
+        self._branches(node.test, node.body, node.orelse)
         return False
+
+    def _branches(
+        self, test: cst.BaseExpression, body: cst.CSTNode, orelse: cst.CSTNode | None
+    ) -> None:
+        """An `if` or a ternary: the arm ``is_scripting()`` decides against is pruned."""
+        truth = scripting_truth(self.context, test)
+        walk(test, self)
+        for arm, dead_when in ((body, Truth.FALSE), (orelse, Truth.TRUE)):
+            if arm is None:
+                continue
+            if truth is dead_when:
+                self._prune(arm)
+            else:
+                walk(arm, self)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         value = node.value
