@@ -754,15 +754,8 @@ def _outputs(
         dims: tuple[int, ...]
         reshape: tuple[int, ...] | None
         if element.kind == "str_list":
-            dims, reshape = ((1,), ()) if batching else ((-1,), None)
             configs.append(
-                TensorConfig(
-                    name,
-                    "TYPE_STRING",
-                    dims,
-                    reshape,
-                    (("data_type", Provenance("model", "returns List[str]")),),
-                )
+                _string_list_config(name, batching, Provenance("model", "returns List[str]"))
             )
             continue
         if element.kind != "tensor" or element.tensor is None:
@@ -827,6 +820,13 @@ def _outputs(
     return blockers, configs
 
 
+def _string_list_config(name: str, batching: bool, data_type_from: Provenance) -> TensorConfig:
+    """A List[str] input or output: TYPE_STRING, one string per batch item ([1] reshaped to [])
+    when batching, else a variable-length list ([-1])."""
+    dims, reshape = ((1,), ()) if batching else ((-1,), None)
+    return TensorConfig(name, "TYPE_STRING", dims, reshape, (("data_type", data_type_from),))
+
+
 def _input_configs(
     items: list[_Input], solution: _Solution, names: list[str], batching: bool
 ) -> list[TensorConfig]:
@@ -838,16 +838,8 @@ def _input_configs(
         dims: tuple[int, ...]
         reshape: tuple[int, ...] | None
         if item.is_str_list:
-            dims, reshape = ((1,), ()) if batching else ((-1,), None)
-            configs.append(
-                TensorConfig(
-                    name,
-                    "TYPE_STRING",
-                    dims,
-                    reshape,
-                    (("data_type", item.dtype_from or Provenance("declared type", "")),),
-                )
-            )
+            provenance = item.dtype_from or Provenance("declared type", "")
+            configs.append(_string_list_config(name, batching, provenance))
             continue
         solved = tuple(
             (-1 if variable else solution.picked) if dim == _FREE else dim for dim in template.dims
