@@ -362,3 +362,29 @@ def test_overrides_are_read_the_same_by_config_and_report(
         assert result.stderr == (
             "tsinspect: error: --input-shape: give all shapes by name or all in order\n"
         ), command
+
+
+class Words(nn.Module):
+    """Takes and returns List[str]: Triton's TYPE_STRING, one variable-length list per request."""
+
+    def forward(self, words: list[str], x: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
+        return x * float(len(words)), [word.upper() for word in words]
+
+
+def test_string_lists_become_type_string(
+    tmp_path: Path, run_cli: Callable[..., Any], parse_config: Callable[[str], Any]
+) -> None:
+    path = _save(Words(), tmp_path / "words.pt")
+    result = run_cli("config", path, "--max-batch-size", "0", "--input-shape", "x=4")
+    assert result.exit_code == 0, result.output
+    config = parse_config(result.stdout)
+    inputs = [(i.name, config_pb_type(i), list(i.dims)) for i in config.input]
+    outputs = [(o.name, config_pb_type(o), list(o.dims)) for o in config.output]
+    assert inputs == [("input__0", "TYPE_STRING", [-1]), ("input__1", "TYPE_FP32", [4])]
+    assert outputs == [("output__0", "TYPE_FP32", [4]), ("output__1", "TYPE_STRING", [-1])]
+
+
+def config_pb_type(tensor: Any) -> str:
+    from tritonclient.grpc import model_config_pb2
+
+    return str(model_config_pb2.DataType.Name(tensor.data_type))

@@ -20,8 +20,9 @@ input_shape_option = click.option(
     "input_shapes",
     multiple=True,
     metavar="[NAME=]DIMS",
-    help="Config dims of an input, e.g. x=1,28,28 (without the batch dim when batching); "
-    "-1 for a variable dim. By name or in order; repeatable.",
+    help="Config dims of an input, e.g. x=1,28,28: without the batch dim (a model found not to "
+    "batch gets a leading 1), or the full shape with --max-batch-size 0; -1 for a variable dim. "
+    "By name or in order; repeatable.",
 )
 
 #: ``--input-dtype [NAME=]TYPE`` (repeatable).
