@@ -127,9 +127,10 @@ class Report:
 class LintContext:
     """Everything a rule may read about the file being checked.
 
-    One context per file, shared by every rule of the traversal. Metadata is
-    resolved once per file by the engine (positions, scopes, qualified names)
-    or lazily on first use (parents).
+    One context per file, shared by every rule of the traversal. What it knows
+    about the file is computed once, on first use: scopes and qualified names
+    (:mod:`tsinspect.lint.scopes`), parents, and positions (only files with
+    findings to keep need those).
     """
 
     path: str
