@@ -7,6 +7,8 @@ Keys (all optional)::
     ignore = ["TS113"]
     exclude = ["legacy/*", "*_pb2.py"]   # glob patterns, matched against paths relative to the
                                          # pyproject's folder and against each path component
+    extra-paths = ["third_party"]   # more import roots for the project index, searched after
+                                    # the checked files' packages and the interpreter's path
     [tool.tsinspect.per-file-ignores]
     "tests/*" = ["TS1"]
 
@@ -52,7 +54,15 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 
 KNOWN_KEYS = frozenset(
-    {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores"}
+    {
+        "select",
+        "ignore",
+        "extend-select",
+        "exclude",
+        "extend-exclude",
+        "per-file-ignores",
+        "extra-paths",
+    }
 )
 
 
@@ -70,6 +80,8 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     root: str = "."
     config_path: str | None = None
+    # Absolute folders the project index also resolves imports in (after site-packages).
+    extra_paths: tuple[str, ...] = ()
 
     def with_overrides(
         self,
@@ -187,6 +199,10 @@ def load_settings(config: str | os.PathLike[str]) -> Settings:
         per_file_ignores=per_file_ignores,
         root=str(path.resolve().parent),
         config_path=str(path),
+        extra_paths=tuple(
+            str((path.resolve().parent / extra).resolve())
+            for extra in _string_list(table, "extra-paths", path)
+        ),
     )
 
 

@@ -10,7 +10,20 @@ from functools import cache
 from pathlib import Path
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
-from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
+from tsinspect.lint.engine import (
+    UNREADABLE,
+    FileResult,
+    decode_source,
+    file_diagnostic,
+    is_suppressed,
+    lint_source,
+    parse_suppressions,
+)
+from tsinspect.lint.engine import (
+    source_lines as split_lines,
+)
+from tsinspect.lint.facts import FileFacts
+from tsinspect.lint.program import program_facts
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
 from tsinspect.render.sarif import SarifRule
@@ -90,18 +103,65 @@ def check_source(
     return list(lint_source(source, path, rules_for_path(settings, path)).diagnostics)
 
 
-def _check_file(path: str, settings: Settings) -> FileResult:
+def _check_file(path: str, settings: Settings, facts: FileFacts | None = None) -> FileResult:
     rules = rules_for_path(settings, path)
     try:
         data = Path(path).read_bytes()
     except OSError as error:
+        if facts is not None and not facts.checked:
+            return FileResult(path, ())  # a library file that vanished: nothing to report
         return _unreadable(path, rules, error.strerror or str(error))
-    return lint_source(data, path, rules)
+    return lint_source(data, path, rules, facts)
 
 
-def _check_files(paths: Sequence[str], settings: Settings) -> list[FileResult]:
+def _check_files(
+    paths: Sequence[str], settings: Settings, facts: Mapping[str, FileFacts] | None = None
+) -> list[FileResult]:
     """Worker entry point: one chunk of files (module-level so it pickles)."""
-    return [_check_file(path, settings) for path in paths]
+    facts = facts or {}
+    return [_check_file(path, settings, facts.get(path)) for path in paths]
+
+
+def _read_sources(files: Sequence[str]) -> dict[str, bytes]:
+    sources: dict[str, bytes] = {}
+    for path in files:
+        try:
+            sources[path] = Path(path).read_bytes()
+        except OSError:
+            continue  # the lint reports it (TS003)
+    return sources
+
+
+def _entry_findings(
+    results: Sequence[FileResult], sources: Mapping[str, bytes]
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
+    """Findings of library files, reported at checked lines: minus those a comment on that
+    checked line suppresses, with the checked lines for snippets."""
+    kept: list[Diagnostic] = []
+    snippets: dict[str, dict[int, str]] = {}
+    lines_of: dict[str, list[str]] = {}
+    for result in results:
+        for diagnostic in result.diagnostics:
+            if diagnostic.origin is None:
+                continue  # the library file's own input errors are not the user's
+            if diagnostic.path not in lines_of:
+                try:
+                    text = decode_source(sources[diagnostic.path])
+                except (KeyError, UnicodeDecodeError, LookupError):
+                    text = ""
+                lines_of[diagnostic.path] = split_lines(text)
+            lines = lines_of[diagnostic.path]
+            line = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
+            if "#" in line and is_suppressed(
+                parse_suppressions([(diagnostic.line, line[line.index("#") :])]),
+                diagnostic.line,
+                diagnostic.code,
+            ):
+                continue
+            kept.append(diagnostic)
+            if line:
+                snippets.setdefault(diagnostic.path, {})[diagnostic.line] = line
+    return kept, snippets
 
 
 def _unreadable(path: str, rules: Iterable[type[Rule]], detail: str) -> FileResult:
@@ -203,17 +263,37 @@ def check_paths(
         settings = discover_settings(path_list[0] if path_list else ".")
     settings = validated(settings)
     files, results = collect_files(path_list, settings)
+    sources = _read_sources(files)
+    program = program_facts(files, sources, settings.extra_paths)
+    facts: dict[str, FileFacts] = {**program.checked, **program.libraries}
+    libraries = list(program.libraries)
+    targets = [*files, *libraries]
+    lint_results: list[FileResult] = []
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
-        workers = min(workers, len(files))
-        chunks = balanced_chunks(files, workers)
+    if workers > 1 and len(targets) >= PARALLEL_THRESHOLD:
+        workers = min(workers, len(targets))
+        chunks = balanced_chunks(targets, workers)
+        chunk_facts = [{path: facts[path] for path in chunk if path in facts} for chunk in chunks]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks)):
-                results.extend(chunk_results)
+            for chunk_results in pool.map(
+                _check_files, chunks, [settings] * len(chunks), chunk_facts
+            ):
+                lint_results.extend(chunk_results)
     else:
-        results.extend(_check_files(files, settings))
-    diagnostics = sorted_diagnostics([d for result in results for d in result.diagnostics])
-    source_lines = {r.path: r.source_lines for r in results if r.diagnostics and r.source_lines}
+        lint_results.extend(_check_files(targets, settings, facts))
+    library_paths = set(libraries)
+    results.extend(r for r in lint_results if r.path not in library_paths)
+    through, through_lines = _entry_findings(
+        [r for r in lint_results if r.path in library_paths], sources
+    )
+    diagnostics = sorted_diagnostics(
+        [d for result in results for d in result.diagnostics] + through
+    )
+    source_lines: dict[str, dict[int, str]] = {
+        r.path: dict(r.source_lines) for r in results if r.diagnostics and r.source_lines
+    }
+    for path, lines in through_lines.items():
+        source_lines.setdefault(path, {}).update(lines)
     return CheckResult(tuple(diagnostics), files_checked=len(files), source_lines=source_lines)
 
 
