@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import gc
 import io
+import os
 import re
 import tokenize
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,6 +65,15 @@ def file_diagnostic(
         severity=rule.severity,
         fix=Fix(rule.fix_hint),
     )
+
+
+def display_path(path: str) -> str:
+    """A path as users read it in messages: relative to the working folder when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith(os.pardir) else relative
 
 
 def decode_source(data: bytes) -> str:
@@ -198,7 +208,7 @@ def _through_entry(
     return Diagnostic(
         code=rule.code,
         name=rule.name,
-        message=f"{report.message} (in {path}:{line}, compiled from here)",
+        message=f"{report.message} (in {display_path(path)}:{line}, compiled from here)",
         path=entry.path,
         line=entry.line,
         column=entry.column,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import hashlib
 import os
 import sys
@@ -123,26 +124,27 @@ class ModuleSummary:
 
     def import_target(self, local: str) -> str | None:
         """The qualified name a module-level import binds ``local`` to."""
-        for name, target in self.imports:
-            if name == local:
-                return target
-        return None
+        return self._import_table.get(local)
 
     def find_class(self, name: str) -> ClassSummary | None:
         """The module-level class ``name`` (the last definition wins, as at run time)."""
-        found = None
-        for info in self.classes:
-            if info.name == name:
-                found = info
-        return found
+        return self._class_table.get(name)
 
     def find_function(self, name: str) -> FunctionSummary | None:
         """The module-level function ``name`` (the last definition wins)."""
-        found = None
-        for info in self.functions:
-            if info.name == name:
-                found = info
-        return found
+        return self._function_table.get(name)
+
+    @functools.cached_property
+    def _class_table(self) -> dict[str, ClassSummary]:
+        return {info.name: info for info in self.classes}
+
+    @functools.cached_property
+    def _function_table(self) -> dict[str, FunctionSummary]:
+        return {info.name: info for info in self.functions}
+
+    @functools.cached_property
+    def _import_table(self) -> dict[str, str]:
+        return dict(self.imports)
 
 
 # ------------------------------------------------------------------------------------------
@@ -283,20 +285,30 @@ class _BodyReader:
     """The references of one compiled function body, skipping branches is_scripting() prunes
     and nested defs and lambdas (TorchScript rejects those; they compile nothing)."""
 
-    def __init__(self, names: _Names, self_name: str | None, local: set[str]) -> None:
+    def __init__(self, names: _Names, self_name: str | None, parameters: set[str]) -> None:
         self.names = names
         self.self_name = self_name
-        self.local = local
-        self.references: list[Reference] = []
+        self.local = parameters
+        # Names the body binds, found in the same pass: a read of one is not a global.
+        self.stored: set[str] = set()
+        self.declared_global: set[str] = set()
+        self.references: list[tuple[str, Reference]] = []
         self.seen: set[tuple[str, str, str]] = set()
 
-    def _add(self, kind: str, target: str, node: ast.expr, member: str = "") -> None:
+    def _add(
+        self, kind: str, target: str, node: ast.expr, member: str = "", head: str = ""
+    ) -> None:
         key = (kind, target, member)
         if key not in self.seen:
             self.seen.add(key)
             self.references.append(
-                Reference(kind, target, node.lineno, node.col_offset + 1, member)
+                (head, Reference(kind, target, node.lineno, node.col_offset + 1, member))
             )
+
+    def result(self) -> tuple[Reference, ...]:
+        """The references, minus reads of names the function binds itself."""
+        local = self.stored - self.declared_global
+        return tuple(reference for head, reference in self.references if head not in local)
 
     def scripting_truth(self, test: ast.expr) -> bool | None:
         if isinstance(test, ast.Call) and not test.args:
@@ -330,7 +342,16 @@ class _BodyReader:
                 return
 
     def visit(self, node: ast.AST) -> None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self.stored.add(node.name)
+            return
+        if isinstance(node, ast.Lambda):
+            return
+        if isinstance(node, ast.Global):
+            self.declared_global.update(node.names)
+            return
+        if isinstance(node, ast.alias):
+            self.stored.add((node.asname or node.name).split(".")[0])
             return
         if isinstance(node, ast.If | ast.IfExp):
             truth = self.scripting_truth(node.test)
@@ -349,11 +370,13 @@ class _BodyReader:
         if isinstance(node, ast.Attribute):
             if self._attribute(node):
                 return
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id not in self.local:
+        elif isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                self.stored.add(node.id)
+            elif node.id not in self.local:
                 qualified = self.names.qualify(node.id)
                 if qualified is not None and not qualified.startswith("builtins."):
-                    self._add("global", qualified, node)
+                    self._add("global", qualified, node, head=node.id)
             return
         for child in ast.iter_child_nodes(node):
             self.visit(child)
@@ -377,7 +400,7 @@ class _BodyReader:
             if head not in self.local:
                 qualified = self.names.qualify(dotted)
                 if qualified is not None and not qualified.startswith("builtins."):
-                    self._add("global", qualified, node)
+                    self._add("global", qualified, node, head=head)
                 return True
         return False
 
@@ -414,7 +437,17 @@ def _function(
     if owner is not None and not is_static:
         params = node.args.posonlyargs or node.args.args
         self_name = params[0].arg if params else None
-    reader = _BodyReader(names, self_name, _local_names(node))
+    arguments = node.args
+    parameters = {
+        a.arg
+        for a in (
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            *(a for a in (arguments.vararg, arguments.kwarg) if a is not None),
+        )
+    }
+    reader = _BodyReader(names, self_name, parameters)
     reader.statements(node.body)
     # Default values and annotations are evaluated by the compiler too (a default that calls
     # a helper), but they reference nothing TorchScript compiles as a function.
@@ -427,7 +460,7 @@ def _function(
         is_property=_is_property(node, decorators),
         is_stub=_is_stub(node),
         is_static=is_static,
-        references=tuple(reader.references),
+        references=reader.result(),
     )
 
 
@@ -614,6 +647,19 @@ def interpreter_roots() -> list[str]:
     return roots
 
 
+def _module_file(folder: str, name: str) -> str | None:
+    """``folder/name.py``, ``folder/name/__init__.py`` or a namespace package ``folder/name``."""
+    candidate = os.path.join(folder, name + ".py")
+    if os.path.isfile(candidate):
+        return candidate
+    package = os.path.join(folder, name)
+    if os.path.isfile(os.path.join(package, "__init__.py")):
+        return os.path.join(package, "__init__.py")
+    if name.isidentifier() and os.path.isdir(package):
+        return package
+    return None
+
+
 @dataclass
 class ProjectIndex:
     """Modules by name, found and summarised on first use; nothing is imported or run.
@@ -627,6 +673,12 @@ class ProjectIndex:
     summaries: dict[str, ModuleSummary | None] = field(default_factory=dict)
     _paths: dict[str, str | None] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
+    _resolved: dict[str, Entity | None] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _checked_tops(self) -> frozenset[str]:
+        """Top-level packages of the checked files: found even when the stdlib has the name."""
+        return frozenset(name.split(".")[0] for name in self.checked.values())
 
     @classmethod
     def for_files(
@@ -651,23 +703,25 @@ class ProjectIndex:
         self._sources[str(Path(path).resolve())] = data
 
     def locate(self, module: str) -> str | None:
-        """The source file of ``module`` (``a/b.py`` or ``a/b/__init__.py``), or None."""
+        """The source of ``module``: ``a/b.py``, ``a/b/__init__.py``, or the folder of a
+        namespace package; None when it is not found or is never read (torch, stdlib)."""
         if module in self._paths:
             return self._paths[module]
         found: str | None = None
-        top = module.split(".")[0]
-        if module and top not in OPAQUE_PACKAGES and top not in sys.stdlib_module_names:
-            relative = module.replace(".", os.sep)
-            for root in self.roots:
-                for candidate in (
-                    os.path.join(root, relative + ".py"),
-                    os.path.join(root, relative, "__init__.py"),
-                ):
-                    if os.path.isfile(candidate):
-                        found = candidate
-                        break
-                if found:
-                    break
+        head, _, last = module.rpartition(".")
+        if not head:
+            if module and (module not in sys.stdlib_module_names or module in self._checked_tops):
+                found = next(
+                    (f for root in self.roots if (f := _module_file(root, module)) is not None),
+                    None,
+                )
+        else:
+            # A submodule lives in its package's folder: one place to look, not every root.
+            parent = self.locate(head)
+            if parent is not None:
+                folder = parent if os.path.isdir(parent) else os.path.dirname(parent)
+                if parent == folder or os.path.basename(parent) == "__init__.py":
+                    found = _module_file(folder, last)
         self._paths[module] = found
         return found
 
@@ -678,7 +732,14 @@ class ProjectIndex:
         self.summaries[name] = None  # guards against import cycles while reading
         path = self.locate(name)
         summary = None
-        if path is not None:
+        opaque = name.split(".")[0] in OPAQUE_PACKAGES
+        if path is not None and (
+            os.path.isdir(path) or (opaque and str(Path(path).resolve()) not in self.checked)
+        ):
+            # A namespace package, or torch's own code: known to exist, never read (its
+            # checked files excepted, for those who lint torch itself).
+            summary = ModuleSummary(name, path, (), (), (), (), frozenset(), (), "")
+        elif path is not None:
             resolved = str(Path(path).resolve())
             data = self._sources.get(resolved)
             if data is None:
@@ -712,13 +773,21 @@ class ProjectIndex:
         """
         if depth > 8 or not qualified:
             return None
+        if qualified in self._resolved:
+            return self._resolved[qualified]
+        self._resolved[qualified] = None  # re-export cycles resolve to nothing
         parts = qualified.split(".")
-        for cut in range(len(parts), 0, -1):
+        found = None
+        deepest: tuple[ModuleSummary, int] | None = None
+        for cut in range(1, len(parts) + 1):
             module = self.module(".".join(parts[:cut]))
             if module is None:
-                continue
-            return self._inside(module, parts[cut:], depth)
-        return None
+                break
+            deepest = (module, cut)
+        if deepest is not None:
+            found = self._inside(deepest[0], parts[deepest[1] :], depth)
+        self._resolved[qualified] = found
+        return found
 
     def _inside(self, module: ModuleSummary, rest: list[str], depth: int) -> Entity | None:
         if not rest:

@@ -39,7 +39,13 @@ from tsinspect.lint.index import (
     ProjectIndex,
     Reference,
 )
-from tsinspect.lint.reach import EXPORT_DECORATORS, IGNORE_DECORATORS, SCRIPT_DECORATORS, is_nn_base
+from tsinspect.lint.reach import (
+    EXPORT_DECORATORS,
+    IGNORE_DECORATORS,
+    NN_MODULE_BASES,
+    SCRIPT_DECORATORS,
+    is_nn_base,
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,10 @@ class Program:
     def base_classes(self, module: ModuleSummary, cls: ClassSummary) -> Iterator[_Owner]:
         """The bases the index can resolve to a class, in order."""
         for name, _, _ in cls.bases:
+            if name in NN_MODULE_BASES:
+                # nn.Module's own methods are not compiled (TorchScript rejects
+                # `self.parameters()` and friends); nothing is looked up there.
+                continue
             entity = self.index.resolve(name)
             if entity is not None and entity.cls is not None and not entity.member:
                 yield _Owner(entity.module, entity.cls)
