@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
@@ -28,11 +29,14 @@ class CheckResult:
 
     ``diagnostics`` are sorted (path, line, column, code) and include the TS0xx input
     errors; ``source_lines`` maps path -> line number -> text for the lines they point at.
+    ``warnings``: one-line notes that did not change the result (a cache that could not
+    be written); the CLI prints them on stderr.
     """
 
     diagnostics: tuple[Diagnostic, ...]
     files_checked: int
     source_lines: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def input_errors(self) -> tuple[Diagnostic, ...]:
@@ -90,18 +94,28 @@ def check_source(
     return list(lint_source(source, path, rules_for_path(settings, path)).diagnostics)
 
 
-def _check_file(path: str, settings: Settings) -> FileResult:
+def _check_file(path: str, settings: Settings) -> tuple[FileResult, str | None]:
+    """The file's result, and the content hash of the bytes linted (None: unreadable)."""
     rules = rules_for_path(settings, path)
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        return _unreadable(path, rules, error.strerror or str(error))
-    return lint_source(data, path, rules)
+        return _unreadable(path, rules, error.strerror or str(error)), None
+    return lint_source(data, path, rules), content_hash(data)
 
 
-def _check_files(paths: Sequence[str], settings: Settings) -> list[FileResult]:
+def _check_files(paths: Sequence[str], settings: Settings) -> list[tuple[FileResult, str | None]]:
     """Worker entry point: one chunk of files (module-level so it pickles)."""
     return [_check_file(path, settings) for path in paths]
+
+
+def _cached_result(cache: LintCache, path: str, settings: Settings) -> FileResult | None:
+    """The stored result of ``path`` if its current bytes were linted with these rules."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None  # the lint reports it (unreadable files are never cached)
+    return cache.lookup(path, content_hash(data), rules_for_path(settings, path))
 
 
 def _unreadable(path: str, rules: Iterable[type[Rule]], detail: str) -> FileResult:
@@ -188,33 +202,66 @@ def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
     return chunks
 
 
+def _lint_files(
+    files: Sequence[str], settings: Settings, jobs: int | None
+) -> list[tuple[FileResult, str | None]]:
+    """Lint ``files``: in worker processes when there are many, else in this one."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+        return _check_files(files, settings)
+    workers = min(workers, len(files))
+    chunks = balanced_chunks(files, workers)
+    linted: list[tuple[FileResult, str | None]] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks)):
+            linted.extend(chunk_results)
+    return linted
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike[str]],
     settings: Settings | None = None,
     jobs: int | None = None,
+    *,
+    cache: bool = False,
 ) -> CheckResult:
     """Lint files and folders. ``settings`` defaults to the pyproject found above the first path.
 
     ``jobs``: worker processes (default: the CPU count); many files are checked in
-    parallel, a few sequentially.
+    parallel, a few sequentially. ``cache``: reuse and keep each file's result in the
+    project's ``.tsinspect_cache`` folder (``cache-dir`` in ``[tool.tsinspect]`` or the
+    ``TSINSPECT_CACHE_DIR`` environment variable move it), keyed by the file's content, the
+    rules enabled for it and the tool's version; the CLI uses it unless ``--no-cache``.
     """
     path_list = [os.fspath(p) for p in paths]
     if settings is None:
         settings = discover_settings(path_list[0] if path_list else ".")
     settings = validated(settings)
     files, results = collect_files(path_list, settings)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
-        workers = min(workers, len(files))
-        chunks = balanced_chunks(files, workers)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks)):
-                results.extend(chunk_results)
-    else:
-        results.extend(_check_files(files, settings))
+    store = open_cache(settings) if cache else None
+    pending = files
+    if store is not None:
+        # Hits are decided here, so workers neither load the cache nor lint unchanged files.
+        pending = []
+        for path in files:
+            hit = _cached_result(store, path, settings)
+            if hit is None:
+                pending.append(path)
+            else:
+                results.append(hit)
+    warnings: tuple[str, ...] = ()
+    for result, linted_hash in _lint_files(pending, settings, jobs):
+        results.append(result)
+        if store is not None and linted_hash is not None:
+            store.store(linted_hash, rules_for_path(settings, result.path), result)
+    if store is not None:
+        warning = store.save()
+        warnings = (warning,) if warning else ()
     diagnostics = sorted_diagnostics([d for result in results for d in result.diagnostics])
     source_lines = {r.path: r.source_lines for r in results if r.diagnostics and r.source_lines}
-    return CheckResult(tuple(diagnostics), files_checked=len(files), source_lines=source_lines)
+    return CheckResult(
+        tuple(diagnostics), files_checked=len(files), source_lines=source_lines, warnings=warnings
+    )
 
 
 def rule_descriptors() -> list[SarifRule]:
