@@ -31,6 +31,7 @@ from tsinspect.lint.cache import (
     resolve_cache_dir,
 )
 from tsinspect.lint.engine import FileResult
+from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.rule import Rule
 from tsinspect.settings import Settings, discover_settings
 
@@ -96,9 +97,14 @@ def linted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = api_check.lint_source
 
-    def counting(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> FileResult:
+    def counting(
+        source: str | bytes,
+        path: str,
+        rules: Sequence[type[Rule]],
+        facts: FileFacts | None = None,
+    ) -> FileResult:
         calls.append(Path(path).name)
-        return real(source, path, rules)
+        return real(source, path, rules, facts)
 
     monkeypatch.setattr(api_check, "lint_source", counting)
     return calls

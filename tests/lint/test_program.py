@@ -329,3 +329,37 @@ def test_extra_paths_setting_is_read_relative_to_the_pyproject(tmp_path: Path) -
     config.write_text('[tool.tsinspect]\nextra-paths = ["lib"]\n')
     settings = load_settings(config)
     assert settings.extra_paths == (str((tmp_path / "lib").resolve()),)
+
+
+def test_cache_follows_a_change_in_an_imported_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TSINSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    settings = _project(
+        tmp_path,
+        {
+            "base.py": """
+                from torch import nn
+
+
+                class Layer(nn.Module):
+                    pass
+                """,
+            "model.py": """
+                from base import Layer
+
+
+                class Net(Layer):
+                    def forward(self, x):
+                        return (lambda y: y)(x)
+                """,
+        },
+        library=False,
+    )
+    model = str(tmp_path / "proj" / "model.py")
+    first = check_paths([model], settings, jobs=1, cache=True)
+    assert _codes(list(first.diagnostics)) == [("TS101", "model.py", 6)]
+    # model.py is unchanged, but the file it imports no longer makes Net a module.
+    (tmp_path / "proj" / "base.py").write_text("class Layer:\n    pass\n")
+    second = check_paths([model], settings, jobs=1, cache=True)
+    assert second.diagnostics == ()
