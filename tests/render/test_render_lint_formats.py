@@ -122,8 +122,10 @@ def test_json_schema() -> None:
         "severity",
         "fix",
         "reach",
+        "origin",
     ]
     assert first["reach"] == ["Net.forward", "Net._head"]
+    assert first["origin"] is None
     assert first["fix"] == {"hint": "Use a module-level `def`", "applicable": False, "edits": []}
     assert second["fix"]["edits"] == [
         {"line": 12, "column": 9, "end_line": 12, "end_column": 16, "replacement": "n = n // 2"}

@@ -105,7 +105,10 @@ def check_source(
 ) -> list[Diagnostic]:
     """Lint one module's source. ``path`` is used in diagnostics and for per-file-ignores."""
     settings = validated(settings or Settings())
-    return list(lint_source(source, path, rules_for_path(settings, path)).diagnostics)
+    data = source.encode() if isinstance(source, str) else source
+    # The program-wide facts of this one module: its imports resolve like check_paths's.
+    facts = program_facts([path], {path: data}, settings.extra_paths).checked.get(path)
+    return list(lint_source(source, path, rules_for_path(settings, path), facts).diagnostics)
 
 
 def _check_file(

@@ -295,7 +295,12 @@ def _lint_source(
     # Positions are resolved lazily (LintContext.position): only files with reports need them;
     # scopes on first use (LintContext.scopes): reach asks for them in every file it reads.
     context = LintContext(
-        path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach()
+        path=path,
+        source=text,
+        module=wrapper.module,
+        wrapper=wrapper,
+        reach=Reach(),
+        facts=facts or FileFacts(),
     )
     context.reach = analyze(context, facts)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):

@@ -34,6 +34,23 @@ class ReachedFunction:
 
 
 @dataclass(frozen=True)
+class AnnotatedAttribute:
+    """A class-body annotation of a module class naming a class TorchScript cannot compile.
+
+    ``torch.jit.script`` types each instance attribute by the class annotation, compiling the
+    annotated class as a TorchScript class (``pytorch@v2.13.0:torch/jit/_recursive.py``,
+    ``infer_type``; ``torch/jit/annotations.py``, ``try_ann_to_type``). ``reason`` says why
+    that class cannot be compiled: it inherits, or it is a dataclass.
+    """
+
+    owner: str
+    attribute: str
+    line: int
+    type_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class FileFacts:
     """What one file's lint learns from the rest of the program.
 
@@ -44,6 +61,7 @@ class FileFacts:
     checked: bool = True
     module_classes: frozenset[str] = frozenset()
     reached: tuple[ReachedFunction, ...] = ()
+    annotated_attributes: tuple[AnnotatedAttribute, ...] = ()
 
     def fingerprint(self) -> str:
         """A stable digest: the cache keys a file's findings on it."""
@@ -51,4 +69,5 @@ class FileFacts:
         digest.update(repr((self.checked, sorted(self.module_classes))).encode())
         for reached in sorted(self.reached, key=lambda r: (r.key, r.index)):
             digest.update(repr(reached).encode())
+        digest.update(repr(self.annotated_attributes).encode())
         return digest.hexdigest()

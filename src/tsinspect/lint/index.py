@@ -102,6 +102,11 @@ class ClassSummary:
     hooks: tuple[Reference, ...]
     constants: frozenset[str]
     unused_properties: frozenset[str]
+    # Class-body annotations naming a class (``config: BertConfig``): attribute, qualified
+    # type, line, column. TorchScript types an instance attribute by its class annotation.
+    annotations: tuple[tuple[str, str, int, int], ...] = ()
+    # Attributes ``__init__`` assigns on ``self`` (what ends up in the instance's __dict__).
+    init_attributes: frozenset[str] = frozenset()
 
     def methods_named(self, name: str) -> tuple[FunctionSummary, ...]:
         """Every def of ``name`` in this class body (a property may have two)."""
@@ -474,7 +479,7 @@ def _string_items(value: ast.expr | None) -> frozenset[str]:
 
 def _init_children(
     init: ast.FunctionDef | ast.AsyncFunctionDef, names: _Names
-) -> tuple[list[SubmoduleSummary], list[Reference]]:
+) -> tuple[list[SubmoduleSummary], list[Reference], frozenset[str]]:
     """Classes ``__init__`` instantiates from module-level names (candidate submodules), and
     the hooks it registers."""
     params = init.args.posonlyargs or init.args.args
@@ -483,14 +488,16 @@ def _init_children(
     children: list[SubmoduleSummary] = []
     hooks: list[Reference] = []
     attribute_of: dict[int, str] = {}
+    assigned: set[str] = set()
     for node in ast.walk(init):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if (
                     isinstance(target, ast.Attribute)
                     and isinstance(target.value, ast.Name)
                     and target.value.id == self_name
                 ):
+                    assigned.add(target.attr)
                     for inner in ast.walk(node.value):
                         attribute_of.setdefault(id(inner), target.attr)
     for node in ast.walk(init):
@@ -522,7 +529,7 @@ def _init_children(
                 attribute_of.get(id(node), ""), qualified, node.lineno, node.col_offset + 1
             )
         )
-    return children, hooks
+    return children, hooks, frozenset(assigned)
 
 
 def _class(node: ast.ClassDef, names: _Names) -> ClassSummary:
@@ -537,14 +544,28 @@ def _class(node: ast.ClassDef, names: _Names) -> ClassSummary:
     unused: frozenset[str] = frozenset()
     children: list[SubmoduleSummary] = []
     hooks: list[Reference] = []
+    init_attributes: frozenset[str] = frozenset()
+    annotations: list[tuple[str, str, int, int]] = []
     for item in node.body:
         if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
             index = counts.get(item.name, 0)
             counts[item.name] = index + 1
             methods.append(_function(item, names, node.name, index))
             if item.name == "__init__":
-                children, hooks = _init_children(item, names)
+                children, hooks, init_attributes = _init_children(item, names)
         elif isinstance(item, ast.Assign | ast.AnnAssign):
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                dotted = _dotted(item.annotation)
+                qualified = names.qualify(dotted) if dotted else None
+                if qualified is not None:
+                    annotations.append(
+                        (
+                            item.target.id,
+                            qualified,
+                            item.annotation.lineno,
+                            item.annotation.col_offset + 1,
+                        )
+                    )
             targets = item.targets if isinstance(item, ast.Assign) else [item.target]
             for target in targets:
                 if isinstance(target, ast.Name) and target.id == "__constants__":
@@ -562,6 +583,8 @@ def _class(node: ast.ClassDef, names: _Names) -> ClassSummary:
         hooks=tuple(hooks),
         constants=constants,
         unused_properties=unused,
+        annotations=tuple(annotations),
+        init_attributes=init_attributes,
     )
 
 

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tsinspect.lint.facts import Entry, FileFacts, ReachedFunction
+from tsinspect.lint.facts import AnnotatedAttribute, Entry, FileFacts, ReachedFunction
 from tsinspect.lint.index import (
     ClassSummary,
     FunctionSummary,
@@ -74,6 +74,7 @@ class Program:
     _reached: dict[str, dict[tuple[str, int], ReachedFunction]] = field(default_factory=dict)
     _module_classes: dict[str, set[str]] = field(default_factory=dict)
     _library: dict[str, ModuleSummary] = field(default_factory=dict)
+    _annotated: dict[str, list[AnnotatedAttribute]] = field(default_factory=dict)
     _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     _queue: deque[_Item] = field(default_factory=deque)
 
@@ -144,6 +145,7 @@ class Program:
                     ):
                         self._module_classes.setdefault(module.name, set()).add(cls.name)
                     self._module_roots(owner, (), None, crossed=False)
+                    self._annotated_attributes(owner)
                 elif not cls.decorators.isdisjoint(SCRIPT_DECORATORS):
                     self._class_roots(owner, (), None, crossed=False)
             for function in module.functions:
@@ -154,6 +156,57 @@ class Program:
         while self._queue:
             self._visit(self._queue.popleft())
         return self
+
+    def _annotated_attributes(self, owner: _Owner) -> None:
+        """Class annotations of instance attributes: TorchScript compiles the annotated class.
+
+        Like ``torch.jit._recursive.get_annotations``, the annotations are those of the first
+        class along the MRO that has any. A class that inherits or is a dataclass cannot be
+        compiled (measured: "Error inferring type", "Failed to get source"), and is recorded
+        for the rule to report; any other class is compiled whole, as a TorchScript class.
+        """
+        mro = self.mro(owner)
+        annotated = next((cls for cls in mro if cls.cls.annotations), None)
+        if annotated is None:
+            return
+        assigned = frozenset().union(*(cls.cls.init_attributes for cls in mro))
+        for attribute, target, line, column in annotated.cls.annotations:
+            if attribute not in assigned:
+                continue
+            entity = self.index.resolve(target)
+            if entity is None or entity.cls is None or entity.member:
+                continue
+            if self.is_module(entity.module, entity.cls):
+                continue
+            reason = self._uncompilable(entity.module, entity.cls)
+            if reason:
+                if annotated.module.name in self.checked_names:
+                    self._annotated.setdefault(annotated.module.name, []).append(
+                        AnnotatedAttribute(
+                            annotated.cls.name, attribute, line, entity.cls.name, reason
+                        )
+                    )
+                continue
+            typed = _Owner(entity.module, entity.cls)
+            if self._mark_class(typed):
+                self._class_roots(
+                    typed,
+                    (f"{annotated.cls.name}.{attribute}: {entity.cls.name}",),
+                    self._entry(annotated.module, entity.module, line, column, None),
+                    crossed=entity.module is not owner.module,
+                )
+
+    def _uncompilable(self, module: ModuleSummary, cls: ClassSummary) -> str:
+        """Why TorchScript cannot compile ``cls`` as a TorchScript class ("" if it may).
+
+        Only bases the index resolves to a class count: enums, named tuples and exceptions
+        (stdlib or typing bases) are types TorchScript knows without compiling them.
+        """
+        for base in self.base_classes(module, cls):
+            return f"it inherits from {base.cls.name}"
+        if not cls.decorators.isdisjoint(DATACLASS_DECORATORS):
+            return "it is a dataclass"
+        return ""
 
     def _local_base(self, module: ModuleSummary, cls: ClassSummary) -> bool:
         """True when the file alone shows the class is a module (a same-file module base)."""
@@ -409,11 +462,17 @@ class Program:
             checked=checked,
             module_classes=frozenset(self._module_classes.get(module.name, ())),
             reached=reached,
+            annotated_attributes=tuple(
+                sorted(set(self._annotated.get(module.name, ())), key=lambda a: a.line)
+            ),
         )
 
     def library_modules(self) -> Iterable[ModuleSummary]:
         """Modules outside the checked paths in which something is compiled."""
         return [self._library[name] for name in sorted(self._library)]
+
+
+DATACLASS_DECORATORS = frozenset({"dataclasses.dataclass", "attr.s", "attrs.define"})
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider
 
 from tsinspect.diagnostics import Edit, Severity
+from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.scopes import FileScopes, Scope, analyze_scopes
 from tsinspect.lint.traversal import is_layout, parents
 
@@ -138,6 +139,8 @@ class LintContext:
     module: cst.Module
     wrapper: cst.MetadataWrapper
     reach: Reach
+    # What the program-wide analysis knows about this file (lint/program.py).
+    facts: FileFacts = field(default_factory=FileFacts)
     reports: list[Report] = field(default_factory=list)
     _parents: dict[int, cst.CSTNode] | None = field(default=None, repr=False)
     _layout_parents: dict[int, cst.CSTNode] | None = field(default=None, repr=False)
