@@ -163,7 +163,7 @@ def _diagnostic(
     report: Report, span: CodeRange, path: str, function: CompiledFunction | None
 ) -> Diagnostic:
     rule = report.rule
-    reach = function.reach if function else ()
+    reach = function.reach if function else report.reach
     if function is not None and function.entry is not None:
         return _through_entry(report, span, path, reach, function.entry)
     return Diagnostic(

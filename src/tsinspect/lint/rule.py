@@ -122,6 +122,9 @@ class Report:
     message: str
     fix_hint: str
     edits: tuple[Edit, ...] = ()
+    # For reports outside compiled functions that still belong to one compiled module
+    # (a class-body annotation): the reach to show, e.g. ``("Net",)``.
+    reach: tuple[str, ...] = ()
 
 
 @dataclass
@@ -335,6 +338,7 @@ class Rule(cst.BatchableCSTVisitor):
         fix_hint: str | None = None,
         edits: Sequence[Edit] = (),
         anchor: cst.CSTNode | None = None,
+        reach: Sequence[str] = (),
     ) -> None:
         """Report ``node``. The engine decides whether the report survives (compiled, not pruned, not suppressed)."""
         self.context.reports.append(
@@ -345,6 +349,7 @@ class Rule(cst.BatchableCSTVisitor):
                 message=message or self.message,
                 fix_hint=fix_hint or self.fix_hint,
                 edits=tuple(edits),
+                reach=tuple(reach),
             )
         )
 

@@ -438,8 +438,9 @@ class ConservativeRule(Rule):
         fix_hint: str | None = None,
         edits: Sequence[Edit] = (),
         anchor: cst.CSTNode | None = None,
+        reach: Sequence[str] = (),
     ) -> None:
         """Report, unless the anchor lies in a branch whose compilation depends on the instance."""
         if in_constant_branch(self.context, anchor if anchor is not None else node):
             return
-        super().report(node, message, fix_hint=fix_hint, edits=edits, anchor=anchor)
+        super().report(node, message, fix_hint=fix_hint, edits=edits, anchor=anchor, reach=reach)

@@ -182,4 +182,5 @@ class AnnotatedAttributeClassRule(Rule):
                             small.annotation.annotation,
                             f"{self.message}: `{fact.type_name}` cannot be a TorchScript "
                             f"class because {fact.reason}",
+                            reach=(f"{node.name.value}.{fact.attribute}",),
                         )
