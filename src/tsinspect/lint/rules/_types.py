@@ -221,6 +221,40 @@ def optional_mismatch(expected: Type | None, actual: Type | None) -> bool:
     return False
 
 
+_SIMPLE = frozenset({TENSOR, INT, FLOAT, BOOL, STR, NONE, DEVICE, NUMBER})
+
+
+def _simple(kind: Type) -> bool:
+    if kind in _SIMPLE:
+        return True
+    if kind.name in (OPTIONAL, LIST):
+        return _simple(kind.args[0])
+    return False
+
+
+def fits(outside: Type, assigned: Type) -> bool | None:
+    """Whether a nested block may assign ``assigned`` to a local of type ``outside``
+    (``setSugaredVar``: a subtype, after TorchScript's implicit conversions). None when
+    the propagator cannot tell (Unions, tuples, dicts, classes...).
+
+    Measured: ``None`` and ``T`` fit ``Optional[T]``; a ``bool`` fits an ``int``, an
+    ``int`` or ``float`` a ``number``; a Tensor is converted to an ``int``, ``float`` or
+    ``number``; an ``int`` does not fit a ``float``, nor ``List[int]`` a ``List[float]``.
+    """
+    if outside == assigned:
+        return True
+    if not (_simple(outside) and _simple(assigned)):
+        return None
+    if outside.is_optional:
+        inner = outside.args[0]
+        return assigned == NONE or fits(inner, assigned)
+    if outside == INT and assigned == BOOL:
+        return True
+    if outside in (INT, FLOAT, NUMBER) and assigned == TENSOR:
+        return True
+    return outside == NUMBER and assigned in (INT, FLOAT, BOOL)
+
+
 def is_mixed_tuple(kind: Type | None) -> bool:
     """A tuple whose elements have certain, different types (``Tuple[Tensor, int]``)."""
     return (
@@ -572,8 +606,23 @@ def callee_signature(
         method = _resolve_method(context, owner, func.attr.value)
         if method is not None:
             found = signature_of(context, method, is_method=True)
+    if found is not None and found.returns is None:
+        target = context.is_module_level_function(func) if isinstance(func, cst.Name) else None
+        if target is None and isinstance(func, cst.Attribute) and owner is not None:
+            target = _resolve_method(context, owner, func.attr.value)
+        if target is not None and id(target) not in _INFERRING and context.is_compiled_def(target):
+            _INFERRING.add(id(target))
+            try:
+                inferred = flow(context, target).return_type
+            finally:
+                _INFERRING.discard(id(target))
+            found = Signature(found.params, inferred)
     cache[key] = found
     return found
+
+
+# functions whose return type is being inferred (a recursive call gives up)
+_INFERRING: set[int] = set()
 
 
 def _resolve_method(context: LintContext, owner: ClassInfo, name: str) -> cst.FunctionDef | None:
@@ -904,6 +953,17 @@ TENSOR_INPUT_FUNCTIONS = (
         )
     )
 )
+# torch functions whose listed positional arguments (None: all) never accept None (measured).
+STRICT_POSITIONS: dict[str, tuple[int, ...] | None] = {
+    **dict.fromkeys(
+        (
+            f"torch.{name}"
+            for name in ("matmul", "mm", "bmm", "add", "sub", "mul", "div", "where", "outer")
+        ),
+        None,
+    ),
+    "torch.nn.functional.linear": (0, 1),
+}
 # Tensor methods none of whose positional arguments (nor `dim=`) accepts None (measured:
 # `x.argmax(k)`, `x.clamp(max=k)`, `x.to(d)` take an Optional and are not listed).
 STRICT_METHODS = frozenset(
@@ -1061,9 +1121,10 @@ class OptionalUse:
 
 
 @dataclass(frozen=True)
-class NoneAssignment:
+class TypeChange:
     """A local assigned in a nested block (an ``if`` branch, a loop body) a value that does not
-    fit the type it has outside: ``None`` over a Tensor, a Tensor over ``None`` (TS216)."""
+    fit the type it has outside: a Tensor over ``None``, ``None`` over a Tensor, a float
+    over an int (TS216)."""
 
     node: cst.CSTNode
     name: str
@@ -1086,7 +1147,9 @@ class FlowResult:
     int_inverts: list[cst.UnaryOperation] = field(default_factory=list)
     mixed_tuple_indexes: list[cst.Subscript] = field(default_factory=list)
     optional_uses: list[OptionalUse] = field(default_factory=list)
-    none_assignments: list[NoneAssignment] = field(default_factory=list)
+    # what a call of the function gives: the declared type, else the unified returns
+    return_type: Type | None = None
+    type_changes: list[TypeChange] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1581,6 +1644,15 @@ class _Flow:
             return None
         if value == TENSOR:
             return TENSOR
+        if record and (value.name in (LIST, DICT, TUPLE) or value == STR):
+            for element in node.slice:
+                part = element.slice
+                if isinstance(part, cst.Index):
+                    key = self._eval(part.value, state, overlay, False)
+                    if key is not None and key.maybe_none:
+                        self._record(
+                            node, part.value, key, Use.ARGUMENT, state, overlay, "an index"
+                        )
         if len(node.slice) != 1:
             return None
         part = node.slice[0].slice
@@ -1755,6 +1827,11 @@ class _Flow:
                 if listed is not None and listed.name == LIST and listed.args[0].maybe_none:
                     return report(positional[0], Use.ARGUMENT, "a List[Tensor]")
             return None
+        for name in names & STRICT_POSITIONS.keys():
+            strict = STRICT_POSITIONS[name]
+            for position, index in enumerate(positional):
+                if (strict is None or position in strict) and optional_at(index):
+                    return report(index, Use.ARGUMENT, "a Tensor")
         if names & TENSOR_INPUT_FUNCTIONS:
             for index, arg in enumerate(call.args):
                 is_first = index == (positional[0] if positional else -1)
@@ -2198,6 +2275,7 @@ class _Flow:
             if isinstance(small.target, cst.Name):
                 operator = _AUG_TO_BINARY.get(type(small.operator))
                 kind = _binary(operator(), current, value) if operator else None
+                kind = self._reassignment(small, small.target, None, kind, state)
                 state.assign(small.target.value, kind)
             return state
         if isinstance(small, cst.Return):
@@ -2244,9 +2322,9 @@ class _Flow:
 
     def _reassignment(
         self,
-        statement: cst.Assign,
+        statement: cst.Assign | cst.AugAssign,
         target: cst.BaseExpression,
-        value: cst.BaseExpression,
+        value: cst.BaseExpression | None,
         kind: Type | None,
         state: _State,
     ) -> Type | None:
@@ -2277,13 +2355,8 @@ class _Flow:
             previous = state.outer.get(name)
             if previous is None or assigned is None:
                 continue
-            mismatch = (previous == NONE and assigned != NONE) or (
-                assigned == NONE and not previous.can_be_none
-            )
-            if mismatch and state.certain:
-                self.result.none_assignments.append(
-                    NoneAssignment(statement, name, previous, assigned)
-                )
+            if fits(previous, assigned) is False and state.certain:
+                self.result.type_changes.append(TypeChange(statement, name, previous, assigned))
                 break
         if isinstance(target, cst.Name) and kind == TENSOR:
             previous = state.outer.get(target.value)
@@ -2579,10 +2652,24 @@ class _Flow:
     def run(self, params: dict[str, Type | None]) -> FlowResult:
         state = _State(types=dict(params))
         self.declared_return = return_type(self.context, self.node)
-        self.block(
+        end = self.block(
             self.node.body.body if isinstance(self.node.body, cst.IndentedBlock) else [], state
         )
         self._returns()
+        self.result.return_type = self.declared_return
+        if (
+            self.node.returns is None
+            and self.declared_return is None
+            and type_comment_signature(self.context, self.node) is None
+        ):
+            # TorchScript unifies the returns (falling off the end returns None)
+            kinds = [kind for _, kind in self.returns]
+            if isinstance(end, _State):
+                kinds.append(NONE)
+            unified: Type | None = kinds[0] if kinds else None
+            for kind in kinds[1:]:
+                unified = unify(unified, kind)
+            self.result.return_type = unified
         return self.result
 
     def _returns(self) -> None:

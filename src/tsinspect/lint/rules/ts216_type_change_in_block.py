@@ -1,28 +1,30 @@
-"""TS216 none-reassigned-in-block."""
+"""TS216 type-change-in-block."""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._types import NONE, flow, torchscript_spelling
+from tsinspect.lint.rules._types import FLOAT, INT, NONE, flow, torchscript_spelling
 
 
-class NoneReassignedInBlockRule(Rule):
+class TypeChangeInBlockRule(Rule):
     """## What it does
-    Reports a local variable set to `None` and then, inside an `if` branch or a loop
-    body, given a value (`residual = None`, then `residual = x.clone()` under an `if`), and
-    the reverse: a local that holds a Tensor, an int... (or an `Optional` narrowed by a
-    check) set to `None` inside a nested block. Only certain types count.
+    Reports a local variable assigned, inside an `if` branch or a loop body, a value whose
+    type does not fit the type it has outside that block: `residual = None` then
+    `residual = x.clone()` under an `if`; a Tensor (or an `Optional` narrowed by a check)
+    then `None`; `scale = 1` then `scale = scale / 2` in a loop; `n = 0` then `n = 0.5`.
+    Both types must be certain.
 
     ## Why is this bad?
-    TorchScript gives `residual = None` the type `NoneType`, not `Optional[...]`. An
-    assignment inside a nested block (a branch of a run-time `if`, a `for`/`while` body)
-    must fit the type the variable has outside the block, so scripting fails with
-    "Variable 'residual' previously had type NoneType but is now being assigned to a value
-    of type Tensor". A straight-line reassignment (`y = None; y = x`), a branch that
-    defines the variable first (`if c: y = x else: y = None`), and loops TorchScript
-    unrolls (over a `ModuleList` or a tuple) are fine.
+    TorchScript gives a variable the type of its first value: `residual = None` is a
+    `NoneType`, not an `Optional[...]`, and `scale = 1` an `int`. An assignment inside a
+    nested block (a branch of a run-time `if`, a `for`/`while` body) must fit the type the
+    variable has outside the block, so scripting fails with "Variable 'residual' previously
+    had type NoneType but is now being assigned to a value of type Tensor". A
+    straight-line reassignment (`y = None; y = x`), a branch that defines the variable first
+    (`if c: y = x else: y = None`), a loop TorchScript unrolls (over a `ModuleList` or a
+    tuple), a `bool` for an `int`, and a Tensor for an `int` or `float` (converted) are fine.
 
     ## Example
     ```python
@@ -30,6 +32,9 @@ class NoneReassignedInBlockRule(Rule):
         residual = None
         if self.use_residual:
             residual = x.clone()
+        scale = 1
+        for _ in range(self.steps):
+            scale = scale / 2
         ...
     ```
 
@@ -39,14 +44,17 @@ class NoneReassignedInBlockRule(Rule):
         residual: Optional[Tensor] = None
         if self.use_residual:
             residual = x.clone()
+        scale = 1.0
+        for _ in range(self.steps):
+            scale = scale / 2
         ...
     ```
     """
 
     code = "TS216"
-    name = "none-reassigned-in-block"
+    name = "type-change-in-block"
     message = "TorchScript cannot change this variable's type inside a nested block"
-    fix_hint = "Annotate the first assignment with the Optional type: `y: Optional[Tensor] = None`"
+    fix_hint = "Give the first assignment the type the block needs: `y: Optional[Tensor] = None`, `y = 1.0`"
 
     VALID = (
         Valid(
@@ -78,6 +86,11 @@ class NoneReassignedInBlockRule(Rule):
                         picked = None
                     if torch.jit.is_scripting():
                         last = x
+                    count = 0
+                    total = 0.5
+                    for i in range(2):
+                        count = i > 0
+                        total = x.sum()
                     if residual is not None and picked is not None:
                         return first + residual + picked
                     return first
@@ -123,6 +136,25 @@ class NoneReassignedInBlockRule(Rule):
         ),
         Invalid(
             """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.steps = 2
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    scale = 1
+                    for _ in range(self.steps):
+                        scale = scale / 2
+                    return x * scale
+            """,
+            label="int-then-float-in-loop",
+        ),
+        Invalid(
+            """
             from typing import Optional
 
             import torch
@@ -145,16 +177,20 @@ class NoneReassignedInBlockRule(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not self.context.is_compiled_def(node):
             return
-        for found in flow(self.context, node).none_assignments:
+        for found in flow(self.context, node).type_changes:
             previous = torchscript_spelling(found.previous)
             assigned = torchscript_spelling(found.assigned)
             if found.previous == NONE:
                 fix = f"Annotate the first assignment: `{found.name}: Optional[{found.assigned}] = None`"
-            else:
+            elif found.assigned == NONE:
                 fix = (
                     f"Give `{found.name}` an Optional type where it is first assigned, "
                     "or use another variable for the None"
                 )
+            elif found.previous == INT and found.assigned == FLOAT:
+                fix = f"Start `{found.name}` as a float (`{found.name} = 1.0`)"
+            else:
+                fix = f"Keep `{found.name}` one type, or use another variable inside the block"
             self.report(
                 found.node,
                 f"{self.message}: TorchScript says \"Variable '{found.name}' previously had type "
