@@ -11,8 +11,9 @@ Two questions, as the issue states them:
 
 * Failing models: did the linter report an ERROR finding at the line TorchScript
   names (the innermost ``File "...", line N`` frame inside timm)? A finding whose
-  span covers that line counts; an error finding elsewhere in the same function
-  is counted separately as a near miss.
+  span covers that line counts, and so does one whose ``origin`` (the real location
+  of a finding reported at a checked file's line) covers it; an error finding
+  elsewhere in the same function is counted separately as a near miss.
 * Scripting models: did the linter report an ERROR finding on code the model
   compiles? Approximation: a finding belongs to a model when the first step of
   its reach path (``Class.method``) names a class defined in the finding's file
@@ -26,55 +27,32 @@ Two questions, as the issue states them:
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from timm_oracle import error_gist_of
+from compare_common import (
+    Finding,
+    FindingIndex,
+    cell,
+    enclosing_function,
+    error_kind,
+    function_spans,
+    lint,
+    pct,
+    rel,
+    source_line,
+    unique,
+)
+from oracle_common import error_gist_of
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_VENV = Path(os.environ.get("TSINSPECT_TIMM_VENV", "/tmp/tsinspect-timm-venv"))
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A lint diagnostic, reduced to what the comparison needs."""
-
-    code: str
-    name: str
-    severity: str
-    path: str
-    line: int
-    end_line: int
-    message: str
-    reach: tuple[str, ...]
-
-    @property
-    def root_class(self) -> str | None:
-        """The class at the start of the reach path (``Net`` of ``Net.forward``), if any."""
-        if not self.reach:
-            return None
-        head = self.reach[0]
-        return head.split(".", 1)[0] if "." in head else None
-
-    def as_dict(self, timm_root: str) -> dict[str, Any]:
-        """JSON form, with the path relative to the timm package's parent."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "severity": self.severity,
-            "where": f"{_rel(self.path, timm_root)}:{self.line}",
-            "message": self.message,
-            "reach": " -> ".join(self.reach),
-        }
 
 
 @dataclass
@@ -92,11 +70,6 @@ class FailureVerdict:
     near: list[Finding] = field(default_factory=list)
 
 
-def _rel(path: str, timm_root: str) -> str:
-    parent = os.path.dirname(timm_root)
-    return os.path.relpath(path, parent) if path.startswith(parent) else path
-
-
 def locate_timm(venv: Path) -> Path:
     """The timm package directory inside the oracle's venv."""
     candidates = sorted(venv.glob("lib/python3*/site-packages/timm"))
@@ -107,80 +80,11 @@ def locate_timm(venv: Path) -> Path:
     return candidates[0].resolve()
 
 
-def lint(paths: list[Path], jobs: int | None) -> tuple[list[Finding], float]:
-    """Run the linter through the library API; returns the findings and the wall time."""
-    import tsinspect
-
-    start = time.perf_counter()
-    result = tsinspect.check_paths([str(p) for p in paths], jobs=jobs)
-    elapsed = time.perf_counter() - start
-    findings = [
-        Finding(
-            code=d.code,
-            name=d.name,
-            severity=getattr(d.severity, "value", str(d.severity)),
-            path=os.path.realpath(d.path),
-            line=d.line,
-            end_line=max(d.end_line, d.line),
-            message=d.message,
-            reach=tuple(d.reach),
-        )
-        for d in result.diagnostics
-    ]
-    return findings, elapsed
-
-
-def function_spans(path: str) -> list[tuple[int, int, str]]:
-    """(first line, last line, qualname) of every def in a file, decorators included."""
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
-        return []
-    spans: list[tuple[int, int, str]] = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = f"{prefix}{child.name}"
-                if not isinstance(child, ast.ClassDef):
-                    first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
-                    spans.append((first, child.end_lineno or child.lineno, name))
-                visit(child, f"{name}.")
-            else:
-                visit(child, prefix)
-
-    visit(tree, "")
-    return spans
-
-
-def enclosing_function(spans: list[tuple[int, int, str]], line: int) -> tuple[int, int, str] | None:
-    """The innermost def containing ``line``."""
-    inside = [s for s in spans if s[0] <= line <= s[1]]
-    return min(inside, key=lambda s: s[1] - s[0]) if inside else None
-
-
-def error_kind(gist: str) -> str:
-    """The error message with names and numbers blanked, to group misses by kind."""
-    kind = re.sub(r"'[^']*'", "'…'", gist)
-    kind = re.sub(r"\b\d+\b", "N", kind)
-    kind = re.sub(r"__torch__\.[\w.]+", "__torch__.…", kind)
-    return kind.rstrip(":").strip()
-
-
-def _source_line(path: str, line: int) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8").splitlines()[line - 1].strip()
-    except (OSError, IndexError):
-        return ""
-
-
 def judge_failures(
     records: list[dict[str, Any]], errors: list[Finding], timm_root: str
 ) -> list[FailureVerdict]:
     """Caught / near miss / missed for every model that failed to script."""
-    by_path: dict[str, list[Finding]] = defaultdict(list)
-    for finding in errors:
-        by_path[finding.path].append(finding)
+    index = FindingIndex(errors)
     spans_cache: dict[str, list[tuple[int, int, str]]] = {}
     verdicts: list[FailureVerdict] = []
     for record in records:
@@ -196,24 +100,21 @@ def judge_failures(
             continue
         path = os.path.realpath(frame["file"])
         line = int(frame["line"])
-        candidates = by_path.get(path, [])
-        matching = [f for f in candidates if f.line <= line <= f.end_line]
+        matching = index.covering(path, line)
         spans = spans_cache.setdefault(path, function_spans(path))
         function = enclosing_function(spans, line)
         near = []
         if function is not None:
-            near = [
-                f for f in candidates if f not in matching and function[0] <= f.line <= function[1]
-            ]
+            near = [f for f in index.within(path, function[0], function[1]) if f not in matching]
         verdict = "caught" if matching else "near_miss" if near else "missed"
         verdicts.append(
             FailureVerdict(
                 model=record["key"],
-                file=_rel(path, timm_root),
+                file=rel(path, timm_root),
                 line=line,
                 gist=gist,
                 kind=error_kind(gist),
-                source_line=_source_line(path, line),
+                source_line=source_line(path, line),
                 verdict=verdict,
                 matching=matching,
                 near=near,
@@ -243,10 +144,6 @@ def attribute(
             elif finding.path in files:
                 weak[record["key"]].append(finding)
     return dict(strict), dict(weak)
-
-
-def _unique(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(set(findings), key=lambda f: (f.path, f.line, f.code))
 
 
 def compare(args: argparse.Namespace) -> dict[str, Any]:
@@ -299,7 +196,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             for finding in model_findings:
                 on_failing[finding].add(model)
     others: list[dict[str, Any]] = []
-    for finding in _unique(errors):
+    for finding in unique(errors):
         if finding in fp_findings or finding in weak_findings or finding in caught_findings:
             continue
         models = sorted(on_failing.get(finding, ()))
@@ -358,7 +255,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         },
         "lint": {
             "files": sorted({f.path for f in findings}).__len__(),
-            "targets": [_rel(str(t), timm_root) for t in targets],
+            "targets": [rel(str(t), timm_root) for t in targets],
             "seconds": round(lint_seconds, 3),
             "findings": len(findings),
             "errors": len(errors),
@@ -425,9 +322,9 @@ def render_markdown(payload: dict[str, Any]) -> str:
         f"| scripted OK | {s['scripted']} | |",
         f"| failed to script | {s['script_failed']} ({s['failing_sites']} distinct sites) | |",
         f"| failures caught at the right line | {s['caught_at_line']} / {s['script_failed']}"
-        f" ({_pct(s['catch_rate'])}); sites {s['failing_sites_caught']} / {s['failing_sites']} | >= 90% |",
+        f" ({pct(s['catch_rate'])}); sites {s['failing_sites_caught']} / {s['failing_sites']} | >= 90% |",
         f"| caught, of failures whose error names a line | {s['caught_at_line']} / {s['failures_located']}"
-        f" ({_pct(s['catch_rate_located'])}) | |",
+        f" ({pct(s['catch_rate_located'])}) | |",
         f"| near misses (error in the same function) | {s['near_miss_same_function']} | |",
         f"| missed / no location in the error | {s['missed']} / {s['unlocated']} | |",
         f"| scriptable models with error findings (reach class) | {s['scripted_models_flagged']}"
@@ -467,8 +364,8 @@ def render_markdown(payload: dict[str, Any]) -> str:
                 models = fp["models"]
                 shown = ", ".join(models[:4]) + (f" +{len(models) - 4}" if len(models) > 4 else "")
                 lines.append(
-                    f"| {fp['where']} | {fp['code']} {fp['name']} | {_cell(fp['message'])} | "
-                    f"{_cell(fp['reach'])} | {shown} |"
+                    f"| {fp['where']} | {fp['code']} {fp['name']} | {cell(fp['message'])} | "
+                    f"{cell(fp['reach'])} | {shown} |"
                 )
             lines.append("")
     lines += ["", "## Misses, grouped by error kind", ""]
@@ -509,8 +406,8 @@ def render_markdown(payload: dict[str, Any]) -> str:
             models = other["models"]
             shown = ", ".join(models[:3]) + (f" +{len(models) - 3}" if len(models) > 3 else "")
             lines.append(
-                f"| {other['where']} | {other['code']} {other['name']} | {_cell(other['message'])} | "
-                f"{_cell(other['reach'])} | {other['status']} | {shown} |"
+                f"| {other['where']} | {other['code']} {other['name']} | {cell(other['message'])} | "
+                f"{cell(other['reach'])} | {other['status']} | {shown} |"
             )
     lines += [
         "",
@@ -521,19 +418,11 @@ def render_markdown(payload: dict[str, Any]) -> str:
     ]
     for item in payload["failures"]:
         lines.append(
-            f"| {item['model']} | {item['where']} | {item['verdict']} | {_cell(item['gist'])} |"
+            f"| {item['model']} | {item['where']} | {item['verdict']} | {cell(item['gist'])} |"
         )
     lines += ["", "## Findings by code over timm/models and timm/layers", ""]
     lines += [f"- {code}: {count}" for code, count in payload["lint"]["by_code"].items()]
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:200]
-
-
-def _pct(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate:.0%}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -567,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"models: {s['models']}  scripted: {s['scripted']}  failed: {s['script_failed']}")
     print(
         f"failures caught at the right line: {s['caught_at_line']}/{s['script_failed']} "
-        f"({_pct(s['catch_rate'])}), near misses {s['near_miss_same_function']}, missed {s['missed']}, "
+        f"({pct(s['catch_rate'])}), near misses {s['near_miss_same_function']}, missed {s['missed']}, "
         f"unlocated {s['unlocated']}; sites {s['failing_sites_caught']}/{s['failing_sites']}"
     )
     print(

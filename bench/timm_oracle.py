@@ -42,7 +42,6 @@ import platform
 import re
 import resource
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -50,6 +49,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from oracle_common import error_gist_of, parse_frames, write_json
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "timm_oracle.json"
 
@@ -86,22 +87,6 @@ _LARGE_TOKENS = re.compile(
     r"(large|huge|giant|gigantic|xlarge|xxlarge|enormous|_l\d*$|_h\d*$|_g\d*$|"
     r"_xl|_e\d*$|b[4-8]|152|200|269|101|384|448|512|1024|_\d+b_|_\d+b$|_\d{3,}m)"
 )
-
-_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[^\n]+))?')
-_CALLED_FROM = re.compile(
-    r"'(?P<callee>[^']+)' is being compiled since it was called from '(?P<caller>[^']+)'"
-)
-
-
-@dataclass
-class Frame:
-    """One ``File "...", line N`` location named in a TorchScript error."""
-
-    file: str
-    line: int
-    function: str
-    in_timm: bool
-    snippet: str
 
 
 @dataclass
@@ -198,55 +183,6 @@ def sample_models(per_module: int, max_stems: int, take_all: bool = False) -> li
         depth += 1
 
 
-def parse_frames(message: str, timm_root: str) -> list[Frame]:
-    """Every ``File "...", line N`` frame in a TorchScript error, innermost (the error site) first."""
-    frames: list[Frame] = []
-    matches = list(_FRAME.finditer(message))
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(message)
-        snippet = message[match.end() : end]
-        # Keep the highlighted lines only; the "is being compiled since" line belongs to the next frame.
-        snippet = _CALLED_FROM.split(snippet)[0].rstrip()
-        preceding = message[matches[index - 1].end() if index else 0 : match.start()]
-        called = list(_CALLED_FROM.finditer(preceding))
-        function = (match.group("func") or "").strip()
-        if not function and called:
-            function = called[-1].group("caller")
-        following = list(_CALLED_FROM.finditer(message[match.end() : end]))
-        if not function and following:
-            # The error site's frame: the message after it names the function being compiled.
-            function = following[0].group("callee")
-        file = match.group("file")
-        frames.append(
-            Frame(
-                file=file,
-                line=int(match.group("line")),
-                function=function,
-                in_timm=os.path.realpath(file).startswith(timm_root),
-                snippet=snippet[:1200],
-            )
-        )
-    return frames
-
-
-def error_gist_of(message: str) -> str:
-    """The first meaningful line of an error message.
-
-    When that line is only a schema (``forward(... self, Tensor x) -> Tensor[]:``)
-    the next line, which says what is wrong, is appended.
-    """
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    for index, text in enumerate(lines):
-        if text.startswith("File "):
-            continue
-        if text.endswith(":") and "->" in text and index + 1 < len(lines):
-            nxt = lines[index + 1]
-            if not nxt.startswith("File "):
-                text = f"{text} {nxt}"
-        return text[:300]
-    return message[:300]
-
-
 def _module_classes(model: Any) -> list[dict[str, str]]:
     """Name, qualname, module and file of every class among the model's submodules."""
     classes: dict[tuple[str, str], dict[str, str]] = {}
@@ -338,7 +274,7 @@ def _child(
         if not frames:
             # Some failures (e.g. source lookup) carry their location only in the Python traceback.
             frames = parse_frames("".join(traceback.format_exception(exc)), timm_root)
-            frames = [f for f in frames if f.in_timm]
+            frames = [f for f in frames if f.in_package]
         result.update(
             stage="script_failed",
             error_type=type(exc).__name__,
@@ -346,7 +282,7 @@ def _child(
             error_gist=error_gist_of(message),
             frames=[asdict(f) for f in frames],
             error_frame=asdict(frames[0]) if frames else None,
-            timm_frame=next((asdict(f) for f in frames if f.in_timm), None),
+            timm_frame=next((asdict(f) for f in frames if f.in_package), None),
         )
     else:
         result["script_seconds"] = time.perf_counter() - start
@@ -384,15 +320,6 @@ def _environment(timm_root: str) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "scriptable_flag": False,
     }
-
-
-def _write(out: Path, payload: dict[str, Any]) -> None:
-    """Write the results atomically, so a reader never sees half a file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=1, sort_keys=True)
-    os.replace(tmp, out)
 
 
 def _apply(record: ModelRecord, message: dict[str, Any]) -> None:
@@ -492,7 +419,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         payload["records"] = [asdict(rec) for rec in records]
-        _write(args.out, payload)
+        write_json(args.out, payload)
 
     while pending or running:
         now = time.monotonic()
@@ -546,7 +473,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for rec in records:
         counts[rec.status] += 1
     payload["counts"] = dict(sorted(counts.items()))
-    _write(args.out, payload)
+    write_json(args.out, payload)
     return payload
 
 

@@ -15,6 +15,15 @@ sys.path.insert(0, str(FIXTURES))
 import build as fixture_build  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _lint_cache_outside_the_tree(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tsinspect check` caches its results: keep each test's cache out of the folders it
+    checks and out of the repository, and never share one between tests."""
+    monkeypatch.setenv("TSINSPECT_CACHE_DIR", str(tmp_path_factory.mktemp("tsinspect-cache")))
+
+
 @pytest.fixture(scope="session")
 def model_archive(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """``model_archive("simple_cnn")`` -> path of its TorchScript archive, built once per session."""

@@ -51,11 +51,26 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a finding reported through another file really is.
+
+    A construct TorchScript rejects in a library's code, reached from the user's model, is
+    reported at the user's line that reaches it; ``Origin`` keeps the library location.
+    """
+
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     """One finding, located in a source file, a model archive or a config file.
 
     ``reach`` is the compile path by which TorchScript gets to the finding,
     e.g. ``("SimpleCNN.forward", "SimpleCNN._head")``; empty when not applicable.
+    ``origin`` is set when the finding lies in code outside the checked paths: ``path`` and
+    ``line`` are then the checked line whose compile path leads there.
     Field names are part of the JSON API (see docs/json.md).
     """
 
@@ -70,6 +85,7 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     fix: Fix | None = None
     reach: tuple[str, ...] = field(default=())
+    origin: Origin | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

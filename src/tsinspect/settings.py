@@ -7,6 +7,10 @@ Keys (all optional)::
     ignore = ["TS113"]
     exclude = ["legacy/*", "*_pb2.py"]   # glob patterns, matched against paths relative to the
                                          # pyproject's folder and against each path component
+    extra-paths = ["third_party"]   # more import roots for the project index, searched after
+                                    # the checked files' packages and the interpreter's path
+    cache-dir = ".tsinspect_cache"  # where results are kept between runs, relative to the
+                                    # pyproject's folder (the TSINSPECT_CACHE_DIR variable wins)
     [tool.tsinspect.per-file-ignores]
     "tests/*" = ["TS1"]
 
@@ -45,6 +49,7 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".mypy_cache",
     ".pytest_cache",
     ".ruff_cache",
+    ".tsinspect_cache",
     "build",
     "dist",
     "node_modules",
@@ -52,7 +57,16 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 
 KNOWN_KEYS = frozenset(
-    {"select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores"}
+    {
+        "select",
+        "ignore",
+        "extend-select",
+        "exclude",
+        "extend-exclude",
+        "per-file-ignores",
+        "extra-paths",
+        "cache-dir",
+    }
 )
 
 
@@ -61,7 +75,9 @@ class Settings:
     """Which rules run where. Frozen and picklable: it travels to worker processes.
 
     ``root`` is the folder relative patterns (``exclude``, ``per_file_ignores``) are matched
-    from: the pyproject's folder, else the current directory.
+    from: the pyproject's folder, else the current directory. ``cache_dir``: where the lint
+    cache lives, relative to ``root`` (None: ``.tsinspect_cache`` in ``root``; the
+    ``TSINSPECT_CACHE_DIR`` environment variable overrides both).
     """
 
     select: tuple[str, ...] = ("ALL",)
@@ -70,6 +86,9 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     root: str = "."
     config_path: str | None = None
+    # Absolute folders the project index also resolves imports in (after site-packages).
+    extra_paths: tuple[str, ...] = ()
+    cache_dir: str | None = None
 
     def with_overrides(
         self,
@@ -177,6 +196,9 @@ def load_settings(config: str | os.PathLike[str]) -> Settings:
         (pattern, _string_list(per_file, pattern, path)) for pattern in sorted(per_file)
     )
     select = _string_list(table, "select", path) if "select" in table else Settings.select
+    cache_dir = table.get("cache-dir")
+    if cache_dir is not None and (not isinstance(cache_dir, str) or not cache_dir.strip()):
+        raise InputError(f"{path}: [tool.tsinspect] cache-dir must be a folder path; fix the value")
     return Settings(
         select=(*select, *_string_list(table, "extend-select", path)),
         ignore=_string_list(table, "ignore", path),
@@ -187,6 +209,11 @@ def load_settings(config: str | os.PathLike[str]) -> Settings:
         per_file_ignores=per_file_ignores,
         root=str(path.resolve().parent),
         config_path=str(path),
+        extra_paths=tuple(
+            str((path.resolve().parent / extra).resolve())
+            for extra in _string_list(table, "extra-paths", path)
+        ),
+        cache_dir=cache_dir,
     )
 
 

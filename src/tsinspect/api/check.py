@@ -10,9 +10,24 @@ from functools import cache
 from pathlib import Path
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
-from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
+from tsinspect.lint.cache import LintCache, content_hash, open_cache
+from tsinspect.lint.engine import (
+    UNREADABLE,
+    FileResult,
+    decode_source,
+    file_diagnostic,
+    is_suppressed,
+    lint_source,
+    parse_suppressions,
+)
+from tsinspect.lint.engine import (
+    source_lines as split_lines,
+)
+from tsinspect.lint.facts import FileFacts
+from tsinspect.lint.program import ProgramFacts, program_facts
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
+from tsinspect.lint.types.schema_data import schema_fingerprint
 from tsinspect.render.sarif import SarifRule
 from tsinspect.settings import Settings, discover_settings
 
@@ -28,11 +43,14 @@ class CheckResult:
 
     ``diagnostics`` are sorted (path, line, column, code) and include the TS0xx input
     errors; ``source_lines`` maps path -> line number -> text for the lines they point at.
+    ``warnings``: one-line notes that did not change the result (a cache that could not
+    be written); the CLI prints them on stderr.
     """
 
     diagnostics: tuple[Diagnostic, ...]
     files_checked: int
     source_lines: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def input_errors(self) -> tuple[Diagnostic, ...]:
@@ -90,18 +108,100 @@ def check_source(
     return list(lint_source(source, path, rules_for_path(settings, path)).diagnostics)
 
 
-def _check_file(path: str, settings: Settings) -> FileResult:
+def _check_file(
+    path: str, settings: Settings, facts: FileFacts | None = None
+) -> tuple[FileResult, str | None]:
+    """The file's result, and the content hash of the bytes linted (None: unreadable)."""
     rules = rules_for_path(settings, path)
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        return _unreadable(path, rules, error.strerror or str(error))
-    return lint_source(data, path, rules)
+        if facts is not None and not facts.checked:
+            return FileResult(path, ()), None  # a library file that vanished: nothing to report
+        return _unreadable(path, rules, error.strerror or str(error)), None
+    return lint_source(data, path, rules, facts), content_hash(data)
 
 
-def _check_files(paths: Sequence[str], settings: Settings) -> list[FileResult]:
+def _check_files(
+    paths: Sequence[str], settings: Settings, facts: Mapping[str, FileFacts] | None = None
+) -> list[tuple[FileResult, str | None]]:
     """Worker entry point: one chunk of files (module-level so it pickles)."""
-    return [_check_file(path, settings) for path in paths]
+    facts = facts or {}
+    return [_check_file(path, settings, facts.get(path)) for path in paths]
+
+
+def read_sources(files: Sequence[str]) -> dict[str, bytes]:
+    """The bytes of each readable file (the unreadable ones are reported by the lint)."""
+    sources: dict[str, bytes] = {}
+    for path in files:
+        try:
+            sources[path] = Path(path).read_bytes()
+        except OSError:
+            continue  # the lint reports it (TS003)
+    return sources
+
+
+def _entry_findings(
+    results: Sequence[FileResult], sources: Mapping[str, bytes]
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
+    """Findings of library files, reported at checked lines: minus those a comment on that
+    checked line suppresses, with the checked lines for snippets."""
+    kept: list[Diagnostic] = []
+    snippets: dict[str, dict[int, str]] = {}
+    lines_of: dict[str, list[str]] = {}
+    for result in results:
+        for diagnostic in result.diagnostics:
+            if diagnostic.origin is None:
+                continue  # the library file's own input errors are not the user's
+            if diagnostic.path not in lines_of:
+                try:
+                    text = decode_source(sources[diagnostic.path])
+                except (KeyError, UnicodeDecodeError, LookupError):
+                    text = ""
+                lines_of[diagnostic.path] = split_lines(text)
+            lines = lines_of[diagnostic.path]
+            line = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
+            if "#" in line and is_suppressed(
+                parse_suppressions([(diagnostic.line, line[line.index("#") :])]),
+                diagnostic.line,
+                diagnostic.code,
+            ):
+                continue
+            kept.append(diagnostic)
+            if line:
+                snippets.setdefault(diagnostic.path, {})[diagnostic.line] = line
+    return kept, snippets
+
+
+def library_findings(
+    program: ProgramFacts, settings: Settings, sources: Mapping[str, bytes]
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
+    """Lint the library files ``program`` compiles; their findings at the checked lines."""
+    linted = _lint_files(list(program.libraries), settings, 1, program.libraries)
+    return _entry_findings([result for result, _ in linted], sources)
+
+
+def _cached_result(
+    cache: LintCache,
+    path: str,
+    settings: Settings,
+    data: bytes | None,
+    facts: FileFacts | None,
+) -> FileResult | None:
+    """The stored result of ``path`` if its current bytes were linted with these rules and
+    the same facts from the rest of the program."""
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            return None  # the lint reports it (unreadable files are never cached)
+    return cache.lookup(
+        path, content_hash(data), rules_for_path(settings, path), _fingerprint(facts)
+    )
+
+
+def _fingerprint(facts: FileFacts | None) -> str:
+    return facts.fingerprint() if facts is not None else ""
 
 
 def _unreadable(path: str, rules: Iterable[type[Rule]], detail: str) -> FileResult:
@@ -188,33 +288,87 @@ def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
     return chunks
 
 
+def _lint_files(
+    files: Sequence[str], settings: Settings, jobs: int | None, facts: Mapping[str, FileFacts]
+) -> list[tuple[FileResult, str | None]]:
+    """Lint ``files``: in worker processes when there are many, else in this one."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+        return _check_files(files, settings, facts)
+    workers = min(workers, len(files))
+    chunks = balanced_chunks(files, workers)
+    chunk_facts = [{path: facts[path] for path in chunk if path in facts} for chunk in chunks]
+    linted: list[tuple[FileResult, str | None]] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks), chunk_facts):
+            linted.extend(chunk_results)
+    return linted
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike[str]],
     settings: Settings | None = None,
     jobs: int | None = None,
+    *,
+    cache: bool = False,
 ) -> CheckResult:
     """Lint files and folders. ``settings`` defaults to the pyproject found above the first path.
 
     ``jobs``: worker processes (default: the CPU count); many files are checked in
-    parallel, a few sequentially.
+    parallel, a few sequentially. ``cache``: reuse and keep each file's result in the
+    project's ``.tsinspect_cache`` folder (``cache-dir`` in ``[tool.tsinspect]`` or the
+    ``TSINSPECT_CACHE_DIR`` environment variable move it), keyed by the file's content, the
+    rules enabled for it and the tool's version; the CLI uses it unless ``--no-cache``.
     """
     path_list = [os.fspath(p) for p in paths]
     if settings is None:
         settings = discover_settings(path_list[0] if path_list else ".")
     settings = validated(settings)
     files, results = collect_files(path_list, settings)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
-        workers = min(workers, len(files))
-        chunks = balanced_chunks(files, workers)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks)):
-                results.extend(chunk_results)
-    else:
-        results.extend(_check_files(files, settings))
-    diagnostics = sorted_diagnostics([d for result in results for d in result.diagnostics])
-    source_lines = {r.path: r.source_lines for r in results if r.diagnostics and r.source_lines}
-    return CheckResult(tuple(diagnostics), files_checked=len(files), source_lines=source_lines)
+    sources = read_sources(files)
+    store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
+    program = program_facts(files, sources, settings.extra_paths)
+    facts: dict[str, FileFacts] = {**program.checked, **program.libraries}
+    libraries = set(program.libraries)
+    lint_results: list[FileResult] = []
+    pending = [*files, *program.libraries]
+    if store is not None:
+        # Hits are decided here, so workers neither load the cache nor lint unchanged files.
+        targets, pending = pending, []
+        for path in targets:
+            hit = _cached_result(store, path, settings, sources.get(path), facts.get(path))
+            if hit is None:
+                pending.append(path)
+            else:
+                lint_results.append(hit)
+    for result, linted_hash in _lint_files(pending, settings, jobs, facts):
+        lint_results.append(result)
+        if store is not None and linted_hash is not None:
+            store.store(
+                linted_hash,
+                rules_for_path(settings, result.path),
+                result,
+                _fingerprint(facts.get(result.path)),
+            )
+    warnings: tuple[str, ...] = ()
+    if store is not None:
+        warning = store.save()
+        warnings = (warning,) if warning else ()
+    results.extend(r for r in lint_results if r.path not in libraries)
+    through, through_lines = _entry_findings(
+        [r for r in lint_results if r.path in libraries], sources
+    )
+    diagnostics = sorted_diagnostics(
+        [d for result in results for d in result.diagnostics] + through
+    )
+    source_lines: dict[str, dict[int, str]] = {
+        r.path: dict(r.source_lines) for r in results if r.diagnostics and r.source_lines
+    }
+    for path, lines in through_lines.items():
+        source_lines.setdefault(path, {}).update(lines)
+    return CheckResult(
+        tuple(diagnostics), files_checked=len(files), source_lines=source_lines, warnings=warnings
+    )
 
 
 def rule_descriptors() -> list[SarifRule]:

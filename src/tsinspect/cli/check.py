@@ -25,6 +25,12 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    """Notes that do not change the result (a cache that cannot be written), on stderr."""
+    for warning in warnings:
+        click.echo(f"tsinspect: {warning}", err=True)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
@@ -81,6 +87,11 @@ def _split(values: tuple[str, ...]) -> list[str]:
     is_flag=True,
     help="Print the fixes as a unified diff without writing anything; exit 1 if there are any.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write the cache: lint every file afresh.",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -94,11 +105,19 @@ def check(
     no_source: bool,
     fix: bool,
     diff: bool,
+    no_cache: bool,
 ) -> None:
     """Report what torch.jit.script would reject in PATHS (files or folders; default: .).
 
     Never imports or runs the checked code, and does not need torch. Exit codes: 0 clean,
     1 findings, 2 usage error or an unreadable input (the other files are still checked).
+
+    Each file's findings are cached in .tsinspect_cache in the project root (the folder
+    of the pyproject.toml with [tool.tsinspect], else the current directory), keyed by
+    the file's content, the rules enabled for it and tsinspect's version, so a second
+    run over unchanged files lints nothing. Move the folder with cache-dir in
+    [tool.tsinspect] or the TSINSPECT_CACHE_DIR environment variable; skip it with
+    --no-cache.
     """
     targets = list(paths) or ["."]
     if isolated:
@@ -113,19 +132,22 @@ def check(
         ignore=_split(ignore),
         exclude=_split(exclude),
     )
+    cache = not no_cache
     if diff:
-        preview = api_fix.fix_paths(targets, settings=settings, write=False)
+        preview = api_fix.fix_paths(targets, settings=settings, write=False, cache=cache)
+        _warn(preview.check.warnings)
         click.echo(preview.diff(), nl=False)
         fixable = preview.fixed_count
         click.echo(f"Would fix {fixable} finding{'' if fixable == 1 else 's'}.", err=True)
         sys.exit(2 if preview.check.input_errors else (1 if preview.changed else 0))
     fixed_count = 0
     if fix:
-        report = api_fix.fix_paths(targets, settings=settings, write=True)
+        report = api_fix.fix_paths(targets, settings=settings, write=True, cache=cache)
         result = report.check
         fixed_count = report.fixed_count
     else:
-        result = api.check_paths(targets, settings=settings, jobs=jobs)
+        result = api.check_paths(targets, settings=settings, jobs=jobs, cache=cache)
+    _warn(result.warnings)
     if output_format == "json":
         output = render_json(result.diagnostics, files_checked=result.files_checked)
     elif output_format == "sarif":

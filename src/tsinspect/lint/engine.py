@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import gc
 import io
+import os
 import re
 import tokenize
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,8 +21,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
-from tsinspect.lint.reach import Reach, analyze
+from tsinspect.diagnostics import Diagnostic, Fix, Origin, sorted_diagnostics
+from tsinspect.lint.facts import Entry, FileFacts
+from tsinspect.lint.reach import CompiledFunction, Reach, analyze
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
 from tsinspect.lint.traversal import visit_batched, walk
 
@@ -63,6 +65,15 @@ def file_diagnostic(
         severity=rule.severity,
         fix=Fix(rule.fix_hint),
     )
+
+
+def display_path(path: str) -> str:
+    """A path as users read it in messages: relative to the working folder when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith(os.pardir) else relative
 
 
 def decode_source(data: bytes) -> str:
@@ -148,8 +159,13 @@ def suppression_comments(context: LintContext) -> list[tuple[int, str]]:
     return [(context.position(c).start.line, c.value) for c in collector.comments]
 
 
-def _diagnostic(report: Report, span: CodeRange, path: str, reach: tuple[str, ...]) -> Diagnostic:
+def _diagnostic(
+    report: Report, span: CodeRange, path: str, function: CompiledFunction | None
+) -> Diagnostic:
     rule = report.rule
+    reach = function.reach if function else ()
+    if function is not None and function.entry is not None:
+        return _through_entry(report, span, path, reach, function.entry)
     return Diagnostic(
         code=rule.code,
         name=rule.name,
@@ -177,8 +193,32 @@ def _filter(reports: Sequence[Report], context: LintContext) -> list[Diagnostic]
         span = context.position(report.node)
         key = (report.rule.code, span.start.line, span.start.column, span.end.line, span.end.column)
         if key not in kept:
-            kept[key] = _diagnostic(report, span, context.path, function.reach if function else ())
+            kept[key] = _diagnostic(report, span, context.path, function)
     return list(kept.values())
+
+
+def _through_entry(
+    report: Report, span: CodeRange, path: str, reach: tuple[str, ...], entry: Entry
+) -> Diagnostic:
+    """A finding in code outside the checked paths, reported at the checked line that
+    reaches it: scripting the user's model fails there too. Library code is never edited,
+    so the fix is a hint only."""
+    rule = report.rule
+    line = span.start.line
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=f"{report.message} (in {display_path(path)}:{line}, compiled from here)",
+        path=entry.path,
+        line=entry.line,
+        column=entry.column,
+        end_line=entry.line,
+        end_column=entry.column,
+        severity=rule.severity,
+        fix=Fix(report.fix_hint),
+        reach=reach,
+        origin=Origin(path, line, span.start.column + 1),
+    )
 
 
 def _may_compile(module: cst.Module, text: str) -> bool:
@@ -198,21 +238,32 @@ def _top_level(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
             yield from _top_level(statement.body.body)
 
 
-def lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> FileResult:
-    """Lint one file's source with ``rules`` (already selected for this path)."""
+def lint_source(
+    source: str | bytes,
+    path: str,
+    rules: Sequence[type[Rule]],
+    facts: FileFacts | None = None,
+) -> FileResult:
+    """Lint one file's source with ``rules`` (already selected for this path).
+
+    ``facts``: what the program-wide analysis knows about the file (its modules whose bases
+    live elsewhere, its functions compiled from other files); None checks the file alone.
+    """
     # libcst builds hundreds of thousands of short-lived nodes per file, and the cyclic
     # collector's passes over them cost ~7% of the run (measured on timm); the trees hold
     # no cycles that outlive the file, so collection waits until the file is done.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint_source(source, path, rules)
+        return _lint_source(source, path, rules, facts)
     finally:
         if collecting:
             gc.enable()
 
 
-def _lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) -> FileResult:
+def _lint_source(
+    source: str | bytes, path: str, rules: Sequence[type[Rule]], facts: FileFacts | None
+) -> FileResult:
     by_code = {rule.code: rule for rule in rules}
     if isinstance(source, bytes):
         try:
@@ -237,7 +288,8 @@ def _lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) ->
 
     visitor_rules = [rule for rule in rules if not rule.file_level]
     # Metadata is most of the cost: skip it for files where nothing can be compiled.
-    if not visitor_rules or not _may_compile(module, text):
+    told = facts is not None and bool(facts.reached or facts.module_classes)
+    if not visitor_rules or (not told and not _may_compile(module, text)):
         return FileResult(path, ())
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     # Positions are resolved lazily (LintContext.position): only files with reports need them;
@@ -245,7 +297,7 @@ def _lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) ->
     context = LintContext(
         path=path, source=text, module=wrapper.module, wrapper=wrapper, reach=Reach()
     )
-    context.reach = analyze(context)
+    context.reach = analyze(context, facts)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())
 
@@ -255,7 +307,16 @@ def _lint_source(source: str | bytes, path: str, rules: Sequence[type[Rule]]) ->
     diagnostics = _filter(context.reports, context)
     if diagnostics:
         suppressed = parse_suppressions(suppression_comments(context))
-        diagnostics = [d for d in diagnostics if not is_suppressed(suppressed, d.line, d.code)]
+        diagnostics = [
+            d
+            for d in diagnostics
+            if not is_suppressed(suppressed, d.origin.line if d.origin else d.line, d.code)
+        ]
     lines = source_lines(text)
-    snippet = {d.line: lines[d.line - 1] for d in diagnostics if 0 < d.line <= len(lines)}
+    # Findings reported through an entry point name another file: its lines come from there.
+    snippet = {
+        d.line: lines[d.line - 1]
+        for d in diagnostics
+        if d.origin is None and 0 < d.line <= len(lines)
+    }
     return FileResult(path, tuple(sorted_diagnostics(diagnostics)), snippet)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from tsinspect.lint.facts import Entry, FileFacts
 from tsinspect.lint.scopes import ScopeKind
 from tsinspect.lint.traversal import walk
 
@@ -59,7 +60,8 @@ NN_MODULE_BASES = frozenset(
 NOT_MODULES = frozenset({"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"})
 
 
-def _is_nn_base(name: str) -> bool:
+def is_nn_base(name: str) -> bool:
+    """True for ``torch.nn.Module`` under its qualified names, and torch's own module classes."""
     if name in NN_MODULE_BASES:
         return True
     # Subclasses of torch's own modules (nn.Sequential, nn.Linear...) are modules too.
@@ -84,6 +86,8 @@ class CompiledFunction:
     qualname: str
     node: cst.FunctionDef | cst.Lambda
     reach: tuple[str, ...]
+    # Set in a file outside the checked paths: where the compile path leaves the checked code.
+    entry: Entry | None = None
 
 
 @dataclass
@@ -365,7 +369,7 @@ def _self_name(node: cst.FunctionDef, context: LintContext, in_class: bool) -> s
 # ------------------------------------------------------------------------------------------
 
 
-def _collect_classes(context: LintContext, reach: Reach) -> None:
+def _collect_classes(context: LintContext, reach: Reach, module_classes: frozenset[str]) -> None:
     for statement in _module_statements(context.module.body):
         if isinstance(statement, cst.FunctionDef):
             reach.module_functions[statement.name.value] = statement
@@ -380,10 +384,12 @@ def _collect_classes(context: LintContext, reach: Reach) -> None:
                     info.is_nn_module |= local.is_nn_module
                     continue
                 names = context.qualified_names(arg.value)
-                if any(_is_nn_base(name) for name in names):
+                if any(is_nn_base(name) for name in names):
                     info.is_nn_module = True
                 elif not names <= {"builtins.object"}:
                     info.has_other_bases = True
+            # A module through a base in another file (the project index knows).
+            info.is_nn_module |= info.name in module_classes
             info.has_other_bases |= bool(statement.keywords)
             info.is_script_class = not decorator_names(context, statement).isdisjoint(
                 SCRIPT_DECORATORS
@@ -438,19 +444,23 @@ class _Item:
     node: cst.FunctionDef | cst.Lambda
     label: str
     path: tuple[str, ...]
+    entry: Entry | None = None
 
 
 class _Analysis:
-    def __init__(self, context: LintContext) -> None:
+    def __init__(self, context: LintContext, facts: FileFacts) -> None:
         self.context = context
+        self.facts = facts
         self.reach = Reach()
         self.queue: deque[_Item] = deque()
         self.seen: set[tuple[int, int]] = set()
         self.scans: dict[int, _Scan] = {}
 
     def run(self) -> Reach:
-        _collect_classes(self.context, self.reach)
-        self._roots()
+        _collect_classes(self.context, self.reach, self.facts.module_classes)
+        if self.facts.checked:
+            self._roots()
+        self._reached_roots()
         while self.queue:
             self._visit(self.queue.popleft())
         return self.reach
@@ -462,6 +472,7 @@ class _Analysis:
         node: cst.FunctionDef | cst.Lambda,
         label: str,
         path: tuple[str, ...],
+        entry: Entry | None = None,
     ) -> None:
         if isinstance(node, cst.FunctionDef) and is_skipped(self.context, node):
             return
@@ -469,10 +480,15 @@ class _Analysis:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.queue.append(_Item(owner, node, label, (*path, label)))
+        self.queue.append(_Item(owner, node, label, (*path, label), entry))
 
     def _push_method(
-        self, owner: ClassInfo, name: str, path: tuple[str, ...], root: bool = False
+        self,
+        owner: ClassInfo,
+        name: str,
+        path: tuple[str, ...],
+        root: bool = False,
+        entry: Entry | None = None,
     ) -> None:
         found = owner.lookup(name)
         if found is None:
@@ -481,7 +497,22 @@ class _Analysis:
         for node in defs:
             if root and is_abstract_stub(node):
                 continue
-            self._push(owner, node, f"{defining.name}.{name}", path)
+            self._push(owner, node, f"{defining.name}.{name}", path, entry)
+
+    def _reached_roots(self) -> None:
+        """Functions of this file that code in other files makes TorchScript compile."""
+        for reached in self.facts.reached:
+            owner_name, _, name = reached.key.rpartition(".")
+            if owner_name:
+                owner = self.reach.classes.get(owner_name)
+                defs = owner.methods.get(name, []) if owner is not None else []
+                node = defs[reached.index] if reached.index < len(defs) else None
+            else:
+                owner = None
+                node = self.reach.module_functions.get(name)
+            if node is not None:
+                *path, label = reached.reach
+                self._push(owner, node, label, tuple(path), reached.entry)
 
     def _roots(self) -> None:
         context = self.context
@@ -510,10 +541,12 @@ class _Analysis:
                 for call in _script_calls(context, statement):
                     self._push_reference(call, ())
 
-    def _push_class(self, info: ClassInfo, path: tuple[str, ...]) -> None:
+    def _push_class(
+        self, info: ClassInfo, path: tuple[str, ...], entry: Entry | None = None
+    ) -> None:
         for name, defs in info.methods.items():
             for node in defs:
-                self._push(info, node, f"{info.name}.{name}", path)
+                self._push(info, node, f"{info.name}.{name}", path, entry)
 
     def _hook_roots(self, info: ClassInfo, init: cst.FunctionDef) -> None:
         finder = _HookFinder()
@@ -531,13 +564,15 @@ class _Analysis:
             elif isinstance(hook, cst.Name):
                 self._push_reference(hook, ())
 
-    def _push_reference(self, name: cst.Name, path: tuple[str, ...]) -> None:
+    def _push_reference(
+        self, name: cst.Name, path: tuple[str, ...], entry: Entry | None = None
+    ) -> None:
         target = _resolve_global(self.context, name)
         if (
             isinstance(target, cst.FunctionDef)
             and self.reach.module_functions.get(target.name.value) is target
         ):
-            self._push(None, target, target.name.value, path)
+            self._push(None, target, target.name.value, path, entry)
         elif isinstance(target, cst.ClassDef):
             info = self.reach.classes.get(target.name.value)
             # A plain class used in compiled code is compiled whole, as a TorchScript class.
@@ -548,14 +583,14 @@ class _Analysis:
                 and not info.has_other_bases
                 and not info.node.decorators
             ):
-                self._push_class(info, path)
+                self._push_class(info, path, entry)
 
     # traversal --------------------------------------------------------------------------
     def _visit(self, item: _Item) -> None:
         node = item.node
         if id(node) not in self.reach._compiled_ids:
             self.reach._compiled_ids.add(id(node))
-            self.reach.functions.append(CompiledFunction(item.label, node, item.path))
+            self.reach.functions.append(CompiledFunction(item.label, node, item.path, item.entry))
         scan = self.scans.get(id(node))
         if scan is None:
             self_name = (
@@ -570,15 +605,15 @@ class _Analysis:
             self.reach.pruned_nodes.extend(scan.pruned)
         if item.owner is not None:
             for attribute in scan.self_attributes:
-                self._push_method(item.owner, attribute, item.path)
+                self._push_method(item.owner, attribute, item.path, entry=item.entry)
         for name, attribute in scan.class_attributes:
             target = _resolve_global(self.context, name)
             if isinstance(target, cst.ClassDef):
                 info = self.reach.classes.get(target.name.value)
                 if info is not None and info.node is target:
-                    self._push_method(info, attribute, item.path)
+                    self._push_method(info, attribute, item.path, entry=item.entry)
         for name in scan.names:
-            self._push_reference(name, item.path)
+            self._push_reference(name, item.path, item.entry)
 
 
 class _HookFinder(cst.CSTVisitor):
@@ -607,6 +642,7 @@ def _script_calls(context: LintContext, line: cst.SimpleStatementLine) -> Iterat
             yield value.args[0].value
 
 
-def analyze(context: LintContext) -> Reach:
-    """Compute what TorchScript compiles in ``context``'s file."""
-    return _Analysis(context).run()
+def analyze(context: LintContext, facts: FileFacts | None = None) -> Reach:
+    """Compute what TorchScript compiles in ``context``'s file, given what the rest of the
+    program tells about it (:mod:`tsinspect.lint.program`; none: the file alone)."""
+    return _Analysis(context, facts or FileFacts()).run()

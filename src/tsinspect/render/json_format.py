@@ -47,6 +47,15 @@ def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "severity": diagnostic.severity.value,
         "fix": fix_to_dict(diagnostic.fix),
         "reach": list(diagnostic.reach),
+        "origin": (
+            None
+            if diagnostic.origin is None
+            else {
+                "path": diagnostic.origin.path,
+                "line": diagnostic.origin.line,
+                "column": diagnostic.origin.column,
+            }
+        ),
     }
 
 

@@ -97,6 +97,21 @@ def _result(diagnostic: Diagnostic, index: int | None, base: str | None) -> dict
             }
         ],
     }
+    if diagnostic.origin is not None:
+        # The construct itself, in code outside the checked paths (SARIF 2.1.0 3.27.22).
+        result["relatedLocations"] = [
+            {
+                "id": 0,
+                "message": {"text": "the construct TorchScript rejects"},
+                "physicalLocation": {
+                    "artifactLocation": _artifact(diagnostic.origin.path, base),
+                    "region": {
+                        "startLine": max(diagnostic.origin.line, 1),
+                        "startColumn": max(diagnostic.origin.column, 1),
+                    },
+                },
+            }
+        ]
     if index is not None:
         result["ruleIndex"] = index
     if diagnostic.fix is not None and diagnostic.fix.hint:

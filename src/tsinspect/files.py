@@ -1,0 +1,36 @@
+"""Writing files so that a reader never sees half of one. Stdlib only: every layer may use it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
+    """Replace ``path``'s content by ``data``: a temporary file in the same folder, renamed over it.
+
+    A reader (another process, a crash) sees the old content or the new one, never a mix;
+    when two processes write the same file, the last rename wins. ``mode``: the new file's
+    permission bits; by default those a plain ``open()`` gives (0o666 less the umask), not
+    the 0o600 of ``mkstemp``. Raises ``OSError``; the temporary file is removed on failure.
+    """
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, (0o666 & ~current_umask()) if mode is None else mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,459 @@
+"""What TorchScript compiles across files: the program-wide reach over the project index.
+
+:mod:`tsinspect.lint.reach` decides reach inside one file from its libcst tree; this module
+decides what crosses files, from the :class:`~tsinspect.lint.index.ModuleSummary` of every
+module involved, following what ``torch.jit.script`` follows
+(``pytorch@v2.13.0:torch/jit/_recursive.py``):
+
+- a class is an ``nn.Module`` when a base, in any file and under any alias, is one;
+- a module's roots are its ``forward`` (looked up along its bases, wherever they are
+  defined), its ``@torch.jit.export`` methods and properties, and its forward hooks; every
+  submodule it creates in ``__init__`` is compiled with it (``create_script_module_impl``
+  scripts each child), and so are the submodule's roots;
+- compiled code compiles the module functions and plain classes it refers to, wherever they
+  are imported from, ``Class.method`` calls, and ``self.<submodule>.<method>(...)`` calls
+  when the submodule's class is known;
+- ``@torch.jit.script`` functions and classes, and ``torch.jit.script(fn)`` at module level.
+
+The result, per module, is a :class:`FileFacts`: what the file's own analysis cannot know
+(its classes that are modules through bases elsewhere, its functions reached from other
+files). A file outside the checked paths (a library's code reached from the user's model)
+is linted with only what is reached in it, and its findings are reported at the checked
+line where the compile path enters the library (:attr:`ReachedFunction.entry`).
+
+An unresolved name compiles nothing: the index never guesses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from tsinspect.lint.facts import Entry, FileFacts, ReachedFunction
+from tsinspect.lint.index import (
+    ClassSummary,
+    FunctionSummary,
+    ModuleSummary,
+    ProjectIndex,
+    Reference,
+)
+from tsinspect.lint.reach import (
+    EXPORT_DECORATORS,
+    IGNORE_DECORATORS,
+    NN_MODULE_BASES,
+    SCRIPT_DECORATORS,
+    is_nn_base,
+)
+
+
+@dataclass(frozen=True)
+class _Owner:
+    module: ModuleSummary
+    cls: ClassSummary
+
+
+@dataclass(frozen=True)
+class _Item:
+    owner: _Owner | None
+    module: ModuleSummary
+    function: FunctionSummary
+    reach: tuple[str, ...]
+    entry: Entry | None
+    crossed: bool
+
+
+@dataclass
+class Program:
+    """The program-wide reach over ``index``, rooted in the modules of ``checked_paths``."""
+
+    index: ProjectIndex
+    checked_modules: list[ModuleSummary]
+    _modules: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _reached: dict[str, dict[tuple[str, int], ReachedFunction]] = field(default_factory=dict)
+    _module_classes: dict[str, set[str]] = field(default_factory=dict)
+    _library: dict[str, ModuleSummary] = field(default_factory=dict)
+    _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
+    _queue: deque[_Item] = field(default_factory=deque)
+
+    @property
+    def checked_names(self) -> set[str]:
+        """Module names of the checked files."""
+        return {m.name for m in self.checked_modules}
+
+    # --- classes ------------------------------------------------------------------------
+    def base_classes(self, module: ModuleSummary, cls: ClassSummary) -> Iterator[_Owner]:
+        """The bases the index can resolve to a class, in order."""
+        for name, _, _ in cls.bases:
+            if name in NN_MODULE_BASES:
+                # nn.Module's own methods are not compiled (TorchScript rejects
+                # `self.parameters()` and friends); nothing is looked up there.
+                continue
+            entity = self.index.resolve(name)
+            if entity is not None and entity.cls is not None and not entity.member:
+                yield _Owner(entity.module, entity.cls)
+
+    def is_module(self, module: ModuleSummary, cls: ClassSummary, depth: int = 0) -> bool:
+        """True when a base, in any file, is ``torch.nn.Module`` (under any alias)."""
+        key = (module.name, cls.name)
+        if key in self._modules:
+            return self._modules[key]
+        self._modules[key] = False  # cycles in broken code
+        found = any(is_nn_base(name) for name, _, _ in cls.bases)
+        if not found and depth < 32:
+            found = any(
+                self.is_module(base.module, base.cls, depth + 1)
+                for base in self.base_classes(module, cls)
+            )
+        self._modules[key] = found
+        return found
+
+    def mro(self, owner: _Owner) -> list[_Owner]:
+        """This class, then its resolvable bases depth first (Python's MRO for simple trees)."""
+        order: list[_Owner] = []
+        seen: set[tuple[str, str]] = set()
+        stack = [owner]
+        while stack and len(order) < 64:
+            current = stack.pop(0)
+            key = (current.module.name, current.cls.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            order.append(current)
+            stack = [*self.base_classes(current.module, current.cls), *stack]
+        return order
+
+    def lookup(self, owner: _Owner, name: str) -> tuple[_Owner, tuple[FunctionSummary, ...]] | None:
+        """The class along ``owner``'s MRO that defines ``name``, and its defs."""
+        for cls in self.mro(owner):
+            defs = cls.cls.methods_named(name)
+            if defs:
+                return cls, defs
+        return None
+
+    # --- the walk -----------------------------------------------------------------------
+    def run(self) -> Program:
+        """Walk from every root of the checked modules."""
+        for module in self.checked_modules:
+            for cls in module.classes:
+                owner = _Owner(module, cls)
+                if self.is_module(module, cls) and self._mark_class(owner):
+                    if not any(is_nn_base(n) for n, _, _ in cls.bases) and not self._local_base(
+                        module, cls
+                    ):
+                        self._module_classes.setdefault(module.name, set()).add(cls.name)
+                    self._module_roots(owner, (), None, crossed=False)
+                elif not cls.decorators.isdisjoint(SCRIPT_DECORATORS):
+                    self._class_roots(owner, (), None, crossed=False)
+            for function in module.functions:
+                if not function.decorators.isdisjoint(SCRIPT_DECORATORS):
+                    self._push(None, module, function, (), None, crossed=False)
+            for reference in module.script_calls:
+                self._global(module, reference.target, (), None, crossed=False)
+        while self._queue:
+            self._visit(self._queue.popleft())
+        return self
+
+    def _local_base(self, module: ModuleSummary, cls: ClassSummary) -> bool:
+        """True when the file alone shows the class is a module (a same-file module base)."""
+        for name, _, _ in cls.bases:
+            local = name.rpartition(".")[0] == module.name
+            base = module.find_class(name.rpartition(".")[2]) if local else None
+            if (
+                base is not None
+                and base is not cls
+                and (any(is_nn_base(n) for n, _, _ in base.bases) or self._local_base(module, base))
+            ):
+                return True
+        return False
+
+    def _entry(
+        self,
+        current: ModuleSummary,
+        target: ModuleSummary,
+        line: int,
+        column: int,
+        entry: Entry | None,
+    ) -> Entry | None:
+        if entry is not None:
+            return entry
+        checked = self.checked_names
+        if current.name in checked and target.name not in checked:
+            return Entry(current.path, line, column)
+        return None
+
+    def _push(
+        self,
+        owner: _Owner | None,
+        module: ModuleSummary,
+        function: FunctionSummary,
+        path: tuple[str, ...],
+        entry: Entry | None,
+        *,
+        crossed: bool,
+        root: bool = False,
+    ) -> None:
+        if not function.decorators.isdisjoint(IGNORE_DECORATORS):
+            return
+        if root and function.is_stub:
+            return
+        owner_key = f"{owner.module.name}.{owner.cls.name}" if owner else ""
+        key = (owner_key, module.name, function.key, function.index)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        label = function.key
+        if path and module.name not in self.checked_names:
+            label = f"{module.name}.{function.key}"
+        self._queue.append(_Item(owner, module, function, (*path, label), entry, crossed))
+
+    def _module_roots(
+        self, owner: _Owner, path: tuple[str, ...], entry: Entry | None, *, crossed: bool
+    ) -> None:
+        """A compiled ``nn.Module``: forward, exports, properties, hooks and submodules."""
+        here = owner.module
+        found = self.lookup(owner, "forward")
+        if found is not None:
+            defining, defs = found
+            for function in defs:
+                self._push(
+                    owner,
+                    defining.module,
+                    function,
+                    path,
+                    self._entry(here, defining.module, owner.cls.line, 1, entry),
+                    crossed=crossed or defining.module is not here,
+                    root=True,
+                )
+        for cls in self.mro(owner):
+            unused = cls.cls.unused_properties
+            for function in cls.cls.methods:
+                if not function.decorators.isdisjoint(EXPORT_DECORATORS) or (
+                    function.is_property and function.name not in unused
+                ):
+                    self._push(
+                        owner,
+                        cls.module,
+                        function,
+                        path,
+                        self._entry(here, cls.module, owner.cls.line, 1, entry),
+                        crossed=crossed or cls.module is not here,
+                    )
+        for hook in owner.cls.hooks:
+            if hook.kind == "self":
+                self._self_method(owner, hook.target, path, entry, hook.line, hook.column, crossed)
+            else:
+                self._global(here, hook.target, path, entry, crossed=crossed, line=hook.line)
+        for cls in self.mro(owner):
+            for child in cls.cls.submodules:
+                entity = self.index.resolve(child.target)
+                if entity is None or entity.cls is None or entity.member:
+                    continue
+                if not self.is_module(entity.module, entity.cls):
+                    continue
+                sub = _Owner(entity.module, entity.cls)
+                if not self._mark_class(sub):
+                    continue
+                label = f"{owner.cls.name}.{child.attribute or '__init__'}"
+                self._module_roots(
+                    sub,
+                    (*path, label),
+                    self._entry(cls.module, entity.module, child.line, child.column, entry),
+                    crossed=crossed or entity.module is not here,
+                )
+
+    def _mark_class(self, owner: _Owner) -> bool:
+        key = ("<class>", owner.module.name, owner.cls.name, 0)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _class_roots(
+        self, owner: _Owner, path: tuple[str, ...], entry: Entry | None, *, crossed: bool
+    ) -> None:
+        """A TorchScript class: every method is compiled."""
+        for function in owner.cls.methods:
+            self._push(owner, owner.module, function, path, entry, crossed=crossed)
+
+    def _self_method(
+        self,
+        owner: _Owner,
+        name: str,
+        path: tuple[str, ...],
+        entry: Entry | None,
+        line: int,
+        column: int,
+        crossed: bool,
+        current: ModuleSummary | None = None,
+    ) -> None:
+        found = self.lookup(owner, name)
+        if found is None:
+            return
+        defining, defs = found
+        here = current or owner.module
+        for function in defs:
+            self._push(
+                owner,
+                defining.module,
+                function,
+                path,
+                self._entry(here, defining.module, line, column, entry),
+                crossed=crossed or defining.module is not here,
+            )
+
+    def _global(
+        self,
+        module: ModuleSummary,
+        target: str,
+        path: tuple[str, ...],
+        entry: Entry | None,
+        *,
+        crossed: bool,
+        line: int = 0,
+        column: int = 1,
+    ) -> None:
+        entity = self.index.resolve(target)
+        if entity is None:
+            return
+        new_entry = self._entry(module, entity.module, line, column, entry)
+        moved = crossed or entity.module is not module
+        if entity.function is not None:
+            self._push(None, entity.module, entity.function, path, new_entry, crossed=moved)
+        elif entity.cls is not None:
+            owner = _Owner(entity.module, entity.cls)
+            if entity.member:
+                self._self_method(
+                    owner, entity.member, path, new_entry, line, column, moved, current=module
+                )
+            elif (
+                not self.is_module(entity.module, entity.cls)
+                and not entity.cls.decorators
+                and not entity.cls.has_keywords
+                and all(name in {"builtins.object"} for name, _, _ in entity.cls.bases)
+                and self._mark_class(owner)
+            ):
+                # A plain class used in compiled code is compiled whole, as a TorchScript class.
+                self._class_roots(owner, path, new_entry, crossed=moved)
+
+    def _visit(self, item: _Item) -> None:
+        module = item.module
+        if item.crossed or module.name not in self.checked_names:
+            reached = ReachedFunction(
+                item.function.key, item.function.index, item.reach, item.entry
+            )
+            table = self._reached.setdefault(module.name, {})
+            table.setdefault((item.function.key, item.function.index), reached)
+            if module.name not in self.checked_names:
+                self._library[module.name] = module
+        for reference in item.function.references:
+            if reference.kind == "self" and item.owner is not None:
+                self._self_method(
+                    item.owner,
+                    reference.target,
+                    item.reach,
+                    item.entry,
+                    reference.line,
+                    reference.column,
+                    item.crossed,
+                    current=module,
+                )
+            elif reference.kind == "self_member":
+                self._submodule_member(item, reference)
+            elif reference.kind == "global":
+                self._global(
+                    module,
+                    reference.target,
+                    item.reach,
+                    item.entry,
+                    crossed=item.crossed,
+                    line=reference.line,
+                    column=reference.column,
+                )
+
+    def _submodule_member(self, item: _Item, reference: Reference) -> None:
+        """``self.<attribute>.<member>(...)``: the submodule's method, when its class is known."""
+        if item.owner is None:
+            return
+        child = next(
+            (
+                child
+                for cls in self.mro(item.owner)
+                for child in cls.cls.submodules
+                if child.attribute == reference.target
+            ),
+            None,
+        )
+        entity = self.index.resolve(child.target) if child is not None else None
+        if entity is None or entity.cls is None or entity.member:
+            return
+        self._self_method(
+            _Owner(entity.module, entity.cls),
+            reference.member,
+            item.reach,
+            item.entry,
+            reference.line,
+            reference.column,
+            item.crossed or entity.module is not item.module,
+            current=item.module,
+        )
+
+    # --- results ------------------------------------------------------------------------
+    def facts_for(self, module: ModuleSummary, checked: bool) -> FileFacts:
+        """What ``module``'s lint needs from the rest of the program."""
+        reached = tuple(
+            sorted(self._reached.get(module.name, {}).values(), key=lambda r: (r.key, r.index))
+        )
+        return FileFacts(
+            checked=checked,
+            module_classes=frozenset(self._module_classes.get(module.name, ())),
+            reached=reached,
+        )
+
+    def library_modules(self) -> Iterable[ModuleSummary]:
+        """Modules outside the checked paths in which something is compiled."""
+        return [self._library[name] for name in sorted(self._library)]
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    """The program-wide reach, as the lint of each file needs it.
+
+    ``checked``: facts per checked file path; ``libraries``: the files outside the checked
+    paths where something is compiled, with their facts (``checked`` False).
+    """
+
+    checked: dict[str, FileFacts]
+    libraries: dict[str, FileFacts]
+
+
+def program_facts(
+    files: Iterable[str],
+    sources: dict[str, bytes],
+    extra_roots: Iterable[str] = (),
+    *,
+    follow_installed: bool = True,
+) -> ProgramFacts:
+    """Index ``files`` (their bytes in ``sources`` where already read) and walk the program.
+
+    ``follow_installed``: also resolve imports on the interpreter's search path.
+    """
+    file_list = list(files)
+    index = ProjectIndex.for_files(file_list, tuple(extra_roots), use_interpreter=follow_installed)
+    for path, data in sources.items():
+        index.add_source(path, data)
+    modules: dict[str, ModuleSummary] = {}
+    for path in file_list:
+        summary = index.module_for_file(path)
+        if summary is not None:
+            modules[path] = summary
+    program = Program(index, list(modules.values())).run()
+    checked = {path: program.facts_for(summary, checked=True) for path, summary in modules.items()}
+    checked_paths = {os.path.realpath(path) for path in file_list}
+    libraries = {
+        module.path: program.facts_for(module, checked=False)
+        for module in program.library_modules()
+        if os.path.realpath(module.path) not in checked_paths
+    }
+    return ProgramFacts(checked=checked, libraries=libraries)

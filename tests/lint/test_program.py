@@ -1,0 +1,365 @@
+"""The linter across files: what torch.jit.script compiles from one file in another.
+
+Each case is a small project on disk: a package the user checks, and sometimes a library
+package found through an extra import root (as site-packages would be). Cases that claim
+TorchScript fails also run the real ``torch.jit.script`` in a subprocess and check that the
+line TorchScript names is the finding's own line or its ``origin``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tsinspect.api.check import check_paths
+from tsinspect.diagnostics import Diagnostic
+from tsinspect.settings import Settings
+
+LIBRARY = {
+    "mylib/__init__.py": "from .layers import Block, Plain, helper\n",
+    "mylib/layers.py": """
+        import torch
+        from torch import nn
+
+
+        def helper(x, *args):
+            return x
+
+
+        def unused_helper(x):
+            return lambda y: y
+
+
+        class Base(nn.Module):
+            def forward(self, x, **kwargs):
+                return self._inner(x)
+
+            def _inner(self, x):
+                return x + 1
+
+            def python_only(self):
+                return lambda y: y
+
+
+        class Block(Base):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(2, 2)
+
+
+        class Plain(nn.Module):
+            def forward(self, x):
+                return x * 2
+
+            def stats(self, x):
+                try:
+                    return x
+                except Exception:
+                    return x
+        """,
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+def _project(tmp_path: Path, files: dict[str, str], library: bool = True) -> Settings:
+    _write(tmp_path / "proj", files)
+    if library:
+        _write(tmp_path / "lib", LIBRARY)
+    return Settings(root=str(tmp_path / "proj"), extra_paths=(str(tmp_path / "lib"),))
+
+
+def _check(tmp_path: Path, settings: Settings, *names: str) -> list[Diagnostic]:
+    paths = [str(tmp_path / "proj" / name) for name in names]
+    return list(check_paths(paths, settings, jobs=1).diagnostics)
+
+
+def _codes(diagnostics: list[Diagnostic]) -> list[tuple[str, str, int]]:
+    return [(d.code, Path(d.path).name, d.line) for d in diagnostics]
+
+
+def _script_error(tmp_path: Path, module: str, expression: str) -> tuple[str, int]:
+    """The innermost ``File "...", line N`` of TorchScript's error for ``expression``."""
+    pytest.importorskip("torch")
+    code = (
+        "import torch, importlib\n"
+        f"m = importlib.import_module({module!r})\n"
+        f"torch.jit.script({expression})\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "proj"), str(tmp_path / "lib")]),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert completed.returncode != 0, "torch.jit.script was expected to fail"
+    frames = re.findall(r'File "([^"]+)", line (\d+)', completed.stderr)
+    frames = [(path, int(line)) for path, line in frames if str(tmp_path) in path]
+    assert frames, completed.stderr
+    return frames[-1]
+
+
+def test_module_base_in_another_checked_file(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/base.py": """
+                from torch import nn
+
+
+                class Layer(nn.Module):
+                    pass
+                """,
+            "pkg/model.py": """
+                from .base import Layer
+
+
+                class Net(Layer):
+                    def forward(self, x):
+                        f = lambda y: y
+                        return f(x)
+                """,
+        },
+        library=False,
+    )
+    found = _check(tmp_path, settings, "pkg/model.py", "pkg/base.py")
+    assert ("TS101", "model.py", 6) in _codes(found)
+    path, line = _script_error(tmp_path, "pkg.model", "m.Net()")
+    assert (Path(path).name, line) == ("model.py", 6)
+
+
+def test_imported_helper_is_compiled_and_unused_one_is_not(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/util.py": """
+                def pad(x):
+                    try:
+                        return x
+                    except Exception:
+                        return x
+
+
+                def never_called(x):
+                    return lambda y: y
+                """,
+            "pkg/model.py": """
+                import torch
+                from . import util
+
+
+                class Net(torch.nn.Module):
+                    def forward(self, x):
+                        return util.pad(x)
+                """,
+        },
+        library=False,
+    )
+    found = _check(tmp_path, settings, "pkg/model.py", "pkg/util.py")
+    assert _codes(found) == [("TS105", "util.py", 2)]
+    assert found[0].reach == ("Net.forward", "pad")
+    path, line = _script_error(tmp_path, "pkg.model", "m.Net()")
+    assert (Path(path).name, line) == ("util.py", 2)
+
+
+def test_library_findings_are_reported_where_the_user_reaches_them(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "model.py": """
+                import torch
+                from mylib import Block
+
+
+                class Net(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.block = Block()
+
+                    def forward(self, x):
+                        return self.block(x)
+                """,
+        },
+    )
+    found = _check(tmp_path, settings, "model.py")
+    assert len(found) == 1
+    finding = found[0]
+    assert (finding.code, Path(finding.path).name, finding.line) == ("TS115", "model.py", 8)
+    assert finding.origin is not None
+    assert (Path(finding.origin.path).name, finding.origin.line) == ("layers.py", 14)
+    assert finding.reach == ("Net.block", "mylib.layers.Base.forward")
+    assert "layers.py:14" in finding.message
+    path, line = _script_error(tmp_path, "model", "m.Net()")
+    assert (Path(path).name, line) == ("layers.py", 14)
+
+
+def test_subclass_of_a_library_class_is_checked_through_its_code(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "model.py": """
+                from mylib import Block
+
+
+                class MyBlock(Block):
+                    def extra(self, x):
+                        return lambda y: y
+                """,
+        },
+    )
+    found = _check(tmp_path, settings, "model.py")
+    # forward is inherited from mylib's Base: its **kwargs fail; `extra` is never compiled.
+    assert [(d.code, d.line, d.origin.line if d.origin else None) for d in found] == [
+        ("TS115", 4, 14)
+    ]
+    path, line = _script_error(tmp_path, "model", "m.MyBlock()")
+    assert (Path(path).name, line) == ("layers.py", 14)
+
+
+def test_submodule_method_call_and_helper_through_package_reexport(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "model.py": """
+                import torch
+                import mylib
+
+
+                class Net(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.plain = mylib.Plain()
+
+                    def forward(self, x):
+                        return self.plain.stats(mylib.helper(x))
+                """,
+        },
+    )
+    found = _check(tmp_path, settings, "model.py")
+    assert sorted((d.code, d.line, d.origin.line if d.origin else 0) for d in found) == [
+        ("TS105", 11, 35),
+        ("TS115", 11, 5),
+    ]
+
+
+def test_noqa_on_the_users_line_suppresses_a_library_finding(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "model.py": """
+                from mylib import Block
+
+
+                class MyBlock(Block):  # noqa: TS115
+                    pass
+                """,
+        },
+    )
+    assert _check(tmp_path, settings, "model.py") == []
+
+
+def test_unused_library_code_and_unresolved_imports_report_nothing(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "model.py": """
+                import torch
+                import mylib
+                from not_installed_anywhere import Mystery
+
+
+                class Net(Mystery):
+                    def forward(self, x):
+                        return x
+
+
+                class Other(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.plain = mylib.Plain()
+                        self.unknown = Mystery()
+
+                    def forward(self, x):
+                        return self.unknown.anything(self.plain(x))
+                """,
+        },
+    )
+    assert _check(tmp_path, settings, "model.py") == []
+
+
+def test_scripting_guard_prunes_a_cross_file_call(tmp_path: Path) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "model.py": """
+                import torch
+                import mylib
+
+
+                class Net(torch.nn.Module):
+                    def forward(self, x):
+                        if not torch.jit.is_scripting():
+                            x = mylib.helper(x)
+                        return x
+                """,
+        },
+    )
+    assert _check(tmp_path, settings, "model.py") == []
+
+
+def test_extra_paths_setting_is_read_relative_to_the_pyproject(tmp_path: Path) -> None:
+    from tsinspect.settings import load_settings
+
+    _write(tmp_path / "lib", LIBRARY)
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.tsinspect]\nextra-paths = ["lib"]\n')
+    settings = load_settings(config)
+    assert settings.extra_paths == (str((tmp_path / "lib").resolve()),)
+
+
+def test_cache_follows_a_change_in_an_imported_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TSINSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    settings = _project(
+        tmp_path,
+        {
+            "base.py": """
+                from torch import nn
+
+
+                class Layer(nn.Module):
+                    pass
+                """,
+            "model.py": """
+                from base import Layer
+
+
+                class Net(Layer):
+                    def forward(self, x):
+                        return (lambda y: y)(x)
+                """,
+        },
+        library=False,
+    )
+    model = str(tmp_path / "proj" / "model.py")
+    first = check_paths([model], settings, jobs=1, cache=True)
+    assert _codes(list(first.diagnostics)) == [("TS101", "model.py", 6)]
+    # model.py is unchanged, but the file it imports no longer makes Net a module.
+    (tmp_path / "proj" / "base.py").write_text("class Layer:\n    pass\n")
+    second = check_paths([model], settings, jobs=1, cache=True)
+    assert second.diagnostics == ()
