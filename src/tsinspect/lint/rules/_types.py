@@ -1147,6 +1147,8 @@ class FlowResult:
     int_inverts: list[cst.UnaryOperation] = field(default_factory=list)
     mixed_tuple_indexes: list[cst.Subscript] = field(default_factory=list)
     optional_uses: list[OptionalUse] = field(default_factory=list)
+    # `len(x)` of an Optional: scripts, and is 1 whatever x holds (TS217)
+    optional_lens: list[tuple[cst.Call, Type]] = field(default_factory=list)
     # what a call of the function gives: the declared type, else the unified returns
     return_type: Type | None = None
     type_changes: list[TypeChange] = field(default_factory=list)
@@ -1807,10 +1809,27 @@ class _Flow:
 
         def report(index: int, use: Use, detail: str) -> None:
             kind = args[index]
+            subject = call.args[index].value
+            if isinstance(subject, cst.List) and kind is not None and not kind.maybe_none:
+                # `torch.cat([x, extra])`: name the Optional element
+                for element in subject.elements:
+                    element_kind = self._eval(element.value, state, overlay, False)
+                    if element_kind is not None and element_kind.maybe_none:
+                        subject, kind = element.value, element_kind
+                        break
             assert kind is not None
-            self._record(call, call.args[index].value, kind, use, state, overlay, detail)
+            self._record(call, subject, kind, use, state, overlay, detail)
 
         func = call.func
+        if "builtins.len" in names:
+            # `len(Optional[...])` scripts, and is always 1 (the argument is packed into a list)
+            if len(call.args) == 1 and positional and optional_at(positional[0]):
+                kind = args[positional[0]]
+                assert kind is not None
+                if id(call) not in self.recorded:
+                    self.recorded.add(id(call))
+                    self.result.optional_lens.append((call, kind))
+            return None
         if names & STRICT_BUILTINS:
             for index in positional:
                 if optional_at(index):
@@ -2857,8 +2876,12 @@ def torchscript_error(use: OptionalUse, context: LintContext) -> str:
             f"Variable '{name}' is annotated with type {use.detail} but is being assigned "
             f"to a value of type {kind}"
         )
-    if use.use is Use.ARGUMENT and use.detail.startswith("parameter "):
-        return f"Expected a value of type {use.detail.split(': ', 1)[1].rstrip('`')} but found type {kind}"
+    if use.use is Use.ARGUMENT and use.detail.startswith("parameter `"):
+        name, _, expected = use.detail[len("parameter `") : -1].partition(": ")
+        return (
+            f"Expected a value of type '{expected}' for argument '{name}' but instead found "
+            f"type '{kind}'"
+        )
     return "Arguments for call are not valid"
 
 

@@ -132,6 +132,28 @@ class OptionalWithoutCheckRule(Rule):
             """,
             label="static-checks-and-optional-return",
         ),
+        Valid(
+            """
+            from typing import Optional
+
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(
+                    self, x: torch.Tensor, limit: Optional[float] = None
+                ) -> torch.Tensor:
+                    label = f"limit={limit}"
+                    pair = [x, None if limit is None else x]
+                    return x.clamp(max=limit) * len(label) * len(pair)
+
+
+            def example_inputs():
+                return (torch.randn(2, 4), 0.5)
+            """,
+            label="uses-that-accept-optional",
+        ),
     )
     INVALID = (
         Invalid(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.rule import Invalid, Rule, Valid
+from tsinspect.lint.rule import Invalid, LintContext, Rule, Valid
 from tsinspect.lint.rules._types import (
     Check,
     OptionalUse,
@@ -15,13 +15,32 @@ from tsinspect.lint.rules._types import (
 )
 
 
-def _explain(use: OptionalUse, subject: str) -> tuple[str, str]:
+def _form(use: OptionalUse, subject: str, context: LintContext) -> str:
+    """How the code tests the Optional as a bool: `if x:`, `x or ...`, `not x`."""
+    parent = context.parent(use.node)
+    if isinstance(parent, cst.BooleanOperation):
+        operator = "or" if isinstance(parent.operator, cst.Or) else "and"
+        return (
+            f"{subject} {operator} ..." if parent.left is use.node else f"... {operator} {subject}"
+        )
+    if isinstance(parent, cst.UnaryOperation):
+        return f"not {subject}"
+    if isinstance(parent, cst.While):
+        return f"while {subject}:"
+    if isinstance(parent, cst.Assert):
+        return f"assert {subject}"
+    if isinstance(parent, cst.IfExp):
+        return f"... if {subject} else ..."
+    return f"if {subject}:"
+
+
+def _explain(use: OptionalUse, subject: str, context: LintContext) -> tuple[str, str]:
     """(why TorchScript does not see the check, how to write it so that it does)."""
     check = use.check
     if check is Check.TRUTHINESS:
         return (
-            f"`{subject}` is {use.kind}: `if {subject}:` (or `{subject} or ...`, `not {subject}`) "
-            "is not a None check for TorchScript",
+            f"`{subject}` is {use.kind}, and `{_form(use, subject, context)}` is not a None "
+            "check for TorchScript",
             f"Compare with None: `if {subject} is not None:`, "
             f"`{subject} if {subject} is not None else default`",
         )
@@ -257,7 +276,7 @@ class NoneCheckNotSeenRule(Rule):
             if use.check is None:
                 continue
             subject = subject_text(use, self.context)
-            why, fix = _explain(use, subject)
+            why, fix = _explain(use, subject, self.context)
             says = torchscript_error(use, self.context)
             if use.use is Use.CONDITION:
                 message = f'{why}: TorchScript says "{says}"'

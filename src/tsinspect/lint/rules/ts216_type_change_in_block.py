@@ -184,8 +184,8 @@ class TypeChangeInBlockRule(Rule):
                 fix = f"Annotate the first assignment: `{found.name}: Optional[{found.assigned}] = None`"
             elif found.assigned == NONE:
                 fix = (
-                    f"Give `{found.name}` an Optional type where it is first assigned, "
-                    "or use another variable for the None"
+                    f"Use another variable for the None (outside this block `{found.name}` is "
+                    f"{found.previous}), or give it an Optional type where it is first assigned"
                 )
             elif found.previous == INT and found.assigned == FLOAT:
                 fix = f"Start `{found.name}` as a float (`{found.name} = 1.0`)"
