@@ -1,55 +1,722 @@
-"""A small, conservative forward type propagator for the TS2xx rules (and TS304).
+"""TorchScript's type system, statically: the forward type propagator behind the TS2xx rules.
 
 It walks one compiled function's statements in order, the way TorchScript's front end
-does, and keeps for every local that is *definitely* assigned its type when the type is
-certain: literals, annotations, unannotated parameters (TorchScript types them
-``Tensor``), ``len``/``int``/``float``, ``torch`` factories and a table of Tensor methods
-(``x.shape`` is ``List[int]``, ``x.size(d)`` and ``x.dim()`` are ``int``...). Anything else
-is unknown (``None``) and no rule reports on unknown types.
+(``ir_emitter.cpp``) emits them, and keeps for every local its type when the type is
+*certain*: literals, annotations (``typing`` generics, PEP 604 ``X | None``, PEP 585
+``list[int]``, string annotations, ``# type:`` signature comments), unannotated
+parameters (TorchScript types them ``Tensor``), ``len``/``int``/``float``, ``torch``
+factories, a table of Tensor methods (``x.shape`` is ``List[int]``, ``x.item()`` a
+``number``...), the annotations of same-file helpers, and class-level annotations of
+module attributes. Anything else is unknown (``None``), and no rule reports on unknown
+types.
+
+Types are :class:`Type` values (``TENSOR``, ``optional(INT)``, ``list_of(TENSOR)``...).
+``Optional`` is modelled the way TorchScript does it (docs/dev/type-system.md):
+
+- ``x is None`` / ``x is not None`` (also ``None is x``, ``not``, ``and``/``or`` chains,
+  ternaries, ``assert``, ``isinstance(x, T)``) refine a *local name* in the branch where
+  the check holds, and after an ``if`` whose other branch ends in ``return``/``raise``;
+- nothing else refines: not attributes, not a check stored in a variable, not ``if x:``
+  (an error of its own), not a ``while`` condition, not a helper function, not an early
+  ``continue``/``break`` (TorchScript does not treat them as exits);
+- ``None`` merged with ``T`` at an ``if`` gives ``Optional[T]``; a loop-carried local
+  keeps its type from before the loop;
+- ``x is None`` is decided at compile time when ``x`` cannot be ``None`` (only the live
+  branch is compiled) or is certainly ``None``; ``and``/``or`` compile their right operand
+  even then.
 
 What it records, for the rules to report:
 
-- uses of a local assigned on only some paths (one branch of an ``if``, or only inside a
-  loop body, loop variables included): TorchScript's "y is not defined in the false
-  branch" / "undefined value y" (TS205);
-- ``if`` merges where both branches give a used-after variable different certain types,
-  and ternaries with different certain arm types (TS204);
-- returns of different certain types (TS206);
+- uses of a local assigned on only some paths (TS205);
+- ``if`` merges and ternaries with different certain types (TS204), returns of different
+  certain types (TS206);
 - ``[]`` / ``{}`` later filled with non-Tensor values (TS203);
-- ``range(p)`` on an unannotated parameter (TS202);
-- assignments to ``self.x`` with their value type (TS304).
+- ``range(p)`` on an unannotated parameter (TS202), ``tuple(list)`` (TS208), ``sum`` of
+  Tensors (TS209), ``~int`` (TS210), mixed tuples indexed by a variable (TS211);
+- assignments to ``self.x`` with their value type (TS304);
+- ``Optional`` values used where TorchScript needs the value (TS214, TS215) and ``None``
+  reassignments across blocks (TS216).
 
-Branches that ``torch.jit.is_scripting()`` decides are followed the way TorchScript
-prunes them. Branches whose condition TorchScript may decide at compile time (``is None``
-checks, ``isinstance``, ``hasattr``, ``self`` attributes that may be constants) merge
-without findings: either branch may be the only one compiled.
+Branches that TorchScript decides while compiling (``torch.jit.is_scripting()``, ``is
+None`` checks of certain types, ``isinstance``, ``hasattr``, constant attributes) are
+followed the way TorchScript prunes them; when the propagator cannot tell whether a
+branch is compiled, it merges without findings and records nothing inside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tsinspect.lint.reach import Truth, scripting_truth
+from tsinspect.lint.reach import IS_SCRIPTING, ClassInfo, Truth, scripting_truth
 from tsinspect.lint.rule import LintContext
+from tsinspect.lint.rules._classes import (
+    class_facts,
+    enclosing_class,
+    is_final,
+)
+from tsinspect.lint.scopes import full_name
 from tsinspect.lint.traversal import walk
 
-TENSOR = "Tensor"
-INT = "int"
-FLOAT = "float"
-BOOL = "bool"
-STR = "str"
-NONE = "None"
-INT_LIST = "List[int]"
-EMPTY_LIST = "[]"
-# a tuple literal whose elements have certain, different types: Tuple[Tensor, int]...
-MIXED_TUPLE = "Tuple[mixed]"
-EMPTY_DICT = "{}"
+# --------------------------------------------------------------------------------------------
+# the lattice
+# --------------------------------------------------------------------------------------------
+OPTIONAL = "Optional"
+UNION = "Union"
+LIST = "List"
+TUPLE = "Tuple"
+DICT = "Dict"
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """A TorchScript type the propagator is certain of (``None`` means unknown everywhere).
+
+    ``name`` is the kind: ``Tensor``, ``int``, ``float``, ``bool``, ``str``, ``None``
+    (NoneType), ``Device``, ``number`` (what ``.item()`` returns), or a constructor
+    ``Optional``, ``List``, ``Tuple``, ``Dict``, ``Union`` with its ``args``. ``dtype`` is
+    ``int`` in TorchScript. ``str()`` spells it as TorchScript's errors do
+    (``Optional[Tensor]``, ``List[int]``), except ``None`` for NoneType.
+    """
+
+    name: str
+    args: tuple[Type, ...] = ()
+
+    def __str__(self) -> str:
+        if self.name == TUPLE and not self.args:
+            return "Tuple[()]"
+        if not self.args:
+            return self.name
+        return f"{self.name}[{', '.join(str(arg) for arg in self.args)}]"
+
+    @property
+    def is_optional(self) -> bool:
+        """``Optional[T]`` (a Union of one type and None is spelled this way too)."""
+        return self.name == OPTIONAL
+
+    @property
+    def can_be_none(self) -> bool:
+        """NoneType, ``Optional[T]``, or a Union with ``None`` among its members."""
+        return self.name in ("None", OPTIONAL) or (self.name == UNION and NONE in self.args)
+
+    @property
+    def maybe_none(self) -> bool:
+        """May be ``None`` or something else: what TorchScript must refine before use."""
+        return self.name == OPTIONAL or (self.name == UNION and NONE in self.args)
+
+
+TENSOR = Type("Tensor")
+INT = Type("int")
+FLOAT = Type("float")
+BOOL = Type("bool")
+STR = Type("str")
+NONE = Type("None")
+DEVICE = Type("Device")
+NUMBER = Type("number")
+INT_LIST = Type(LIST, (INT,))
 # Types whose pairwise merge TorchScript rejects (None merges into Optional: fine).
 MERGEABLE_CONFLICTS = frozenset({TENSOR, INT, FLOAT, BOOL, STR})
 SCALARS = frozenset({INT, FLOAT, BOOL, STR})
+# What arithmetic and comparisons accept (an Optional of one of them does not qualify).
+_NUMERIC = frozenset({TENSOR, INT, FLOAT, BOOL, NUMBER})
+
+
+def optional(inner: Type) -> Type:
+    """``Optional[inner]`` (``inner`` itself when it may already be None)."""
+    return inner if inner.can_be_none else Type(OPTIONAL, (inner,))
+
+
+def list_of(element: Type) -> Type:
+    """``List[element]``."""
+    return Type(LIST, (element,))
+
+
+def tuple_of(*elements: Type) -> Type:
+    """``Tuple[elements...]``."""
+    return Type(TUPLE, tuple(elements))
+
+
+def dict_of(key: Type, value: Type) -> Type:
+    """``Dict[key, value]``."""
+    return Type(DICT, (key, value))
+
+
+def union(members: Iterable[Type]) -> Type | None:
+    """``Union[...]`` of ``members``, flattened; ``Optional[T]`` for one type and None."""
+    flat: list[Type] = []
+    for member in members:
+        if member.name == UNION:
+            parts: tuple[Type, ...] = member.args
+        elif member.is_optional:
+            parts = (member.args[0], NONE)
+        else:
+            parts = (member,)
+        for part in parts:
+            if part not in flat:
+                flat.append(part)
+    if not flat:
+        return None
+    if len(flat) == 1:
+        return flat[0]
+    rest = [part for part in flat if part != NONE]
+    if len(rest) == 1:
+        return Type(OPTIONAL, (rest[0],))
+    return Type(UNION, tuple(flat))
+
+
+def without_none(kind: Type) -> Type | None:
+    """What ``x is not None`` refines ``kind`` to: ``T`` for ``Optional[T]``, a Union minus None."""
+    if kind.is_optional:
+        return kind.args[0]
+    if kind.name == UNION:
+        return union(member for member in kind.args if member != NONE)
+    return None if kind == NONE else kind
+
+
+def unify(first: Type | None, second: Type | None) -> Type | None:
+    """The type of a variable after an ``if`` gives it ``first`` and ``second`` (TorchScript's
+    ``unifyTypes``, without falling back to a Union): None when unknown or not unifiable."""
+    if first is None or second is None:
+        return None
+    if first == second:
+        return first
+    if UNION in (first.name, second.name):
+        return None
+    if first == NONE:
+        return optional(second)
+    if second == NONE:
+        return optional(first)
+    if first.is_optional and second in (first.args[0], NONE):
+        return first
+    if second.is_optional and first == second.args[0]:
+        return second
+    if first.name == second.name == TUPLE and len(first.args) == len(second.args):
+        elements = [unify(a, b) for a, b in zip(first.args, second.args, strict=True)]
+        if any(element is None for element in elements):
+            return None
+        return tuple_of(*(element for element in elements if element is not None))
+    return None
+
+
+def optional_mismatch(expected: Type | None, actual: Type | None) -> bool:
+    """``actual`` cannot go where ``expected`` is required because it may be None.
+
+    TorchScript never unwraps an ``Optional`` implicitly: an ``Optional[T]`` argument,
+    return value or annotated assignment fails wherever the declared type cannot hold None,
+    whatever ``T`` is. Lists and tuples are compared element by element.
+    """
+    if expected is None or actual is None or expected.can_be_none:
+        return False
+    if actual.maybe_none:
+        return True
+    if expected.name == actual.name == TUPLE and len(expected.args) == len(actual.args):
+        return any(optional_mismatch(e, a) for e, a in zip(expected.args, actual.args, strict=True))
+    if expected.name == actual.name == LIST:
+        return optional_mismatch(expected.args[0], actual.args[0])
+    if expected.name == actual.name == DICT:
+        return optional_mismatch(expected.args[1], actual.args[1])
+    return False
+
+
+_SIMPLE = frozenset({TENSOR, INT, FLOAT, BOOL, STR, NONE, DEVICE, NUMBER})
+
+
+def _simple(kind: Type) -> bool:
+    if kind in _SIMPLE:
+        return True
+    if kind.name in (OPTIONAL, LIST):
+        return _simple(kind.args[0])
+    return False
+
+
+def fits(outside: Type, assigned: Type) -> bool | None:
+    """Whether a nested block may assign ``assigned`` to a local of type ``outside``
+    (``setSugaredVar``: a subtype, after TorchScript's implicit conversions). None when
+    the propagator cannot tell (Unions, tuples, dicts, classes...).
+
+    Measured: ``None`` and ``T`` fit ``Optional[T]``; a ``bool`` fits an ``int``, an
+    ``int`` or ``float`` a ``number``; a Tensor is converted to an ``int``, ``float`` or
+    ``number``; an ``int`` does not fit a ``float``, nor ``List[int]`` a ``List[float]``.
+    """
+    if outside == assigned:
+        return True
+    if not (_simple(outside) and _simple(assigned)):
+        return None
+    if outside.is_optional:
+        inner = outside.args[0]
+        return assigned == NONE or fits(inner, assigned)
+    if outside == INT and assigned == BOOL:
+        return True
+    if outside in (INT, FLOAT, NUMBER) and assigned == TENSOR:
+        return True
+    return outside == NUMBER and assigned in (INT, FLOAT, BOOL)
+
+
+def is_mixed_tuple(kind: Type | None) -> bool:
+    """A tuple whose elements have certain, different types (``Tuple[Tensor, int]``)."""
+    return (
+        kind is not None
+        and kind.name == TUPLE
+        and len(set(kind.args)) > 1
+        and all(element in MERGEABLE_CONFLICTS for element in kind.args)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# annotations
+# --------------------------------------------------------------------------------------------
+_SIMPLE_ANNOTATIONS = {
+    "builtins.int": INT,
+    "builtins.float": FLOAT,
+    "builtins.bool": BOOL,
+    "builtins.str": STR,
+    "torch.Tensor": TENSOR,
+    "torch.nn.Parameter": TENSOR,
+    "torch.nn.parameter.Parameter": TENSOR,
+    "torch.device": DEVICE,
+    # torch/jit/annotations.py: "dtype not yet bound in as its own type"
+    "torch.dtype": INT,
+}
+_GENERICS = {
+    "typing.Optional": OPTIONAL,
+    "typing_extensions.Optional": OPTIONAL,
+    "typing.Union": UNION,
+    "typing_extensions.Union": UNION,
+    "typing.List": LIST,
+    "builtins.list": LIST,
+    "typing.Tuple": TUPLE,
+    "builtins.tuple": TUPLE,
+    "typing.Dict": DICT,
+    "builtins.dict": DICT,
+}
+
+
+class _Names:
+    """Qualified names of annotation expressions: the file's own nodes, or nodes parsed from a
+    string annotation / type comment, whose names are looked up in the module scope."""
+
+    def __init__(self, context: LintContext, parsed: bool) -> None:
+        self.context = context
+        self.parsed = parsed
+
+    def __call__(self, node: cst.CSTNode) -> frozenset[str]:
+        if not self.parsed:
+            return self.context.qualified_names(node)
+        full = full_name(node)
+        if full is None:
+            return frozenset()
+        bindings = self.context.scopes.module_scope[full.split(".")[0]]
+        return frozenset(name for binding in bindings for name in binding.qualified_names(full))
+
+
+def parse_annotation(context: LintContext, expression: cst.BaseExpression) -> Type | None:
+    """The TorchScript type an annotation expression spells, or None when not certain."""
+    return _parse(expression, _Names(context, parsed=False))
+
+
+def annotation_type(context: LintContext, annotation: cst.Annotation | None) -> Type | None:
+    """The type of an annotation (``x: Optional[Tensor]``, ``-> List[int]``), or None."""
+    return None if annotation is None else parse_annotation(context, annotation.annotation)
+
+
+def _parse_text(text: str, names: _Names) -> Type | None:
+    try:
+        expression = cst.parse_expression(text.strip())
+    except cst.ParserSyntaxError:
+        return None
+    return _parse(expression, _Names(names.context, parsed=True))
+
+
+def _parse(expression: cst.BaseExpression, names: _Names) -> Type | None:
+    if isinstance(expression, cst.Name) and expression.value == "None":
+        return NONE
+    if isinstance(expression, cst.SimpleString):
+        value = expression.evaluated_value
+        return _parse_text(value, names) if isinstance(value, str) else None
+    if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.BitOr):
+        left = _parse(expression.left, names)
+        right = _parse(expression.right, names)
+        return None if left is None or right is None else union([left, right])
+    if isinstance(expression, cst.Subscript):
+        return _parse_generic(expression, names)
+    if isinstance(expression, cst.Name | cst.Attribute):
+        qualified = names(expression)
+        for name in qualified:
+            if name in _SIMPLE_ANNOTATIONS:
+                return _SIMPLE_ANNOTATIONS[name]
+        spelled = expression.value if isinstance(expression, cst.Name) else expression.attr.value
+        if spelled == "Tensor" and not qualified:
+            return TENSOR
+    return None
+
+
+def _parse_generic(expression: cst.Subscript, names: _Names) -> Type | None:
+    kinds = {_GENERICS[name] for name in names(expression.value) if name in _GENERICS}
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    arguments: list[cst.BaseExpression] = []
+    for element in expression.slice:
+        if not isinstance(element.slice, cst.Index):
+            return None
+        arguments.append(element.slice.value)
+    if kind == TUPLE and len(arguments) == 1 and isinstance(arguments[0], cst.Tuple):
+        if arguments[0].elements:
+            return None
+        return tuple_of()  # Tuple[()]
+    parsed: list[Type] = []
+    for argument in arguments:
+        if isinstance(argument, cst.Ellipsis):
+            return None  # Tuple[int, ...]: TorchScript rejects it
+        inner = _parse(argument, names)
+        if inner is None:
+            return None
+        parsed.append(inner)
+    if kind == OPTIONAL and len(parsed) == 1:
+        return optional(parsed[0])
+    if kind == UNION and parsed:
+        return union(parsed)
+    if kind == LIST and len(parsed) == 1:
+        return list_of(parsed[0])
+    if kind == DICT and len(parsed) == 2:
+        return dict_of(parsed[0], parsed[1])
+    if kind == TUPLE:
+        return tuple_of(*parsed)
+    return None
+
+
+def _source_lines(context: LintContext) -> list[str]:
+    return context.source.splitlines()
+
+
+def has_type_comment(context: LintContext, node: cst.FunctionDef) -> bool:
+    """A ``# type: (...) -> ...`` signature comment: TorchScript reads parameter types from it."""
+    if "# type:" not in context.source:  # positions cost a pass over the file; most files have none
+        return False
+    start = context.position(node).start.line
+    body = context.position(node.body).start.line
+    lines = _source_lines(context)
+    return any("# type:" in lines[i - 1] for i in range(start, min(body + 2, len(lines) + 1)))
+
+
+def _has_annotations(node: cst.FunctionDef) -> bool:
+    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+    return node.returns is not None or any(param.annotation is not None for param in params)
+
+
+def type_comment_signature(
+    context: LintContext, node: cst.FunctionDef
+) -> tuple[list[Type | None], Type | None] | None:
+    """Parameter types (``self`` excluded) and return type from a ``# type:`` comment.
+
+    TorchScript reads the comment only when the def has no annotation at all, and looks for
+    it in the whole function's source (torch/jit/annotations.py ``get_type_line``): one
+    ``# type: (...) -> ...`` line. None when there is none, or more than one (the per-line
+    form), or it does not parse.
+    """
+    if "# type:" not in context.source or _has_annotations(node):
+        return None
+    position = context.position(node)
+    lines = _source_lines(context)[position.start.line - 1 : position.end.line]
+    found = [
+        line
+        for line in lines
+        if "# type:" in line
+        and not line.rstrip().split("# type:", 1)[1].strip().startswith("ignore")
+    ]
+    if len(found) != 1 or "->" not in found[0]:
+        return None
+    text = found[0].split("# type:", 1)[1]
+    arguments_text, returns_text = text.split("->", 1)
+    names = _Names(context, parsed=True)
+    try:
+        arguments = cst.parse_expression(arguments_text.strip())
+    except cst.ParserSyntaxError:
+        return None
+    if isinstance(arguments, cst.Tuple):
+        elements: list[cst.BaseExpression] = [element.value for element in arguments.elements]
+    else:
+        elements = [arguments]
+    return [_parse(element, names) for element in elements], _parse_text(returns_text, names)
+
+
+# --------------------------------------------------------------------------------------------
+# signatures of same-file functions
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a compiled signature: its certain type (None: unknown)."""
+
+    name: str
+    type: Type | None
+    has_default: bool
+    keyword_only: bool = False
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A callee's TorchScript signature, ``self`` left out: what arguments must be, and what
+    the call returns (None: unknown). Build one with :func:`signature_of`, or directly."""
+
+    params: tuple[Param, ...]
+    returns: Type | None
+
+    def bind(self, call: cst.Call) -> list[tuple[cst.Arg, Param]] | None:
+        """Each argument of ``call`` with the parameter it fills; None for ``*a``/``**k``."""
+        bound: list[tuple[cst.Arg, Param]] = []
+        positional = [param for param in self.params if not param.keyword_only]
+        by_name = {param.name: param for param in self.params}
+        index = 0
+        for arg in call.args:
+            if arg.star:
+                return None
+            if arg.keyword is None:
+                if index >= len(positional):
+                    return None
+                bound.append((arg, positional[index]))
+                index += 1
+            else:
+                param = by_name.get(arg.keyword.value)
+                if param is None:
+                    return None
+                bound.append((arg, param))
+        return bound
+
+
+def parameter_types(
+    context: LintContext, node: cst.FunctionDef, is_method: bool
+) -> dict[str, Type | None]:
+    """Parameter name -> certain type, as TorchScript types the signature.
+
+    Annotated parameters take their annotation; with no annotation anywhere, a ``# type:``
+    comment; otherwise an unannotated parameter is ``Tensor`` (when its default is ``None``
+    or absent; a parameter with another default fails to script: unknown here).
+    """
+    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+    comment = type_comment_signature(context, node)
+    commented = not _has_annotations(node) and has_type_comment(context, node)
+    types: dict[str, Type | None] = {}
+    offset = 1 if is_method else 0
+    for index, param in enumerate(params):
+        name = param.name.value
+        if index == 0 and is_method:
+            types[name] = None
+            continue
+        if param.annotation is not None:
+            types[name] = annotation_type(context, param.annotation)
+        elif comment is not None:
+            position = index - offset
+            types[name] = comment[0][position] if position < len(comment[0]) else None
+        elif commented:
+            types[name] = None
+        elif param.default is None or (
+            isinstance(param.default, cst.Name) and param.default.value == "None"
+        ):
+            types[name] = TENSOR
+        else:
+            types[name] = None
+    for star in (node.params.star_arg, node.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            types[star.name.value] = None
+    return types
+
+
+def return_type(context: LintContext, node: cst.FunctionDef) -> Type | None:
+    """The declared return type: the annotation, or the ``# type:`` comment's."""
+    if node.returns is not None:
+        return annotation_type(context, node.returns)
+    comment = type_comment_signature(context, node)
+    return comment[1] if comment is not None else None
+
+
+def signature_of(context: LintContext, node: cst.FunctionDef, is_method: bool) -> Signature:
+    """The signature TorchScript compiles ``node`` with (``context`` is the defining file's)."""
+    types = parameter_types(context, node, is_method)
+    params: list[Param] = []
+    positional = [*node.params.posonly_params, *node.params.params]
+    for index, param in enumerate(positional):
+        if index == 0 and is_method:
+            continue
+        params.append(
+            Param(param.name.value, types.get(param.name.value), param.default is not None)
+        )
+    for param in node.params.kwonly_params:
+        params.append(
+            Param(param.name.value, types.get(param.name.value), param.default is not None, True)
+        )
+    return Signature(tuple(params), return_type(context, node))
+
+
+_TORCHSCRIPT_DECORATORS = frozenset(
+    {
+        "torch.jit.script",
+        "torch.jit.ignore",
+        "torch.jit.unused",
+        "torch.jit.export",
+        "torch._jit_internal.ignore",
+        "torch._jit_internal.unused",
+        "torch._jit_internal.export",
+    }
+)
+
+
+def _plain_callee(context: LintContext, node: cst.FunctionDef) -> bool:
+    """No decorator but TorchScript's own: the signature is the def's (``@torch.jit.ignore``
+    functions keep a typed signature too, measured)."""
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        if not context.qualified_names(expression) & _TORCHSCRIPT_DECORATORS:
+            return False
+    return True
+
+
+def callee_signature(
+    context: LintContext,
+    func: cst.BaseExpression,
+    self_name: str | None,
+    owner: ClassInfo | None,
+) -> Signature | None:
+    """The signature of what ``func(...)`` calls, when it is a same-file function or method.
+
+    ``helper(...)``: a module-level def; ``self.method(...)``: the method of ``owner`` (the
+    class the calling method belongs to) when no same-file subclass overrides it. The one
+    place to extend for callees in other files: return ``signature_of(<their file's
+    context>, <their def>, is_method)``, or a ``Signature`` built from known types.
+    """
+    cache = _file_cache(context).signatures
+    key = id(func)
+    if key in cache:
+        return cache[key]
+    found: Signature | None = None
+    if isinstance(func, cst.Name):
+        target = context.is_module_level_function(func)
+        if target is not None and _plain_callee(context, target):
+            found = signature_of(context, target, is_method=False)
+    elif (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == self_name
+        and owner is not None
+    ):
+        method = _resolve_method(context, owner, func.attr.value)
+        if method is not None:
+            found = signature_of(context, method, is_method=True)
+    if found is not None and found.returns is None:
+        target = context.is_module_level_function(func) if isinstance(func, cst.Name) else None
+        if target is None and isinstance(func, cst.Attribute) and owner is not None:
+            target = _resolve_method(context, owner, func.attr.value)
+        if target is not None and id(target) not in _INFERRING and context.is_compiled_def(target):
+            _INFERRING.add(id(target))
+            try:
+                inferred = flow(context, target).return_type
+            finally:
+                _INFERRING.discard(id(target))
+            found = Signature(found.params, inferred)
+    cache[key] = found
+    return found
+
+
+# functions whose return type is being inferred (a recursive call gives up)
+_INFERRING: set[int] = set()
+
+
+def _resolve_method(context: LintContext, owner: ClassInfo, name: str) -> cst.FunctionDef | None:
+    looked_up = owner.lookup(name)
+    if looked_up is None or len(looked_up[1]) != 1:
+        return None
+    (method,) = looked_up[1]
+    if not _plain_callee(context, method) or not (
+        method.params.posonly_params or method.params.params
+    ):
+        return None
+    for other in context.reach.classes.values():
+        if other is owner or name not in other.methods:
+            continue
+        if any(base is owner for base in other.mro()):
+            return None  # a subclass overrides it: which one runs depends on the instance
+    return method
+
+
+def attribute_type(context: LintContext, owner: ClassInfo, name: str) -> Type | None:
+    """The type TorchScript gives ``self.<name>`` from a class-level annotation, or None.
+
+    TorchScript reads the annotations of the first class in the instance's MRO that has
+    any (torch/jit/_recursive.py ``get_annotations``): a subclass with annotations of its own
+    hides its bases'. The answer must agree for ``owner`` and its same-file subclasses (a
+    method may be compiled for any of them). ``Final`` and ``__constants__`` attributes are
+    constants (unknown here), and so is everything in a class the source cannot follow.
+    """
+    cache = _file_cache(context).attributes
+    key = (owner.name, name)
+    if key in cache:
+        return cache[key]
+    cache[key] = None
+    facts = class_facts(context, owner)
+    if facts.opaque or name in facts.constants:
+        return None
+    found: set[Type | None] = set()
+    for concrete in _concrete_classes(context, owner):
+        annotations = _class_annotations(concrete)
+        if annotations is None:
+            return None
+        annotation = annotations.get(name)
+        if annotation is None or is_final(context, annotation):
+            return None
+        found.add(annotation_type(context, annotation))
+    result = found.pop() if len(found) == 1 else None
+    cache[key] = result
+    return result
+
+
+def _concrete_classes(context: LintContext, owner: ClassInfo) -> list[ClassInfo]:
+    classes = [owner]
+    for other in context.reach.classes.values():
+        if other is not owner and any(base is owner for base in other.mro()):
+            classes.append(other)
+    return classes
+
+
+def _class_annotations(info: ClassInfo) -> dict[str, cst.Annotation] | None:
+    """The annotations TorchScript reads for an instance of ``info``; None when a base from
+    another file may hold them."""
+    for member in info.mro():
+        own: dict[str, cst.Annotation] = {}
+        body = member.node.body
+        if isinstance(body, cst.IndentedBlock):
+            for item in body.body:
+                if isinstance(item, cst.SimpleStatementLine):
+                    for small in item.body:
+                        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                            own[small.target.value] = small.annotation
+        if own:
+            return own
+        if member.has_other_bases:
+            return None
+    return {}
+
+
+@dataclass
+class _FileCache:
+    module: cst.Module
+    signatures: dict[int, Signature | None] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], Type | None] = field(default_factory=dict)
+    flows: dict[int, FlowResult] = field(default_factory=dict)
+
+
+_CACHE: list[_FileCache] = []
+
+
+def _file_cache(context: LintContext) -> _FileCache:
+    """Per-file memo (signatures, attribute types, flow results), dropped with the next file."""
+    if not _CACHE or _CACHE[0].module is not context.module:
+        _CACHE[:] = [_FileCache(context.module)]
+    return _CACHE[0]
+
 
 TENSOR_FUNCTIONS = frozenset(
     f"torch.{name}"
@@ -237,12 +904,16 @@ TENSOR_METHODS = frozenset(
 )
 INT_METHODS = frozenset({"dim", "numel", "ndimension", "element_size", "nelement", "get_device"})
 BOOL_METHODS = frozenset({"is_contiguous", "is_floating_point", "is_complex"})
-SIMPLE_ANNOTATIONS = {
-    "builtins.int": INT,
-    "builtins.float": FLOAT,
-    "builtins.bool": BOOL,
-    "builtins.str": STR,
-    "torch.Tensor": TENSOR,
+TENSOR_ATTRIBUTES = {
+    "shape": INT_LIST,
+    "ndim": INT,
+    "T": TENSOR,
+    "mT": TENSOR,
+    "data": TENSOR,
+    "dtype": INT,
+    "device": DEVICE,
+    "requires_grad": BOOL,
+    "is_cuda": BOOL,
 }
 # functions whose first argument is a List[Tensor]
 TENSOR_LIST_FUNCTIONS = frozenset(
@@ -258,8 +929,107 @@ STATIC_CALLS = frozenset(
         "torch.jit.isinstance",
     }
 )
+ISINSTANCE_CALLS = frozenset({"builtins.isinstance", "torch.jit.isinstance"})
+# Their first argument (`input`) is a Tensor, never Optional (measured for a sample).
+TENSOR_INPUT_FUNCTIONS = (
+    TENSOR_FUNCTIONS
+    - TENSOR_LIST_FUNCTIONS
+    - frozenset(
+        f"torch.{name}"
+        for name in (
+            "zeros",
+            "ones",
+            "empty",
+            "full",
+            "rand",
+            "randn",
+            "randint",
+            "arange",
+            "linspace",
+            "eye",
+            "tensor",
+            "as_tensor",
+            "einsum",
+        )
+    )
+)
+# torch functions whose listed positional arguments (None: all) never accept None (measured).
+STRICT_POSITIONS: dict[str, tuple[int, ...] | None] = {
+    **dict.fromkeys(
+        (
+            f"torch.{name}"
+            for name in ("matmul", "mm", "bmm", "add", "sub", "mul", "div", "where", "outer")
+        ),
+        None,
+    ),
+    "torch.nn.functional.linear": (0, 1),
+}
+# Tensor methods none of whose positional arguments (nor `dim=`) accepts None (measured:
+# `x.argmax(k)`, `x.clamp(max=k)`, `x.to(d)` take an Optional and are not listed).
+STRICT_METHODS = frozenset(
+    {
+        "view",
+        "reshape",
+        "mean",
+        "sum",
+        "softmax",
+        "log_softmax",
+        "permute",
+        "transpose",
+        "unsqueeze",
+        "squeeze",
+        "flatten",
+        "unflatten",
+        "repeat",
+        "expand",
+        "expand_as",
+        "narrow",
+        "cumsum",
+        "amax",
+        "roll",
+        "chunk",
+        "split",
+        "topk",
+        "new_zeros",
+        "new_ones",
+        "select",
+        "size",
+        "tril",
+        "triu",
+        "std",
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "pow",
+        "matmul",
+        "mm",
+        "bmm",
+        "type_as",
+        "view_as",
+        "masked_fill",
+        "fill_",
+        "mul_",
+        "add_",
+        "copy_",
+        "index_select",
+        "gather",
+        "eq",
+    }
+)
+# Builtins that reject an Optional argument: "Arguments for call are not valid" (measured);
+# `len`, `str`, `print` and `isinstance` accept one.
+STRICT_BUILTINS = frozenset(
+    f"builtins.{name}"
+    for name in ("range", "int", "float", "bool", "abs", "min", "max", "sum", "round")
+)
+# Builtins that iterate their argument: "'Optional[List[int]]' object is not iterable".
+ITERATING_BUILTINS = frozenset(f"builtins.{name}" for name in ("enumerate", "zip", "list"))
 
 
+# --------------------------------------------------------------------------------------------
+# findings
+# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UndefinedUse:
     """A local used where it is assigned on only some paths (TS205)."""
@@ -276,8 +1046,8 @@ class BranchMismatch:
 
     name: str
     node: cst.CSTNode
-    first: str
-    second: str
+    first: Type
+    second: Type
 
 
 @dataclass(frozen=True)
@@ -285,8 +1055,8 @@ class ReturnMismatch:
     """A return whose certain type differs from an earlier return's or the annotation (TS206)."""
 
     node: cst.Return
-    expected: str
-    actual: str
+    expected: Type
+    actual: Type
     annotated: bool
 
 
@@ -299,8 +1069,67 @@ class EmptyContainer:
     target: cst.Name
     is_dict: bool
     offences: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
-    element_types: set[str | None] = field(default_factory=set)
-    key_types: set[str | None] = field(default_factory=set)
+    element_types: set[Type | None] = field(default_factory=set)
+    key_types: set[Type | None] = field(default_factory=set)
+
+
+class Use(str, enum.Enum):
+    """How compiled code uses an ``Optional`` value where TorchScript needs the value itself."""
+
+    ATTRIBUTE = "attribute"  # x.size(), x.shape: "'Optional[Tensor]' object has no attribute"
+    SUBSCRIPT = "subscript"  # x[0]: "object is not subscriptable"
+    OPERATOR = "operator"  # x + 1, -x, x += 1: "Arguments for call are not valid"
+    COMPARISON = "comparison"  # x > 0, x == 1, x == None
+    CONDITION = "condition"  # if x:, x or d, not x: "Could not cast value of type ... to bool"
+    ARGUMENT = (
+        "argument"  # torch.relu(x), t.add(x), range(x), helper(x) with a non-Optional parameter
+    )
+    ITERATION = "iteration"  # for v in x: "object is not iterable"
+    RETURN = "return"  # return x, declared -> Tensor
+    ANNOTATION = "annotation"  # y: Tensor = x
+
+
+class Check(str, enum.Enum):
+    """A None check the code makes but TorchScript does not see (TS215)."""
+
+    STORED = "stored"  # has_x = x is not None; if has_x:
+    ATTRIBUTE = "attribute"  # if self.x is not None: self.x.size()
+    WHILE = "while"  # while x is not None: (a while condition refines nothing)
+    CONTINUE = "continue"  # if x is None: continue (not an exit for TorchScript)
+    BREAK = "break"
+    HELPER = "helper"  # if self.has(x): (a function call refines nothing)
+    TRUTHINESS = "truthiness"  # if x: (reported at the condition itself)
+
+
+@dataclass(frozen=True)
+class OptionalUse:
+    """An ``Optional`` value used where TorchScript needs the value (TS214, TS215).
+
+    ``node`` is what to report (the attribute, operation, call, ``return``...), ``subject``
+    the Optional expression, ``kind`` its type. ``check`` says how the code checks it in a
+    way TorchScript does not see (``via``: the stored flag or the helper), None when it does
+    not check at all. ``detail`` names the callee's parameter for ``Use.ARGUMENT``.
+    """
+
+    node: cst.CSTNode
+    subject: cst.BaseExpression
+    kind: Type
+    use: Use
+    check: Check | None = None
+    via: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """A local assigned in a nested block (an ``if`` branch, a loop body) a value that does not
+    fit the type it has outside: a Tensor over ``None``, ``None`` over a Tensor, a float
+    over an int (TS216)."""
+
+    node: cst.CSTNode
+    name: str
+    previous: Type
+    assigned: Type
 
 
 @dataclass
@@ -312,15 +1141,126 @@ class FlowResult:
     return_mismatches: list[ReturnMismatch] = field(default_factory=list)
     empty_containers: list[EmptyContainer] = field(default_factory=list)
     unannotated_misuses: list[tuple[cst.Call, str, str]] = field(default_factory=list)
-    attribute_assignments: list[tuple[cst.Attribute, str | None]] = field(default_factory=list)
+    attribute_assignments: list[tuple[cst.Attribute, Type | None]] = field(default_factory=list)
     tuple_of_lists: list[cst.Call] = field(default_factory=list)
     sums_of_tensors: list[cst.Call] = field(default_factory=list)
     int_inverts: list[cst.UnaryOperation] = field(default_factory=list)
     mixed_tuple_indexes: list[cst.Subscript] = field(default_factory=list)
+    optional_uses: list[OptionalUse] = field(default_factory=list)
+    # `len(x)` of an Optional: scripts, and is 1 whatever x holds (TS217)
+    optional_lens: list[tuple[cst.Call, Type]] = field(default_factory=list)
+    # what a call of the function gives: the declared type, else the unified returns
+    return_type: Type | None = None
+    type_changes: list[TypeChange] = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------------------------
+# conditions
+# --------------------------------------------------------------------------------------------
+class Static(enum.Enum):
+    """Whether TorchScript decides a condition while compiling (and compiles one branch only)."""
+
+    TRUE = "true"
+    FALSE = "false"
+    DYNAMIC = "dynamic"  # decided at run time: both branches compiled, each in its own block
+    UNKNOWN = "unknown"  # may be decided while compiling, we cannot tell which way
+
+    def negate(self) -> Static:
+        return {Static.TRUE: Static.FALSE, Static.FALSE: Static.TRUE}.get(self, self)
+
+
+@dataclass(frozen=True)
+class Cond:
+    """A condition as TorchScript compiles it (its ``CondValue``): static or not, the
+    refinements that hold when it is true / false (``RefinementSet``), and the None checks
+    TorchScript does not see (marks: key -> (check, via))."""
+
+    static: Static
+    true: Mapping[str, Type] = field(default_factory=dict)
+    false: Mapping[str, Type] = field(default_factory=dict)
+    marks_true: Mapping[str, tuple[Check, str]] = field(default_factory=dict)
+    marks_false: Mapping[str, tuple[Check, str]] = field(default_factory=dict)
+
+    def negate(self) -> Cond:
+        return Cond(self.static.negate(), self.false, self.true, self.marks_false, self.marks_true)
+
+
+def _union_refinements(a: Mapping[str, Type], b: Mapping[str, Type]) -> dict[str, Type]:
+    """Both hold: every refinement, except a name refined to two different types."""
+    result = dict(a)
+    for name, kind in b.items():
+        if name not in result:
+            result[name] = kind
+        elif result[name] != kind:
+            del result[name]
+    return result
+
+
+def _intersect_refinements(a: Mapping[str, Type], b: Mapping[str, Type]) -> dict[str, Type]:
+    """Either holds: the refinements both make."""
+    return {name: kind for name, kind in a.items() if b.get(name) == kind}
+
+
+def _union_marks(
+    a: Mapping[str, tuple[Check, str]], b: Mapping[str, tuple[Check, str]]
+) -> dict[str, tuple[Check, str]]:
+    return {**b, **a}
+
+
+def _intersect_marks(
+    a: Mapping[str, tuple[Check, str]], b: Mapping[str, tuple[Check, str]]
+) -> dict[str, tuple[Check, str]]:
+    return {key: mark for key, mark in a.items() if key in b}
+
+
+def _and(lhs: Cond, rhs: Cond) -> Cond:
+    """``a and b`` (ir_emitter.cpp ``emitShortCircuitLogical``)."""
+    if Static.FALSE in (lhs.static, rhs.static):
+        static = Static.FALSE
+    elif lhs.static is rhs.static is Static.TRUE:
+        static = Static.TRUE
+    elif Static.UNKNOWN in (lhs.static, rhs.static):
+        static = Static.UNKNOWN
+    else:
+        static = Static.DYNAMIC
+    return Cond(
+        static,
+        _union_refinements(lhs.true, rhs.true),
+        _intersect_refinements(lhs.false, rhs.false),
+        _union_marks(lhs.marks_true, rhs.marks_true),
+        _intersect_marks(lhs.marks_false, rhs.marks_false),
+    )
+
+
+def _or(lhs: Cond, rhs: Cond) -> Cond:
+    """``a or b``: the dual of :func:`_and`."""
+    return _and(lhs.negate(), rhs.negate()).negate()
+
+
+@dataclass(frozen=True)
+class _Overlay:
+    """Refinements and marks that hold inside part of an expression (a ternary arm, the right
+    operand of ``and``/``or``), over the statement's state."""
+
+    types: Mapping[str, Type | None] = field(default_factory=dict)
+    checks: Mapping[str, tuple[Check, str]] = field(default_factory=dict)
+
+    def with_cond(
+        self, refinements: Mapping[str, Type], marks: Mapping[str, tuple[Check, str]]
+    ) -> _Overlay:
+        if not refinements and not marks:
+            return self
+        return _Overlay({**self.types, **refinements}, {**self.checks, **marks})
+
+
+_EMPTY = _Overlay()
+
+
+# --------------------------------------------------------------------------------------------
+# the walk
+# --------------------------------------------------------------------------------------------
 class _Dead:
-    """The state after ``return``/``raise``/``continue``/``break``: no path goes on."""
+    """The state after ``return``/``raise``: no path goes on."""
 
 
 DEAD = _Dead()
@@ -328,77 +1268,85 @@ DEAD = _Dead()
 
 @dataclass
 class _State:
-    types: dict[str, str | None] = field(default_factory=dict)
+    types: dict[str, Type | None] = field(default_factory=dict)
     # assigned on some paths only: name -> (origin node, kind)
     maybe: dict[str, tuple[cst.CSTNode, str]] = field(default_factory=dict)
     # if-merges with two certain types, reported on a later use: name -> (node, t1, t2)
-    conflicts: dict[str, tuple[cst.CSTNode, str, str]] = field(default_factory=dict)
+    conflicts: dict[str, tuple[cst.CSTNode, Type, Type]] = field(default_factory=dict)
     containers: dict[str, EmptyContainer] = field(default_factory=dict)
+    # The types of the enclosing blocks (TorchScript's parent frames): an assignment in this
+    # block must fit them. None: the function's own block.
+    outer: dict[str, Type | None] | None = None
+    # None checks TorchScript does not see: key (`x`, `self.x`) -> (check, via)
+    checks: dict[str, tuple[Check, str]] = field(default_factory=dict)
+    # bool locals holding a None check: name -> (refined when true, refined when false)
+    aliases: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    # this code is certainly compiled (not in a branch TorchScript may drop)
+    certain: bool = True
+    # the blocks around this code are known (not in an unrolled loop, not under a condition
+    # that may be static, where TorchScript opens no block)
+    framed: bool = True
+    # the block ended with `continue`/`break` (which TorchScript does not treat as exits)
+    jumped: Check | None = None
 
     def copy(self) -> _State:
         return _State(
-            dict(self.types), dict(self.maybe), dict(self.conflicts), dict(self.containers)
+            dict(self.types),
+            dict(self.maybe),
+            dict(self.conflicts),
+            dict(self.containers),
+            self.outer,
+            dict(self.checks),
+            dict(self.aliases),
+            self.certain,
+            self.framed,
+            None,
         )
 
-    def assign(self, name: str, kind: str | None) -> None:
+    def child(self, framed: bool) -> _State:
+        """The state at the start of a nested block (a branch, a loop body)."""
+        state = self.copy()
+        if framed and self.framed:
+            state.outer = dict(self.types)
+        else:
+            state.framed = False
+        return state
+
+    def assign(self, name: str, kind: Type | None) -> None:
         self.types[name] = kind
         self.maybe.pop(name, None)
         self.conflicts.pop(name, None)
         self.containers.pop(name, None)
+        self.forget(name)
+
+    def forget(self, name: str) -> None:
+        """``name`` changes: checks about it and flags that hold a check of it are stale."""
+        self.checks.pop(name, None)
+        self.aliases.pop(name, None)
+        if self.aliases:
+            for alias, (when_true, when_false) in list(self.aliases.items()):
+                if name in when_true or name in when_false:
+                    del self.aliases[alias]
+
+    def refine(
+        self, refinements: Mapping[str, Type], marks: Mapping[str, tuple[Check, str]]
+    ) -> None:
+        """What TorchScript's ``insertRefinements`` does on entering a branch (plus marks)."""
+        for name, kind in refinements.items():
+            if name in self.types:
+                self.types[name] = kind
+                self.checks.pop(name, None)
+        self.checks.update(marks)
 
 
-def annotation_type(context: LintContext, annotation: cst.Annotation | None) -> str | None:
-    """``int``/``float``/``bool``/``str``/``Tensor`` for a simple annotation, else None."""
-    if annotation is None:
-        return None
-    expression = annotation.annotation
-    if (isinstance(expression, cst.Name) and expression.value == "Tensor") or (
-        isinstance(expression, cst.Attribute) and expression.attr.value == "Tensor"
-    ):
-        names = context.qualified_names(expression)
-        return TENSOR if not names or "torch.Tensor" in names else None
-    for name in context.qualified_names(expression):
-        if name in SIMPLE_ANNOTATIONS:
-            return SIMPLE_ANNOTATIONS[name]
-    return None
-
-
-def has_type_comment(context: LintContext, node: cst.FunctionDef) -> bool:
-    """A ``# type: (...) -> ...`` signature comment: TorchScript reads parameter types from it."""
-    if "# type:" not in context.source:  # positions cost a pass over the file; most files have none
-        return False
-    start = context.position(node).start.line
-    body = context.position(node.body).start.line
-    lines = context.source.splitlines()
-    return any("# type:" in lines[i - 1] for i in range(start, min(body + 2, len(lines) + 1)))
-
-
-def parameter_types(
-    context: LintContext, node: cst.FunctionDef, is_method: bool
-) -> dict[str, str | None]:
-    """Parameter name -> certain type (unannotated parameters are Tensor, as TorchScript types them)."""
-    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-    typed_by_comment = has_type_comment(context, node)
-    types: dict[str, str | None] = {}
-    for index, param in enumerate(params):
-        name = param.name.value
-        if index == 0 and is_method:
-            types[name] = None
-            continue
-        if param.annotation is not None:
-            types[name] = annotation_type(context, param.annotation)
-        elif typed_by_comment:
-            types[name] = None
-        elif param.default is None or (
-            isinstance(param.default, cst.Name) and param.default.value == "None"
-        ):
-            types[name] = TENSOR
-        else:
-            types[name] = None
-    for star in (node.params.star_arg, node.params.star_kwarg):
-        if isinstance(star, cst.Param):
-            types[star.name.value] = None
-    return types
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
 
 
 def is_static_test(context: LintContext, test: cst.BaseExpression, self_name: str | None) -> bool:
@@ -518,108 +1466,424 @@ class _Uses(cst.CSTVisitor):
             self.inverts.append(node)
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
+def _is_none_literal(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _has_optional(kind: Type | None) -> bool:
+    """``kind`` is, or holds (in a list or tuple), a value that may be None."""
+    if kind is None:
+        return False
+    if kind.maybe_none:
+        return True
+    return kind.name in (LIST, TUPLE) and any(_has_optional(arg) for arg in kind.args)
+
+
+def _element_type(kind: Type | None) -> Type | None:
+    """The type of the elements a ``for`` over a value of type ``kind`` binds."""
+    if kind is None:
+        return None
+    if kind.name == LIST:
+        return kind.args[0]
+    if kind.name == DICT:
+        return kind.args[0]
+    if kind in (TENSOR, STR):
+        return kind
+    return None
 
 
 class _Flow:
-    def __init__(self, context: LintContext, node: cst.FunctionDef, self_name: str | None) -> None:
+    def __init__(
+        self,
+        context: LintContext,
+        node: cst.FunctionDef,
+        self_name: str | None,
+        owner: ClassInfo | None,
+    ) -> None:
         self.context = context
         self.node = node
         self.self_name = self_name
+        # the nn.Module class the method belongs to (its attributes' annotations, its methods)
+        self.owner = owner
         self.result = FlowResult()
         self.unannotated: set[str] = set()
-        self.returns: list[tuple[cst.Return, str | None]] = []
+        self.returns: list[tuple[cst.Return, Type | None]] = []
+        self.declared_return: Type | None = None
         self.reported_undefined: set[str] = set()
         self.reported_conflicts: set[str] = set()
+        self.recorded: set[int] = set()
 
     # --- expressions -------------------------------------------------------------------
-    def infer(self, expression: cst.BaseExpression, state: _State) -> str | None:
-        """The certain type of ``expression``, or None."""
-        if isinstance(expression, cst.Integer):
-            return INT
-        if isinstance(expression, cst.Float):
-            return FLOAT
-        if isinstance(expression, cst.SimpleString | cst.FormattedString | cst.ConcatenatedString):
-            return STR
-        if isinstance(expression, cst.Name):
-            if expression.value in ("True", "False"):
+    def infer(self, expression: cst.BaseExpression, state: _State) -> Type | None:
+        """The certain type of ``expression``, or None (records nothing)."""
+        return self._eval(expression, state, _EMPTY, False)
+
+    def _eval(
+        self, node: cst.BaseExpression, state: _State, overlay: _Overlay, record: bool
+    ) -> Type | None:
+        """The type of ``node``; with ``record``, note every Optional used without refinement."""
+        if isinstance(node, cst.Name):
+            value = node.value
+            if value in ("True", "False"):
                 return BOOL
-            if expression.value == "None":
+            if value == "None":
                 return NONE
-            return state.types.get(expression.value)
-        if isinstance(expression, cst.UnaryOperation):
-            inner = self.infer(expression.expression, state)
-            if isinstance(expression.operator, cst.Not):
+            if value in overlay.types:
+                return overlay.types[value]
+            return state.types.get(value)
+        if isinstance(node, cst.Integer):
+            return INT
+        if isinstance(node, cst.Float):
+            return FLOAT
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            return STR
+        if isinstance(node, cst.FormattedString):
+            if record:
+                for part in node.parts:
+                    if isinstance(part, cst.FormattedStringExpression):
+                        self._eval(part.expression, state, overlay, record)
+            return STR
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node, state, overlay, record)
+        if isinstance(node, cst.Call):
+            return self._call(node, state, overlay, record)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, state, overlay, record)
+        if isinstance(node, cst.BinaryOperation):
+            left = self._eval(node.left, state, overlay, record)
+            right = self._eval(node.right, state, overlay, record)
+            formatting = isinstance(node.operator, cst.Modulo) and left == STR
+            for side, kind in ((node.left, left), (node.right, right)):
+                if kind is not None and kind.maybe_none and not formatting:
+                    if record:
+                        self._record(node, side, kind, Use.OPERATOR, state, overlay)
+                    return None
+            return _binary(node.operator, left, right)
+        if isinstance(node, cst.UnaryOperation):
+            inner = self._eval(node.expression, state, overlay, record)
+            if isinstance(node.operator, cst.Not):
+                if record:
+                    self._truthy(node.expression, inner, state, overlay)
                 return BOOL if inner in (BOOL, INT, FLOAT, STR) else None
-            if isinstance(expression.operator, cst.Minus | cst.Plus) and inner in (
-                INT,
-                FLOAT,
-                TENSOR,
-            ):
+            if inner is not None and inner.maybe_none:
+                if record:
+                    self._record(node, node.expression, inner, Use.OPERATOR, state, overlay)
+                return None
+            if isinstance(node.operator, cst.Minus | cst.Plus) and inner in (INT, FLOAT, TENSOR):
                 return inner
             return None
-        if isinstance(expression, cst.BinaryOperation):
-            left = self.infer(expression.left, state)
-            right = self.infer(expression.right, state)
-            return _binary(expression.operator, left, right)
-        if isinstance(expression, cst.Comparison):
-            if len(expression.comparisons) != 1:
+        if isinstance(node, cst.BooleanOperation):
+            self.cond(node, state, overlay, record)
+            return BOOL
+        if isinstance(node, cst.Comparison):
+            return self._comparison(node, state, overlay, record)
+        if isinstance(node, cst.IfExp):
+            return self._ifexp(node, state, overlay, record)
+        if isinstance(node, cst.Tuple | cst.List):
+            kinds = [self._eval(e.value, state, overlay, record) for e in node.elements]
+            if any(kind is None for kind in kinds) or any(
+                isinstance(e, cst.StarredElement) for e in node.elements
+            ):
                 return None
-            operator = expression.comparisons[0].operator
-            if isinstance(operator, cst.Is | cst.IsNot | cst.In | cst.NotIn):
-                return BOOL
-            left = self.infer(expression.left, state)
-            right = self.infer(expression.comparisons[0].comparator, state)
-            if TENSOR in (left, right) and {left, right} <= {TENSOR, INT, FLOAT, BOOL}:
-                return TENSOR
-            if left in (INT, FLOAT) and right in (INT, FLOAT):
-                return BOOL
+            known = [kind for kind in kinds if kind is not None]
+            if isinstance(node, cst.Tuple):
+                return tuple_of(*known)
+            merged: Type | None = known[0] if known else None
+            for kind in known[1:]:
+                merged = unify(merged, kind)
+            return list_of(merged) if merged is not None else None
+        if isinstance(node, cst.Dict):
+            if record:
+                for element in node.elements:
+                    if isinstance(element, cst.DictElement):
+                        self._eval(element.key, state, overlay, record)
+                    self._eval(element.value, state, overlay, record)
             return None
-        if isinstance(expression, cst.Tuple):
-            kinds = {
-                None if isinstance(e, cst.StarredElement) else self.infer(e.value, state)
-                for e in expression.elements
-            }
-            if None not in kinds and len(kinds) > 1 and kinds <= MERGEABLE_CONFLICTS:
-                return MIXED_TUPLE
+        if isinstance(node, cst.ListComp | cst.GeneratorExp | cst.SetComp | cst.DictComp):
+            return self._comprehension(node, state, overlay, record)
+        if isinstance(node, cst.Lambda):
             return None
-        if isinstance(expression, cst.IfExp):
-            body = self.infer(expression.body, state)
-            orelse = self.infer(expression.orelse, state)
-            return body if body == orelse else None
-        if isinstance(expression, cst.Subscript):
-            value = self.infer(expression.value, state)
-            if value == TENSOR:
-                return TENSOR
-            if value == INT_LIST and len(expression.slice) == 1:
-                return INT if isinstance(expression.slice[0].slice, cst.Index) else INT_LIST
-            return None
-        if isinstance(expression, cst.Attribute):
-            receiver = self.infer(expression.value, state)
-            if receiver == TENSOR:
-                return {
-                    "shape": INT_LIST,
-                    "ndim": INT,
-                    "T": TENSOR,
-                    "mT": TENSOR,
-                    "data": TENSOR,
-                }.get(expression.attr.value)
-            return None
-        if isinstance(expression, cst.Call):
-            return self._call(expression, state)
+        if record:
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    self._eval(child, state, overlay, record)
         return None
 
-    def _call(self, call: cst.Call, state: _State) -> str | None:
-        context = self.context
+    def _attribute(
+        self, node: cst.Attribute, state: _State, overlay: _Overlay, record: bool
+    ) -> Type | None:
+        value = node.value
+        if isinstance(value, cst.Name) and value.value == self.self_name:
+            return attribute_type(self.context, self.owner, node.attr.value) if self.owner else None
+        receiver = self._eval(value, state, overlay, record)
+        if receiver is None:
+            return None
+        if receiver.maybe_none:
+            if record:
+                self._record(node, value, receiver, Use.ATTRIBUTE, state, overlay)
+            return None
+        if receiver == TENSOR:
+            return TENSOR_ATTRIBUTES.get(node.attr.value)
+        return None
+
+    def _subscript(
+        self, node: cst.Subscript, state: _State, overlay: _Overlay, record: bool
+    ) -> Type | None:
+        value = self._eval(node.value, state, overlay, record)
+        for element in node.slice:
+            part = element.slice
+            if isinstance(part, cst.Index):
+                self._eval(part.value, state, overlay, record)
+            elif isinstance(part, cst.Slice):
+                for bound in (part.lower, part.upper, part.step):
+                    if bound is not None:
+                        self._eval(bound, state, overlay, record)
+        if value is None:
+            return None
+        if value.maybe_none:
+            if record:
+                self._record(node, node.value, value, Use.SUBSCRIPT, state, overlay)
+            return None
+        if value == TENSOR:
+            return TENSOR
+        if record and (value.name in (LIST, DICT, TUPLE) or value == STR):
+            for element in node.slice:
+                part = element.slice
+                if isinstance(part, cst.Index):
+                    key = self._eval(part.value, state, overlay, False)
+                    if key is not None and key.maybe_none:
+                        self._record(
+                            node, part.value, key, Use.ARGUMENT, state, overlay, "an index"
+                        )
+        if len(node.slice) != 1:
+            return None
+        part = node.slice[0].slice
+        if value.name == LIST:
+            return value.args[0] if isinstance(part, cst.Index) else value
+        if value == STR:
+            return STR
+        if not isinstance(part, cst.Index):
+            return None
+        if value.name == DICT:
+            return value.args[1]
+        if value.name == TUPLE:
+            index = part.value
+            negative = isinstance(index, cst.UnaryOperation) and isinstance(
+                index.operator, cst.Minus
+            )
+            if negative:
+                assert isinstance(index, cst.UnaryOperation)
+                index = index.expression
+            if isinstance(index, cst.Integer):
+                position = -int(index.value) if negative else int(index.value)
+                if -len(value.args) <= position < len(value.args):
+                    return value.args[position]
+        return None
+
+    def _comparison(
+        self, node: cst.Comparison, state: _State, overlay: _Overlay, record: bool
+    ) -> Type | None:
+        operands: list[cst.BaseExpression] = [node.left]
+        kinds = [self._eval(node.left, state, overlay, record)]
+        for target in node.comparisons:
+            operands.append(target.comparator)
+            kinds.append(self._eval(target.comparator, state, overlay, record))
+        if record:
+            for index, target in enumerate(node.comparisons):
+                if isinstance(target.operator, cst.Is | cst.IsNot):
+                    continue
+                for position in (index, index + 1):
+                    kind = kinds[position]
+                    if kind is not None and kind.maybe_none:
+                        self._record(node, operands[position], kind, Use.COMPARISON, state, overlay)
+                        break
+        if len(node.comparisons) != 1:
+            return None
+        operator = node.comparisons[0].operator
+        if isinstance(operator, cst.Is | cst.IsNot | cst.In | cst.NotIn):
+            return BOOL
+        left, right = kinds
+        if TENSOR in (left, right) and {left, right} <= {TENSOR, INT, FLOAT, BOOL}:
+            return TENSOR
+        if left in (INT, FLOAT) and right in (INT, FLOAT):
+            return BOOL
+        return None
+
+    def _ifexp(
+        self, node: cst.IfExp, state: _State, overlay: _Overlay, record: bool
+    ) -> Type | None:
+        cond = self.cond(node.test, state, overlay, record)
+        if cond.static is Static.TRUE:
+            return self._eval(
+                node.body, state, overlay.with_cond(cond.true, cond.marks_true), record
+            )
+        if cond.static is Static.FALSE:
+            return self._eval(
+                node.orelse, state, overlay.with_cond(cond.false, cond.marks_false), record
+            )
+        uncertain = cond.static is Static.UNKNOWN
+        body = self._eval(
+            node.body,
+            state,
+            overlay.with_cond(cond.true, cond.marks_true),
+            record and not uncertain,
+        )
+        orelse = self._eval(
+            node.orelse,
+            state,
+            overlay.with_cond(cond.false, cond.marks_false),
+            record and not uncertain,
+        )
+        if uncertain:
+            return body if body == orelse else None
+        return unify(body, orelse)
+
+    def _comprehension(
+        self,
+        node: cst.ListComp | cst.GeneratorExp | cst.SetComp | cst.DictComp,
+        state: _State,
+        overlay: _Overlay,
+        record: bool,
+    ) -> Type | None:
+        types = dict(overlay.types)
+        checks = dict(overlay.checks)
+        for_in: cst.CompFor | None = node.for_in
+        while for_in is not None:
+            inner = _Overlay(types, checks)
+            iterable = self._eval(for_in.iter, state, inner, record)
+            if record and iterable is not None and iterable.maybe_none:
+                self._record(for_in.iter, for_in.iter, iterable, Use.ITERATION, state, inner)
+            element = _element_type(iterable) if isinstance(for_in.target, cst.Name) else None
+            for name in _target_names(for_in.target):
+                types[name] = element
+                checks.pop(name, None)
+            for condition in for_in.ifs:
+                self._eval(condition.test, state, _Overlay(types, checks), record)
+            for_in = for_in.inner_for_in
+        inner = _Overlay(types, checks)
+        if isinstance(node, cst.DictComp):
+            self._eval(node.key, state, inner, record)
+            self._eval(node.value, state, inner, record)
+            return None
+        element = self._eval(node.elt, state, inner, record)
+        if isinstance(node, cst.ListComp | cst.GeneratorExp) and element is not None:
+            return list_of(element)
+        return None
+
+    def _call(self, call: cst.Call, state: _State, overlay: _Overlay, record: bool) -> Type | None:
         func = call.func
-        names = context.qualified_names(func)
+        receiver: Type | None = None
+        if isinstance(func, cst.Attribute):
+            receiver = self._eval(func.value, state, overlay, record)
+            if receiver is not None and receiver.maybe_none:
+                if record:
+                    self._record(func, func.value, receiver, Use.ATTRIBUTE, state, overlay)
+                for arg in call.args:
+                    self._eval(arg.value, state, overlay, record)
+                return None
+        elif not isinstance(func, cst.Name):
+            self._eval(func, state, overlay, record)
+        args = [self._eval(arg.value, state, overlay, record) for arg in call.args]
+        names = self.context.qualified_names(func)
+        if record and any(_has_optional(kind) for kind in args):
+            self._check_arguments(call, names, receiver, args, state, overlay)
+        return self._call_type(call, names, receiver, args)
+
+    def _check_arguments(
+        self,
+        call: cst.Call,
+        names: frozenset[str],
+        receiver: Type | None,
+        args: list[Type | None],
+        state: _State,
+        overlay: _Overlay,
+    ) -> None:
+        """An Optional argument where the callee's parameter certainly is not Optional."""
+        positional = [
+            index for index, arg in enumerate(call.args) if arg.keyword is None and not arg.star
+        ]
+
+        def optional_at(index: int) -> bool:
+            kind = args[index]
+            return kind is not None and kind.maybe_none
+
+        def report(index: int, use: Use, detail: str) -> None:
+            kind = args[index]
+            subject = call.args[index].value
+            if isinstance(subject, cst.List) and kind is not None and not kind.maybe_none:
+                # `torch.cat([x, extra])`: name the Optional element
+                for element in subject.elements:
+                    element_kind = self._eval(element.value, state, overlay, False)
+                    if element_kind is not None and element_kind.maybe_none:
+                        subject, kind = element.value, element_kind
+                        break
+            assert kind is not None
+            self._record(call, subject, kind, use, state, overlay, detail)
+
+        func = call.func
+        if "builtins.len" in names:
+            # `len(Optional[...])` scripts, and is always 1 (the argument is packed into a list)
+            if len(call.args) == 1 and positional and optional_at(positional[0]):
+                kind = args[positional[0]]
+                assert kind is not None
+                if id(call) not in self.recorded:
+                    self.recorded.add(id(call))
+                    self.result.optional_lens.append((call, kind))
+            return None
+        if names & STRICT_BUILTINS:
+            for index in positional:
+                if optional_at(index):
+                    return report(index, Use.ARGUMENT, f"{full_name(func)}()")
+            return None
+        if names & ITERATING_BUILTINS:
+            for index in positional:
+                if optional_at(index):
+                    return report(index, Use.ITERATION, f"{full_name(func)}()")
+            return None
+        if names & TENSOR_LIST_FUNCTIONS:
+            if positional:
+                listed = args[positional[0]]
+                if listed is not None and listed.name == LIST and listed.args[0].maybe_none:
+                    return report(positional[0], Use.ARGUMENT, "a List[Tensor]")
+            return None
+        for name in names & STRICT_POSITIONS.keys():
+            strict = STRICT_POSITIONS[name]
+            for position, index in enumerate(positional):
+                if (strict is None or position in strict) and optional_at(index):
+                    return report(index, Use.ARGUMENT, "a Tensor")
+        if names & TENSOR_INPUT_FUNCTIONS:
+            for index, arg in enumerate(call.args):
+                is_first = index == (positional[0] if positional else -1)
+                keyword = arg.keyword is not None and arg.keyword.value == "input"
+                if (is_first or keyword) and optional_at(index):
+                    return report(index, Use.ARGUMENT, "a Tensor")
+            return None
+        if (
+            receiver == TENSOR
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in STRICT_METHODS
+        ):
+            for index, arg in enumerate(call.args):
+                keyword = arg.keyword is not None and arg.keyword.value == "dim"
+                if (index in positional or keyword) and optional_at(index):
+                    return report(index, Use.ARGUMENT, f"Tensor.{func.attr.value}()")
+            return None
+        signature = callee_signature(self.context, func, self.self_name, self.owner)
+        bound = signature.bind(call) if signature is not None else None
+        for arg, param in bound or ():
+            index = call.args.index(arg)
+            if optional_mismatch(param.type, args[index]):
+                return report(index, Use.ARGUMENT, f"parameter `{param.name}: {param.type}`")
+        return None
+
+    def _call_type(
+        self,
+        call: cst.Call,
+        names: frozenset[str],
+        receiver: Type | None,
+        args: list[Type | None],
+    ) -> Type | None:
+        func = call.func
         if "builtins.len" in names:
             return INT
         for name, kind in (
@@ -632,24 +1896,237 @@ class _Flow:
                 return kind
         if names & TENSOR_FUNCTIONS and not any(arg.star for arg in call.args):
             return TENSOR
-        if isinstance(func, cst.Attribute) and self.infer(func.value, state) == TENSOR:
+        if "torch.jit.annotate" in names and len(call.args) == 2:
+            return parse_annotation(self.context, call.args[0].value)
+        if isinstance(func, cst.Attribute) and receiver is not None:
             method = func.attr.value
-            if method in TENSOR_METHODS:
-                return TENSOR
-            if method in INT_METHODS:
-                return INT
-            if method in BOOL_METHODS:
-                return BOOL
-            if method == "size":
-                positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-                if len(call.args) == 1 and positional:
+            if receiver == TENSOR:
+                if method in TENSOR_METHODS:
+                    return TENSOR
+                if method in INT_METHODS:
                     return INT
-                if not call.args:
-                    return INT_LIST
+                if method in BOOL_METHODS:
+                    return BOOL
+                if method == "item" and not call.args:
+                    return NUMBER
+                if method == "size":
+                    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+                    if len(call.args) == 1 and positional:
+                        return INT
+                    if not call.args:
+                        return INT_LIST
+                return None
+            if receiver.name == DICT and method == "get" and len(call.args) == 1:
+                return optional(receiver.args[1])
+            return None
+        signature = callee_signature(self.context, func, self.self_name, self.owner)
+        return signature.returns if signature is not None else None
+
+    # --- conditions --------------------------------------------------------------------
+    def cond(
+        self, test: cst.BaseExpression, state: _State, overlay: _Overlay, record: bool
+    ) -> Cond:
+        """``test`` as an ``if``/``while``/``assert``/ternary condition (``emitCondExpr``)."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.cond(test.expression, state, overlay, record).negate()
+        if isinstance(test, cst.BooleanOperation):
+            lhs = self.cond(test.left, state, overlay, record)
+            is_or = isinstance(test.operator, cst.Or)
+            # the right operand is compiled in the branch where the left one did not decide
+            inner = (
+                overlay.with_cond(lhs.false, lhs.marks_false)
+                if is_or
+                else overlay.with_cond(lhs.true, lhs.marks_true)
+            )
+            rhs = self.cond(test.right, state, inner, record)
+            return _or(lhs, rhs) if is_or else _and(lhs, rhs)
+        if (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Is | cst.IsNot)
+        ):
+            return self._is_none(test, state, overlay, record)
+        if isinstance(test, cst.Call):
+            names = self.context.qualified_names(test.func)
+            if names & IS_SCRIPTING and not test.args:
+                return Cond(Static.TRUE)
+            if names & ISINSTANCE_CALLS:
+                return self._isinstance(test, state, overlay, record)
+            if names & STATIC_CALLS:
+                for arg in test.args:
+                    self._eval(arg.value, state, overlay, record)
+                return Cond(Static.UNKNOWN)
+        if isinstance(test, cst.Name) and test.value in ("True", "False"):
+            return Cond(Static.TRUE if test.value == "True" else Static.FALSE)
+        kind = self._eval(test, state, overlay, record)
+        marks: dict[str, tuple[Check, str]] = {}
+        if kind is not None and kind.maybe_none:
+            if record:
+                self._truthy(test, kind, state, overlay)
+            key = self._key(test)
+            if key is not None:
+                marks[key] = (Check.TRUTHINESS, "")
+            return Cond(Static.DYNAMIC, marks_true=marks, marks_false=marks)
+        if isinstance(test, cst.Name):
+            alias = state.aliases.get(test.value) if test.value not in overlay.types else None
+            local = test.value in state.types or test.value in state.maybe
+            static = Static.DYNAMIC if local or test.value in overlay.types else Static.UNKNOWN
+            if alias is not None:
+                mark = (Check.STORED, test.value)
+                return Cond(
+                    static,
+                    marks_true=dict.fromkeys(alias[0], mark),
+                    marks_false=dict.fromkeys(alias[1], mark),
+                )
+            return Cond(static)
+        if isinstance(test, cst.Attribute):
+            return Cond(self._attribute_static(test, state))
+        if isinstance(test, cst.Call):
+            # `if self.has_mask(mask):` refines nothing
+            via = full_name(test.func) or "a function"
+            for arg in test.args:
+                value = arg.value
+                if isinstance(value, cst.Name):
+                    arg_kind = self._eval(value, state, overlay, False)
+                    if arg_kind is not None and arg_kind.maybe_none:
+                        marks[value.value] = (Check.HELPER, via)
+            return Cond(Static.DYNAMIC, marks_true=marks)
+        return Cond(Static.DYNAMIC)
+
+    def _attribute_static(self, test: cst.Attribute, state: _State) -> Static:
+        """``if self.flag:`` is decided while compiling when ``flag`` is a constant."""
+        value = test.value
+        if isinstance(value, cst.Name) and value.value == self.self_name:
+            if self.owner is None:
+                return Static.UNKNOWN
+            facts = class_facts(self.context, self.owner)
+            name = test.attr.value
+            annotation = facts.class_annotations.get(name)
+            if (
+                facts.opaque
+                or name in facts.constants
+                or (annotation is not None and is_final(self.context, annotation))
+            ):
+                return Static.UNKNOWN
+            return Static.DYNAMIC
+        if isinstance(value, cst.Name) and value.value in state.types:
+            return Static.DYNAMIC
+        return Static.UNKNOWN
+
+    def _is_none(
+        self, test: cst.Comparison, state: _State, overlay: _Overlay, record: bool
+    ) -> Cond:
+        """``x is None`` / ``x is not None`` (``findIsNoneRefinements``, ``canBeNone``)."""
+        target = test.comparisons[0]
+        is_not = isinstance(target.operator, cst.IsNot)
+        left_kind = self._eval(test.left, state, overlay, record)
+        right_kind = self._eval(target.comparator, state, overlay, record)
+        if _is_none_literal(test.left) and not _is_none_literal(target.comparator):
+            subject, kind = target.comparator, right_kind
+        elif _is_none_literal(target.comparator):
+            subject, kind = test.left, left_kind
+        else:
+            known = left_kind is not None and right_kind is not None
+            return Cond(Static.DYNAMIC if known else Static.UNKNOWN)
+        if kind is None:
+            return Cond(Static.UNKNOWN)
+        if kind == NONE or not kind.can_be_none:
+            # decided while compiling: only one branch is compiled
+            holds = (kind == NONE) != is_not
+            return Cond(Static.TRUE if holds else Static.FALSE)
+        present: dict[str, Type] = {}
+        marks: dict[str, tuple[Check, str]] = {}
+        remainder = without_none(kind)
+        if isinstance(subject, cst.Name) and remainder is not None:
+            present[subject.value] = remainder
+        else:
+            key = self._key(subject)
+            if key is not None:
+                marks[key] = (Check.ATTRIBUTE, "")
+        if is_not:
+            return Cond(Static.DYNAMIC, true=present, marks_true=marks)
+        return Cond(Static.DYNAMIC, false=present, marks_false=marks)
+
+    def _isinstance(self, test: cst.Call, state: _State, overlay: _Overlay, record: bool) -> Cond:
+        """``isinstance(x, T)``: refines ``x`` to ``T`` when true (``emitIsInstance``)."""
+        for arg in test.args:
+            self._eval(arg.value, state, overlay, record)
+        if len(test.args) != 2 or any(arg.star or arg.keyword for arg in test.args):
+            return Cond(Static.UNKNOWN)
+        subject = test.args[0].value
+        kind = self._eval(subject, state, overlay, False)
+        wanted = parse_annotation(self.context, test.args[1].value)
+        if kind is None or wanted is None:
+            return Cond(Static.UNKNOWN)
+        if kind == wanted:
+            return Cond(Static.TRUE)
+        members = (
+            kind.args if kind.name == UNION else (kind.args[0], NONE) if kind.is_optional else ()
+        )
+        if wanted not in members:
+            return Cond(Static.UNKNOWN)
+        rest = union(member for member in members if member != wanted)
+        if not isinstance(subject, cst.Name):
+            return Cond(Static.DYNAMIC)
+        false = {subject.value: rest} if rest is not None else {}
+        return Cond(Static.DYNAMIC, true={subject.value: wanted}, false=false)
+
+    def _truthy(
+        self,
+        node: cst.BaseExpression,
+        kind: Type | None,
+        state: _State,
+        overlay: _Overlay,
+    ) -> None:
+        """An Optional converted to bool: "Could not cast value of type Optional[int] to bool"."""
+        if kind is not None and kind.maybe_none:
+            self._record(node, node, kind, Use.CONDITION, state, overlay)
+
+    # --- findings ----------------------------------------------------------------------
+    def _key(self, subject: cst.BaseExpression) -> str | None:
+        """What a None check is about: a local's name, or ``self.<attr>``."""
+        if isinstance(subject, cst.Name):
+            return subject.value
+        if (
+            isinstance(subject, cst.Attribute)
+            and isinstance(subject.value, cst.Name)
+            and subject.value.value == self.self_name
+        ):
+            return f"{self.self_name}.{subject.attr.value}"
         return None
 
+    def _record(
+        self,
+        node: cst.CSTNode,
+        subject: cst.BaseExpression,
+        kind: Type,
+        use: Use,
+        state: _State,
+        overlay: _Overlay,
+        detail: str = "",
+    ) -> None:
+        if id(node) in self.recorded:
+            return
+        key = self._key(subject)
+        mark = (overlay.checks.get(key) or state.checks.get(key)) if key is not None else None
+        if use is Use.CONDITION:
+            mark = (Check.TRUTHINESS, "")
+        elif mark is not None and mark[0] is Check.TRUTHINESS:
+            return  # reported at the condition, where TorchScript stops
+        self.recorded.add(id(node))
+        check, via = mark if mark is not None else (None, "")
+        self.result.optional_uses.append(OptionalUse(node, subject, kind, use, check, via, detail))
+
     # --- uses --------------------------------------------------------------------------
-    def uses(self, expression: cst.CSTNode | None, state: _State) -> None:
+    def uses(self, expression: cst.BaseExpression | None, state: _State) -> Type | None:
+        """Scan ``expression`` (a statement's expression) and return its type."""
+        if expression is None:
+            return None
+        self._scan(expression, state)
+        return self._eval(expression, state, _EMPTY, state.certain)
+
+    def _scan(self, expression: cst.CSTNode | None, state: _State) -> None:
+        """Undefined names, ternaries, builtin calls, ``~``, tuple indexing in ``expression``."""
         if expression is None:
             return
         finder = _Uses(self.context)
@@ -675,7 +2152,7 @@ class _Flow:
             index = index.expression
         if isinstance(index, cst.Integer):
             return
-        if self.infer(node.value, state) == MIXED_TUPLE:
+        if is_mixed_tuple(self.infer(node.value, state)):
             self.result.mixed_tuple_indexes.append(node)
 
     def _is_unannotated_tensor(self, value: cst.BaseExpression, state: _State) -> bool:
@@ -749,6 +2226,7 @@ class _Flow:
         for statement in statements:
             if isinstance(state, _Dead):
                 return state
+            state.jumped = None
             state = self.statement(statement, state)
         return state
 
@@ -792,59 +2270,139 @@ class _Flow:
 
     def small(self, small: cst.BaseSmallStatement, state: _State) -> _State | _Dead:
         if isinstance(small, cst.Assign):
-            self.uses(small.value, state)
-            kind = self.infer(small.value, state)
+            kind = self.uses(small.value, state)
             for target in small.targets:
-                self.assign_target(target.target, small.value, kind, state, small)
+                stored = self._reassignment(small, target.target, small.value, kind, state)
+                self.assign_target(target.target, small.value, stored, state, small)
+            self._alias(small, state)
             return state
         if isinstance(small, cst.AnnAssign):
-            self.uses(small.value, state)
+            value = self.uses(small.value, state)
             kind = annotation_type(self.context, small.annotation)
+            if small.value is not None and state.certain and optional_mismatch(kind, value):
+                assert value is not None
+                self._record(small, small.value, value, Use.ANNOTATION, state, _EMPTY, str(kind))
             self.assign_target(small.target, small.value, kind, state, None)
             return state
         if isinstance(small, cst.AugAssign):
-            self.uses(small.value, state)
-            self.uses(small.target, state)
+            value = self.uses(small.value, state)
+            current = self.uses(small.target, state)
+            for side, side_kind in ((small.target, current), (small.value, value)):
+                if state.certain and side_kind is not None and side_kind.maybe_none:
+                    self._record(small, side, side_kind, Use.OPERATOR, state, _EMPTY)
+                    break
             if isinstance(small.target, cst.Name):
-                left = state.types.get(small.target.value)
                 operator = _AUG_TO_BINARY.get(type(small.operator))
-                kind = (
-                    _binary(operator(), left, self.infer(small.value, state)) if operator else None
-                )
+                kind = _binary(operator(), current, value) if operator else None
+                kind = self._reassignment(small, small.target, None, kind, state)
                 state.assign(small.target.value, kind)
-            elif isinstance(small.target, cst.Attribute):
-                self.uses(small.target.value, state)
             return state
         if isinstance(small, cst.Return):
-            self.uses(small.value, state)
-            kind = NONE if small.value is None else self.infer(small.value, state)
+            kind = NONE if small.value is None else self.uses(small.value, state)
+            if (
+                small.value is not None
+                and state.certain
+                and optional_mismatch(self.declared_return, kind)
+            ):
+                assert kind is not None
+                self._record(
+                    small, small.value, kind, Use.RETURN, state, _EMPTY, str(self.declared_return)
+                )
             self.returns.append((small, kind))
             return DEAD
         if isinstance(small, cst.Raise):
             self.uses(small.exc, state)
             return DEAD
         if isinstance(small, cst.Continue | cst.Break):
-            return DEAD
+            # not an exit for TorchScript: the rest of the block is compiled, nothing is refined
+            state.jumped = Check.CONTINUE if isinstance(small, cst.Continue) else Check.BREAK
+            return state
         if isinstance(small, cst.Del):
             for name in _target_names(small.target):
                 state.types.pop(name, None)
                 state.maybe.pop(name, None)
+                state.forget(name)
             return state
         if isinstance(small, cst.Expr):
             self.uses(small.value, state)
             self.expression_events(small.value, state)
             return state
         if isinstance(small, cst.Assert):
-            self.uses(small.test, state)
-            self.uses(small.msg, state)
+            self._scan(small.test, state)
+            cond = self.cond(small.test, state, _EMPTY, state.certain)
+            self._scan(small.msg, state)
+            if cond.static is Static.FALSE:
+                return DEAD  # always raises: TorchScript compiles nothing after it
+            if cond.static is Static.UNKNOWN:
+                state.certain = False  # it may always raise
+            state.refine(cond.true, cond.marks_true)
             return state
         return state
+
+    def _reassignment(
+        self,
+        statement: cst.Assign | cst.AugAssign,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression | None,
+        kind: Type | None,
+        state: _State,
+    ) -> Type | None:
+        """Check an assignment in a nested block against the enclosing blocks' types
+        (``setSugaredVar``: the value must be a subtype of the type outside), and return
+        the type the local has afterwards (a Tensor assigned to an int local is converted)."""
+        if not state.framed or state.outer is None:
+            if isinstance(target, cst.Name) and kind == TENSOR:
+                outside = state.types.get(target.value)
+                if outside in (INT, FLOAT) and not state.framed:
+                    return None  # converted or not: depends on blocks we cannot see
+            return kind
+        pairs: list[tuple[str, Type | None]] = []
+        if isinstance(target, cst.Name):
+            pairs.append((target.value, kind))
+        elif (
+            isinstance(target, cst.Tuple | cst.List)
+            and isinstance(value, cst.Tuple)
+            and len(target.elements) == len(value.elements)
+            and not any(
+                isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)
+            )
+        ):
+            for element, source in zip(target.elements, value.elements, strict=True):
+                if isinstance(element.value, cst.Name):
+                    pairs.append((element.value.value, self.infer(source.value, state)))
+        for name, assigned in pairs:
+            previous = state.outer.get(name)
+            if previous is None or assigned is None:
+                continue
+            if fits(previous, assigned) is False and state.certain:
+                self.result.type_changes.append(TypeChange(statement, name, previous, assigned))
+                break
+        if isinstance(target, cst.Name) and kind == TENSOR:
+            previous = state.outer.get(target.value)
+            if previous in (INT, FLOAT):
+                return previous
+        return kind
+
+    def _alias(self, statement: cst.Assign, state: _State) -> None:
+        """``has_x = x is not None``: remember the check TorchScript will not see in ``if has_x``."""
+        value = statement.value
+        if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
+            return
+        if not isinstance(
+            value, cst.Comparison | cst.UnaryOperation | cst.BooleanOperation | cst.Call
+        ):
+            return
+        cond = self.cond(value, state, _EMPTY, False)
+        refined_true = frozenset(cond.true) | frozenset(cond.marks_true)
+        refined_false = frozenset(cond.false) | frozenset(cond.marks_false)
+        if refined_true or refined_false:
+            state.aliases[statement.targets[0].target.value] = (refined_true, refined_false)
 
     def assign_target(
         self,
         target: cst.BaseExpression,
         value: cst.BaseExpression | None,
-        kind: str | None,
+        kind: Type | None,
         state: _State,
         assign: cst.Assign | None,
     ) -> None:
@@ -858,8 +2416,13 @@ class _Flow:
                 state.containers[target.value] = container
             return
         if isinstance(target, cst.Tuple | cst.List):
-            for element in target.elements:
-                self.assign_target(element.value, None, None, state, None)
+            elements: list[Type | None] = [None] * len(target.elements)
+            if kind is not None and kind.name == TUPLE and len(kind.args) == len(target.elements):
+                elements = list(kind.args)
+            if any(isinstance(e, cst.StarredElement) for e in target.elements):
+                elements = [None] * len(target.elements)
+            for element, element_kind in zip(target.elements, elements, strict=True):
+                self.assign_target(element.value, None, element_kind, state, None)
             return
         if isinstance(target, cst.StarredElement):
             self.assign_target(target.value, None, None, state, None)
@@ -868,6 +2431,7 @@ class _Flow:
             self.uses(target.value, state)
             if isinstance(target.value, cst.Name) and target.value.value == self.self_name:
                 self.result.attribute_assignments.append((target, kind))
+                state.forget(f"{self.self_name}.{target.attr.value}")
             return
         if isinstance(target, cst.Subscript):
             self.uses(target, state)
@@ -908,7 +2472,7 @@ class _Flow:
                 element = self.infer(expression.args[0].value, state)
                 container.element_types.add(element)
                 if element in SCALARS or element == INT_LIST:
-                    container.offences.append((expression, element))
+                    container.offences.append((expression, str(element)))
                 else:
                     # a Tensor (or unknown) fixes the list's type: stop following it
                     state.containers.pop(func.value.value, None)
@@ -924,20 +2488,41 @@ class _Flow:
                     return
 
     def if_statement(self, node: cst.If, state: _State) -> _State | _Dead:
-        self.uses(node.test, state)
-        truth = scripting_truth(self.context, node.test)
-        if truth is Truth.TRUE:
+        self._scan(node.test, state)
+        cond = self.cond(node.test, state, _EMPTY, state.certain)
+        if cond.static is Static.TRUE:
+            # a static if: only this branch is compiled, in the enclosing block
+            state.refine(cond.true, cond.marks_true)
             return self.suite(node.body, state)
-        if truth is Truth.FALSE:
+        if cond.static is Static.FALSE:
+            state.refine(cond.false, cond.marks_false)
             return self._orelse(node, state)
-        static = is_static_test(self.context, node.test, self.self_name)
-        body = self.suite(node.body, state.copy())
-        orelse = self._orelse(node, state.copy())
-        if isinstance(body, _Dead):
-            return orelse
-        if isinstance(orelse, _Dead):
-            return body
-        return self.merge(node, state, body, orelse, static)
+        uncertain = cond.static is Static.UNKNOWN
+        left = state.child(framed=not uncertain)
+        right = state.child(framed=not uncertain)
+        if uncertain:
+            left.certain = right.certain = False
+        left.refine(cond.true, cond.marks_true)
+        right.refine(cond.false, cond.marks_false)
+        body = self.suite(node.body, left)
+        orelse = self._orelse(node, right)
+        if isinstance(body, _Dead) and isinstance(orelse, _Dead):
+            return DEAD
+        if isinstance(body, _Dead) or isinstance(orelse, _Dead):
+            live = orelse if isinstance(body, _Dead) else body
+            assert isinstance(live, _State)
+            live.outer, live.framed, live.jumped = state.outer, state.framed, None
+            # the exit may be the only branch compiled: then nothing after the if is
+            live.certain = state.certain and not uncertain
+            live.checks = {k: v for k, v in live.checks.items() if v[0] is not Check.TRUTHINESS}
+            return live
+        merged = self.merge(node, state, body, orelse, uncertain)
+        # `if x is None: continue`: the code means a check TorchScript does not make
+        if body.jumped is not None and orelse.jumped is None:
+            merged.checks.update(dict.fromkeys(cond.false, (body.jumped, "")))
+        elif orelse.jumped is not None and body.jumped is None:
+            merged.checks.update(dict.fromkeys(cond.true, (orelse.jumped, "")))
+        return merged
 
     def _orelse(self, node: cst.If, state: _State) -> _State | _Dead:
         orelse = node.orelse
@@ -950,7 +2535,7 @@ class _Flow:
     def merge(
         self, node: cst.If, before: _State, left: _State, right: _State, static: bool
     ) -> _State:
-        merged = _State()
+        merged = _State(outer=before.outer, certain=before.certain, framed=before.framed)
         origin = node.test
         for name in set(left.types) | set(right.types):
             in_left, in_right = name in left.types, name in right.types
@@ -958,13 +2543,17 @@ class _Flow:
                 first, second = left.types[name], right.types[name]
                 if first == second:
                     merged.types[name] = first
-                elif first == NONE or second == NONE or first is None or second is None or static:
+                elif first is None or second is None or static:
                     merged.types[name] = None
-                elif {first, second} <= MERGEABLE_CONFLICTS and name not in before.types:
-                    merged.types[name] = None
-                    merged.conflicts[name] = (origin, first, second)
                 else:
-                    merged.types[name] = None
+                    unified = unify(first, second)
+                    merged.types[name] = unified
+                    if (
+                        unified is None
+                        and {first, second} <= MERGEABLE_CONFLICTS
+                        and name not in before.types
+                    ):
+                        merged.conflicts[name] = (origin, first, second)
                 for source in (left, right):
                     if name in source.conflicts and name not in merged.conflicts:
                         merged.conflicts[name] = source.conflicts[name]
@@ -990,24 +2579,43 @@ class _Flow:
                     and name in right.containers
                 ):
                     merged.containers[name] = container
+        merged.checks = {
+            key: mark
+            for key, mark in left.checks.items()
+            if key in right.checks and mark[0] is not Check.TRUTHINESS
+        }
+        merged.aliases = {
+            name: alias for name, alias in left.aliases.items() if right.aliases.get(name) == alias
+        }
         return merged
 
     def loop(self, node: cst.For | cst.While, state: _State) -> _State:
-        body_state = state.copy()
+        real = self._real_loop(node, state)
+        body_state = state.child(framed=real)
         if isinstance(node, cst.For):
-            self.uses(node.iter, state)
+            iterable = self.uses(node.iter, state)
+            if state.certain and iterable is not None and iterable.maybe_none:
+                self._record(node.iter, node.iter, iterable, Use.ITERATION, state, _EMPTY)
             self.range_events(node.iter, state)
+            element = INT if self._is_range(node.iter) else _element_type(iterable)
+            single = isinstance(node.target, cst.Name)
             for name in _target_names(node.target):
-                body_state.assign(name, INT if self._is_range(node.iter) else None)
+                body_state.assign(name, element if single else None)
         else:
-            self.uses(node.test, state)
+            self._scan(node.test, state)
+            cond = self.cond(node.test, state, _EMPTY, state.certain)
+            # a while condition refines nothing in the body (emitLoopCommon)
+            body_state.checks.update(dict.fromkeys(cond.true, (Check.WHILE, "")))
+            body_state.checks.update(cond.marks_true)
         # A container appended to in the loop body is followed into it.
         after = self.suite(node.body, body_state)
         result = state.copy()
         assigned = set(_assigned_in(node))
         for name in assigned:
+            result.forget(name)
             if name in state.types:
-                # loop-carried: the type after the loop is the merge of both; keep it only if unchanged
+                if real:
+                    continue  # loop-carried: it keeps its type from before the loop
                 if isinstance(after, _State) and after.types.get(name) == state.types.get(name):
                     continue
                 result.types[name] = None
@@ -1022,6 +2630,24 @@ class _Flow:
                 if after.containers.get(name) is not container:
                     result.containers.pop(name, None)
         return result
+
+    def _real_loop(self, node: cst.For | cst.While, state: _State) -> bool:
+        """A loop TorchScript compiles as a loop, with a block of its own (not unrolled over a
+        module container or a tuple)."""
+        if isinstance(node, cst.While):
+            return True
+        iterables = [node.iter]
+        if isinstance(node.iter, cst.Call) and self.context.matches(
+            node.iter.func, "builtins.enumerate", "builtins.zip"
+        ):
+            iterables = [arg.value for arg in node.iter.args if arg.keyword is None]
+        for iterable in iterables:
+            if self._is_range(iterable) or isinstance(iterable, cst.List | cst.ListComp):
+                continue
+            kind = self.infer(iterable, state)
+            if kind is None or not (kind.name in (LIST, DICT) or kind in (TENSOR, STR)):
+                return False
+        return bool(iterables)
 
     def _may_not_run(self, node: cst.For | cst.While) -> bool:
         """Loops TorchScript compiles as real loops (not unrolled), whose body may run zero times."""
@@ -1042,16 +2668,31 @@ class _Flow:
         )
 
     # --- the function ------------------------------------------------------------------
-    def run(self, params: dict[str, str | None]) -> FlowResult:
+    def run(self, params: dict[str, Type | None]) -> FlowResult:
         state = _State(types=dict(params))
-        self.block(
+        self.declared_return = return_type(self.context, self.node)
+        end = self.block(
             self.node.body.body if isinstance(self.node.body, cst.IndentedBlock) else [], state
         )
         self._returns()
+        self.result.return_type = self.declared_return
+        if (
+            self.node.returns is None
+            and self.declared_return is None
+            and type_comment_signature(self.context, self.node) is None
+        ):
+            # TorchScript unifies the returns (falling off the end returns None)
+            kinds = [kind for _, kind in self.returns]
+            if isinstance(end, _State):
+                kinds.append(NONE)
+            unified: Type | None = kinds[0] if kinds else None
+            for kind in kinds[1:]:
+                unified = unify(unified, kind)
+            self.result.return_type = unified
         return self.result
 
     def _returns(self) -> None:
-        annotated = annotation_type(self.context, self.node.returns)
+        annotated = self.declared_return
         if annotated is not None:
             for node, kind in self.returns:
                 if kind is None:
@@ -1070,7 +2711,7 @@ class _Flow:
             return
         if self.node.returns is not None:
             return
-        expected: str | None = None
+        expected: Type | None = None
         for node, kind in self.returns:
             if kind is None:
                 return
@@ -1093,7 +2734,7 @@ _AUG_TO_BINARY: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
 }
 
 
-def _binary(operator: cst.BaseBinaryOp, left: str | None, right: str | None) -> str | None:
+def _binary(operator: cst.BaseBinaryOp, left: Type | None, right: Type | None) -> Type | None:
     if left is None or right is None:
         return None
     if TENSOR in (left, right):
@@ -1167,21 +2808,18 @@ class _AssignedNames(cst.CSTVisitor):
         return False
 
 
-_CACHE: dict[int, tuple[cst.Module, dict[int, FlowResult]]] = {}
-
-
 def flow(context: LintContext, node: cst.FunctionDef) -> FlowResult:
     """The propagator's findings for one compiled function (cached per file and function)."""
-    entry = _CACHE.get(id(context.module))
-    if entry is None or entry[0] is not context.module:
-        _CACHE.clear()
-        entry = (context.module, {})
-        _CACHE[id(context.module)] = entry
-    results = entry[1]
+    results = _file_cache(context).flows
     if id(node) not in results:
         is_method = _is_method(context, node)
         params = parameter_types(context, node, is_method)
-        walker = _Flow(context, node, _first_param(node) if is_method else None)
+        owner: ClassInfo | None = None
+        if is_method and not _has_decorator(node, "classmethod"):
+            found = enclosing_class(context, node)
+            if found is not None and found[0].is_nn_module:
+                owner = found[0]
+        walker = _Flow(context, node, _first_param(node) if is_method else None, owner)
         walker.unannotated = {
             p.name.value
             for p in [*node.params.posonly_params, *node.params.params]
@@ -1196,12 +2834,58 @@ def _first_param(node: cst.FunctionDef) -> str | None:
     return params[0].name.value if params else None
 
 
+def _has_decorator(node: cst.FunctionDef, name: str) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == name for d in node.decorators
+    )
+
+
 def _is_method(context: LintContext, node: cst.FunctionDef) -> bool:
     parent = context.parent(node)
     grandparent = context.parent(parent) if parent is not None else None
     if not isinstance(grandparent, cst.ClassDef):
         return False
-    return not any(
-        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
-        for d in node.decorators
-    )
+    return not _has_decorator(node, "staticmethod")
+
+
+def torchscript_spelling(kind: Type) -> str:
+    """How TorchScript's error messages spell ``kind`` (``NoneType`` for None)."""
+    return "NoneType" if kind == NONE else str(kind)
+
+
+def torchscript_error(use: OptionalUse, context: LintContext) -> str:
+    """The gist of the error ``torch.jit.script`` gives for an :class:`OptionalUse`."""
+    kind = str(use.kind)
+    if use.use is Use.ATTRIBUTE:
+        attribute = use.node.attr.value if isinstance(use.node, cst.Attribute) else "..."
+        return f"'{kind}' object has no attribute or method '{attribute}'"
+    if use.use is Use.SUBSCRIPT:
+        return f"'{kind}' object is not subscriptable"
+    if use.use is Use.ITERATION:
+        return f"'{kind}' object is not iterable"
+    if use.use is Use.CONDITION:
+        return f"Could not cast value of type {kind} to bool"
+    if use.use is Use.RETURN:
+        return (
+            f"Return value was annotated as having type {use.detail} but is actually of type {kind}"
+        )
+    if use.use is Use.ANNOTATION:
+        target = use.node.target if isinstance(use.node, cst.AnnAssign) else None
+        name = context.module.code_for_node(target) if target is not None else "..."
+        return (
+            f"Variable '{name}' is annotated with type {use.detail} but is being assigned "
+            f"to a value of type {kind}"
+        )
+    if use.use is Use.ARGUMENT and use.detail.startswith("parameter `"):
+        name, _, expected = use.detail[len("parameter `") : -1].partition(": ")
+        return (
+            f"Expected a value of type '{expected}' for argument '{name}' but instead found "
+            f"type '{kind}'"
+        )
+    return "Arguments for call are not valid"
+
+
+def subject_text(use: OptionalUse, context: LintContext, limit: int = 40) -> str:
+    """The Optional expression as written (shortened)."""
+    text = " ".join(context.module.code_for_node(use.subject).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

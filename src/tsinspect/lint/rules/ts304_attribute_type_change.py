@@ -6,10 +6,10 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, class_facts, enclosing_class
-from tsinspect.lint.rules._types import BOOL, FLOAT, INT, NONE, STR, TENSOR, flow
+from tsinspect.lint.rules._types import BOOL, FLOAT, INT, NONE, STR, TENSOR, Type, flow
 
 # TorchScript's type of a literal attribute value set in __init__
-_LITERALS: dict[type[cst.CSTNode], str] = {
+_LITERALS: dict[type[cst.CSTNode], Type] = {
     cst.Integer: INT,
     cst.Float: FLOAT,
     cst.SimpleString: STR,
@@ -17,7 +17,7 @@ _LITERALS: dict[type[cst.CSTNode], str] = {
 _ASSIGNABLE = frozenset({TENSOR, INT, FLOAT, BOOL, STR})
 
 
-def _literal_type(value: cst.BaseExpression) -> str | None:
+def _literal_type(value: cst.BaseExpression) -> Type | None:
     if isinstance(value, cst.Name):
         return {"True": BOOL, "False": BOOL, "None": NONE}.get(value.value)
     if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
