@@ -92,6 +92,30 @@ class ListToUnannotatedParameterRule(ConservativeRule):
             """,
             label="annotated-list-parameter",
         ),
+        Valid(
+            """
+            from typing import List
+
+            import torch
+            from torch import nn
+
+
+            class Head(nn.Module):
+                def forward(self, xs):
+                    # type: (List[torch.Tensor]) -> torch.Tensor
+                    return xs[0] + xs[1]
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.head = Head()
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.head([x, x])
+            """,
+            label="signature-comment",
+        ),
     )
     INVALID = (
         Invalid(
