@@ -36,7 +36,7 @@ _INT_METHODS = frozenset({"dim", "numel", "ndimension", "nelement", "element_siz
 # Tensor methods returning List[Tensor] (str.split returns List[str]: a list either way).
 LIST_METHODS = frozenset({"chunk", "unbind", "split", "tensor_split", "split_with_sizes"})
 _SCALARS = frozenset({INT, FLOAT})
-_MAX_DEPTH = 8
+_MAX_DEPTH = 24
 
 
 class ValueTypes:
@@ -46,6 +46,10 @@ class ValueTypes:
         self.context = context
         self._cache: dict[int, TSType | None] = {}
         self._active: set[int] = set()
+        # names whose type is being computed -> provisional type (see _name)
+        self._provisional: dict[tuple[int, str], TSType | None] = {}
+        self._assumptions_read = 0
+        self._names: dict[tuple[int, str], TSType | None] = {}
         self._signatures: dict[int, dict[str, TSType | None]] = {}
 
     def of(self, expression: cst.BaseExpression, depth: int = 0) -> TSType | None:
@@ -54,13 +58,15 @@ class ValueTypes:
         if key in self._cache:
             return self._cache[key]
         if key in self._active or depth > _MAX_DEPTH:
-            return None  # a binding that depends on itself (`n = n + 1`)
+            return None
         self._active.add(key)
+        assumptions = self._assumptions_read
         try:
             found = self._infer(expression, depth + 1)
         finally:
             self._active.discard(key)
-        self._cache[key] = found
+        if self._assumptions_read == assumptions:
+            self._cache[key] = found  # not computed under a provisional type of some name
         return found
 
     def is_tensor(self, expression: cst.BaseExpression) -> bool:
@@ -82,6 +88,8 @@ class ValueTypes:
             if isinstance(node.operator, cst.Minus | cst.Plus) and inner in (INT, FLOAT, TENSOR):
                 return inner
             return None
+        if isinstance(node, cst.Comparison):
+            return self._comparison(node, depth)
         if isinstance(node, cst.BinaryOperation):
             return _arithmetic(node.operator, self.of(node.left, depth), self.of(node.right, depth))
         if isinstance(node, cst.List):
@@ -118,6 +126,21 @@ class ValueTypes:
             return TSType("Tuple", tuple(types))
         distinct = set(types)
         return TSType("List", (distinct.pop() if len(distinct) == 1 else UNKNOWN,))
+
+    def _comparison(self, node: cst.Comparison, depth: int) -> TSType | None:
+        """``x > 0`` on a Tensor is a Tensor; between ints and floats, a bool."""
+        if len(node.comparisons) != 1:
+            return None
+        target = node.comparisons[0]
+        order = cst.LessThan | cst.LessThanEqual | cst.GreaterThan | cst.GreaterThanEqual
+        if not isinstance(target.operator, order | cst.Equal | cst.NotEqual):
+            return None
+        left, right = self.of(node.left, depth), self.of(target.comparator, depth)
+        if TENSOR in (left, right) and {left, right} <= {TENSOR, INT, FLOAT, BOOL}:
+            return TENSOR
+        if left in _SCALARS and right in _SCALARS:
+            return BOOL
+        return None
 
     def _subscript(self, node: cst.Subscript, depth: int) -> TSType | None:
         value = self.of(node.value, depth)
@@ -161,12 +184,27 @@ class ValueTypes:
         bindings = self.context.scopes.bindings_of(node)
         if not bindings:
             return None
-        found: set[TSType | None] = set()
-        for binding in bindings:
-            found.add(self._binding(binding.node, depth))
-            if None in found or len(found) > 1:
-                return None
-        return found.pop()
+        key = (id(bindings[0].scope), node.value)
+        if key in self._names:
+            return self._names[key]
+        if key in self._provisional:
+            self._assumptions_read += 1
+            return self._provisional[key]
+        # Optimistic fixpoint for bindings that read the name itself (`x = x + 1`): first
+        # without them, then assuming the type the others give; kept only if all agree.
+        self._provisional[key] = None
+        try:
+            first = {self._binding(b.node, depth) for b in bindings} - {None}
+            found: TSType | None = None
+            if len(first) == 1:
+                self._provisional[key] = candidate = first.pop()
+                again = {self._binding(b.node, depth) for b in bindings}
+                found = candidate if again == {candidate} else None
+        finally:
+            del self._provisional[key]
+        if not self._provisional:
+            self._names[key] = found
+        return found
 
     def _binding(self, target: cst.CSTNode | None, depth: int) -> TSType | None:
         if isinstance(target, cst.Param):
@@ -207,6 +245,9 @@ def _arithmetic(
         return None
     if TENSOR in (left, right) and {left, right} <= {TENSOR, INT, FLOAT, NUMBER}:
         return TENSOR
+    if NUMBER in (left, right) and {left, right} <= {INT, FLOAT, NUMBER}:
+        # a Scalar stays a Scalar (`t.item() + 1`); its divisions are not followed
+        return NUMBER if isinstance(operator, cst.Add | cst.Subtract | cst.Multiply) else None
     if left not in _SCALARS or right not in _SCALARS:
         return None
     if isinstance(operator, cst.Divide) or FLOAT in (left, right):
