@@ -247,14 +247,10 @@ def type_line(context: LintContext, node: cst.FunctionDef) -> TypeLine:
         text = closing_text.replace("...", ", ".join(arguments))
     stripped = text.strip()
     if not stripped.startswith("# type:"):
-        return TypeLine(
-            stripped, "TorchScript reads it as the signature, but code precedes it", number
-        )
+        return TypeLine(stripped, "code precedes it on its line", number)
     match = _SIGNATURE.match(_drop_trailing_comment(stripped))
     if match is None:
-        return TypeLine(
-            stripped, "TorchScript reads it as the signature, `# type: (...) -> ...`", number
-        )
+        return TypeLine(stripped, "it is not of the form `# type: (...) -> ...`", number)
     return TypeLine(stripped, None, number, _parse_arguments(match.group("args")))
 
 
