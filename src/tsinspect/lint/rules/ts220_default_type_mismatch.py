@@ -269,7 +269,7 @@ class DefaultTypeMismatchRule(Rule):
         # Positions leave out a default's parentheses: replace `name=` only, keep the default.
         start = self.context.position(node.name).start
         end = self.context.position(node.equal).end
-        spacing = "" if node.equal.whitespace_after.empty else " "
+        spacing = " " if node.equal.whitespace_after.empty else ""
         edits.append(
             Edit(
                 Span(start.line, start.column + 1, end.line, end.column + 1),
