@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, LintContext, Valid
-from tsinspect.lint.rules._calls import called_function
+from tsinspect.lint.rules._calls import bound_value, called_function
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
 from tsinspect.lint.rules._signatures import (
     BOOL,
@@ -20,6 +20,7 @@ from tsinspect.lint.rules._signatures import (
     parameters,
 )
 from tsinspect.lint.rules._values import ValueTypes, in_static_branch
+from tsinspect.lint.rules.ts213_list_to_unannotated_parameter import submodule_class
 
 # Decorators whose function TorchScript still types from its own signature.
 _KNOWN_DECORATORS = frozenset(
@@ -42,7 +43,8 @@ _CONTAINERS = frozenset({"List", "Tuple", "Dict"})
 class ArgumentTypeMismatchRule(ConservativeRule):
     """## What it does
     Reports a call in compiled code to a same-file function or method (`helper(x, 3)`,
-    `self._helper(x, 3)`) that passes an argument of a certain type the parameter cannot
+    `self._helper(x, 3)`), or to a same-file submodule built in `__init__` (`self.block(x,
+    3)`; lists into its unannotated parameters are TS213's), that passes an argument of a certain type the parameter cannot
     take: above all a number, string, list or tuple passed to a parameter without
     annotation, which TorchScript types `Tensor`. The parameter's type comes from its
     annotation or a `# type: (...) -> ...` comment; `@torch.jit.ignore` and
@@ -217,6 +219,27 @@ class ArgumentTypeMismatchRule(ConservativeRule):
             from torch import nn
 
 
+            class Block(nn.Module):
+                def forward(self, x, depth):
+                    return x
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.block = Block()
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.block(x, x.dim())
+            """,
+            label="submodule-forward",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
             class Model(nn.Module):
                 def forward(self, x: torch.Tensor) -> torch.Tensor:
                     return self.legacy(x, "sum")
@@ -237,10 +260,16 @@ class ArgumentTypeMismatchRule(ConservativeRule):
         if any(arg.star for arg in node.args):
             return
         found = called_function(self.context, node)
+        submodule = False
+        if found is None:
+            found = self._submodule_forward(node)
+            submodule = True
         if found is None:
             return
         display, target = found
-        declared = self._signature(node, target)
+        declared = (
+            self._signature(node, target) if not submodule else parameters(self.context, target)
+        )
         if declared is None:
             return
         by_name = {p.name: p for p in declared}
@@ -254,12 +283,41 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                 return  # too many positional arguments: not this rule's error
             if parameter is None or parameter.type is None:
                 continue
+            if submodule and parameter.source == "implicit" and self._list_literal(arg.value):
+                continue  # TS213's
             value = self.values.of(arg.value)
             if value is not None and argument_rejected(parameter.type, value):
                 mismatches.append(_describe(parameter, value))
         if not mismatches or self._in_static_branch(node):
             return
         self.report(node, f"{self.message}: {'; '.join(mismatches)} (calling `{display}`)")
+
+    def _submodule_forward(self, call: cst.Call) -> tuple[str, cst.FunctionDef] | None:
+        """``self.block(...)`` where ``__init__`` sets ``self.block`` to a same-file module whose
+        single ``forward`` has no decorator: that forward."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return None
+        found = enclosing_class(self.context, call)
+        if found is None or func.value.value != method_self_name(found[1]):
+            return None
+        cls = submodule_class(self.context, found[0], func.attr.value)
+        if cls is None or not cls.is_nn_module:
+            return None
+        forward = cls.lookup("forward")
+        if forward is None or len(forward[1]) != 1 or forward[1][0].decorators:
+            return None
+        return f"{func.value.value}.{func.attr.value}", forward[1][0]
+
+    def _list_literal(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.List | cst.ListComp):
+            return True
+        if not isinstance(value, cst.Name):
+            return False
+        bindings = self.context.scopes.bindings_of(value)
+        return bool(bindings) and all(
+            isinstance(bound_value(self.context, b.node), cst.List | cst.ListComp) for b in bindings
+        )
 
     def _signature(self, call: cst.Call, target: cst.FunctionDef) -> tuple[Parameter, ...] | None:
         for decorator in target.decorators:
