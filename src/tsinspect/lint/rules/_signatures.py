@@ -24,6 +24,7 @@ element (``Tuple[int, ?]``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -213,9 +214,12 @@ def _function_lines(context: LintContext, node: cst.FunctionDef) -> Iterator[tup
 
 def may_have_type_comment(context: LintContext) -> bool:
     """Cheap test on the whole file before positions are computed."""
-    return "type" in context.source and (
-        "# type:" in context.source or _WRONG_PREFIX.search(context.source) is not None
-    )
+    return _has_type_text(context.source)
+
+
+@functools.lru_cache(maxsize=4)
+def _has_type_text(source: str) -> bool:
+    return "type" in source and ("# type:" in source or _WRONG_PREFIX.search(source) is not None)
 
 
 def type_line(context: LintContext, node: cst.FunctionDef) -> TypeLine:
@@ -336,3 +340,34 @@ def parameters(context: LintContext, node: cst.FunctionDef) -> tuple[Parameter, 
         else Parameter(param, TENSOR, "implicit", keyword_only)
         for param, keyword_only in ordered
     )
+
+
+def literal_type(node: cst.BaseExpression) -> TSType | None:
+    """The Python type of a literal default: number, string, bool, or a tuple of those."""
+    if isinstance(node, cst.Integer):
+        return INT
+    if isinstance(node, cst.Float):
+        return FLOAT
+    if isinstance(node, cst.SimpleString):
+        return None if "b" in node.prefix.lower() else STR
+    if isinstance(node, cst.ConcatenatedString):
+        return STR
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return BOOL
+    if (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus | cst.Plus)
+        and isinstance(node.expression, cst.Integer | cst.Float)
+    ):
+        return literal_type(node.expression)
+    if isinstance(node, cst.Tuple):
+        elements: list[TSType] = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredElement):
+                return None
+            inner = literal_type(element.value)
+            if inner is None:
+                return None
+            elements.append(inner)
+        return TSType("Tuple", tuple(elements))
+    return None

@@ -235,6 +235,19 @@ class ValueTypes:
         return self._signatures[key].get(param.name.value)
 
 
+_LATEST: list[tuple[LintContext, ValueTypes]] = []
+
+
+def value_types(context: LintContext) -> ValueTypes:
+    """The file's :class:`ValueTypes`, shared by the rules of one traversal (files are linted
+    one after the other: only the latest is kept)."""
+    if _LATEST and _LATEST[0][0] is context:
+        return _LATEST[0][1]
+    found = ValueTypes(context)
+    _LATEST[:] = [(context, found)]
+    return found
+
+
 def _arithmetic(
     operator: cst.BaseBinaryOp, left: TSType | None, right: TSType | None
 ) -> TSType | None:
@@ -253,6 +266,19 @@ def _arithmetic(
     if isinstance(operator, cst.Divide) or FLOAT in (left, right):
         return FLOAT
     return INT
+
+
+def may_be_user_call(call: cst.Call) -> bool:
+    """``helper(...)`` or ``self.method(...)``: the only calls :func:`called_function` resolves
+    (checked first: most calls are ``x.view(...)``, ``torch.cat(...)``...)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return True
+    return (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value in ("self", "cls")
+    )
 
 
 def in_static_branch(context: LintContext, node: cst.CSTNode, self_name: str | None) -> bool:

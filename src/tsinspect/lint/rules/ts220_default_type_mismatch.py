@@ -16,6 +16,7 @@ from tsinspect.lint.rules._signatures import (
     TENSOR,
     Parameter,
     TSType,
+    literal_type,
     parameters,
 )
 
@@ -277,37 +278,6 @@ class DefaultTypeMismatchRule(Rule):
             )
         )
         return edits
-
-
-def literal_type(node: cst.BaseExpression) -> TSType | None:
-    """The Python type of a literal default: number, string, bool, or a tuple of those."""
-    if isinstance(node, cst.Integer):
-        return INT
-    if isinstance(node, cst.Float):
-        return FLOAT
-    if isinstance(node, cst.SimpleString):
-        return None if "b" in node.prefix.lower() else STR
-    if isinstance(node, cst.ConcatenatedString):
-        return STR
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
-        return BOOL
-    if (
-        isinstance(node, cst.UnaryOperation)
-        and isinstance(node.operator, cst.Minus | cst.Plus)
-        and isinstance(node.expression, cst.Integer | cst.Float)
-    ):
-        return literal_type(node.expression)
-    if isinstance(node, cst.Tuple):
-        elements: list[TSType] = []
-        for element in node.elements:
-            if isinstance(element, cst.StarredElement):
-                return None
-            inner = literal_type(element.value)
-            if inner is None:
-                return None
-            elements.append(inner)
-        return TSType("Tuple", tuple(elements))
-    return None
 
 
 def default_rejected(declared: TSType, value: TSType) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._calls import bound_value, called_function
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
@@ -19,7 +20,7 @@ from tsinspect.lint.rules._signatures import (
     TSType,
     parameters,
 )
-from tsinspect.lint.rules._values import ValueTypes, in_static_branch
+from tsinspect.lint.rules._values import in_static_branch, may_be_user_call, value_types
 from tsinspect.lint.rules.ts213_list_to_unannotated_parameter import submodule_class
 
 # Decorators whose function TorchScript still types from its own signature.
@@ -254,10 +255,11 @@ class ArgumentTypeMismatchRule(ConservativeRule):
 
     def __init__(self, context: LintContext) -> None:
         super().__init__(context)
-        self.values = ValueTypes(self.context)
+        self.values = value_types(self.context)
+        self._submodules: dict[tuple[str, str], ClassInfo | None] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
-        if any(arg.star for arg in node.args):
+        if not node.args or not may_be_user_call(node) or any(arg.star for arg in node.args):
             return
         found = called_function(self.context, node)
         submodule = False
@@ -301,7 +303,10 @@ class ArgumentTypeMismatchRule(ConservativeRule):
         found = enclosing_class(self.context, call)
         if found is None or func.value.value != method_self_name(found[1]):
             return None
-        cls = submodule_class(self.context, found[0], func.attr.value)
+        key = (found[0].name, func.attr.value)
+        if key not in self._submodules:
+            self._submodules[key] = submodule_class(self.context, found[0], func.attr.value)
+        cls = self._submodules[key]
         if cls is None or not cls.is_nn_module:
             return None
         forward = cls.lookup("forward")

@@ -9,7 +9,7 @@ from tsinspect.lint.fix import insert_after, insert_before
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
 from tsinspect.lint.rules._signatures import FLOAT, NUMBER, TSType
-from tsinspect.lint.rules._values import ValueTypes, in_static_branch
+from tsinspect.lint.rules._values import in_static_branch, value_types
 
 # Tensor methods whose positional arguments are all ints (a float is rejected; measured).
 _INT_METHODS = frozenset(
@@ -38,6 +38,8 @@ _INT_METHODS = frozenset(
 _SIZE_LIST_METHODS = frozenset({"view", "reshape", "expand", "repeat", "new_zeros", "new_ones"})
 _FACTORIES = frozenset(f"torch.{name}" for name in ("zeros", "ones", "empty", "rand", "randn"))
 _FULL = frozenset({"torch.full"})
+# the last name of every call checked, to skip the others cheaply
+_CALLED = _INT_METHODS | {"range", "full"} | {name.rsplit(".", 1)[1] for name in _FACTORIES}
 
 
 class FloatWhereIntExpectedRule(ConservativeRule):
@@ -177,10 +179,18 @@ class FloatWhereIntExpectedRule(ConservativeRule):
 
     def __init__(self, context: LintContext) -> None:
         super().__init__(context)
-        self.values = ValueTypes(self.context)
+        self.values = value_types(self.context)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Attribute):
+            name = func.attr.value
+        else:
+            return
+        if name not in _CALLED or not node.args:
+            return
         positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
         if isinstance(func, cst.Name) and self.context.matches(func, "builtins.range"):
             self._check(node, "`range()`", positional, {FLOAT, NUMBER})

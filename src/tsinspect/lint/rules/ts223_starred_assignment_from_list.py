@@ -6,7 +6,7 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._values import ValueTypes
+from tsinspect.lint.rules._values import value_types
 
 
 class StarredAssignmentFromListRule(ConservativeRule):
@@ -101,7 +101,7 @@ class StarredAssignmentFromListRule(ConservativeRule):
 
     def __init__(self, context: LintContext) -> None:
         super().__init__(context)
-        self.values = ValueTypes(self.context)
+        self.values = value_types(self.context)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

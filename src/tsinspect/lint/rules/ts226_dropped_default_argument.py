@@ -9,8 +9,8 @@ from tsinspect.lint.reach import EXPORT_DECORATORS, decorator_names
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._calls import called_function, ignore_kind
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._signatures import parameters
-from tsinspect.lint.rules.ts220_default_type_mismatch import literal_type
+from tsinspect.lint.rules._signatures import literal_type, parameters
+from tsinspect.lint.rules._values import may_be_user_call
 
 
 class DroppedDefaultArgumentRule(ConservativeRule):
@@ -134,7 +134,7 @@ class DroppedDefaultArgumentRule(ConservativeRule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if any(arg.star for arg in node.args):
+        if not may_be_user_call(node) or any(arg.star for arg in node.args):
             return
         found = called_function(self.context, node)
         if found is None:
