@@ -7,7 +7,7 @@ from typing import Literal
 import libcst as cst
 
 from tsinspect.lint.reach import ClassInfo
-from tsinspect.lint.rule import Invalid, Valid
+from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._calls import bound_value
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
 from tsinspect.lint.rules._types import has_type_comment
@@ -92,6 +92,30 @@ class ListToUnannotatedParameterRule(ConservativeRule):
             """,
             label="annotated-list-parameter",
         ),
+        Valid(
+            """
+            from typing import List
+
+            import torch
+            from torch import nn
+
+
+            class Head(nn.Module):
+                def forward(self, xs):
+                    # type: (List[torch.Tensor]) -> torch.Tensor
+                    return xs[0] + xs[1]
+
+
+            class Model(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.head = Head()
+
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.head([x, x])
+            """,
+            label="signature-comment",
+        ),
     )
     INVALID = (
         Invalid(
@@ -171,7 +195,9 @@ class ListToUnannotatedParameterRule(ConservativeRule):
         info, method = found
         if func.value.value != method_self_name(method):
             return
-        parameters = self._unannotated_parameters(self._submodule_class(info, func.attr.value))
+        parameters = self._unannotated_parameters(
+            submodule_class(self.context, info, func.attr.value)
+        )
         if parameters is None:
             return
         for index, argument in enumerate(node.args):
@@ -194,60 +220,6 @@ class ListToUnannotatedParameterRule(ConservativeRule):
         params = list(forward.params.params)[1:]
         return [param.annotation is None and param.default is None for param in params]
 
-    def _submodule_class(self, info: ClassInfo, attribute: str) -> ClassInfo | None:
-        """The same-file class every assignment of ``self.<attribute>`` in ``__init__`` builds."""
-        classes: set[str] = set()
-        for owner in info.mro():
-            for init in owner.methods.get("__init__", []):
-                self_name = method_self_name(init)
-                for statement in _statements(init.body):
-                    built = self._assigned_class(owner, statement, self_name, attribute)
-                    if built is False:
-                        return None
-                    if built is not None:
-                        classes.add(built)
-        if len(classes) != 1:
-            return None
-        return self.context.class_info(classes.pop())
-
-    def _assigned_class(
-        self,
-        owner: ClassInfo,
-        statement: cst.BaseSmallStatement,
-        self_name: str | None,
-        attribute: str,
-    ) -> str | Literal[False] | None:
-        """The class name built for ``self.<attribute>``; None: not assigned here; False: unknown."""
-        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
-            return None
-        target = statement.targets[0].target
-        if _is_self_attribute(target, self_name, attribute):
-            return _constructed(statement.value) or False
-        if not isinstance(target, cst.Tuple):
-            return None
-        positions = [
-            i
-            for i, element in enumerate(target.elements)
-            if _is_self_attribute(element.value, self_name, attribute)
-        ]
-        if not positions:
-            return None
-        value = statement.value
-        if not (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
-            and isinstance(value.func.value, cst.Name)
-            and value.func.value.value == self_name
-        ):
-            return False
-        helper = owner.lookup(value.func.attr.value)
-        if helper is None or len(helper[1]) != 1:
-            return False
-        built = {_returned_class(ret, positions[0]) for ret in _returns(helper[1][0])}
-        if len(built) != 1 or None in built:
-            return False
-        return built.pop()
-
     def _is_list(self, value: cst.BaseExpression) -> bool:
         if isinstance(value, cst.List | cst.ListComp):
             return True
@@ -258,6 +230,61 @@ class ListToUnannotatedParameterRule(ConservativeRule):
             isinstance(bound_value(self.context, binding.node), cst.List | cst.ListComp)
             for binding in bindings
         )
+
+
+def submodule_class(context: LintContext, info: ClassInfo, attribute: str) -> ClassInfo | None:
+    """The same-file class every assignment of ``self.<attribute>`` in ``__init__`` builds."""
+    classes: set[str] = set()
+    for owner in info.mro():
+        for init in owner.methods.get("__init__", []):
+            self_name = method_self_name(init)
+            for statement in _statements(init.body):
+                built = _assigned_class(owner, statement, self_name, attribute)
+                if built is False:
+                    return None
+                if built is not None:
+                    classes.add(built)
+    if len(classes) != 1:
+        return None
+    return context.class_info(classes.pop())
+
+
+def _assigned_class(
+    owner: ClassInfo,
+    statement: cst.BaseSmallStatement,
+    self_name: str | None,
+    attribute: str,
+) -> str | Literal[False] | None:
+    """The class name built for ``self.<attribute>``; None: not assigned here; False: unknown."""
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return None
+    target = statement.targets[0].target
+    if _is_self_attribute(target, self_name, attribute):
+        return _constructed(statement.value) or False
+    if not isinstance(target, cst.Tuple):
+        return None
+    positions = [
+        i
+        for i, element in enumerate(target.elements)
+        if _is_self_attribute(element.value, self_name, attribute)
+    ]
+    if not positions:
+        return None
+    value = statement.value
+    if not (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and isinstance(value.func.value, cst.Name)
+        and value.func.value.value == self_name
+    ):
+        return False
+    helper = owner.lookup(value.func.attr.value)
+    if helper is None or len(helper[1]) != 1:
+        return False
+    built = {_returned_class(ret, positions[0]) for ret in _returns(helper[1][0])}
+    if len(built) != 1 or None in built:
+        return False
+    return built.pop()
 
 
 def _statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:

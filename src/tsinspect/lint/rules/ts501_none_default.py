@@ -9,6 +9,7 @@ import libcst as cst
 from tsinspect.diagnostics import Edit, Severity, Span
 from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Phase, Rule, Stage, Valid
+from tsinspect.lint.rules._signatures import NO_TYPE_LINE, Parameter, parameters, type_line
 from tsinspect.lint.traversal import walk
 
 
@@ -84,6 +85,23 @@ class NoneDefaultRule(Rule):
             """,
             label="annotated-and-unreached",
         ),
+        Valid(
+            """
+            from typing import Optional
+
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x, mask=None):
+                    # type: (torch.Tensor, Optional[torch.Tensor]) -> torch.Tensor
+                    if mask is not None:
+                        x = x * mask
+                    return x
+            """,
+            label="signature-comment",
+        ),
     )
     INVALID = (
         Invalid(
@@ -147,6 +165,13 @@ class NoneDefaultRule(Rule):
         if not self.context.is_compiled_def(node):
             return
         params = node.params
+        commented: dict[str, Parameter] = {}
+        if type_line(self.context, node) != NO_TYPE_LINE:
+            # A `# type: (...) -> ...` comment types the parameters (TS225 when unreadable).
+            declared = parameters(self.context, node)
+            if declared is None:
+                return
+            commented = {p.name: p for p in declared if p.source == "comment"}
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             default = param.default
             if param.annotation is not None or not (
@@ -155,6 +180,16 @@ class NoneDefaultRule(Rule):
                 continue
             name = param.name.value
             message = f"{self.message}: `{name}=None`"
+            if name in commented:
+                typed = commented[name].type
+                if typed is not None and typed.name not in ("Optional", "None"):
+                    # typed by the comment: an annotation would not change it
+                    self.report(
+                        param,
+                        f"{message} (the signature comment types it `{typed}`)",
+                        fix_hint="Type it `Optional[...]` in the signature comment",
+                    )
+                continue
             if not _only_guarded_uses(node, name):
                 self.report(param, message)
                 continue
