@@ -13,7 +13,9 @@ cache folder (``TSINSPECT_CACHE_DIR``):
 - ``no-cache``: ``--no-cache``, the run before this cache existed;
 - ``cold``: an empty cache (lints everything, then writes the cache);
 - ``warm``: the same files again (lints nothing);
-- ``one changed``: one file edited (a comment appended), as after a small commit.
+- ``one changed``: one file edited (a comment appended), as after a small commit;
+- ``bare parse``: a process that only parses every file with libcst, one after the other:
+  the yardstick for ``no-cache`` with ``--jobs 1`` (target: at most 2x).
 
 The outputs of the cold, warm and no-cache runs must be identical (the script fails if not).
 Reported: best and median wall seconds, and the CPU seconds of the best run (this machine is
@@ -38,7 +40,16 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("no-cache", "cold", "warm", "one changed")
+SCENARIOS = ("bare parse", "no-cache", "cold", "warm", "one changed")
+# The yardstick of issue #10: one process that only parses every file with libcst.
+BARE_PARSE = """
+import sys, pathlib, libcst
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
+    try:
+        libcst.parse_module(path.read_bytes())
+    except Exception:
+        pass
+"""
 
 
 def torch_nn() -> Path | None:
@@ -81,6 +92,10 @@ def one_round(corpus: Path, jobs: int | None) -> dict[str, tuple[float, float]]:
         target = root / corpus.name
         shutil.copytree(corpus, target, ignore=shutil.ignore_patterns("__pycache__"))
         timings: dict[str, tuple[float, float]] = {}
+        cpu = _children_cpu()
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", BARE_PARSE, str(target)], check=True)
+        timings["bare parse"] = (time.perf_counter() - start, _children_cpu() - cpu)
         wall, cpu, baseline = run_check(target, root / "unused-cache", jobs, "--no-cache")
         timings["no-cache"] = (wall, cpu)
         if (root / "unused-cache").exists():

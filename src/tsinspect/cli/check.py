@@ -112,6 +112,12 @@ def check(
     Never imports or runs the checked code, and does not need torch. Exit codes: 0 clean,
     1 findings, 2 usage error or an unreadable input (the other files are still checked).
 
+    Like torch.jit.script, the check follows the program across files: base classes,
+    submodules, imported helpers and classes are resolved from the checked files'
+    packages, then the interpreter's import path, then extra-paths in [tool.tsinspect].
+    A construct TorchScript rejects in code outside PATHS (a library your model
+    compiles) is reported at your line that reaches it, with its real location.
+
     Each file's findings are cached in .tsinspect_cache in the project root (the folder
     of the pyproject.toml with [tool.tsinspect], else the current directory), keyed by
     the file's content, the rules enabled for it and tsinspect's version, so a second
