@@ -363,3 +363,44 @@ def test_cache_follows_a_change_in_an_imported_file(
     (tmp_path / "proj" / "base.py").write_text("class Layer:\n    pass\n")
     second = check_paths([model], settings, jobs=1, cache=True)
     assert second.diagnostics == ()
+
+
+def test_tracing_guards_silence_run_time_warnings_but_not_errors(tmp_path: Path) -> None:
+    # torchvision's `_is_tracing()` returns the tracing state: False when a scripted model
+    # runs. The branch is still compiled (errors stand) but never runs (warnings are moot).
+    settings = _project(
+        tmp_path,
+        {
+            "helpers.py": """
+                import torch
+
+
+                def _is_tracing():
+                    return torch._C._get_tracing_state()
+                """,
+            "model.py": """
+                import torch
+                from torch import nn
+
+                import helpers
+
+
+                class Model(nn.Module):
+                    def forward(self, x: torch.Tensor) -> torch.Tensor:
+                        if helpers._is_tracing():
+                            print("{:.2f}".format(1.5))
+                            return x.numpy()
+                        if not torch.jit.is_tracing():
+                            print("{:.2f}".format(2.5))
+                        else:
+                            print("{:.2f}".format(3.5))
+                        return x
+                """,
+        },
+        library=False,
+    )
+    found = _codes(_check(tmp_path, settings, "model.py"))
+    assert ("TS504", "model.py", 10) not in found
+    assert ("TS504", "model.py", 15) not in found
+    assert ("TS504", "model.py", 13) in found
+    assert any(code != "TS504" and line == 11 for code, _, line in found), found

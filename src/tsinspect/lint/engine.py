@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from tsinspect.diagnostics import Diagnostic, Fix, Origin, sorted_diagnostics
+from tsinspect.diagnostics import Diagnostic, Fix, Origin, Severity, sorted_diagnostics
 from tsinspect.lint.facts import Entry, FileFacts
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
@@ -189,6 +189,9 @@ def _filter(reports: Sequence[Report], context: LintContext) -> list[Diagnostic]
         if function is None and report.rule.compiled_only:
             continue
         if report.rule.phase is Phase.SEMANTIC and pruned:
+            continue
+        # A warning is about what happens at run time: moot where the code never runs.
+        if report.rule.severity is not Severity.ERROR and context.never_runs(report.anchor):
             continue
         span = context.position(report.node)
         key = (report.rule.code, span.start.line, span.start.column, span.end.line, span.end.column)

@@ -62,6 +62,8 @@ class FileFacts:
     module_classes: frozenset[str] = frozenset()
     reached: tuple[ReachedFunction, ...] = ()
     annotated_attributes: tuple[AnnotatedAttribute, ...] = ()
+    # Spellings (``torchvision._is_tracing``) of functions that return the tracing state.
+    tracing_probes: frozenset[str] = frozenset()
 
     def fingerprint(self) -> str:
         """A stable digest: the cache keys a file's findings on it."""
@@ -70,4 +72,5 @@ class FileFacts:
         for reached in sorted(self.reached, key=lambda r: (r.key, r.index)):
             digest.update(repr(reached).encode())
         digest.update(repr(self.annotated_attributes).encode())
+        digest.update(repr(sorted(self.tracing_probes)).encode())
         return digest.hexdigest()

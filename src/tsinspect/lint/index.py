@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS
+from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
 # Packages whose code the index never reads: TorchScript treats torch's own modules and
 # functions specially (builtins, operator schemas), and the standard library is no model code.
@@ -56,6 +56,8 @@ class Reference:
     line: int
     column: int
     member: str = ""
+    # The dotted name as written (``torchvision._is_tracing``), for globals.
+    spelling: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class FunctionSummary:
     is_stub: bool
     is_static: bool
     references: tuple[Reference, ...]
+    # ``return torch.jit.is_tracing()`` (torchvision's ``_is_tracing``): False in a scripted
+    # model at run time, so a branch it guards never runs there.
+    is_tracing_probe: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,20 @@ def _collect_names(tree: ast.Module, module: str, is_package: bool) -> tuple[_Na
     return names, stars
 
 
+def _is_tracing_probe(node: ast.FunctionDef | ast.AsyncFunctionDef, names: _Names) -> bool:
+    """The body is ``return <tracing state>()`` (after an optional docstring)."""
+    body = [
+        s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return False
+    value = body[0].value
+    if not isinstance(value, ast.Call) or value.args or value.keywords:
+        return False
+    dotted = _dotted(value.func)
+    return dotted is not None and names.qualify(dotted) in TRACING
+
+
 def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Only a docstring, ``pass``, ``...`` or ``raise NotImplementedError`` (an abstract forward)."""
     for statement in node.body:
@@ -301,13 +320,22 @@ class _BodyReader:
         self.seen: set[tuple[str, str, str]] = set()
 
     def _add(
-        self, kind: str, target: str, node: ast.expr, member: str = "", head: str = ""
+        self,
+        kind: str,
+        target: str,
+        node: ast.expr,
+        member: str = "",
+        head: str = "",
+        spelling: str = "",
     ) -> None:
         key = (kind, target, member)
         if key not in self.seen:
             self.seen.add(key)
             self.references.append(
-                (head, Reference(kind, target, node.lineno, node.col_offset + 1, member))
+                (
+                    head,
+                    Reference(kind, target, node.lineno, node.col_offset + 1, member, spelling),
+                )
             )
 
     def result(self) -> tuple[Reference, ...]:
@@ -381,7 +409,7 @@ class _BodyReader:
             elif node.id not in self.local:
                 qualified = self.names.qualify(node.id)
                 if qualified is not None and not qualified.startswith("builtins."):
-                    self._add("global", qualified, node, head=node.id)
+                    self._add("global", qualified, node, head=node.id, spelling=node.id)
             return
         for child in ast.iter_child_nodes(node):
             self.visit(child)
@@ -405,7 +433,7 @@ class _BodyReader:
             if head not in self.local:
                 qualified = self.names.qualify(dotted)
                 if qualified is not None and not qualified.startswith("builtins."):
-                    self._add("global", qualified, node, head=head)
+                    self._add("global", qualified, node, head=head, spelling=dotted)
                 return True
         return False
 
@@ -466,6 +494,7 @@ def _function(
         is_stub=_is_stub(node),
         is_static=is_static,
         references=reader.result(),
+        is_tracing_probe=_is_tracing_probe(node, names),
     )
 
 

@@ -465,7 +465,25 @@ class Program:
             annotated_attributes=tuple(
                 sorted(set(self._annotated.get(module.name, ())), key=lambda a: a.line)
             ),
+            tracing_probes=self._tracing_probes(module),
         )
+
+    def _tracing_probes(self, module: ModuleSummary) -> frozenset[str]:
+        """How the module spells the tracing-state helpers it calls (other files included)."""
+        functions = [*module.functions, *(m for cls in module.classes for m in cls.methods)]
+        found: set[str] = set()
+        for function in functions:
+            for reference in function.references:
+                if reference.kind != "global" or not reference.spelling:
+                    continue
+                if "tracing" not in reference.target.rpartition(".")[2].lower():
+                    # Resolve only names that can be a probe; a probe named otherwise only
+                    # leaves a moot warning in place.
+                    continue
+                entity = self.index.resolve(reference.target)
+                if entity is not None and entity.function and entity.function.is_tracing_probe:
+                    found.add(reference.spelling)
+        return frozenset(found)
 
     def library_modules(self) -> Iterable[ModuleSummary]:
         """Modules outside the checked paths in which something is compiled."""

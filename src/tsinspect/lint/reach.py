@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from tsinspect.lint.facts import Entry, FileFacts
-from tsinspect.lint.scopes import ScopeKind
+from tsinspect.lint.scopes import ScopeKind, full_name
 from tsinspect.lint.traversal import walk
 
 if TYPE_CHECKING:
@@ -43,6 +43,11 @@ EXPORT_DECORATORS = frozenset({"torch.jit.export", "torch._jit_internal.export"}
 SCRIPT_DECORATORS = frozenset({"torch.jit.script", "torch.jit._script.script"})
 IS_SCRIPTING = frozenset(
     {"torch.jit.is_scripting", "torch.jit._script.is_scripting", "torch._jit_internal.is_scripting"}
+)
+# The tracing state: False when a scripted model runs (it is not being traced), but not a
+# compile-time constant: the branch it guards is compiled, and never runs (measured).
+TRACING = frozenset(
+    {"torch.jit.is_tracing", "torch.jit._trace.is_tracing", "torch._C._get_tracing_state"}
 )
 HOOK_REGISTRATIONS = frozenset({"register_forward_hook", "register_forward_pre_hook"})
 NN_MODULE_BASES = frozenset(
@@ -138,6 +143,8 @@ class Reach:
     functions: list[CompiledFunction] = field(default_factory=list)
     # (first, last) node of each pruned branch: one node, or a run of statements of one block.
     pruned_nodes: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    # Branches that are compiled but never run in the scripted model (tracing-state guards).
+    never_run_nodes: list[cst.CSTNode] = field(default_factory=list)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     module_functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     _compiled_ids: set[int] = field(default_factory=set)
@@ -200,14 +207,37 @@ def scripting_truth(context: LintContext, expression: cst.BaseExpression) -> Tru
     ``and``/``or``/``not`` follow Kleene logic, which matches Python truthiness here:
     ``flag and not torch.jit.is_scripting()`` is always falsy (measured: pruned).
     """
+    return _truth(context, expression, runtime=False)
+
+
+def runtime_truth(context: LintContext, expression: cst.BaseExpression) -> Truth:
+    """The value of ``expression`` when the scripted model runs: ``is_scripting()`` is True
+    and the tracing state (``torch.jit.is_tracing()``, torchvision's ``_is_tracing()``) is
+    False. A branch the tracing state guards is compiled, so it still fails on what
+    TorchScript rejects, but it never runs: run-time warnings about it are moot."""
+    return _truth(context, expression, runtime=True)
+
+
+def _is_tracing_call(context: LintContext, call: cst.Call) -> bool:
+    if context.matches(call.func, *TRACING):
+        return True
+    spelling = full_name(call.func)
+    return spelling is not None and spelling in context.facts.tracing_probes
+
+
+def _truth(context: LintContext, expression: cst.BaseExpression, *, runtime: bool) -> Truth:
     if isinstance(expression, cst.Call) and not expression.args:
-        return Truth.TRUE if context.matches(expression.func, *IS_SCRIPTING) else Truth.UNKNOWN
+        if context.matches(expression.func, *IS_SCRIPTING):
+            return Truth.TRUE
+        if runtime and _is_tracing_call(context, expression):
+            return Truth.FALSE
+        return Truth.UNKNOWN
     if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, cst.Not):
-        inner = scripting_truth(context, expression.expression)
+        inner = _truth(context, expression.expression, runtime=runtime)
         return {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(inner, Truth.UNKNOWN)
     if isinstance(expression, cst.BooleanOperation):
-        left = scripting_truth(context, expression.left)
-        right = scripting_truth(context, expression.right)
+        left = _truth(context, expression.left, runtime=runtime)
+        right = _truth(context, expression.right, runtime=runtime)
         if isinstance(expression.operator, cst.And):
             if Truth.FALSE in (left, right):
                 return Truth.FALSE
@@ -271,6 +301,7 @@ class _Scan:
     names: list[cst.Name] = field(default_factory=list)
     class_attributes: list[tuple[cst.Name, str]] = field(default_factory=list)
     pruned: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    never_run: list[cst.CSTNode] = field(default_factory=list)
 
 
 class _BodyScanner(cst.CSTVisitor):
@@ -326,6 +357,7 @@ class _BodyScanner(cst.CSTVisitor):
     ) -> None:
         """An `if` or a ternary: the arm ``is_scripting()`` decides against is pruned."""
         truth = scripting_truth(self.context, test)
+        at_run_time = runtime_truth(self.context, test) if truth is Truth.UNKNOWN else truth
         walk(test, self)
         for arm, dead_when in ((body, Truth.FALSE), (orelse, Truth.TRUE)):
             if arm is None:
@@ -333,6 +365,8 @@ class _BodyScanner(cst.CSTVisitor):
             if truth is dead_when:
                 self._prune(arm)
             else:
+                if at_run_time is dead_when:
+                    self.scan.never_run.append(arm)
                 walk(arm, self)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
@@ -603,6 +637,7 @@ class _Analysis:
             scan = scanner.scan
             self.scans[id(node)] = scan
             self.reach.pruned_nodes.extend(scan.pruned)
+            self.reach.never_run_nodes.extend(scan.never_run)
         if item.owner is not None:
             for attribute in scan.self_attributes:
                 self._push_method(item.owner, attribute, item.path, entry=item.entry)

@@ -151,6 +151,7 @@ class LintContext:
         default=None, repr=False
     )
     _scopes: FileScopes | None = field(default=None, repr=False)
+    _never_run: set[int] | None = field(default=None, repr=False)
 
     # --- locations -------------------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
@@ -269,6 +270,20 @@ class LintContext:
     def is_compiled_def(self, node: cst.FunctionDef) -> bool:
         """True when this ``def`` is itself a compiled function (not a def nested inside one)."""
         return self.reach.is_compiled_def(node)
+
+    def never_runs(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` lies in a compiled branch that never runs in the scripted model
+        (guarded by the tracing state, which is False there)."""
+        if not self.reach.never_run_nodes:
+            return False
+        if self._never_run is None:
+            self._never_run = {id(n) for n in self.reach.never_run_nodes}
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if id(current) in self._never_run:
+                return True
+            current = self.parent(current)
+        return False
 
     def in_pruned_branch(self, node: cst.CSTNode) -> bool:
         """True when ``node`` lies in a branch that ``torch.jit.is_scripting()`` prunes."""
