@@ -330,7 +330,7 @@ def check_paths(
     files, results = collect_files(path_list, settings)
     sources = read_sources(files)
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
-    program = program_facts(files, sources, settings.extra_paths)
+    program = program_facts(files, sources, settings.extra_paths, store=store)
     facts: dict[str, FileFacts] = {**program.checked, **program.libraries}
     libraries = set(program.libraries)
     lint_results: list[FileResult] = []

@@ -161,7 +161,7 @@ def fix_paths(
     files, problems = collect_files(path_list, settings)
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
     sources = read_sources(files)
-    program = program_facts(files, sources, settings.extra_paths)
+    program = program_facts(files, sources, settings.extra_paths, store=store)
     results: list[FixResult] = []
     diagnostics: list[Diagnostic] = [d for problem in problems for d in problem.diagnostics]
     source_lines: dict[str, Mapping[int, str]] = {}

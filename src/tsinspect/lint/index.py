@@ -32,6 +32,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
@@ -699,6 +700,16 @@ def interpreter_roots() -> list[str]:
     return roots
 
 
+class SummaryStore(Protocol):
+    """Where module summaries are kept between runs (:class:`tsinspect.lint.cache.LintCache`)."""
+
+    def get_summary(self, key: str, kind: type[ModuleSummary]) -> ModuleSummary | None:
+        """The summary stored under ``key``, if any."""
+
+    def put_summary(self, key: str, summary: object) -> None:
+        """Keep ``summary`` under ``key``."""
+
+
 def _module_file(folder: str, name: str) -> str | None:
     """``folder/name.py``, ``folder/name/__init__.py`` or a namespace package ``folder/name``."""
     candidate = os.path.join(folder, name + ".py")
@@ -726,6 +737,20 @@ class ProjectIndex:
     _paths: dict[str, str | None] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
     _resolved: dict[str, Entity | None] = field(default_factory=dict)
+    # Summaries from earlier runs (the lint cache), keyed by content, module and path.
+    store: SummaryStore | None = None
+
+    def _summary(self, data: bytes, path: str, name: str) -> ModuleSummary | None:
+        if self.store is None:
+            return summarize(data, path, name, Path(path).name == "__init__.py")
+        key = f"{content_hash(data)}:{name}:{path}"
+        cached = self.store.get_summary(key, ModuleSummary)
+        if cached is not None:
+            return cached
+        summary = summarize(data, path, name, Path(path).name == "__init__.py")
+        if summary is not None:
+            self.store.put_summary(key, summary)
+        return summary
 
     @functools.cached_property
     def _checked_tops(self) -> frozenset[str]:
@@ -800,7 +825,7 @@ class ProjectIndex:
                 except OSError:
                     data = None
             if data is not None:
-                summary = summarize(data, path, name, Path(path).name == "__init__.py")
+                summary = self._summary(data, path, name)
         self.summaries[name] = summary
         return summary
 
@@ -815,7 +840,7 @@ class ProjectIndex:
             data = self._sources.get(str(Path(path).resolve()))
             if data is None:
                 return summary
-            summary = summarize(data, path, name, Path(path).name == "__init__.py")
+            summary = self._summary(data, path, name)
         return summary
 
     def resolve(self, qualified: str, depth: int = 0) -> Entity | None:

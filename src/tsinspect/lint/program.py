@@ -38,6 +38,7 @@ from tsinspect.lint.index import (
     ModuleSummary,
     ProjectIndex,
     Reference,
+    SummaryStore,
 )
 from tsinspect.lint.reach import (
     EXPORT_DECORATORS,
@@ -511,13 +512,16 @@ def program_facts(
     extra_roots: Iterable[str] = (),
     *,
     follow_installed: bool = True,
+    store: SummaryStore | None = None,
 ) -> ProgramFacts:
     """Index ``files`` (their bytes in ``sources`` where already read) and walk the program.
 
     ``follow_installed``: also resolve imports on the interpreter's search path.
+    ``store``: keeps module summaries between runs (the lint cache).
     """
     file_list = list(files)
     index = ProjectIndex.for_files(file_list, tuple(extra_roots), use_interpreter=follow_installed)
+    index.store = store
     for path, data in sources.items():
         index.add_source(path, data)
     modules: dict[str, ModuleSummary] = {}
