@@ -1,4 +1,4 @@
-"""The type propagator (tsinspect.lint.rules._types): its lattice, its annotation parser, and
+"""The type pass (tsinspect.lint.types): its lattice, its annotation parser, and
 TorchScript's refinement rules as it applies them. No torch: the rule examples prove each fact
 against the real torch.jit.script; these pin the propagator's own behaviour."""
 
@@ -12,7 +12,8 @@ import pytest
 from tsinspect.api.check import check_source
 from tsinspect.lint.reach import Reach, analyze
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._types import (
+from tsinspect.lint.types.flow import flow
+from tsinspect.lint.types.lattice import (
     BOOL,
     FLOAT,
     INT,
@@ -23,17 +24,15 @@ from tsinspect.lint.rules._types import (
     Type,
     dict_of,
     fits,
-    flow,
     list_of,
     optional,
     optional_mismatch,
-    parameter_types,
-    return_type,
     tuple_of,
     unify,
     union,
     without_none,
 )
+from tsinspect.lint.types.signatures import parameter_types, return_type
 
 
 def _context(source: str) -> LintContext:

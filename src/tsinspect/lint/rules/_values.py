@@ -29,7 +29,7 @@ from tsinspect.lint.rules._signatures import (
     annotation_type,
     parameters,
 )
-from tsinspect.lint.rules._types import TENSOR_FUNCTIONS, TENSOR_METHODS, is_static_test
+from tsinspect.lint.types.library import TENSOR_FUNCTIONS, TENSOR_METHODS
 
 _CASTS = {"builtins.int": INT, "builtins.float": FLOAT, "builtins.str": STR, "builtins.bool": BOOL}
 _INT_METHODS = frozenset({"dim", "numel", "ndimension", "nelement", "element_size"})
@@ -279,20 +279,3 @@ def may_be_user_call(call: cst.Call) -> bool:
         and isinstance(func.value, cst.Name)
         and func.value.value in ("self", "cls")
     )
-
-
-def in_static_branch(context: LintContext, node: cst.CSTNode, self_name: str | None) -> bool:
-    """``node`` lies in a branch whose condition TorchScript may fold (``isinstance``, ``is
-    None``, ``hasattr``, ``self`` attributes): that branch may never be compiled."""
-    child: cst.CSTNode = node
-    parent = context.parent(node)
-    while parent is not None and not isinstance(parent, cst.FunctionDef | cst.Module):
-        test: cst.BaseExpression | None = None
-        if isinstance(parent, cst.If | cst.IfExp | cst.While) and child is not parent.test:
-            test = parent.test
-        elif isinstance(parent, cst.BooleanOperation) and child is parent.right:
-            test = parent.left
-        if test is not None and is_static_test(context, test, self_name):
-            return True
-        child, parent = parent, context.parent(parent)
-    return False

@@ -10,8 +10,8 @@ from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._calls import bound_value
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
-from tsinspect.lint.rules._types import has_type_comment
 from tsinspect.lint.traversal import walk
+from tsinspect.lint.types.annotations import has_type_comment
 
 
 class ListToUnannotatedParameterRule(ConservativeRule):

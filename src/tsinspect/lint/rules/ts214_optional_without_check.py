@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._types import Use, flow, subject_text, torchscript_error
+from tsinspect.lint.types.findings import Use, subject_text, torchscript_error
+from tsinspect.lint.types.flow import flow
 
 _VERBS = {
     Use.ATTRIBUTE: "used",

@@ -20,8 +20,9 @@ from tsinspect.lint.rules._signatures import (
     TSType,
     parameters,
 )
-from tsinspect.lint.rules._values import in_static_branch, may_be_user_call, value_types
+from tsinspect.lint.rules._values import may_be_user_call, value_types
 from tsinspect.lint.rules.ts213_list_to_unannotated_parameter import submodule_class
+from tsinspect.lint.types.static import in_static_branch
 
 # Decorators whose function TorchScript still types from its own signature.
 _KNOWN_DECORATORS = frozenset(

@@ -9,7 +9,8 @@ from tsinspect.lint.fix import insert_after, insert_before
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
 from tsinspect.lint.rules._signatures import FLOAT, NUMBER, TSType
-from tsinspect.lint.rules._values import in_static_branch, value_types
+from tsinspect.lint.rules._values import value_types
+from tsinspect.lint.types.static import in_static_branch
 
 # Tensor methods whose positional arguments are all ints (a float is rejected; measured).
 _INT_METHODS = frozenset(
