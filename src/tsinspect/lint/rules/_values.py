@@ -15,7 +15,8 @@ import libcst as cst
 
 from tsinspect.lint.rule import LintContext
 from tsinspect.lint.rules._calls import bound_value
-from tsinspect.lint.rules._signatures import (
+from tsinspect.lint.types.annotations import annotation_type
+from tsinspect.lint.types.lattice import (
     BOOL,
     FLOAT,
     INT,
@@ -25,11 +26,10 @@ from tsinspect.lint.rules._signatures import (
     STR,
     TENSOR,
     UNKNOWN,
-    TSType,
-    annotation_type,
-    parameters,
+    Type,
 )
 from tsinspect.lint.types.library import TENSOR_FUNCTIONS, TENSOR_METHODS
+from tsinspect.lint.types.signatures import parameters
 
 _CASTS = {"builtins.int": INT, "builtins.float": FLOAT, "builtins.str": STR, "builtins.bool": BOOL}
 _INT_METHODS = frozenset({"dim", "numel", "ndimension", "nelement", "element_size"})
@@ -44,15 +44,15 @@ class ValueTypes:
 
     def __init__(self, context: LintContext) -> None:
         self.context = context
-        self._cache: dict[int, TSType | None] = {}
+        self._cache: dict[int, Type | None] = {}
         self._active: set[int] = set()
         # names whose type is being computed -> provisional type (see _name)
-        self._provisional: dict[tuple[int, str], TSType | None] = {}
+        self._provisional: dict[tuple[int, str], Type | None] = {}
         self._assumptions_read = 0
-        self._names: dict[tuple[int, str], TSType | None] = {}
-        self._signatures: dict[int, dict[str, TSType | None]] = {}
+        self._names: dict[tuple[int, str], Type | None] = {}
+        self._signatures: dict[int, dict[str, Type | None]] = {}
 
-    def of(self, expression: cst.BaseExpression, depth: int = 0) -> TSType | None:
+    def of(self, expression: cst.BaseExpression, depth: int = 0) -> Type | None:
         """The certain type of ``expression``, or None."""
         key = id(expression)
         if key in self._cache:
@@ -72,7 +72,7 @@ class ValueTypes:
     def is_tensor(self, expression: cst.BaseExpression) -> bool:
         return self.of(expression) == TENSOR
 
-    def _infer(self, node: cst.BaseExpression, depth: int) -> TSType | None:
+    def _infer(self, node: cst.BaseExpression, depth: int) -> Type | None:
         if isinstance(node, cst.Integer):
             return INT
         if isinstance(node, cst.Float):
@@ -95,11 +95,11 @@ class ValueTypes:
         if isinstance(node, cst.List):
             return self._elements("List", node.elements, depth)
         if isinstance(node, cst.ListComp):
-            return TSType("List", (UNKNOWN,))
+            return Type("List", (UNKNOWN,))
         if isinstance(node, cst.Tuple):
             return self._elements("Tuple", node.elements, depth)
         if isinstance(node, cst.Dict | cst.DictComp):
-            return TSType("Dict", (UNKNOWN, UNKNOWN))
+            return Type("Dict", (UNKNOWN, UNKNOWN))
         if isinstance(node, cst.IfExp):
             body, orelse = self.of(node.body, depth), self.of(node.orelse, depth)
             return body if body == orelse else None
@@ -115,19 +115,19 @@ class ValueTypes:
             return self._call(node, depth)
         return None
 
-    def _elements(self, kind: str, elements: object, depth: int) -> TSType | None:
+    def _elements(self, kind: str, elements: object, depth: int) -> Type | None:
         assert isinstance(elements, list | tuple)
-        types: list[TSType] = []
+        types: list[Type] = []
         for element in elements:
             if isinstance(element, cst.StarredElement):
-                return None if kind == "Tuple" else TSType("List", (UNKNOWN,))
+                return None if kind == "Tuple" else Type("List", (UNKNOWN,))
             types.append(self.of(element.value, depth) or UNKNOWN)
         if kind == "Tuple":
-            return TSType("Tuple", tuple(types))
+            return Type("Tuple", tuple(types))
         distinct = set(types)
-        return TSType("List", (distinct.pop() if len(distinct) == 1 else UNKNOWN,))
+        return Type("List", (distinct.pop() if len(distinct) == 1 else UNKNOWN,))
 
-    def _comparison(self, node: cst.Comparison, depth: int) -> TSType | None:
+    def _comparison(self, node: cst.Comparison, depth: int) -> Type | None:
         """``x > 0`` on a Tensor is a Tensor; between ints and floats, a bool."""
         if len(node.comparisons) != 1:
             return None
@@ -142,7 +142,7 @@ class ValueTypes:
             return BOOL
         return None
 
-    def _subscript(self, node: cst.Subscript, depth: int) -> TSType | None:
+    def _subscript(self, node: cst.Subscript, depth: int) -> Type | None:
         value = self.of(node.value, depth)
         if value == TENSOR:
             return TENSOR
@@ -150,7 +150,7 @@ class ValueTypes:
             return INT if isinstance(node.slice[0].slice, cst.Index) else INT_LIST
         return None
 
-    def _call(self, node: cst.Call, depth: int) -> TSType | None:
+    def _call(self, node: cst.Call, depth: int) -> Type | None:
         func = node.func
         names = self.context.qualified_names(func)
         if "builtins.len" in names:
@@ -173,10 +173,10 @@ class ValueTypes:
         if method in TENSOR_METHODS:
             return TENSOR
         if method in LIST_METHODS:
-            return TSType("List", (TENSOR,))
+            return Type("List", (TENSOR,))
         return None
 
-    def _name(self, node: cst.Name, depth: int) -> TSType | None:
+    def _name(self, node: cst.Name, depth: int) -> Type | None:
         if node.value in ("True", "False"):
             return BOOL
         if node.value == "None":
@@ -195,7 +195,7 @@ class ValueTypes:
         self._provisional[key] = None
         try:
             first = {self._binding(b.node, depth) for b in bindings} - {None}
-            found: TSType | None = None
+            found: Type | None = None
             if len(first) == 1:
                 self._provisional[key] = candidate = first.pop()
                 again = {self._binding(b.node, depth) for b in bindings}
@@ -206,7 +206,7 @@ class ValueTypes:
             self._names[key] = found
         return found
 
-    def _binding(self, target: cst.CSTNode | None, depth: int) -> TSType | None:
+    def _binding(self, target: cst.CSTNode | None, depth: int) -> Type | None:
         if isinstance(target, cst.Param):
             return self._parameter(target)
         if not isinstance(target, cst.Name):
@@ -224,7 +224,7 @@ class ValueTypes:
         value = bound_value(self.context, target)
         return self.of(value, depth) if value is not None else None
 
-    def _parameter(self, param: cst.Param) -> TSType | None:
+    def _parameter(self, param: cst.Param) -> Type | None:
         holder = self.context.parent(self.context.parent(param) or param)
         if not isinstance(holder, cst.FunctionDef):
             return None
@@ -248,9 +248,7 @@ def value_types(context: LintContext) -> ValueTypes:
     return found
 
 
-def _arithmetic(
-    operator: cst.BaseBinaryOp, left: TSType | None, right: TSType | None
-) -> TSType | None:
+def _arithmetic(operator: cst.BaseBinaryOp, left: Type | None, right: Type | None) -> Type | None:
     if left is None or right is None:
         return None
     arithmetic = cst.Add | cst.Subtract | cst.Multiply | cst.Divide | cst.FloorDivide | cst.Modulo

@@ -56,7 +56,6 @@ from tsinspect.lint.traversal import walk
 from tsinspect.lint.types.annotations import (
     annotation_type,
     parse_annotation,
-    type_comment_signature,
 )
 from tsinspect.lint.types.attributes import attribute_type
 from tsinspect.lint.types.findings import (
@@ -116,6 +115,8 @@ from tsinspect.lint.types.refinement import Cond, Static, conjunction, disjuncti
 from tsinspect.lint.types.signatures import (
     callee_def,
     callee_signature,
+    declares_return,
+    is_method,
     parameter_types,
     return_type,
 )
@@ -1526,11 +1527,7 @@ class _Flow:
         )
         self._returns()
         self.result.return_type = self.declared_return
-        if (
-            self.node.returns is None
-            and self.declared_return is None
-            and type_comment_signature(self.context, self.node) is None
-        ):
+        if not declares_return(self.context, self.node):
             # TorchScript unifies the returns (falling off the end returns None)
             kinds = [kind for _, kind in self.returns]
             if isinstance(end, _State):
@@ -1559,7 +1556,7 @@ class _Flow:
                     )
                     return
             return
-        if self.node.returns is not None:
+        if declares_return(self.context, self.node):
             return
         expected: Type | None = None
         for node, kind in self.returns:
@@ -1662,14 +1659,14 @@ def flow(context: LintContext, node: cst.FunctionDef) -> FlowResult:
     """The propagator's findings for one compiled function (cached per file and function)."""
     results: dict[int, FlowResult] = file_memo(context, "flows")
     if id(node) not in results:
-        is_method = _is_method(context, node)
-        params = parameter_types(context, node, is_method)
+        method = is_method(context, node)
+        params = parameter_types(context, node)
         owner: ClassInfo | None = None
-        if is_method and not _has_decorator(node, "classmethod"):
+        if method and not _has_decorator(node, "classmethod"):
             found = enclosing_class(context, node)
             if found is not None and found[0].is_nn_module:
                 owner = found[0]
-        walker = _Flow(context, node, _first_param(node) if is_method else None, owner)
+        walker = _Flow(context, node, _first_param(node) if method else None, owner)
         walker.unannotated = {
             p.name.value
             for p in [*node.params.posonly_params, *node.params.params]
@@ -1688,14 +1685,6 @@ def _has_decorator(node: cst.FunctionDef, name: str) -> bool:
     return any(
         isinstance(d.decorator, cst.Name) and d.decorator.value == name for d in node.decorators
     )
-
-
-def _is_method(context: LintContext, node: cst.FunctionDef) -> bool:
-    parent = context.parent(node)
-    grandparent = context.parent(parent) if parent is not None else None
-    if not isinstance(grandparent, cst.ClassDef):
-        return False
-    return not _has_decorator(node, "staticmethod")
 
 
 # functions whose return type is being inferred (a recursive call gives up)
@@ -1717,8 +1706,7 @@ def callee_return_type(
     signature = callee_signature(context, func, self_name, owner)
     found = signature.returns if signature is not None else None
     if signature is not None and found is None:
-        callee = callee_def(context, func, self_name, owner)
-        target = callee[0] if callee is not None else None
+        target = callee_def(context, func, self_name, owner)
         if target is not None and id(target) not in _INFERRING and context.is_compiled_def(target):
             _INFERRING.add(id(target))
             try:

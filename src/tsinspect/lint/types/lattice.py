@@ -1,10 +1,11 @@
 """TorchScript's types as the linter models them: :class:`Type` values and their algebra.
 
-A :class:`Type` is a kind (``Tensor``, ``int``, ``float``, ``bool``, ``str``, ``None``
-(NoneType), ``Device``, ``number`` (what ``Tensor.item()`` returns)) or a constructor
-(``Optional``, ``List``, ``Tuple``, ``Dict``, ``Union``) with its ``args``. TorchScript has no
-dtype type: ``torch.dtype`` is ``int``. ``None`` (the Python value, not :data:`NONE`) means
-*unknown* everywhere, and no rule reports on an unknown type.
+A :class:`Type` is a kind (``Tensor``, ``int``, ``float``, ``bool``, ``str``, ``complex``,
+``None`` (NoneType), ``Device``, ``number`` (a ``Scalar``, what ``Tensor.item()`` returns)) or
+a constructor (``Optional``, ``List``, ``Tuple``, ``Dict``, ``Union``) with its ``args``.
+TorchScript has no dtype type: ``torch.dtype`` is ``int``. ``None`` (the Python value, not
+:data:`NONE`) means *unknown* everywhere, and no rule reports on an unknown type; only inside a
+container may an element be :data:`UNKNOWN` (``List[?]``: a list, of elements not known).
 
 The algebra mirrors TorchScript's front end (``pytorch@v2.13.0``): :func:`unify` is
 ``unifyTypes`` at a branch merge, :func:`fits` is ``Environment::setSugaredVar``'s subtype
@@ -26,13 +27,13 @@ DICT = "Dict"
 
 @dataclass(frozen=True, slots=True)
 class Type:
-    """A TorchScript type the propagator is certain of (``None`` means unknown everywhere).
+    """A TorchScript type the linter is certain of (``None`` means unknown everywhere).
 
-    ``name`` is the kind: ``Tensor``, ``int``, ``float``, ``bool``, ``str``, ``None``
-    (NoneType), ``Device``, ``number`` (what ``.item()`` returns), or a constructor
-    ``Optional``, ``List``, ``Tuple``, ``Dict``, ``Union`` with its ``args``. ``dtype`` is
-    ``int`` in TorchScript. ``str()`` spells it as TorchScript's errors do
-    (``Optional[Tensor]``, ``List[int]``), except ``None`` for NoneType.
+    ``name`` is the kind: ``Tensor``, ``int``, ``float``, ``bool``, ``str``, ``complex``,
+    ``None`` (NoneType), ``Device``, ``number`` (what ``.item()`` returns), ``?`` (an unknown
+    element), or a constructor ``Optional``, ``List``, ``Tuple``, ``Dict``, ``Union`` with its
+    ``args``. ``dtype`` is ``int`` in TorchScript. ``str()`` spells it as TorchScript's errors
+    do (``Optional[Tensor]``, ``List[int]``, ``Tuple[()]``), except ``None`` for NoneType.
     """
 
     name: str
@@ -44,6 +45,11 @@ class Type:
         if not self.args:
             return self.name
         return f"{self.name}[{', '.join(str(arg) for arg in self.args)}]"
+
+    @property
+    def known(self) -> bool:
+        """No unknown (``?``) element anywhere inside."""
+        return self.name != "?" and all(arg.known for arg in self.args)
 
     @property
     def is_optional(self) -> bool:
@@ -66,10 +72,13 @@ INT = Type("int")
 FLOAT = Type("float")
 BOOL = Type("bool")
 STR = Type("str")
+COMPLEX = Type("complex")
 NONE = Type("None")
 DEVICE = Type("Device")
 NUMBER = Type("number")
 INT_LIST = Type(LIST, (INT,))
+# An element of a container whose type is not known: `[f(x)]` is `List[?]`.
+UNKNOWN = Type("?")
 # Types whose pairwise merge TorchScript rejects (None merges into Optional: fine).
 MERGEABLE_CONFLICTS = frozenset({TENSOR, INT, FLOAT, BOOL, STR})
 SCALARS = frozenset({INT, FLOAT, BOOL, STR})
