@@ -6,13 +6,13 @@ import libcst as cst
 
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, LintContext, Valid
-from tsinspect.lint.rules._calls import bound_value, called_function
+from tsinspect.lint.rules._calls import bound_value, called_function, may_be_user_call
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
-from tsinspect.lint.rules._values import may_be_user_call, value_types
 from tsinspect.lint.rules.ts213_list_to_unannotated_parameter import submodule_class
 from tsinspect.lint.types.lattice import BOOL, FLOAT, INT, NONE, NUMBER, STR, TENSOR, Type
 from tsinspect.lint.types.signatures import Parameter, parameters
 from tsinspect.lint.types.static import in_static_branch
+from tsinspect.lint.types.values import value_types
 
 # Decorators whose function TorchScript still types from its own signature.
 _KNOWN_DECORATORS = frozenset(

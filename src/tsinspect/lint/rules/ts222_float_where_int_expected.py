@@ -8,9 +8,9 @@ from tsinspect.diagnostics import Edit
 from tsinspect.lint.fix import insert_after, insert_before
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
-from tsinspect.lint.rules._values import value_types
 from tsinspect.lint.types.lattice import FLOAT, NUMBER, Type
 from tsinspect.lint.types.static import in_static_branch
+from tsinspect.lint.types.values import value_types
 
 # Tensor methods whose positional arguments are all ints (a float is rejected; measured).
 _INT_METHODS = frozenset(

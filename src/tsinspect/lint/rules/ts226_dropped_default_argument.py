@@ -7,9 +7,8 @@ import libcst as cst
 from tsinspect.lint.fix import replace_node
 from tsinspect.lint.reach import EXPORT_DECORATORS, decorator_names
 from tsinspect.lint.rule import Invalid, Valid
-from tsinspect.lint.rules._calls import called_function, ignore_kind
+from tsinspect.lint.rules._calls import called_function, ignore_kind, may_be_user_call
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._values import may_be_user_call
 from tsinspect.lint.types.signatures import parameters
 from tsinspect.lint.types.values import literal_type
 

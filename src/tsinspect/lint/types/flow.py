@@ -78,7 +78,6 @@ from tsinspect.lint.types.lattice import (
     LIST,
     MERGEABLE_CONFLICTS,
     NONE,
-    NUMBER,
     SCALARS,
     STR,
     TENSOR,
@@ -96,19 +95,16 @@ from tsinspect.lint.types.lattice import (
     without_none,
 )
 from tsinspect.lint.types.library import (
-    BOOL_METHODS,
-    INT_METHODS,
     ISINSTANCE_CALLS,
     ITERATING_BUILTINS,
     STATIC_CALLS,
     STRICT_BUILTINS,
     STRICT_METHODS,
     STRICT_POSITIONS,
-    TENSOR_ATTRIBUTES,
-    TENSOR_FUNCTIONS,
     TENSOR_INPUT_FUNCTIONS,
     TENSOR_LIST_FUNCTIONS,
-    TENSOR_METHODS,
+    library_call_type,
+    tensor_attribute_type,
 )
 from tsinspect.lint.types.memo import file_memo
 from tsinspect.lint.types.refinement import Cond, Static, conjunction, disjunction
@@ -121,6 +117,7 @@ from tsinspect.lint.types.signatures import (
     return_type,
 )
 from tsinspect.lint.types.static import is_static_test
+from tsinspect.lint.types.values import binary_type, comparison_type, subscript_type, unary_type
 
 
 @dataclass(frozen=True)
@@ -410,20 +407,17 @@ class _Flow:
                     if record:
                         self._record(node, side, kind, Use.OPERATOR, state, overlay)
                     return None
-            return _binary(node.operator, left, right)
+            return binary_type(node.operator, left, right)
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, state, overlay, record)
             if isinstance(node.operator, cst.Not):
                 if record:
                     self._truthy(node.expression, inner, state, overlay)
-                return BOOL if inner in (BOOL, INT, FLOAT, STR) else None
-            if inner is not None and inner.maybe_none:
+            elif inner is not None and inner.maybe_none:
                 if record:
                     self._record(node, node.expression, inner, Use.OPERATOR, state, overlay)
                 return None
-            if isinstance(node.operator, cst.Minus | cst.Plus) and inner in (INT, FLOAT, TENSOR):
-                return inner
-            return None
+            return unary_type(node.operator, inner)
         if isinstance(node, cst.BooleanOperation):
             self.cond(node, state, overlay, record)
             return BOOL
@@ -475,7 +469,7 @@ class _Flow:
                 self._record(node, value, receiver, Use.ATTRIBUTE, state, overlay)
             return None
         if receiver == TENSOR:
-            return TENSOR_ATTRIBUTES.get(node.attr.value)
+            return tensor_attribute_type(node.attr.value)
         return None
 
     def _subscript(
@@ -496,8 +490,6 @@ class _Flow:
             if record:
                 self._record(node, node.value, value, Use.SUBSCRIPT, state, overlay)
             return None
-        if value == TENSOR:
-            return TENSOR
         if record and (value.name in (LIST, DICT, TUPLE) or value == STR):
             for element in node.slice:
                 part = element.slice
@@ -507,30 +499,7 @@ class _Flow:
                         self._record(
                             node, part.value, key, Use.ARGUMENT, state, overlay, "an index"
                         )
-        if len(node.slice) != 1:
-            return None
-        part = node.slice[0].slice
-        if value.name == LIST:
-            return value.args[0] if isinstance(part, cst.Index) else value
-        if value == STR:
-            return STR
-        if not isinstance(part, cst.Index):
-            return None
-        if value.name == DICT:
-            return value.args[1]
-        if value.name == TUPLE:
-            index = part.value
-            negative = isinstance(index, cst.UnaryOperation) and isinstance(
-                index.operator, cst.Minus
-            )
-            if negative:
-                assert isinstance(index, cst.UnaryOperation)
-                index = index.expression
-            if isinstance(index, cst.Integer):
-                position = -int(index.value) if negative else int(index.value)
-                if -len(value.args) <= position < len(value.args):
-                    return value.args[position]
-        return None
+        return subscript_type(value, node)
 
     def _comparison(
         self, node: cst.Comparison, state: _State, overlay: _Overlay, record: bool
@@ -551,15 +520,7 @@ class _Flow:
                         break
         if len(node.comparisons) != 1:
             return None
-        operator = node.comparisons[0].operator
-        if isinstance(operator, cst.Is | cst.IsNot | cst.In | cst.NotIn):
-            return BOOL
-        left, right = kinds
-        if TENSOR in (left, right) and {left, right} <= {TENSOR, INT, FLOAT, BOOL}:
-            return TENSOR
-        if left in (INT, FLOAT) and right in (INT, FLOAT):
-            return BOOL
-        return None
+        return comparison_type(node.comparisons[0].operator, kinds[0], kinds[1])
 
     def _ifexp(
         self, node: cst.IfExp, state: _State, overlay: _Overlay, record: bool
@@ -736,39 +697,11 @@ class _Flow:
         args: list[Type | None],
     ) -> Type | None:
         func = call.func
-        if "builtins.len" in names:
-            return INT
-        for name, kind in (
-            ("builtins.int", INT),
-            ("builtins.float", FLOAT),
-            ("builtins.str", STR),
-            ("builtins.bool", BOOL),
-        ):
-            if name in names:
-                return kind
-        if names & TENSOR_FUNCTIONS and not any(arg.star for arg in call.args):
-            return TENSOR
-        if "torch.jit.annotate" in names and len(call.args) == 2:
-            return parse_annotation(self.context, call.args[0].value)
+        found = library_call_type(self.context, call, names, receiver)
+        if found is not None:
+            return found
         if isinstance(func, cst.Attribute) and receiver is not None:
-            method = func.attr.value
-            if receiver == TENSOR:
-                if method in TENSOR_METHODS:
-                    return TENSOR
-                if method in INT_METHODS:
-                    return INT
-                if method in BOOL_METHODS:
-                    return BOOL
-                if method == "item" and not call.args:
-                    return NUMBER
-                if method == "size":
-                    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-                    if len(call.args) == 1 and positional:
-                        return INT
-                    if not call.args:
-                        return INT_LIST
-                return None
-            if receiver.name == DICT and method == "get" and len(call.args) == 1:
+            if receiver.name == DICT and func.attr.value == "get" and len(call.args) == 1:
                 return optional(receiver.args[1])
             return None
         return callee_return_type(self.context, func, self.self_name, self.owner)
@@ -1144,7 +1077,7 @@ class _Flow:
                     break
             if isinstance(small.target, cst.Name):
                 operator = _AUG_TO_BINARY.get(type(small.operator))
-                kind = _binary(operator(), current, value) if operator else None
+                kind = binary_type(operator(), current, value) if operator else None
                 kind = self._reassignment(small, small.target, None, kind, state)
                 state.assign(small.target.value, kind)
             return state
@@ -1579,24 +1512,6 @@ _AUG_TO_BINARY: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
     cst.MultiplyAssign: cst.Multiply,
     cst.DivideAssign: cst.Divide,
 }
-
-
-def _binary(operator: cst.BaseBinaryOp, left: Type | None, right: Type | None) -> Type | None:
-    if left is None or right is None:
-        return None
-    if TENSOR in (left, right):
-        return TENSOR if {left, right} <= {TENSOR, INT, FLOAT, BOOL} else None
-    if isinstance(operator, cst.Add | cst.Subtract | cst.Multiply | cst.FloorDivide | cst.Modulo):
-        if left == right == INT:
-            return INT
-        if {left, right} <= {INT, FLOAT}:
-            return FLOAT
-        if isinstance(operator, cst.Add) and left == right == STR:
-            return STR
-        return None
-    if isinstance(operator, cst.Divide) and {left, right} <= {INT, FLOAT}:
-        return FLOAT
-    return None
 
 
 def _is_empty(value: cst.BaseExpression) -> bool:

@@ -3,7 +3,22 @@ Tensor members, and which arguments never accept ``None`` (measured with torch 2
 
 from __future__ import annotations
 
-from tsinspect.lint.types.lattice import BOOL, DEVICE, INT, INT_LIST, TENSOR
+import libcst as cst
+
+from tsinspect.lint.rule import LintContext
+from tsinspect.lint.types.annotations import parse_annotation
+from tsinspect.lint.types.lattice import (
+    BOOL,
+    DEVICE,
+    FLOAT,
+    INT,
+    INT_LIST,
+    NUMBER,
+    STR,
+    TENSOR,
+    Type,
+    list_of,
+)
 
 TENSOR_FUNCTIONS = frozenset(
     f"torch.{name}"
@@ -191,6 +206,7 @@ TENSOR_METHODS = frozenset(
 )
 INT_METHODS = frozenset({"dim", "numel", "ndimension", "element_size", "nelement", "get_device"})
 BOOL_METHODS = frozenset({"is_contiguous", "is_floating_point", "is_complex"})
+LIST_METHODS = frozenset({"chunk", "unbind", "split", "tensor_split", "split_with_sizes"})
 TENSOR_ATTRIBUTES = {
     "shape": INT_LIST,
     "ndim": INT,
@@ -312,3 +328,51 @@ STRICT_BUILTINS = frozenset(
 )
 # Builtins that iterate their argument: "'Optional[List[int]]' object is not iterable".
 ITERATING_BUILTINS = frozenset(f"builtins.{name}" for name in ("enumerate", "zip", "list"))
+
+
+_CASTS = {"builtins.int": INT, "builtins.float": FLOAT, "builtins.str": STR, "builtins.bool": BOOL}
+
+
+def library_call_type(
+    context: LintContext, call: cst.Call, names: frozenset[str], receiver: Type | None
+) -> Type | None:
+    """What ``call`` gives when it calls a builtin (``len``, the casts), a torch function, or a
+    method of a Tensor (``receiver`` is the type of ``x`` in ``x.m(...)``); None otherwise.
+    ``names`` are the qualified names of the callee."""
+    if "builtins.len" in names:
+        return INT
+    for name, kind in _CASTS.items():
+        if name in names:
+            return kind
+    if names & TENSOR_FUNCTIONS and not any(arg.star for arg in call.args):
+        return TENSOR
+    if "torch.jit.annotate" in names and len(call.args) == 2:
+        return parse_annotation(context, call.args[0].value)
+    if receiver == TENSOR and isinstance(call.func, cst.Attribute):
+        return tensor_method_type(call.func.attr.value, call)
+    return None
+
+
+def tensor_method_type(method: str, call: cst.Call) -> Type | None:
+    """The type ``x.<method>(...)`` gives on a Tensor ``x``, or None."""
+    if method == "item":
+        return NUMBER if not call.args else None
+    if method == "size":
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        if not call.args:
+            return INT_LIST
+        return INT if len(call.args) == 1 and positional else None
+    if method in TENSOR_METHODS:
+        return TENSOR
+    if method in INT_METHODS:
+        return INT
+    if method in BOOL_METHODS:
+        return BOOL
+    if method in LIST_METHODS:
+        return list_of(TENSOR)
+    return None
+
+
+def tensor_attribute_type(name: str) -> Type | None:
+    """The type of ``x.<name>`` on a Tensor ``x`` (``x.shape`` is ``List[int]``), or None."""
+    return TENSOR_ATTRIBUTES.get(name)
