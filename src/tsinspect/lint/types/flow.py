@@ -697,7 +697,11 @@ class _Flow:
         args: list[Type | None],
     ) -> Type | None:
         func = call.func
-        found = library_call_type(self.context, call, names, receiver)
+        first = next(
+            (kind for arg, kind in zip(call.args, args, strict=True) if arg.keyword is None),
+            None,
+        )
+        found = library_call_type(self.context, call, names, receiver, first)
         if found is not None:
             return found
         if isinstance(func, cst.Attribute) and receiver is not None:

@@ -1,23 +1,34 @@
-"""What the type pass knows of torch's Python API: which calls give a Tensor, the types of
-Tensor members, and which arguments never accept ``None`` (measured with torch 2.13)."""
+"""What the type pass knows of torch's Python API: what builtins, torch functions and Tensor
+members give, and which arguments never accept ``None``.
+
+The names are a selection (precision first: a call outside it is unknown); the types come
+from the generated schema data (:mod:`.schema_data`), so they follow TorchScript's own
+operator schemas. The argument tables were measured with torch 2.13.
+"""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from tsinspect.lint.rule import LintContext
+from tsinspect.lint.types import schema_data
 from tsinspect.lint.types.annotations import parse_annotation
 from tsinspect.lint.types.lattice import (
     BOOL,
+    COMPLEX,
     DEVICE,
     FLOAT,
     INT,
     INT_LIST,
+    NONE,
     NUMBER,
     STR,
     TENSOR,
     Type,
+    dict_of,
     list_of,
+    optional,
+    tuple_of,
 )
 
 TENSOR_FUNCTIONS = frozenset(
@@ -116,7 +127,10 @@ TENSOR_FUNCTIONS = frozenset(
         "l1_loss",
     ]
 )
-TENSOR_METHODS = frozenset(
+# The Tensor methods the type pass types: a selection (TorchScript's Tensor has hundreds;
+# precision first), each typed by the schema data. Dropped where the data disagreed:
+# `bool`, `ndimension` and `nelement`, which TorchScript 2.13's Tensor lacks (TS409).
+TYPED_METHODS = frozenset(
     [
         "view",
         "reshape",
@@ -128,7 +142,6 @@ TENSOR_METHODS = frozenset(
         "double",
         "long",
         "int",
-        "bool",
         "to",
         "clone",
         "detach",
@@ -202,22 +215,25 @@ TENSOR_METHODS = frozenset(
         "bmm",
         "mm",
         "t",
+        "dim",
+        "numel",
+        "element_size",
+        "get_device",
+        "is_contiguous",
+        "is_floating_point",
+        "is_complex",
+        "chunk",
+        "unbind",
+        "split",
+        "tensor_split",
+        "split_with_sizes",
     ]
 )
-INT_METHODS = frozenset({"dim", "numel", "ndimension", "element_size", "nelement", "get_device"})
-BOOL_METHODS = frozenset({"is_contiguous", "is_floating_point", "is_complex"})
-LIST_METHODS = frozenset({"chunk", "unbind", "split", "tensor_split", "split_with_sizes"})
-TENSOR_ATTRIBUTES = {
-    "shape": INT_LIST,
-    "ndim": INT,
-    "T": TENSOR,
-    "mT": TENSOR,
-    "data": TENSOR,
-    "dtype": INT,
-    "device": DEVICE,
-    "requires_grad": BOOL,
-    "is_cuda": BOOL,
-}
+# The Tensor attributes the type pass types, by the schema data (`shape` is `List[int]`,
+# `dtype` an `int`, `device` a `Device`).
+TYPED_ATTRIBUTES = frozenset(
+    {"shape", "ndim", "T", "mT", "data", "dtype", "device", "requires_grad", "is_cuda"}
+)
 # functions whose first argument is a List[Tensor]
 TENSOR_LIST_FUNCTIONS = frozenset(
     f"torch.{name}"
@@ -334,18 +350,24 @@ _CASTS = {"builtins.int": INT, "builtins.float": FLOAT, "builtins.str": STR, "bu
 
 
 def library_call_type(
-    context: LintContext, call: cst.Call, names: frozenset[str], receiver: Type | None
+    context: LintContext,
+    call: cst.Call,
+    names: frozenset[str],
+    receiver: Type | None,
+    first: Type | None,
 ) -> Type | None:
     """What ``call`` gives when it calls a builtin (``len``, the casts), a torch function, or a
     method of a Tensor (``receiver`` is the type of ``x`` in ``x.m(...)``); None otherwise.
-    ``names`` are the qualified names of the callee."""
+    ``names`` are the qualified names of the callee, ``first`` the type of its first
+    positional argument."""
     if "builtins.len" in names:
         return INT
     for name, kind in _CASTS.items():
         if name in names:
             return kind
-    if names & TENSOR_FUNCTIONS and not any(arg.star for arg in call.args):
-        return TENSOR
+    functions = names & TENSOR_FUNCTIONS
+    if functions:
+        return torch_function_type(min(functions), call, first)
     if "torch.jit.annotate" in names and len(call.args) == 2:
         return parse_annotation(context, call.args[0].value)
     if receiver == TENSOR and isinstance(call.func, cst.Attribute):
@@ -358,21 +380,94 @@ def tensor_method_type(method: str, call: cst.Call) -> Type | None:
     if method == "item":
         return NUMBER if not call.args else None
     if method == "size":
+        # `size() -> int[]`, `size(int dim) -> int`: the overload depends on the arguments
         positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
         if not call.args:
             return INT_LIST
         return INT if len(call.args) == 1 and positional else None
-    if method in TENSOR_METHODS:
-        return TENSOR
-    if method in INT_METHODS:
-        return INT
-    if method in BOOL_METHODS:
-        return BOOL
-    if method in LIST_METHODS:
-        return list_of(TENSOR)
-    return None
+    if method not in TYPED_METHODS:
+        return None
+    return schema_type(schema_data.tensor_method_return_type(method))
 
 
 def tensor_attribute_type(name: str) -> Type | None:
     """The type of ``x.<name>`` on a Tensor ``x`` (``x.shape`` is ``List[int]``), or None."""
-    return TENSOR_ATTRIBUTES.get(name)
+    if name not in TYPED_ATTRIBUTES:
+        return None
+    return schema_type(schema_data.tensor_attribute_type(name))
+
+
+def torch_function_type(name: str, call: cst.Call, first: Type | None) -> Type | None:
+    """The type ``call`` of the torch function ``name`` gives (``first``: the type of its first
+    positional argument), by the schema data: the return type every schema shares; for a
+    function overloaded on its input (``torch.floor(2.5)`` is an ``int``, ``torch.where(c)``
+    a ``List[Tensor]``), the one shared by the schemas a Tensor input with these arguments
+    may match. None when it depends on what the linter does not know."""
+    if name not in TENSOR_FUNCTIONS or any(arg.star for arg in call.args):
+        return None
+    schemas = schema_data.schemas_for(name)
+    if not schemas:
+        return None
+    returns = {schema_type(schema.return_type) for schema in schemas}
+    if len(returns) != 1 and first == TENSOR:
+        returns = {
+            schema_type(schema.return_type)
+            for schema in schemas
+            if schema.arguments and schema.arguments[0].type.is_tensor and _binds(schema, call)
+        }
+    return returns.pop() if len(returns) == 1 else None
+
+
+def _binds(schema: schema_data.OperatorSchema, call: cst.Call) -> bool:
+    """``call``'s arguments fit ``schema``'s by count and keyword names."""
+    if schema.vararg:
+        return True
+    positional = [arg for arg in schema.arguments if not arg.kwarg_only]
+    given = sum(1 for arg in call.args if arg.keyword is None)
+    keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+    if given > len(positional) or not keywords <= {arg.name for arg in schema.arguments}:
+        return False
+    return all(
+        index < given or argument.name in keywords or argument.has_default
+        for index, argument in enumerate(schema.arguments)
+        if not (argument.kwarg_only and argument.has_default)
+    )
+
+
+_SCHEMA_BASES = {
+    "Tensor": TENSOR,
+    "int": INT,
+    "SymInt": INT,
+    "ScalarType": INT,
+    "Layout": INT,
+    "MemoryFormat": INT,
+    "float": FLOAT,
+    "SymFloat": FLOAT,
+    "bool": BOOL,
+    "SymBool": BOOL,
+    "str": STR,
+    "complex": COMPLEX,
+    "Device": DEVICE,
+    "Scalar": NUMBER,
+    "NoneType": NONE,
+}
+
+
+def schema_type(kind: schema_data.SchemaType | None) -> Type | None:
+    """A schema's type (``int[]``, ``Tensor(a)``, ``Scalar``) as a :class:`Type`; None for
+    what the lattice does not model (type variables, ``Any``, futures...)."""
+    if kind is None:
+        return None
+    if kind.kind in ("List", "Optional", "Tuple", "Dict"):
+        args = [schema_type(arg) for arg in kind.args]
+        known = [arg for arg in args if arg is not None]
+        if len(known) != len(args):
+            return None
+        if kind.kind == "List" and len(known) == 1:
+            return list_of(known[0])
+        if kind.kind == "Optional" and len(known) == 1:
+            return optional(known[0])
+        if kind.kind == "Dict" and len(known) == 2:
+            return dict_of(known[0], known[1])
+        return tuple_of(*known) if kind.kind == "Tuple" else None
+    return _SCHEMA_BASES.get(kind.kind)

@@ -34,7 +34,11 @@ from tsinspect.lint.types.lattice import (
     list_of,
     tuple_of,
 )
-from tsinspect.lint.types.library import library_call_type, tensor_attribute_type
+from tsinspect.lint.types.library import (
+    TENSOR_FUNCTIONS,
+    library_call_type,
+    tensor_attribute_type,
+)
 from tsinspect.lint.types.signatures import parameters
 
 _MAX_DEPTH = 24
@@ -217,14 +221,20 @@ class ValueTypes:
         if isinstance(node, cst.Subscript):
             return subscript_type(self.of(node.value, depth), node)
         if isinstance(node, cst.Call):
-            names = self.context.qualified_names(node.func)
-            found = library_call_type(self.context, node, names, None)
-            if found is None and isinstance(node.func, cst.Attribute):
-                receiver = self.of(node.func.value, depth)
-                if receiver == TENSOR:
-                    found = library_call_type(self.context, node, names, receiver)
-            return found
+            return self._call(node, depth)
         return None
+
+    def _call(self, node: cst.Call, depth: int) -> Type | None:
+        names = self.context.qualified_names(node.func)
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        typed = positional and names & TENSOR_FUNCTIONS  # the only calls whose input matters
+        first = self.of(positional[0], depth) if typed else None
+        found = library_call_type(self.context, node, names, None, first)
+        if found is None and isinstance(node.func, cst.Attribute):
+            receiver = self.of(node.func.value, depth)
+            if receiver == TENSOR:
+                found = library_call_type(self.context, node, names, receiver, first)
+        return found
 
     def _elements(self, kind: str, elements: object, depth: int) -> Type | None:
         assert isinstance(elements, list | tuple)
