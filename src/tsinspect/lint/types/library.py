@@ -8,6 +8,8 @@ operator schemas. The argument tables were measured with torch 2.13.
 
 from __future__ import annotations
 
+import functools
+
 import libcst as cst
 
 from tsinspect.lint.rule import LintContext
@@ -385,15 +387,21 @@ def tensor_method_type(method: str, call: cst.Call) -> Type | None:
         if not call.args:
             return INT_LIST
         return INT if len(call.args) == 1 and positional else None
-    if method not in TYPED_METHODS:
-        return None
+    return _method_type(method) if method in TYPED_METHODS else None
+
+
+@functools.cache
+def _method_type(method: str) -> Type | None:
     return schema_type(schema_data.tensor_method_return_type(method))
 
 
 def tensor_attribute_type(name: str) -> Type | None:
     """The type of ``x.<name>`` on a Tensor ``x`` (``x.shape`` is ``List[int]``), or None."""
-    if name not in TYPED_ATTRIBUTES:
-        return None
+    return _attribute_type(name) if name in TYPED_ATTRIBUTES else None
+
+
+@functools.cache
+def _attribute_type(name: str) -> Type | None:
     return schema_type(schema_data.tensor_attribute_type(name))
 
 
