@@ -7,7 +7,10 @@ One module per responsibility (docs/dev/type-system.md):
 - ``signatures``: a function's parameters and return type as TorchScript compiles them, and
   the same-file function a call reaches;
 - ``attributes``: module attribute types from class-level annotations;
-- ``library``: what torch's calls and Tensor members give, and which arguments take ``None``;
+- ``library``: what torch's calls and Tensor members give (typed by ``schema_data``), and which
+  arguments take ``None``;
+- ``values``: literal, operator and subscript types, and the flow-insensitive expression types
+  of the TS22x rules;
 - ``static``: conditions TorchScript may decide while compiling;
 - ``refinement``: conditions as refinement sets (``x is not None``...);
 - ``flow``: the flow pass over one compiled function, and ``findings``, what it records;
