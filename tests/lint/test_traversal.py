@@ -170,7 +170,7 @@ class _Logging(cst.CSTVisitor):
 
 
 class _ManualOrder(_Logging):
-    """Visits an If's body before its test, by hand: the pattern reach.py and _types.py use."""
+    """Visits an If's body before its test, by hand: the pattern reach.py and types/flow.py use."""
 
     def __init__(self, visit: Callable[[cst.CSTNode, cst.CSTVisitor], object]) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""The type propagator (tsinspect.lint.rules._types): its lattice, its annotation parser, and
+"""The type pass (tsinspect.lint.types): its lattice, its annotation parser, and
 TorchScript's refinement rules as it applies them. No torch: the rule examples prove each fact
 against the real torch.jit.script; these pin the propagator's own behaviour."""
 
@@ -12,8 +12,10 @@ import pytest
 from tsinspect.api.check import check_source
 from tsinspect.lint.reach import Reach, analyze
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._types import (
+from tsinspect.lint.types.flow import flow
+from tsinspect.lint.types.lattice import (
     BOOL,
+    COMPLEX,
     FLOAT,
     INT,
     INT_LIST,
@@ -23,17 +25,15 @@ from tsinspect.lint.rules._types import (
     Type,
     dict_of,
     fits,
-    flow,
     list_of,
     optional,
     optional_mismatch,
-    parameter_types,
-    return_type,
     tuple_of,
     unify,
     union,
     without_none,
 )
+from tsinspect.lint.types.signatures import parameter_types, return_type
 
 
 def _context(source: str) -> LintContext:
@@ -113,6 +113,10 @@ def test_annotations_in_every_spelling() -> None:
             f: Union[int, None],
             g: torch.dtype,
             h: Tuple[int, ...],
+            long: torch.LongTensor | None,
+            half: "torch.HalfTensor",
+            bfloat16: torch.BFloat16Tensor,
+            z: complex,
             i,
             j=None,
             k=2,
@@ -121,7 +125,7 @@ def test_annotations_in_every_spelling() -> None:
         """
     )
     node = _def(context, "fn")
-    types = parameter_types(context, node, is_method=False)
+    types = parameter_types(context, node)
     assert types == {
         "a": optional(TENSOR),
         "b": optional(TENSOR),
@@ -131,6 +135,10 @@ def test_annotations_in_every_spelling() -> None:
         "f": optional(INT),
         "g": INT,
         "h": None,
+        "long": optional(TENSOR),
+        "half": TENSOR,
+        "bfloat16": None,
+        "z": COMPLEX,
         "i": TENSOR,
         "j": TENSOR,
         "k": None,
@@ -141,8 +149,6 @@ def test_annotations_in_every_spelling() -> None:
 def test_type_comment_signature() -> None:
     context = _context(
         """
-        from typing import Optional
-
         import torch
 
 
@@ -151,17 +157,50 @@ def test_type_comment_signature() -> None:
             return x
 
 
-        def annotated(x: torch.Tensor, k=None):
+        def annotated(x: torch.Tensor, k: int = 1) -> int:
+            # type: (Tensor, float) -> float
+            return k
+
+
+        @torch.jit.ignore
+        def ignored(x: torch.Tensor, k=None):
             # type: (Tensor, Optional[int]) -> Tensor
+            return x
+
+
+        def per_argument(x,  # type: Tensor
+                         k,  # type: List[int]
+                         ):
+            # type: (...) -> Tensor
+            return x
+
+
+        def unresolved(x, k):
+            # type: (Tensor, typing.Optional[int]) -> Tensor
+            return x
+
+
+        def miscounted(x: torch.Tensor, k: int):
+            # type: (Tensor) -> Tensor
             return x
         """
     )
+    # TorchScript resolves `Tensor`, `Optional`, `List`... in a type comment with no import
     fn = _def(context, "fn")
-    # TorchScript resolves `Tensor` in a type comment even when it is not imported
-    assert parameter_types(context, fn, is_method=False) == {"x": TENSOR, "k": optional(INT)}
-    # with a real annotation TorchScript ignores the comment: unannotated is Tensor
+    assert parameter_types(context, fn) == {"x": TENSOR, "k": optional(INT)}
+    # a compiled function takes the comment over its annotations, the return too (measured)
     annotated = _def(context, "annotated")
-    assert parameter_types(context, annotated, is_method=False)["k"] == TENSOR
+    assert parameter_types(context, annotated) == {"x": TENSOR, "k": FLOAT}
+    assert return_type(context, annotated) == FLOAT
+    # an ignored function takes its annotations when it has any: unannotated is Tensor
+    assert parameter_types(context, _def(context, "ignored"))["k"] == TENSOR
+    assert parameter_types(context, _def(context, "per_argument")) == {
+        "x": TENSOR,
+        "k": INT_LIST,
+    }
+    # `typing` is not imported: "Unknown type constructor typing.Optional"
+    assert parameter_types(context, _def(context, "unresolved"))["k"] is None
+    assert parameter_types(context, _def(context, "miscounted")) == {"x": None, "k": None}
 
 
 def _uses(source: str, name: str = "fn") -> list[tuple[str, str | None, str]]:

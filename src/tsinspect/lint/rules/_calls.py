@@ -151,3 +151,16 @@ def called_function(context: LintContext, call: cst.Call) -> tuple[str, cst.Func
         return None
     _, defs = found
     return (f"{func.value.value}.{func.attr.value}", defs[-1])
+
+
+def may_be_user_call(call: cst.Call) -> bool:
+    """``helper(...)`` or ``self.method(...)``: the only calls :func:`called_function` resolves
+    (checked first: most calls are ``x.view(...)``, ``torch.cat(...)``...)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return True
+    return (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value in ("self", "cls")
+    )

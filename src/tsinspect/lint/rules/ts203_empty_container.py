@@ -10,7 +10,9 @@ from tsinspect.diagnostics import Edit, Span
 from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._types import FLOAT, INT, INT_LIST, SCALARS, STR, EmptyContainer, flow
+from tsinspect.lint.types.findings import EmptyContainer
+from tsinspect.lint.types.flow import flow
+from tsinspect.lint.types.lattice import FLOAT, INT, INT_LIST, SCALARS, STR
 
 
 class EmptyContainerRule(ConservativeRule):

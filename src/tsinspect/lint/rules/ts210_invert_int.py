@@ -6,7 +6,7 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._types import flow
+from tsinspect.lint.types.flow import flow
 
 
 class InvertIntRule(ConservativeRule):

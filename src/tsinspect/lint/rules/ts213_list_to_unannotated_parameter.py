@@ -10,8 +10,8 @@ from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._calls import bound_value
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
-from tsinspect.lint.rules._types import has_type_comment
 from tsinspect.lint.traversal import walk
+from tsinspect.lint.types.annotations import NO_TYPE_LINE, type_line
 
 
 class ListToUnannotatedParameterRule(ConservativeRule):
@@ -215,7 +215,7 @@ class ListToUnannotatedParameterRule(ConservativeRule):
         if found is None or len(found[1]) != 1:
             return None  # overloads (@torch.jit._overload_method) type the parameters
         forward = found[1][0]
-        if forward.decorators or has_type_comment(self.context, forward):
+        if forward.decorators or type_line(self.context, forward) != NO_TYPE_LINE:
             return None
         params = list(forward.params.params)[1:]
         return [param.annotation is None and param.default is None for param in params]

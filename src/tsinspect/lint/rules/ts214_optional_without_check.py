@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._types import Use, flow, subject_text, torchscript_error
+from tsinspect.lint.types.findings import Use, subject_text, torchscript_error
+from tsinspect.lint.types.flow import flow
 
 _VERBS = {
     Use.ATTRIBUTE: "used",
@@ -53,6 +54,8 @@ class OptionalWithoutCheckRule(Rule):
         ...
     ```
     For an attribute, copy it to a local first: `bias = self.bias`, then check `bias`.
+    The legacy dtype-specific classes (`torch.LongTensor`, `torch.FloatTensor`...) are
+    plain `Tensor`s to TorchScript: `input_ids: torch.LongTensor | None` is `Optional[Tensor]`.
     """
 
     code = "TS214"
@@ -267,6 +270,47 @@ class OptionalWithoutCheckRule(Rule):
                 return x.view(n, -1)
             """,
             label="dict-get",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class BertEmbeddings(nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.word_embeddings = nn.Embedding(100, 8)
+                    self.position_embeddings = nn.Embedding(16, 8)
+                    self.LayerNorm = nn.LayerNorm(8)
+
+                def forward(
+                    self,
+                    input_ids: torch.LongTensor | None = None,
+                    position_ids: torch.LongTensor | None = None,
+                    inputs_embeds: torch.Tensor | None = None,
+                ) -> torch.Tensor:
+                    if input_ids is not None:
+                        input_shape = input_ids.size()
+                    else:
+                        input_shape = inputs_embeds.size()[:-1]
+                    seq_length = input_shape[1]
+                    if position_ids is None:
+                        position_ids = torch.arange(seq_length).unsqueeze(0)
+                    if inputs_embeds is None:
+                        inputs_embeds = self.word_embeddings(input_ids)
+                    embeddings = inputs_embeds + self.position_embeddings(position_ids)
+                    return self.LayerNorm(embeddings)
+
+
+            def build():
+                return BertEmbeddings()
+
+
+            def example_inputs():
+                return (torch.randint(0, 100, (2, 5)),)
+            """,
+            label="legacy-tensor-class-annotation",
         ),
     )
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, LintContext, Rule, Valid
-from tsinspect.lint.rules._types import (
-    Check,
-    OptionalUse,
-    Use,
-    flow,
-    subject_text,
-    torchscript_error,
-)
+from tsinspect.lint.types.findings import Check, OptionalUse, Use, subject_text, torchscript_error
+from tsinspect.lint.types.flow import flow
 
 
 def _form(use: OptionalUse, subject: str, context: LintContext) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Rule, Valid
-from tsinspect.lint.rules._types import FLOAT, INT, NONE, flow, torchscript_spelling
+from tsinspect.lint.types.flow import flow
+from tsinspect.lint.types.lattice import FLOAT, INT, NONE, torchscript_spelling
 
 
 class TypeChangeInBlockRule(Rule):

@@ -6,7 +6,7 @@ import libcst as cst
 
 from tsinspect.diagnostics import Severity
 from tsinspect.lint.rule import Invalid, Rule, Stage, Valid
-from tsinspect.lint.rules._types import flow
+from tsinspect.lint.types.flow import flow
 
 
 class LenOfOptionalRule(Rule):

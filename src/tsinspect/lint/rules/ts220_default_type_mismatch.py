@@ -8,17 +8,9 @@ from tsinspect.diagnostics import Edit, Span
 from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Rule, Valid
 from tsinspect.lint.rules._calls import global_assignment_value
-from tsinspect.lint.rules._signatures import (
-    BOOL,
-    FLOAT,
-    INT,
-    STR,
-    TENSOR,
-    Parameter,
-    TSType,
-    literal_type,
-    parameters,
-)
+from tsinspect.lint.types.lattice import BOOL, COMPLEX, FLOAT, INT, STR, TENSOR, Type
+from tsinspect.lint.types.signatures import Parameter, parameters
+from tsinspect.lint.types.values import literal_type
 
 _SCALAR_DEFAULTS = frozenset({INT, FLOAT, BOOL, STR})
 
@@ -219,7 +211,7 @@ class DefaultTypeMismatchRule(Rule):
         edits: list[Edit] = []
         fixable = True
         for parameter in found:
-            default = parameter.node.default
+            default = parameter.default
             if default is None or parameter.type is None:
                 continue
             value = self._default_type(default)
@@ -245,13 +237,13 @@ class DefaultTypeMismatchRule(Rule):
         where = node.decorators[0] if commented and node.decorators else node.name
         self.report(where, message, edits=edits if fixable else (), anchor=node.name)
 
-    def _default_type(self, default: cst.BaseExpression) -> TSType | None:
+    def _default_type(self, default: cst.BaseExpression) -> Type | None:
         if isinstance(default, cst.Name) and default.value not in ("True", "False", "None"):
             constant = global_assignment_value(self.context, default)
             return literal_type(constant) if constant is not None else None
         return literal_type(default)
 
-    def _annotate(self, parameter: Parameter, value: TSType) -> list[Edit] | None:
+    def _annotate(self, parameter: Parameter, value: Type) -> list[Edit] | None:
         """``name=default`` -> ``name: <type> = default``, with the typing import it needs."""
         edits: list[Edit] = []
         if value.name == "Tuple":
@@ -265,7 +257,7 @@ class DefaultTypeMismatchRule(Rule):
         else:
             return None
         node = parameter.node
-        if not isinstance(node.equal, cst.AssignEqual):
+        if node is None or not isinstance(node.equal, cst.AssignEqual):
             return None
         # Positions leave out a default's parentheses: replace `name=` only, keep the default.
         start = self.context.position(node.name).start
@@ -280,7 +272,7 @@ class DefaultTypeMismatchRule(Rule):
         return edits
 
 
-def default_rejected(declared: TSType, value: TSType) -> bool:
+def default_rejected(declared: Type, value: Type) -> bool:
     """True when TorchScript's conversion of the Python default ``value`` to ``declared`` fails
     (measured with torch 2.13; unknown combinations count as accepted)."""
     if declared.name == "Optional" and declared.args:
@@ -290,7 +282,7 @@ def default_rejected(declared: TSType, value: TSType) -> bool:
         return True
     if declared == INT:
         return value != INT and value != BOOL
-    if declared in (FLOAT, BOOL, TSType("complex")):
+    if declared in (FLOAT, BOOL, COMPLEX):
         return not scalar
     if declared == STR:
         return value != STR

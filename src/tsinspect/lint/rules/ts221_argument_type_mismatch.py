@@ -6,22 +6,13 @@ import libcst as cst
 
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, LintContext, Valid
-from tsinspect.lint.rules._calls import bound_value, called_function
+from tsinspect.lint.rules._calls import bound_value, called_function, may_be_user_call
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
-from tsinspect.lint.rules._signatures import (
-    BOOL,
-    FLOAT,
-    INT,
-    NONE,
-    NUMBER,
-    STR,
-    TENSOR,
-    Parameter,
-    TSType,
-    parameters,
-)
-from tsinspect.lint.rules._values import in_static_branch, may_be_user_call, value_types
 from tsinspect.lint.rules.ts213_list_to_unannotated_parameter import submodule_class
+from tsinspect.lint.types.lattice import BOOL, FLOAT, INT, NONE, NUMBER, STR, TENSOR, Type
+from tsinspect.lint.types.signatures import Parameter, parameters
+from tsinspect.lint.types.static import in_static_branch
+from tsinspect.lint.types.values import value_types
 
 # Decorators whose function TorchScript still types from its own signature.
 _KNOWN_DECORATORS = frozenset(
@@ -359,12 +350,12 @@ class ArgumentTypeMismatchRule(ConservativeRule):
         return in_static_branch(self.context, node, self_name)
 
 
-def _describe(parameter: Parameter, value: TSType) -> str:
+def _describe(parameter: Parameter, value: Type) -> str:
     how = " (no annotation)" if parameter.source == "implicit" else ""
     return f"`{parameter.name}` is `{parameter.type}`{how}, got `{value}`"
 
 
-def argument_rejected(declared: TSType, value: TSType) -> bool:
+def argument_rejected(declared: Type, value: Type) -> bool:
     """True when TorchScript's schema matching for a call of a user function rejects a value
     of type ``value`` for a parameter of type ``declared`` (measured with torch 2.13; unknown
     combinations count as accepted)."""

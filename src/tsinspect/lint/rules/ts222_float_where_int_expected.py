@@ -8,8 +8,9 @@ from tsinspect.diagnostics import Edit
 from tsinspect.lint.fix import insert_after, insert_before
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, enclosing_class, method_self_name
-from tsinspect.lint.rules._signatures import FLOAT, NUMBER, TSType
-from tsinspect.lint.rules._values import in_static_branch, value_types
+from tsinspect.lint.types.lattice import FLOAT, NUMBER, Type
+from tsinspect.lint.types.static import in_static_branch
+from tsinspect.lint.types.values import value_types
 
 # Tensor methods whose positional arguments are all ints (a float is rejected; measured).
 _INT_METHODS = frozenset(
@@ -230,7 +231,7 @@ class FloatWhereIntExpectedRule(ConservativeRule):
         node: cst.CSTNode,
         where: str,
         values: list[cst.BaseExpression],
-        rejected: set[TSType],
+        rejected: set[Type],
     ) -> None:
         for value in values:
             kind = self.values.of(value)
@@ -252,7 +253,7 @@ class FloatWhereIntExpectedRule(ConservativeRule):
                 return
 
     def _report(
-        self, node: cst.CSTNode, where: str, value: cst.BaseExpression, kind: TSType | None
+        self, node: cst.CSTNode, where: str, value: cst.BaseExpression, kind: Type | None
     ) -> None:
         found = enclosing_class(self.context, node)
         if in_static_branch(self.context, node, method_self_name(found[1]) if found else None):

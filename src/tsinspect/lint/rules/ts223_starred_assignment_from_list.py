@@ -6,7 +6,7 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, LintContext, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._values import value_types
+from tsinspect.lint.types.values import value_types
 
 
 class StarredAssignmentFromListRule(ConservativeRule):

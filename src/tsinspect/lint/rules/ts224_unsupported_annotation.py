@@ -6,7 +6,7 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._signatures import type_line
+from tsinspect.lint.types.annotations import type_line
 
 _LIST = "`List[...]`"
 _DICT = "`Dict[K, V]`"

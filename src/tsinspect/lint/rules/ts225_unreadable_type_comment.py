@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from tsinspect.lint.rule import Invalid, LintContext, Phase, Rule, Valid
-from tsinspect.lint.rules._signatures import is_method, type_line
 from tsinspect.lint.traversal import walk
+from tsinspect.lint.types.annotations import type_line
+from tsinspect.lint.types.signatures import is_method
 
 
 class UnreadableTypeCommentRule(Rule):

@@ -7,10 +7,10 @@ import libcst as cst
 from tsinspect.lint.fix import replace_node
 from tsinspect.lint.reach import EXPORT_DECORATORS, decorator_names
 from tsinspect.lint.rule import Invalid, Valid
-from tsinspect.lint.rules._calls import called_function, ignore_kind
+from tsinspect.lint.rules._calls import called_function, ignore_kind, may_be_user_call
 from tsinspect.lint.rules._classes import ConservativeRule
-from tsinspect.lint.rules._signatures import literal_type, parameters
-from tsinspect.lint.rules._values import may_be_user_call
+from tsinspect.lint.types.signatures import parameters
+from tsinspect.lint.types.values import literal_type
 
 
 class DroppedDefaultArgumentRule(ConservativeRule):
@@ -153,13 +153,13 @@ class DroppedDefaultArgumentRule(ConservativeRule):
         omitted = [
             p
             for index, p in enumerate(declared)
-            if index >= positional and p.name not in keywords and p.node.default is not None
+            if index >= positional and p.name not in keywords and p.default is not None
         ]
         if not omitted:
             return
         names = ", ".join(f"`{p.name}`" for p in omitted)
         message = f"{self.message}: {names} not passed to `{display}`"
-        defaults = [p.node.default for p in omitted]
+        defaults = [p.default for p in omitted]
         trailing = positional + len(omitted) == len(declared) and not keywords
         if not trailing or not node.args or not all(_literal(d) for d in defaults if d):
             self.report(node, message)

@@ -6,7 +6,8 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules._classes import ConservativeRule, class_facts, enclosing_class
-from tsinspect.lint.rules._types import BOOL, FLOAT, INT, NONE, STR, TENSOR, Type, flow
+from tsinspect.lint.types.flow import flow
+from tsinspect.lint.types.lattice import BOOL, FLOAT, INT, NONE, STR, TENSOR, Type
 
 # TorchScript's type of a literal attribute value set in __init__
 _LITERALS: dict[type[cst.CSTNode], Type] = {

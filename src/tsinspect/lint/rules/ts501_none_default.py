@@ -9,8 +9,9 @@ import libcst as cst
 from tsinspect.diagnostics import Edit, Severity, Span
 from tsinspect.lint.fix import import_edits
 from tsinspect.lint.rule import Invalid, Phase, Rule, Stage, Valid
-from tsinspect.lint.rules._signatures import NO_TYPE_LINE, Parameter, parameters, type_line
 from tsinspect.lint.traversal import walk
+from tsinspect.lint.types.annotations import NO_TYPE_LINE, type_line
+from tsinspect.lint.types.signatures import Parameter, parameters
 
 
 class NoneDefaultRule(Rule):

@@ -1,21 +1,19 @@
-"""TorchScript's type system, statically: the forward type propagator behind the TS2xx rules.
+"""The flow pass: TorchScript's type checking of one compiled function, statically.
 
-It walks one compiled function's statements in order, the way TorchScript's front end
+It walks the function's statements in order, the way TorchScript's front end
 (``ir_emitter.cpp``) emits them, and keeps for every local its type when the type is
-*certain*: literals, annotations (``typing`` generics, PEP 604 ``X | None``, PEP 585
-``list[int]``, string annotations, ``# type:`` signature comments), unannotated
-parameters (TorchScript types them ``Tensor``), ``len``/``int``/``float``, ``torch``
-factories, a table of Tensor methods (``x.shape`` is ``List[int]``, ``x.item()`` a
-``number``...), the annotations of same-file helpers, and class-level annotations of
-module attributes. Anything else is unknown (``None``), and no rule reports on unknown
+*certain*: literals, annotations and ``# type:`` comments (:mod:`.annotations`), parameters
+(:mod:`.signatures`), what torch's calls and Tensor members give (:mod:`.library`), the
+signatures of same-file callees, and class-level annotations of module attributes
+(:mod:`.attributes`). Anything else is unknown (``None``), and no rule reports on unknown
 types.
 
-Types are :class:`Type` values (``TENSOR``, ``optional(INT)``, ``list_of(TENSOR)``...).
 ``Optional`` is modelled the way TorchScript does it (docs/dev/type-system.md):
 
 - ``x is None`` / ``x is not None`` (also ``None is x``, ``not``, ``and``/``or`` chains,
   ternaries, ``assert``, ``isinstance(x, T)``) refine a *local name* in the branch where
-  the check holds, and after an ``if`` whose other branch ends in ``return``/``raise``;
+  the check holds, and after an ``if`` whose other branch ends in ``return``/``raise``
+  (:mod:`.refinement`);
 - nothing else refines: not attributes, not a check stored in a variable, not ``if x:``
   (an error of its own), not a ``while`` condition, not a helper function, not an early
   ``continue``/``break`` (TorchScript does not treat them as exits);
@@ -25,7 +23,7 @@ Types are :class:`Type` values (``TENSOR``, ``optional(INT)``, ``list_of(TENSOR)
   branch is compiled) or is certainly ``None``; ``and``/``or`` compile their right operand
   even then.
 
-What it records, for the rules to report:
+What it records, for the rules to report (:mod:`.findings`):
 
 - uses of a local assigned on only some paths (TS205);
 - ``if`` merges and ternaries with different certain types (TS204), returns of different
@@ -39,1202 +37,87 @@ What it records, for the rules to report:
 
 Branches that TorchScript decides while compiling (``torch.jit.is_scripting()``, ``is
 None`` checks of certain types, ``isinstance``, ``hasattr``, constant attributes) are
-followed the way TorchScript prunes them; when the propagator cannot tell whether a
-branch is compiled, it merges without findings and records nothing inside.
+followed the way TorchScript prunes them; when the pass cannot tell whether a branch is
+compiled, it merges without findings and records nothing inside.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from tsinspect.lint.reach import IS_SCRIPTING, ClassInfo, Truth, scripting_truth
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._classes import (
-    class_facts,
-    enclosing_class,
-    is_final,
-)
+from tsinspect.lint.rules._classes import class_facts, enclosing_class, is_final
 from tsinspect.lint.scopes import full_name
 from tsinspect.lint.traversal import walk
-
-# --------------------------------------------------------------------------------------------
-# the lattice
-# --------------------------------------------------------------------------------------------
-OPTIONAL = "Optional"
-UNION = "Union"
-LIST = "List"
-TUPLE = "Tuple"
-DICT = "Dict"
-
-
-@dataclass(frozen=True, slots=True)
-class Type:
-    """A TorchScript type the propagator is certain of (``None`` means unknown everywhere).
-
-    ``name`` is the kind: ``Tensor``, ``int``, ``float``, ``bool``, ``str``, ``None``
-    (NoneType), ``Device``, ``number`` (what ``.item()`` returns), or a constructor
-    ``Optional``, ``List``, ``Tuple``, ``Dict``, ``Union`` with its ``args``. ``dtype`` is
-    ``int`` in TorchScript. ``str()`` spells it as TorchScript's errors do
-    (``Optional[Tensor]``, ``List[int]``), except ``None`` for NoneType.
-    """
-
-    name: str
-    args: tuple[Type, ...] = ()
-
-    def __str__(self) -> str:
-        if self.name == TUPLE and not self.args:
-            return "Tuple[()]"
-        if not self.args:
-            return self.name
-        return f"{self.name}[{', '.join(str(arg) for arg in self.args)}]"
-
-    @property
-    def is_optional(self) -> bool:
-        """``Optional[T]`` (a Union of one type and None is spelled this way too)."""
-        return self.name == OPTIONAL
-
-    @property
-    def can_be_none(self) -> bool:
-        """NoneType, ``Optional[T]``, or a Union with ``None`` among its members."""
-        return self.name in ("None", OPTIONAL) or (self.name == UNION and NONE in self.args)
-
-    @property
-    def maybe_none(self) -> bool:
-        """May be ``None`` or something else: what TorchScript must refine before use."""
-        return self.name == OPTIONAL or (self.name == UNION and NONE in self.args)
-
-
-TENSOR = Type("Tensor")
-INT = Type("int")
-FLOAT = Type("float")
-BOOL = Type("bool")
-STR = Type("str")
-NONE = Type("None")
-DEVICE = Type("Device")
-NUMBER = Type("number")
-INT_LIST = Type(LIST, (INT,))
-# Types whose pairwise merge TorchScript rejects (None merges into Optional: fine).
-MERGEABLE_CONFLICTS = frozenset({TENSOR, INT, FLOAT, BOOL, STR})
-SCALARS = frozenset({INT, FLOAT, BOOL, STR})
-# What arithmetic and comparisons accept (an Optional of one of them does not qualify).
-_NUMERIC = frozenset({TENSOR, INT, FLOAT, BOOL, NUMBER})
-
-
-def optional(inner: Type) -> Type:
-    """``Optional[inner]`` (``inner`` itself when it may already be None)."""
-    return inner if inner.can_be_none else Type(OPTIONAL, (inner,))
-
-
-def list_of(element: Type) -> Type:
-    """``List[element]``."""
-    return Type(LIST, (element,))
-
-
-def tuple_of(*elements: Type) -> Type:
-    """``Tuple[elements...]``."""
-    return Type(TUPLE, tuple(elements))
-
-
-def dict_of(key: Type, value: Type) -> Type:
-    """``Dict[key, value]``."""
-    return Type(DICT, (key, value))
-
-
-def union(members: Iterable[Type]) -> Type | None:
-    """``Union[...]`` of ``members``, flattened; ``Optional[T]`` for one type and None."""
-    flat: list[Type] = []
-    for member in members:
-        if member.name == UNION:
-            parts: tuple[Type, ...] = member.args
-        elif member.is_optional:
-            parts = (member.args[0], NONE)
-        else:
-            parts = (member,)
-        for part in parts:
-            if part not in flat:
-                flat.append(part)
-    if not flat:
-        return None
-    if len(flat) == 1:
-        return flat[0]
-    rest = [part for part in flat if part != NONE]
-    if len(rest) == 1:
-        return Type(OPTIONAL, (rest[0],))
-    return Type(UNION, tuple(flat))
-
-
-def without_none(kind: Type) -> Type | None:
-    """What ``x is not None`` refines ``kind`` to: ``T`` for ``Optional[T]``, a Union minus None."""
-    if kind.is_optional:
-        return kind.args[0]
-    if kind.name == UNION:
-        return union(member for member in kind.args if member != NONE)
-    return None if kind == NONE else kind
-
-
-def unify(first: Type | None, second: Type | None) -> Type | None:
-    """The type of a variable after an ``if`` gives it ``first`` and ``second`` (TorchScript's
-    ``unifyTypes``, without falling back to a Union): None when unknown or not unifiable."""
-    if first is None or second is None:
-        return None
-    if first == second:
-        return first
-    if UNION in (first.name, second.name):
-        return None
-    if first == NONE:
-        return optional(second)
-    if second == NONE:
-        return optional(first)
-    if first.is_optional and second in (first.args[0], NONE):
-        return first
-    if second.is_optional and first == second.args[0]:
-        return second
-    if first.name == second.name == TUPLE and len(first.args) == len(second.args):
-        elements = [unify(a, b) for a, b in zip(first.args, second.args, strict=True)]
-        if any(element is None for element in elements):
-            return None
-        return tuple_of(*(element for element in elements if element is not None))
-    return None
-
-
-def optional_mismatch(expected: Type | None, actual: Type | None) -> bool:
-    """``actual`` cannot go where ``expected`` is required because it may be None.
-
-    TorchScript never unwraps an ``Optional`` implicitly: an ``Optional[T]`` argument,
-    return value or annotated assignment fails wherever the declared type cannot hold None,
-    whatever ``T`` is. Lists and tuples are compared element by element.
-    """
-    if expected is None or actual is None or expected.can_be_none:
-        return False
-    if actual.maybe_none:
-        return True
-    if expected.name == actual.name == TUPLE and len(expected.args) == len(actual.args):
-        return any(optional_mismatch(e, a) for e, a in zip(expected.args, actual.args, strict=True))
-    if expected.name == actual.name == LIST:
-        return optional_mismatch(expected.args[0], actual.args[0])
-    if expected.name == actual.name == DICT:
-        return optional_mismatch(expected.args[1], actual.args[1])
-    return False
-
-
-_SIMPLE = frozenset({TENSOR, INT, FLOAT, BOOL, STR, NONE, DEVICE, NUMBER})
-
-
-def _simple(kind: Type) -> bool:
-    if kind in _SIMPLE:
-        return True
-    if kind.name in (OPTIONAL, LIST):
-        return _simple(kind.args[0])
-    return False
-
-
-def fits(outside: Type, assigned: Type) -> bool | None:
-    """Whether a nested block may assign ``assigned`` to a local of type ``outside``
-    (``setSugaredVar``: a subtype, after TorchScript's implicit conversions). None when
-    the propagator cannot tell (Unions, tuples, dicts, classes...).
-
-    Measured: ``None`` and ``T`` fit ``Optional[T]``; a ``bool`` fits an ``int``, an
-    ``int`` or ``float`` a ``number``; a Tensor is converted to an ``int``, ``float`` or
-    ``number``; an ``int`` does not fit a ``float``, nor ``List[int]`` a ``List[float]``.
-    """
-    if outside == assigned:
-        return True
-    if not (_simple(outside) and _simple(assigned)):
-        return None
-    if outside.is_optional:
-        inner = outside.args[0]
-        return assigned == NONE or fits(inner, assigned)
-    if outside == INT and assigned == BOOL:
-        return True
-    if outside in (INT, FLOAT, NUMBER) and assigned == TENSOR:
-        return True
-    return outside == NUMBER and assigned in (INT, FLOAT, BOOL)
-
-
-def is_mixed_tuple(kind: Type | None) -> bool:
-    """A tuple whose elements have certain, different types (``Tuple[Tensor, int]``)."""
-    return (
-        kind is not None
-        and kind.name == TUPLE
-        and len(set(kind.args)) > 1
-        and all(element in MERGEABLE_CONFLICTS for element in kind.args)
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# annotations
-# --------------------------------------------------------------------------------------------
-_SIMPLE_ANNOTATIONS = {
-    "builtins.int": INT,
-    "builtins.float": FLOAT,
-    "builtins.bool": BOOL,
-    "builtins.str": STR,
-    "torch.Tensor": TENSOR,
-    "torch.nn.Parameter": TENSOR,
-    "torch.nn.parameter.Parameter": TENSOR,
-    "torch.device": DEVICE,
-    # torch/jit/annotations.py: "dtype not yet bound in as its own type"
-    "torch.dtype": INT,
-}
-_GENERICS = {
-    "typing.Optional": OPTIONAL,
-    "typing_extensions.Optional": OPTIONAL,
-    "typing.Union": UNION,
-    "typing_extensions.Union": UNION,
-    "typing.List": LIST,
-    "builtins.list": LIST,
-    "typing.Tuple": TUPLE,
-    "builtins.tuple": TUPLE,
-    "typing.Dict": DICT,
-    "builtins.dict": DICT,
-}
-
-
-class _Names:
-    """Qualified names of annotation expressions: the file's own nodes, or nodes parsed from a
-    string annotation / type comment, whose names are looked up in the module scope."""
-
-    def __init__(self, context: LintContext, parsed: bool) -> None:
-        self.context = context
-        self.parsed = parsed
-
-    def __call__(self, node: cst.CSTNode) -> frozenset[str]:
-        if not self.parsed:
-            return self.context.qualified_names(node)
-        full = full_name(node)
-        if full is None:
-            return frozenset()
-        bindings = self.context.scopes.module_scope[full.split(".")[0]]
-        return frozenset(name for binding in bindings for name in binding.qualified_names(full))
-
-
-def parse_annotation(context: LintContext, expression: cst.BaseExpression) -> Type | None:
-    """The TorchScript type an annotation expression spells, or None when not certain."""
-    return _parse(expression, _Names(context, parsed=False))
-
-
-def annotation_type(context: LintContext, annotation: cst.Annotation | None) -> Type | None:
-    """The type of an annotation (``x: Optional[Tensor]``, ``-> List[int]``), or None."""
-    return None if annotation is None else parse_annotation(context, annotation.annotation)
-
-
-def _parse_text(text: str, names: _Names) -> Type | None:
-    try:
-        expression = cst.parse_expression(text.strip())
-    except cst.ParserSyntaxError:
-        return None
-    return _parse(expression, _Names(names.context, parsed=True))
-
-
-def _parse(expression: cst.BaseExpression, names: _Names) -> Type | None:
-    if isinstance(expression, cst.Name) and expression.value == "None":
-        return NONE
-    if isinstance(expression, cst.SimpleString):
-        value = expression.evaluated_value
-        return _parse_text(value, names) if isinstance(value, str) else None
-    if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.BitOr):
-        left = _parse(expression.left, names)
-        right = _parse(expression.right, names)
-        return None if left is None or right is None else union([left, right])
-    if isinstance(expression, cst.Subscript):
-        return _parse_generic(expression, names)
-    if isinstance(expression, cst.Name | cst.Attribute):
-        qualified = names(expression)
-        for name in qualified:
-            if name in _SIMPLE_ANNOTATIONS:
-                return _SIMPLE_ANNOTATIONS[name]
-        spelled = expression.value if isinstance(expression, cst.Name) else expression.attr.value
-        if spelled == "Tensor" and not qualified:
-            return TENSOR
-    return None
-
-
-def _parse_generic(expression: cst.Subscript, names: _Names) -> Type | None:
-    kinds = {_GENERICS[name] for name in names(expression.value) if name in _GENERICS}
-    if len(kinds) != 1:
-        return None
-    (kind,) = kinds
-    arguments: list[cst.BaseExpression] = []
-    for element in expression.slice:
-        if not isinstance(element.slice, cst.Index):
-            return None
-        arguments.append(element.slice.value)
-    if kind == TUPLE and len(arguments) == 1 and isinstance(arguments[0], cst.Tuple):
-        if arguments[0].elements:
-            return None
-        return tuple_of()  # Tuple[()]
-    parsed: list[Type] = []
-    for argument in arguments:
-        if isinstance(argument, cst.Ellipsis):
-            return None  # Tuple[int, ...]: TorchScript rejects it
-        inner = _parse(argument, names)
-        if inner is None:
-            return None
-        parsed.append(inner)
-    if kind == OPTIONAL and len(parsed) == 1:
-        return optional(parsed[0])
-    if kind == UNION and parsed:
-        return union(parsed)
-    if kind == LIST and len(parsed) == 1:
-        return list_of(parsed[0])
-    if kind == DICT and len(parsed) == 2:
-        return dict_of(parsed[0], parsed[1])
-    if kind == TUPLE:
-        return tuple_of(*parsed)
-    return None
-
-
-def _source_lines(context: LintContext) -> list[str]:
-    return context.source.splitlines()
-
-
-def has_type_comment(context: LintContext, node: cst.FunctionDef) -> bool:
-    """A ``# type: (...) -> ...`` signature comment: TorchScript reads parameter types from it."""
-    if "# type:" not in context.source:  # positions cost a pass over the file; most files have none
-        return False
-    start = context.position(node).start.line
-    body = context.position(node.body).start.line
-    lines = _source_lines(context)
-    return any("# type:" in lines[i - 1] for i in range(start, min(body + 2, len(lines) + 1)))
-
-
-def _has_annotations(node: cst.FunctionDef) -> bool:
-    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-    return node.returns is not None or any(param.annotation is not None for param in params)
-
-
-def type_comment_signature(
-    context: LintContext, node: cst.FunctionDef
-) -> tuple[list[Type | None], Type | None] | None:
-    """Parameter types (``self`` excluded) and return type from a ``# type:`` comment.
-
-    TorchScript reads the comment only when the def has no annotation at all, and looks for
-    it in the whole function's source (torch/jit/annotations.py ``get_type_line``): one
-    ``# type: (...) -> ...`` line. None when there is none, or more than one (the per-line
-    form), or it does not parse.
-    """
-    if "# type:" not in context.source or _has_annotations(node):
-        return None
-    position = context.position(node)
-    lines = _source_lines(context)[position.start.line - 1 : position.end.line]
-    found = [
-        line
-        for line in lines
-        if "# type:" in line
-        and not line.rstrip().split("# type:", 1)[1].strip().startswith("ignore")
-    ]
-    if len(found) != 1 or "->" not in found[0]:
-        return None
-    text = found[0].split("# type:", 1)[1]
-    arguments_text, returns_text = text.split("->", 1)
-    names = _Names(context, parsed=True)
-    try:
-        arguments = cst.parse_expression(arguments_text.strip())
-    except cst.ParserSyntaxError:
-        return None
-    if isinstance(arguments, cst.Tuple):
-        elements: list[cst.BaseExpression] = [element.value for element in arguments.elements]
-    else:
-        elements = [arguments]
-    return [_parse(element, names) for element in elements], _parse_text(returns_text, names)
-
-
-# --------------------------------------------------------------------------------------------
-# signatures of same-file functions
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a compiled signature: its certain type (None: unknown)."""
-
-    name: str
-    type: Type | None
-    has_default: bool
-    keyword_only: bool = False
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A callee's TorchScript signature, ``self`` left out: what arguments must be, and what
-    the call returns (None: unknown). Build one with :func:`signature_of`, or directly."""
-
-    params: tuple[Param, ...]
-    returns: Type | None
-
-    def bind(self, call: cst.Call) -> list[tuple[cst.Arg, Param]] | None:
-        """Each argument of ``call`` with the parameter it fills; None for ``*a``/``**k``."""
-        bound: list[tuple[cst.Arg, Param]] = []
-        positional = [param for param in self.params if not param.keyword_only]
-        by_name = {param.name: param for param in self.params}
-        index = 0
-        for arg in call.args:
-            if arg.star:
-                return None
-            if arg.keyword is None:
-                if index >= len(positional):
-                    return None
-                bound.append((arg, positional[index]))
-                index += 1
-            else:
-                param = by_name.get(arg.keyword.value)
-                if param is None:
-                    return None
-                bound.append((arg, param))
-        return bound
-
-
-def parameter_types(
-    context: LintContext, node: cst.FunctionDef, is_method: bool
-) -> dict[str, Type | None]:
-    """Parameter name -> certain type, as TorchScript types the signature.
-
-    Annotated parameters take their annotation; with no annotation anywhere, a ``# type:``
-    comment; otherwise an unannotated parameter is ``Tensor`` (when its default is ``None``
-    or absent; a parameter with another default fails to script: unknown here).
-    """
-    params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-    comment = type_comment_signature(context, node)
-    commented = not _has_annotations(node) and has_type_comment(context, node)
-    types: dict[str, Type | None] = {}
-    offset = 1 if is_method else 0
-    for index, param in enumerate(params):
-        name = param.name.value
-        if index == 0 and is_method:
-            types[name] = None
-            continue
-        if param.annotation is not None:
-            types[name] = annotation_type(context, param.annotation)
-        elif comment is not None:
-            position = index - offset
-            types[name] = comment[0][position] if position < len(comment[0]) else None
-        elif commented:
-            types[name] = None
-        elif param.default is None or (
-            isinstance(param.default, cst.Name) and param.default.value == "None"
-        ):
-            types[name] = TENSOR
-        else:
-            types[name] = None
-    for star in (node.params.star_arg, node.params.star_kwarg):
-        if isinstance(star, cst.Param):
-            types[star.name.value] = None
-    return types
-
-
-def return_type(context: LintContext, node: cst.FunctionDef) -> Type | None:
-    """The declared return type: the annotation, or the ``# type:`` comment's."""
-    if node.returns is not None:
-        return annotation_type(context, node.returns)
-    comment = type_comment_signature(context, node)
-    return comment[1] if comment is not None else None
-
-
-def signature_of(context: LintContext, node: cst.FunctionDef, is_method: bool) -> Signature:
-    """The signature TorchScript compiles ``node`` with (``context`` is the defining file's)."""
-    types = parameter_types(context, node, is_method)
-    params: list[Param] = []
-    positional = [*node.params.posonly_params, *node.params.params]
-    for index, param in enumerate(positional):
-        if index == 0 and is_method:
-            continue
-        params.append(
-            Param(param.name.value, types.get(param.name.value), param.default is not None)
-        )
-    for param in node.params.kwonly_params:
-        params.append(
-            Param(param.name.value, types.get(param.name.value), param.default is not None, True)
-        )
-    return Signature(tuple(params), return_type(context, node))
-
-
-_TORCHSCRIPT_DECORATORS = frozenset(
-    {
-        "torch.jit.script",
-        "torch.jit.ignore",
-        "torch.jit.unused",
-        "torch.jit.export",
-        "torch._jit_internal.ignore",
-        "torch._jit_internal.unused",
-        "torch._jit_internal.export",
-    }
+from tsinspect.lint.types.annotations import (
+    annotation_type,
+    parse_annotation,
 )
-
-
-def _plain_callee(context: LintContext, node: cst.FunctionDef) -> bool:
-    """No decorator but TorchScript's own: the signature is the def's (``@torch.jit.ignore``
-    functions keep a typed signature too, measured)."""
-    for decorator in node.decorators:
-        expression = decorator.decorator
-        if isinstance(expression, cst.Call):
-            expression = expression.func
-        if not context.qualified_names(expression) & _TORCHSCRIPT_DECORATORS:
-            return False
-    return True
-
-
-def callee_signature(
-    context: LintContext,
-    func: cst.BaseExpression,
-    self_name: str | None,
-    owner: ClassInfo | None,
-) -> Signature | None:
-    """The signature of what ``func(...)`` calls, when it is a same-file function or method.
-
-    ``helper(...)``: a module-level def; ``self.method(...)``: the method of ``owner`` (the
-    class the calling method belongs to) when no same-file subclass overrides it. The one
-    place to extend for callees in other files: return ``signature_of(<their file's
-    context>, <their def>, is_method)``, or a ``Signature`` built from known types.
-    """
-    cache = _file_cache(context).signatures
-    key = id(func)
-    if key in cache:
-        return cache[key]
-    found: Signature | None = None
-    if isinstance(func, cst.Name):
-        target = context.is_module_level_function(func)
-        if target is not None and _plain_callee(context, target):
-            found = signature_of(context, target, is_method=False)
-    elif (
-        isinstance(func, cst.Attribute)
-        and isinstance(func.value, cst.Name)
-        and func.value.value == self_name
-        and owner is not None
-    ):
-        method = _resolve_method(context, owner, func.attr.value)
-        if method is not None:
-            found = signature_of(context, method, is_method=True)
-    if found is not None and found.returns is None:
-        target = context.is_module_level_function(func) if isinstance(func, cst.Name) else None
-        if target is None and isinstance(func, cst.Attribute) and owner is not None:
-            target = _resolve_method(context, owner, func.attr.value)
-        if target is not None and id(target) not in _INFERRING and context.is_compiled_def(target):
-            _INFERRING.add(id(target))
-            try:
-                inferred = flow(context, target).return_type
-            finally:
-                _INFERRING.discard(id(target))
-            found = Signature(found.params, inferred)
-    cache[key] = found
-    return found
-
-
-# functions whose return type is being inferred (a recursive call gives up)
-_INFERRING: set[int] = set()
-
-
-def _resolve_method(context: LintContext, owner: ClassInfo, name: str) -> cst.FunctionDef | None:
-    looked_up = owner.lookup(name)
-    if looked_up is None or len(looked_up[1]) != 1:
-        return None
-    (method,) = looked_up[1]
-    if not _plain_callee(context, method) or not (
-        method.params.posonly_params or method.params.params
-    ):
-        return None
-    for other in context.reach.classes.values():
-        if other is owner or name not in other.methods:
-            continue
-        if any(base is owner for base in other.mro()):
-            return None  # a subclass overrides it: which one runs depends on the instance
-    return method
-
-
-def attribute_type(context: LintContext, owner: ClassInfo, name: str) -> Type | None:
-    """The type TorchScript gives ``self.<name>`` from a class-level annotation, or None.
-
-    TorchScript reads the annotations of the first class in the instance's MRO that has
-    any (torch/jit/_recursive.py ``get_annotations``): a subclass with annotations of its own
-    hides its bases'. The answer must agree for ``owner`` and its same-file subclasses (a
-    method may be compiled for any of them). ``Final`` and ``__constants__`` attributes are
-    constants (unknown here), and so is everything in a class the source cannot follow.
-    """
-    cache = _file_cache(context).attributes
-    key = (owner.name, name)
-    if key in cache:
-        return cache[key]
-    cache[key] = None
-    facts = class_facts(context, owner)
-    if facts.opaque or name in facts.constants:
-        return None
-    found: set[Type | None] = set()
-    for concrete in _concrete_classes(context, owner):
-        annotations = _class_annotations(concrete)
-        if annotations is None:
-            return None
-        annotation = annotations.get(name)
-        if annotation is None or is_final(context, annotation):
-            return None
-        found.add(annotation_type(context, annotation))
-    result = found.pop() if len(found) == 1 else None
-    cache[key] = result
-    return result
-
-
-def _concrete_classes(context: LintContext, owner: ClassInfo) -> list[ClassInfo]:
-    classes = [owner]
-    for other in context.reach.classes.values():
-        if other is not owner and any(base is owner for base in other.mro()):
-            classes.append(other)
-    return classes
-
-
-def _class_annotations(info: ClassInfo) -> dict[str, cst.Annotation] | None:
-    """The annotations TorchScript reads for an instance of ``info``; None when a base from
-    another file may hold them."""
-    for member in info.mro():
-        own: dict[str, cst.Annotation] = {}
-        body = member.node.body
-        if isinstance(body, cst.IndentedBlock):
-            for item in body.body:
-                if isinstance(item, cst.SimpleStatementLine):
-                    for small in item.body:
-                        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                            own[small.target.value] = small.annotation
-        if own:
-            return own
-        if member.has_other_bases:
-            return None
-    return {}
-
-
-@dataclass
-class _FileCache:
-    module: cst.Module
-    signatures: dict[int, Signature | None] = field(default_factory=dict)
-    attributes: dict[tuple[str, str], Type | None] = field(default_factory=dict)
-    flows: dict[int, FlowResult] = field(default_factory=dict)
-
-
-_CACHE: list[_FileCache] = []
-
-
-def _file_cache(context: LintContext) -> _FileCache:
-    """Per-file memo (signatures, attribute types, flow results), dropped with the next file."""
-    if not _CACHE or _CACHE[0].module is not context.module:
-        _CACHE[:] = [_FileCache(context.module)]
-    return _CACHE[0]
-
-
-TENSOR_FUNCTIONS = frozenset(
-    f"torch.{name}"
-    for name in [
-        "zeros",
-        "ones",
-        "empty",
-        "full",
-        "rand",
-        "randn",
-        "randint",
-        "arange",
-        "linspace",
-        "eye",
-        "tensor",
-        "as_tensor",
-        "zeros_like",
-        "ones_like",
-        "empty_like",
-        "full_like",
-        "rand_like",
-        "randn_like",
-        "cat",
-        "concat",
-        "stack",
-        "matmul",
-        "mm",
-        "bmm",
-        "einsum",
-        "relu",
-        "sigmoid",
-        "tanh",
-        "exp",
-        "log",
-        "sqrt",
-        "rsqrt",
-        "abs",
-        "where",
-        "softmax",
-        "log_softmax",
-        "flatten",
-        "reshape",
-        "transpose",
-        "permute",
-        "clamp",
-        "clip",
-        "sum",
-        "mean",
-        "cumsum",
-        "prod",
-        "neg",
-        "sin",
-        "cos",
-        "floor",
-        "ceil",
-        "round",
-        "sign",
-        "erf",
-        "outer",
-        "addmm",
-        "baddbmm",
-    ]
-) | frozenset(
-    f"torch.nn.functional.{name}"
-    for name in [
-        "relu",
-        "gelu",
-        "silu",
-        "sigmoid",
-        "tanh",
-        "softmax",
-        "log_softmax",
-        "linear",
-        "conv1d",
-        "conv2d",
-        "conv3d",
-        "layer_norm",
-        "group_norm",
-        "batch_norm",
-        "dropout",
-        "pad",
-        "normalize",
-        "interpolate",
-        "avg_pool2d",
-        "adaptive_avg_pool2d",
-        "embedding",
-        "leaky_relu",
-        "hardswish",
-        "hardsigmoid",
-        "mish",
-        "elu",
-        "softplus",
-        "cross_entropy",
-        "mse_loss",
-        "l1_loss",
-    ]
+from tsinspect.lint.types.attributes import attribute_type
+from tsinspect.lint.types.findings import (
+    BranchMismatch,
+    Check,
+    EmptyContainer,
+    FlowResult,
+    OptionalUse,
+    ReturnMismatch,
+    TypeChange,
+    UndefinedUse,
+    Use,
 )
-TENSOR_METHODS = frozenset(
-    [
-        "view",
-        "reshape",
-        "permute",
-        "transpose",
-        "contiguous",
-        "float",
-        "half",
-        "double",
-        "long",
-        "int",
-        "bool",
-        "to",
-        "clone",
-        "detach",
-        "sum",
-        "mean",
-        "flatten",
-        "unsqueeze",
-        "squeeze",
-        "relu",
-        "sigmoid",
-        "softmax",
-        "log_softmax",
-        "exp",
-        "log",
-        "abs",
-        "pow",
-        "mul",
-        "add",
-        "sub",
-        "div",
-        "matmul",
-        "expand",
-        "expand_as",
-        "repeat",
-        "masked_fill",
-        "clamp",
-        "clip",
-        "type_as",
-        "sqrt",
-        "rsqrt",
-        "neg",
-        "narrow",
-        "index_select",
-        "gather",
-        "new_zeros",
-        "new_ones",
-        "new_full",
-        "new_empty",
-        "cumsum",
-        "argmax",
-        "argmin",
-        "flip",
-        "roll",
-        "unflatten",
-        "std",
-        "var",
-        "amax",
-        "amin",
-        "floor",
-        "ceil",
-        "round",
-        "reciprocal",
-        "tanh",
-        "sin",
-        "cos",
-        "exp_",
-        "mul_",
-        "add_",
-        "div_",
-        "sub_",
-        "clamp_",
-        "zero_",
-        "fill_",
-        "copy_",
-        "repeat_interleave",
-        "tril",
-        "triu",
-        "norm",
-        "softplus",
-        "sign",
-        "bmm",
-        "mm",
-        "t",
-    ]
+from tsinspect.lint.types.lattice import (
+    BOOL,
+    DICT,
+    FLOAT,
+    INT,
+    INT_LIST,
+    LIST,
+    MERGEABLE_CONFLICTS,
+    NONE,
+    SCALARS,
+    STR,
+    TENSOR,
+    TUPLE,
+    UNION,
+    Type,
+    fits,
+    is_mixed_tuple,
+    list_of,
+    optional,
+    optional_mismatch,
+    tuple_of,
+    unify,
+    union,
+    without_none,
 )
-INT_METHODS = frozenset({"dim", "numel", "ndimension", "element_size", "nelement", "get_device"})
-BOOL_METHODS = frozenset({"is_contiguous", "is_floating_point", "is_complex"})
-TENSOR_ATTRIBUTES = {
-    "shape": INT_LIST,
-    "ndim": INT,
-    "T": TENSOR,
-    "mT": TENSOR,
-    "data": TENSOR,
-    "dtype": INT,
-    "device": DEVICE,
-    "requires_grad": BOOL,
-    "is_cuda": BOOL,
-}
-# functions whose first argument is a List[Tensor]
-TENSOR_LIST_FUNCTIONS = frozenset(
-    f"torch.{name}"
-    for name in ("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack")
+from tsinspect.lint.types.library import (
+    ISINSTANCE_CALLS,
+    ITERATING_BUILTINS,
+    STATIC_CALLS,
+    STRICT_BUILTINS,
+    STRICT_METHODS,
+    STRICT_POSITIONS,
+    TENSOR_INPUT_FUNCTIONS,
+    TENSOR_LIST_FUNCTIONS,
+    library_call_type,
+    tensor_attribute_type,
 )
-STATIC_CALLS = frozenset(
-    {
-        "builtins.isinstance",
-        "builtins.hasattr",
-        "builtins.getattr",
-        "builtins.callable",
-        "torch.jit.isinstance",
-    }
+from tsinspect.lint.types.memo import file_memo
+from tsinspect.lint.types.refinement import Cond, Static, conjunction, disjunction
+from tsinspect.lint.types.signatures import (
+    callee_def,
+    callee_signature,
+    declares_return,
+    is_method,
+    parameter_types,
+    return_type,
 )
-ISINSTANCE_CALLS = frozenset({"builtins.isinstance", "torch.jit.isinstance"})
-# Their first argument (`input`) is a Tensor, never Optional (measured for a sample).
-TENSOR_INPUT_FUNCTIONS = (
-    TENSOR_FUNCTIONS
-    - TENSOR_LIST_FUNCTIONS
-    - frozenset(
-        f"torch.{name}"
-        for name in (
-            "zeros",
-            "ones",
-            "empty",
-            "full",
-            "rand",
-            "randn",
-            "randint",
-            "arange",
-            "linspace",
-            "eye",
-            "tensor",
-            "as_tensor",
-            "einsum",
-        )
-    )
-)
-# torch functions whose listed positional arguments (None: all) never accept None (measured).
-STRICT_POSITIONS: dict[str, tuple[int, ...] | None] = {
-    **dict.fromkeys(
-        (
-            f"torch.{name}"
-            for name in ("matmul", "mm", "bmm", "add", "sub", "mul", "div", "where", "outer")
-        ),
-        None,
-    ),
-    "torch.nn.functional.linear": (0, 1),
-}
-# Tensor methods none of whose positional arguments (nor `dim=`) accepts None (measured:
-# `x.argmax(k)`, `x.clamp(max=k)`, `x.to(d)` take an Optional and are not listed).
-STRICT_METHODS = frozenset(
-    {
-        "view",
-        "reshape",
-        "mean",
-        "sum",
-        "softmax",
-        "log_softmax",
-        "permute",
-        "transpose",
-        "unsqueeze",
-        "squeeze",
-        "flatten",
-        "unflatten",
-        "repeat",
-        "expand",
-        "expand_as",
-        "narrow",
-        "cumsum",
-        "amax",
-        "roll",
-        "chunk",
-        "split",
-        "topk",
-        "new_zeros",
-        "new_ones",
-        "select",
-        "size",
-        "tril",
-        "triu",
-        "std",
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "pow",
-        "matmul",
-        "mm",
-        "bmm",
-        "type_as",
-        "view_as",
-        "masked_fill",
-        "fill_",
-        "mul_",
-        "add_",
-        "copy_",
-        "index_select",
-        "gather",
-        "eq",
-    }
-)
-# Builtins that reject an Optional argument: "Arguments for call are not valid" (measured);
-# `len`, `str`, `print` and `isinstance` accept one.
-STRICT_BUILTINS = frozenset(
-    f"builtins.{name}"
-    for name in ("range", "int", "float", "bool", "abs", "min", "max", "sum", "round")
-)
-# Builtins that iterate their argument: "'Optional[List[int]]' object is not iterable".
-ITERATING_BUILTINS = frozenset(f"builtins.{name}" for name in ("enumerate", "zip", "list"))
-
-
-# --------------------------------------------------------------------------------------------
-# findings
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class UndefinedUse:
-    """A local used where it is assigned on only some paths (TS205)."""
-
-    name: str
-    use: cst.Name
-    origin: cst.CSTNode  # the `if` (its test) or the loop that leaves it undefined
-    kind: str  # "if" or "loop"
-
-
-@dataclass(frozen=True)
-class BranchMismatch:
-    """``if`` branches (or ternary arms) that give a value two different certain types (TS204)."""
-
-    name: str
-    node: cst.CSTNode
-    first: Type
-    second: Type
-
-
-@dataclass(frozen=True)
-class ReturnMismatch:
-    """A return whose certain type differs from an earlier return's or the annotation (TS206)."""
-
-    node: cst.Return
-    expected: Type
-    actual: Type
-    annotated: bool
-
-
-@dataclass
-class EmptyContainer:
-    """``xs = []`` / ``d = {}`` without annotation, and what is later put into it (TS203)."""
-
-    name: str
-    assignment: cst.Assign
-    target: cst.Name
-    is_dict: bool
-    offences: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
-    element_types: set[Type | None] = field(default_factory=set)
-    key_types: set[Type | None] = field(default_factory=set)
-
-
-class Use(str, enum.Enum):
-    """How compiled code uses an ``Optional`` value where TorchScript needs the value itself."""
-
-    ATTRIBUTE = "attribute"  # x.size(), x.shape: "'Optional[Tensor]' object has no attribute"
-    SUBSCRIPT = "subscript"  # x[0]: "object is not subscriptable"
-    OPERATOR = "operator"  # x + 1, -x, x += 1: "Arguments for call are not valid"
-    COMPARISON = "comparison"  # x > 0, x == 1, x == None
-    CONDITION = "condition"  # if x:, x or d, not x: "Could not cast value of type ... to bool"
-    ARGUMENT = (
-        "argument"  # torch.relu(x), t.add(x), range(x), helper(x) with a non-Optional parameter
-    )
-    ITERATION = "iteration"  # for v in x: "object is not iterable"
-    RETURN = "return"  # return x, declared -> Tensor
-    ANNOTATION = "annotation"  # y: Tensor = x
-
-
-class Check(str, enum.Enum):
-    """A None check the code makes but TorchScript does not see (TS215)."""
-
-    STORED = "stored"  # has_x = x is not None; if has_x:
-    ATTRIBUTE = "attribute"  # if self.x is not None: self.x.size()
-    WHILE = "while"  # while x is not None: (a while condition refines nothing)
-    CONTINUE = "continue"  # if x is None: continue (not an exit for TorchScript)
-    BREAK = "break"
-    HELPER = "helper"  # if self.has(x): (a function call refines nothing)
-    TRUTHINESS = "truthiness"  # if x: (reported at the condition itself)
-
-
-@dataclass(frozen=True)
-class OptionalUse:
-    """An ``Optional`` value used where TorchScript needs the value (TS214, TS215).
-
-    ``node`` is what to report (the attribute, operation, call, ``return``...), ``subject``
-    the Optional expression, ``kind`` its type. ``check`` says how the code checks it in a
-    way TorchScript does not see (``via``: the stored flag or the helper), None when it does
-    not check at all. ``detail`` names the callee's parameter for ``Use.ARGUMENT``.
-    """
-
-    node: cst.CSTNode
-    subject: cst.BaseExpression
-    kind: Type
-    use: Use
-    check: Check | None = None
-    via: str = ""
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class TypeChange:
-    """A local assigned in a nested block (an ``if`` branch, a loop body) a value that does not
-    fit the type it has outside: a Tensor over ``None``, ``None`` over a Tensor, a float
-    over an int (TS216)."""
-
-    node: cst.CSTNode
-    name: str
-    previous: Type
-    assigned: Type
-
-
-@dataclass
-class FlowResult:
-    """Everything the propagator found in one compiled function."""
-
-    undefined_uses: list[UndefinedUse] = field(default_factory=list)
-    branch_mismatches: list[BranchMismatch] = field(default_factory=list)
-    return_mismatches: list[ReturnMismatch] = field(default_factory=list)
-    empty_containers: list[EmptyContainer] = field(default_factory=list)
-    unannotated_misuses: list[tuple[cst.Call, str, str]] = field(default_factory=list)
-    attribute_assignments: list[tuple[cst.Attribute, Type | None]] = field(default_factory=list)
-    tuple_of_lists: list[cst.Call] = field(default_factory=list)
-    sums_of_tensors: list[cst.Call] = field(default_factory=list)
-    int_inverts: list[cst.UnaryOperation] = field(default_factory=list)
-    mixed_tuple_indexes: list[cst.Subscript] = field(default_factory=list)
-    optional_uses: list[OptionalUse] = field(default_factory=list)
-    # `len(x)` of an Optional: scripts, and is 1 whatever x holds (TS217)
-    optional_lens: list[tuple[cst.Call, Type]] = field(default_factory=list)
-    # what a call of the function gives: the declared type, else the unified returns
-    return_type: Type | None = None
-    type_changes: list[TypeChange] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------------------
-# conditions
-# --------------------------------------------------------------------------------------------
-class Static(enum.Enum):
-    """Whether TorchScript decides a condition while compiling (and compiles one branch only)."""
-
-    TRUE = "true"
-    FALSE = "false"
-    DYNAMIC = "dynamic"  # decided at run time: both branches compiled, each in its own block
-    UNKNOWN = "unknown"  # may be decided while compiling, we cannot tell which way
-
-    def negate(self) -> Static:
-        return {Static.TRUE: Static.FALSE, Static.FALSE: Static.TRUE}.get(self, self)
-
-
-@dataclass(frozen=True)
-class Cond:
-    """A condition as TorchScript compiles it (its ``CondValue``): static or not, the
-    refinements that hold when it is true / false (``RefinementSet``), and the None checks
-    TorchScript does not see (marks: key -> (check, via))."""
-
-    static: Static
-    true: Mapping[str, Type] = field(default_factory=dict)
-    false: Mapping[str, Type] = field(default_factory=dict)
-    marks_true: Mapping[str, tuple[Check, str]] = field(default_factory=dict)
-    marks_false: Mapping[str, tuple[Check, str]] = field(default_factory=dict)
-
-    def negate(self) -> Cond:
-        return Cond(self.static.negate(), self.false, self.true, self.marks_false, self.marks_true)
-
-
-def _union_refinements(a: Mapping[str, Type], b: Mapping[str, Type]) -> dict[str, Type]:
-    """Both hold: every refinement, except a name refined to two different types."""
-    result = dict(a)
-    for name, kind in b.items():
-        if name not in result:
-            result[name] = kind
-        elif result[name] != kind:
-            del result[name]
-    return result
-
-
-def _intersect_refinements(a: Mapping[str, Type], b: Mapping[str, Type]) -> dict[str, Type]:
-    """Either holds: the refinements both make."""
-    return {name: kind for name, kind in a.items() if b.get(name) == kind}
-
-
-def _union_marks(
-    a: Mapping[str, tuple[Check, str]], b: Mapping[str, tuple[Check, str]]
-) -> dict[str, tuple[Check, str]]:
-    return {**b, **a}
-
-
-def _intersect_marks(
-    a: Mapping[str, tuple[Check, str]], b: Mapping[str, tuple[Check, str]]
-) -> dict[str, tuple[Check, str]]:
-    return {key: mark for key, mark in a.items() if key in b}
-
-
-def _and(lhs: Cond, rhs: Cond) -> Cond:
-    """``a and b`` (ir_emitter.cpp ``emitShortCircuitLogical``)."""
-    if Static.FALSE in (lhs.static, rhs.static):
-        static = Static.FALSE
-    elif lhs.static is rhs.static is Static.TRUE:
-        static = Static.TRUE
-    elif Static.UNKNOWN in (lhs.static, rhs.static):
-        static = Static.UNKNOWN
-    else:
-        static = Static.DYNAMIC
-    return Cond(
-        static,
-        _union_refinements(lhs.true, rhs.true),
-        _intersect_refinements(lhs.false, rhs.false),
-        _union_marks(lhs.marks_true, rhs.marks_true),
-        _intersect_marks(lhs.marks_false, rhs.marks_false),
-    )
-
-
-def _or(lhs: Cond, rhs: Cond) -> Cond:
-    """``a or b``: the dual of :func:`_and`."""
-    return _and(lhs.negate(), rhs.negate()).negate()
+from tsinspect.lint.types.static import is_static_test
+from tsinspect.lint.types.values import binary_type, comparison_type, subscript_type, unary_type
 
 
 @dataclass(frozen=True)
@@ -1256,9 +139,6 @@ class _Overlay:
 _EMPTY = _Overlay()
 
 
-# --------------------------------------------------------------------------------------------
-# the walk
-# --------------------------------------------------------------------------------------------
 class _Dead:
     """The state after ``return``/``raise``: no path goes on."""
 
@@ -1347,37 +227,6 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
             yield from _target_names(element.value)
     elif isinstance(target, cst.StarredElement):
         yield from _target_names(target.value)
-
-
-def is_static_test(context: LintContext, test: cst.BaseExpression, self_name: str | None) -> bool:
-    """A condition TorchScript may fold at compile time, so that only one branch is compiled."""
-    finder = _StaticFinder(context, self_name)
-    walk(test, finder)
-    return finder.static
-
-
-class _StaticFinder(cst.CSTVisitor):
-    def __init__(self, context: LintContext, self_name: str | None) -> None:
-        super().__init__()
-        self.context = context
-        self.self_name = self_name
-        self.static = False
-
-    def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
-        if isinstance(node.operator, cst.Is | cst.IsNot):
-            self.static = True
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.context.matches(node.func, *STATIC_CALLS):
-            self.static = True
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if (
-            isinstance(node.value, cst.Name)
-            and node.value.value == self.self_name
-            and node.attr.value != "training"
-        ):
-            self.static = True
 
 
 class _Uses(cst.CSTVisitor):
@@ -1558,20 +407,17 @@ class _Flow:
                     if record:
                         self._record(node, side, kind, Use.OPERATOR, state, overlay)
                     return None
-            return _binary(node.operator, left, right)
+            return binary_type(node.operator, left, right)
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, state, overlay, record)
             if isinstance(node.operator, cst.Not):
                 if record:
                     self._truthy(node.expression, inner, state, overlay)
-                return BOOL if inner in (BOOL, INT, FLOAT, STR) else None
-            if inner is not None and inner.maybe_none:
+            elif inner is not None and inner.maybe_none:
                 if record:
                     self._record(node, node.expression, inner, Use.OPERATOR, state, overlay)
                 return None
-            if isinstance(node.operator, cst.Minus | cst.Plus) and inner in (INT, FLOAT, TENSOR):
-                return inner
-            return None
+            return unary_type(node.operator, inner)
         if isinstance(node, cst.BooleanOperation):
             self.cond(node, state, overlay, record)
             return BOOL
@@ -1623,7 +469,7 @@ class _Flow:
                 self._record(node, value, receiver, Use.ATTRIBUTE, state, overlay)
             return None
         if receiver == TENSOR:
-            return TENSOR_ATTRIBUTES.get(node.attr.value)
+            return tensor_attribute_type(node.attr.value)
         return None
 
     def _subscript(
@@ -1644,8 +490,6 @@ class _Flow:
             if record:
                 self._record(node, node.value, value, Use.SUBSCRIPT, state, overlay)
             return None
-        if value == TENSOR:
-            return TENSOR
         if record and (value.name in (LIST, DICT, TUPLE) or value == STR):
             for element in node.slice:
                 part = element.slice
@@ -1655,30 +499,7 @@ class _Flow:
                         self._record(
                             node, part.value, key, Use.ARGUMENT, state, overlay, "an index"
                         )
-        if len(node.slice) != 1:
-            return None
-        part = node.slice[0].slice
-        if value.name == LIST:
-            return value.args[0] if isinstance(part, cst.Index) else value
-        if value == STR:
-            return STR
-        if not isinstance(part, cst.Index):
-            return None
-        if value.name == DICT:
-            return value.args[1]
-        if value.name == TUPLE:
-            index = part.value
-            negative = isinstance(index, cst.UnaryOperation) and isinstance(
-                index.operator, cst.Minus
-            )
-            if negative:
-                assert isinstance(index, cst.UnaryOperation)
-                index = index.expression
-            if isinstance(index, cst.Integer):
-                position = -int(index.value) if negative else int(index.value)
-                if -len(value.args) <= position < len(value.args):
-                    return value.args[position]
-        return None
+        return subscript_type(value, node)
 
     def _comparison(
         self, node: cst.Comparison, state: _State, overlay: _Overlay, record: bool
@@ -1699,15 +520,7 @@ class _Flow:
                         break
         if len(node.comparisons) != 1:
             return None
-        operator = node.comparisons[0].operator
-        if isinstance(operator, cst.Is | cst.IsNot | cst.In | cst.NotIn):
-            return BOOL
-        left, right = kinds
-        if TENSOR in (left, right) and {left, right} <= {TENSOR, INT, FLOAT, BOOL}:
-            return TENSOR
-        if left in (INT, FLOAT) and right in (INT, FLOAT):
-            return BOOL
-        return None
+        return comparison_type(node.comparisons[0].operator, kinds[0], kinds[1])
 
     def _ifexp(
         self, node: cst.IfExp, state: _State, overlay: _Overlay, record: bool
@@ -1884,43 +697,18 @@ class _Flow:
         args: list[Type | None],
     ) -> Type | None:
         func = call.func
-        if "builtins.len" in names:
-            return INT
-        for name, kind in (
-            ("builtins.int", INT),
-            ("builtins.float", FLOAT),
-            ("builtins.str", STR),
-            ("builtins.bool", BOOL),
-        ):
-            if name in names:
-                return kind
-        if names & TENSOR_FUNCTIONS and not any(arg.star for arg in call.args):
-            return TENSOR
-        if "torch.jit.annotate" in names and len(call.args) == 2:
-            return parse_annotation(self.context, call.args[0].value)
+        first = next(
+            (kind for arg, kind in zip(call.args, args, strict=True) if arg.keyword is None),
+            None,
+        )
+        found = library_call_type(self.context, call, names, receiver, first)
+        if found is not None:
+            return found
         if isinstance(func, cst.Attribute) and receiver is not None:
-            method = func.attr.value
-            if receiver == TENSOR:
-                if method in TENSOR_METHODS:
-                    return TENSOR
-                if method in INT_METHODS:
-                    return INT
-                if method in BOOL_METHODS:
-                    return BOOL
-                if method == "item" and not call.args:
-                    return NUMBER
-                if method == "size":
-                    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-                    if len(call.args) == 1 and positional:
-                        return INT
-                    if not call.args:
-                        return INT_LIST
-                return None
-            if receiver.name == DICT and method == "get" and len(call.args) == 1:
+            if receiver.name == DICT and func.attr.value == "get" and len(call.args) == 1:
                 return optional(receiver.args[1])
             return None
-        signature = callee_signature(self.context, func, self.self_name, self.owner)
-        return signature.returns if signature is not None else None
+        return callee_return_type(self.context, func, self.self_name, self.owner)
 
     # --- conditions --------------------------------------------------------------------
     def cond(
@@ -1939,7 +727,7 @@ class _Flow:
                 else overlay.with_cond(lhs.true, lhs.marks_true)
             )
             rhs = self.cond(test.right, state, inner, record)
-            return _or(lhs, rhs) if is_or else _and(lhs, rhs)
+            return disjunction(lhs, rhs) if is_or else conjunction(lhs, rhs)
         if (
             isinstance(test, cst.Comparison)
             and len(test.comparisons) == 1
@@ -2293,7 +1081,7 @@ class _Flow:
                     break
             if isinstance(small.target, cst.Name):
                 operator = _AUG_TO_BINARY.get(type(small.operator))
-                kind = _binary(operator(), current, value) if operator else None
+                kind = binary_type(operator(), current, value) if operator else None
                 kind = self._reassignment(small, small.target, None, kind, state)
                 state.assign(small.target.value, kind)
             return state
@@ -2676,11 +1464,7 @@ class _Flow:
         )
         self._returns()
         self.result.return_type = self.declared_return
-        if (
-            self.node.returns is None
-            and self.declared_return is None
-            and type_comment_signature(self.context, self.node) is None
-        ):
+        if not declares_return(self.context, self.node):
             # TorchScript unifies the returns (falling off the end returns None)
             kinds = [kind for _, kind in self.returns]
             if isinstance(end, _State):
@@ -2709,7 +1493,7 @@ class _Flow:
                     )
                     return
             return
-        if self.node.returns is not None:
+        if declares_return(self.context, self.node):
             return
         expected: Type | None = None
         for node, kind in self.returns:
@@ -2732,24 +1516,6 @@ _AUG_TO_BINARY: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
     cst.MultiplyAssign: cst.Multiply,
     cst.DivideAssign: cst.Divide,
 }
-
-
-def _binary(operator: cst.BaseBinaryOp, left: Type | None, right: Type | None) -> Type | None:
-    if left is None or right is None:
-        return None
-    if TENSOR in (left, right):
-        return TENSOR if {left, right} <= {TENSOR, INT, FLOAT, BOOL} else None
-    if isinstance(operator, cst.Add | cst.Subtract | cst.Multiply | cst.FloorDivide | cst.Modulo):
-        if left == right == INT:
-            return INT
-        if {left, right} <= {INT, FLOAT}:
-            return FLOAT
-        if isinstance(operator, cst.Add) and left == right == STR:
-            return STR
-        return None
-    if isinstance(operator, cst.Divide) and {left, right} <= {INT, FLOAT}:
-        return FLOAT
-    return None
 
 
 def _is_empty(value: cst.BaseExpression) -> bool:
@@ -2810,16 +1576,16 @@ class _AssignedNames(cst.CSTVisitor):
 
 def flow(context: LintContext, node: cst.FunctionDef) -> FlowResult:
     """The propagator's findings for one compiled function (cached per file and function)."""
-    results = _file_cache(context).flows
+    results: dict[int, FlowResult] = file_memo(context, "flows")
     if id(node) not in results:
-        is_method = _is_method(context, node)
-        params = parameter_types(context, node, is_method)
+        method = is_method(context, node)
+        params = parameter_types(context, node)
         owner: ClassInfo | None = None
-        if is_method and not _has_decorator(node, "classmethod"):
+        if method and not _has_decorator(node, "classmethod"):
             found = enclosing_class(context, node)
             if found is not None and found[0].is_nn_module:
                 owner = found[0]
-        walker = _Flow(context, node, _first_param(node) if is_method else None, owner)
+        walker = _Flow(context, node, _first_param(node) if method else None, owner)
         walker.unannotated = {
             p.name.value
             for p in [*node.params.posonly_params, *node.params.params]
@@ -2840,52 +1606,31 @@ def _has_decorator(node: cst.FunctionDef, name: str) -> bool:
     )
 
 
-def _is_method(context: LintContext, node: cst.FunctionDef) -> bool:
-    parent = context.parent(node)
-    grandparent = context.parent(parent) if parent is not None else None
-    if not isinstance(grandparent, cst.ClassDef):
-        return False
-    return not _has_decorator(node, "staticmethod")
+# functions whose return type is being inferred (a recursive call gives up)
+_INFERRING: set[int] = set()
 
 
-def torchscript_spelling(kind: Type) -> str:
-    """How TorchScript's error messages spell ``kind`` (``NoneType`` for None)."""
-    return "NoneType" if kind == NONE else str(kind)
-
-
-def torchscript_error(use: OptionalUse, context: LintContext) -> str:
-    """The gist of the error ``torch.jit.script`` gives for an :class:`OptionalUse`."""
-    kind = str(use.kind)
-    if use.use is Use.ATTRIBUTE:
-        attribute = use.node.attr.value if isinstance(use.node, cst.Attribute) else "..."
-        return f"'{kind}' object has no attribute or method '{attribute}'"
-    if use.use is Use.SUBSCRIPT:
-        return f"'{kind}' object is not subscriptable"
-    if use.use is Use.ITERATION:
-        return f"'{kind}' object is not iterable"
-    if use.use is Use.CONDITION:
-        return f"Could not cast value of type {kind} to bool"
-    if use.use is Use.RETURN:
-        return (
-            f"Return value was annotated as having type {use.detail} but is actually of type {kind}"
-        )
-    if use.use is Use.ANNOTATION:
-        target = use.node.target if isinstance(use.node, cst.AnnAssign) else None
-        name = context.module.code_for_node(target) if target is not None else "..."
-        return (
-            f"Variable '{name}' is annotated with type {use.detail} but is being assigned "
-            f"to a value of type {kind}"
-        )
-    if use.use is Use.ARGUMENT and use.detail.startswith("parameter `"):
-        name, _, expected = use.detail[len("parameter `") : -1].partition(": ")
-        return (
-            f"Expected a value of type '{expected}' for argument '{name}' but instead found "
-            f"type '{kind}'"
-        )
-    return "Arguments for call are not valid"
-
-
-def subject_text(use: OptionalUse, context: LintContext, limit: int = 40) -> str:
-    """The Optional expression as written (shortened)."""
-    text = " ".join(context.module.code_for_node(use.subject).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def callee_return_type(
+    context: LintContext,
+    func: cst.BaseExpression,
+    self_name: str | None,
+    owner: ClassInfo | None,
+) -> Type | None:
+    """What ``func(...)`` returns when it calls a same-file function: the declared return
+    type, else (for a compiled callee) the unification of its returns, as TorchScript infers it."""
+    cache: dict[int, Type | None] = file_memo(context, "returns")
+    key = id(func)
+    if key in cache:
+        return cache[key]
+    signature = callee_signature(context, func, self_name, owner)
+    found = signature.returns if signature is not None else None
+    if signature is not None and found is None:
+        target = callee_def(context, func, self_name, owner)
+        if target is not None and id(target) not in _INFERRING and context.is_compiled_def(target):
+            _INFERRING.add(id(target))
+            try:
+                found = flow(context, target).return_type
+            finally:
+                _INFERRING.discard(id(target))
+    cache[key] = found
+    return found
