@@ -439,6 +439,9 @@ def _deployment(
         if dtypes
         else f"no parameters; archive {human_bytes(file_bytes)}",
         "Eval mode": "saved in training mode" if loaded.training else "saved in eval mode",
+        "Code run at load, file and process access": (
+            "no __setstate__, file or process operators in the archive's code"
+        ),
     }
     checks: list[Check] = []
     covered: set[str] = set()
