@@ -245,16 +245,14 @@ def render_config(config: ModelConfig | InferenceResult) -> str:
     return render(config)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, force: bool = True) -> None:
+    from tsinspect.files import output_refusal, write_atomically
+
+    refusal = output_refusal(path, force)
+    if refusal is not None:
+        raise OverwriteError(f"{path} {refusal}", path=None)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
 
 
 def check_name(name: str) -> str:
@@ -279,11 +277,12 @@ def ensure_writable(
     if repository is not None:
         folder = Path(repository) / name
         targets += [folder / "config.pbtxt", folder / "1" / "model.pt"]
+    from tsinspect.files import output_refusal
+
     for target in targets:
-        if target.exists() and not force:
-            raise OverwriteError(
-                f"{target} already exists; pass --force to overwrite it", path=None
-            )
+        refusal = output_refusal(target, force)
+        if refusal is not None:
+            raise OverwriteError(f"{target} {refusal}", path=None)
 
 
 def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
@@ -298,9 +297,7 @@ def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
 def write_config(text: str, out: str | os.PathLike[str], force: bool = False) -> Path:
     """Write config text to ``out`` atomically; OverwriteError if it exists and not ``force``."""
     path = Path(out)
-    if path.exists() and not force:
-        raise OverwriteError(f"{path} already exists; pass --force to overwrite it", path=None)
-    _atomic_write(path, text.encode("utf-8"))
+    _atomic_write(path, text.encode("utf-8"), force)
     return path
 
 

@@ -117,31 +117,20 @@ def render_picture(dot_text: str, picture_format: str, timeout_s: float = 300.0)
 def write_output(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then rename).
 
-    The user named the file with ``-o``, so an existing file is replaced, but a
-    failure never leaves a half-written one.
+    The user named the file with ``-o``, so an existing file (or symlink) is
+    replaced, but a failure never leaves a half-written one, and a device node
+    or FIFO is never replaced (InputError).
     """
-    import os
-    import tempfile
+
+    from tsinspect.files import output_refusal, write_atomically
 
     target = Path(path)
-    if target.is_dir():
-        raise InputError("is a directory: pass a file name to -o", path=str(target))
+    refusal = output_refusal(target, force=True)
+    if refusal is not None:
+        raise InputError(refusal, path=str(target))
     if not target.parent.exists():
         raise InputError(
             "the folder for this output does not exist: create it first", path=str(target)
         )
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(target, data)
     return target

@@ -828,8 +828,11 @@ def check_writable(output: str | os.PathLike[str], force: bool = False) -> Path:
         raise InputError(
             "the folder for this output does not exist: create it first", path=str(path)
         )
-    if path.exists() and not force:
-        raise OverwriteError(f"{path} already exists; pass --force to overwrite it")
+    from tsinspect.files import output_refusal
+
+    refusal = output_refusal(path, force)
+    if refusal is not None:
+        raise OverwriteError(f"{path} {refusal}")
     return path
 
 
