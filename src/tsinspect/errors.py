@@ -25,6 +25,11 @@ class ModelArchiveError(InputError):
     """A file is not a loadable TorchScript archive (a state_dict, a corrupt zip, not PyTorch at all...)."""
 
 
+class UntrustedModelError(ModelArchiveError):
+    """The pre-load scan found code that would run at load or reach outside the process;
+    the model is loaded only when the user says they trust it (``--trust-model``)."""
+
+
 class ConfigError(InputError):
     """A config.pbtxt that cannot be read or parsed."""
 

@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+def output_refusal(path: str | os.PathLike[str], force: bool) -> str | None:
+    """Why ``path`` may not be (re)written by an ``-o`` writer, or None when it may.
+
+    Without ``force`` anything already there refuses, a dangling symlink included. With
+    ``force`` a regular file or a symlink is replaced (the link itself, never its target),
+    but a device node, FIFO or socket never is: writers write regular files only.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory: pass a file name to -o"
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        return "is not a regular file (a device, FIFO or socket): pass a file name to -o"
+    if not force:
+        what = " (a symbolic link)" if stat.S_ISLNK(mode) else ""
+        return f"already exists{what}; pass --force to overwrite it"
+    return None
 
 
 def current_umask() -> int:

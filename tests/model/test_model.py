@@ -142,9 +142,18 @@ def test_device_constant(loaded_model: Callable[..., Any]) -> None:
     assert finding.path == model.path and finding.line == 0
 
 
-def test_custom_op_namespace(loaded_model: Callable[..., Any]) -> None:
+def test_custom_op_namespace(model_archive: Callable[..., Path]) -> None:
+    from tsinspect.api.model import load_model
+    from tsinspect.errors import UntrustedModelError
+
+    path = model_archive("custom_op_model")
+    # native code from outside libtorch: refused before loading unless trusted
+    with pytest.raises(
+        UntrustedModelError, match=r"not loaded: TS603 .*tsfixture::scaled_softplus"
+    ):
+        load_model(path)
     # building the fixture registered the op in this process, so the archive loads
-    model = loaded_model("custom_op_model")
+    model = load_model(path, trust_model=True)
     assert model.custom_op_namespaces == ("tsfixture",)
     assert codes(model) == ["TS603"]
     assert "tsfixture::scaled_softplus" in model.findings[0].message

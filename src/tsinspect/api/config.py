@@ -40,8 +40,13 @@ class ProbedModel:
     path: str
 
 
-def load_for_probing(model: str | os.PathLike[str] | Any) -> ProbedModel:
+def load_for_probing(
+    model: str | os.PathLike[str] | Any, *, trust_model: bool = False
+) -> ProbedModel:
     """A TorchScript archive, a ScriptModule, or a ``tsinspect.load_model`` result, with its meta copy.
+
+    An archive whose code the pre-load scan flagged raises UntrustedModelError
+    unless ``trust_model`` (docs/security.md); the probes run its ``forward``.
 
     A model already read by ``tsinspect.load_model`` is not loaded again (twice the
     memory for a large model): only the meta copy the probes run on is added.
@@ -58,7 +63,7 @@ def load_for_probing(model: str | os.PathLike[str] | Any) -> ProbedModel:
         meta = meta_copy(path)
     elif isinstance(model, (str, os.PathLike)):
         path = str(model)
-        module = load_scripted(path)
+        module = load_scripted(path, trust_model=trust_model)
         meta = meta_copy(path)
         signature = read_signature(module, path=path)
     else:
@@ -74,6 +79,14 @@ def load_for_probing(model: str | os.PathLike[str] | Any) -> ProbedModel:
     module.eval()
     meta.eval()
     return ProbedModel(module, meta, signature, path)
+
+
+def _refuse_before_libraries(model: Any, trust_model: bool) -> None:
+    """Refuse a flagged archive before any custom-op library is loaded into the process."""
+    if isinstance(model, (str, os.PathLike)):
+        from tsinspect.ir.archive import refuse_untrusted, require_torchscript
+
+        refuse_untrusted(require_torchscript(os.fspath(model)), trust_model)
 
 
 def _shape_pairs(spec: ShapeSpec) -> tuple[tuple[str | None, tuple[int, ...]], ...]:
@@ -114,8 +127,13 @@ def infer_config(
     max_queue_delay_microseconds: int = 0,
     parameters: Mapping[str, str] | Sequence[tuple[str, str]] = (),
     libraries: Iterable[str | os.PathLike[str]] = (),
+    trust_model: bool = False,
 ) -> InferenceResult:
     """Infer a checked pytorch_libtorch config for a model; blockers instead when it cannot be served.
+
+    This runs the model: ``torch.jit.load`` runs its ``__setstate__`` methods
+    and the probes run ``forward``. An archive whose code the pre-load scan
+    flagged raises UntrustedModelError unless ``trust_model`` (docs/security.md).
 
     ``input_shapes`` are config dims (without the batch dim when the model
     batches), by input name or in order; ``input_dtypes`` are dtype spellings
@@ -125,8 +143,9 @@ def infer_config(
     cannot be inferred.
     """
     name = default_name(model, name)
+    _refuse_before_libraries(model, trust_model)
     load_libraries(libraries)
-    loaded = load_for_probing(model)
+    loaded = load_for_probing(model, trust_model=trust_model)
     if instance_kind is not None and instance_kind not in (
         "KIND_CPU",
         "KIND_GPU",
@@ -226,16 +245,14 @@ def render_config(config: ModelConfig | InferenceResult) -> str:
     return render(config)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, force: bool = True) -> None:
+    from tsinspect.files import output_refusal, write_atomically
+
+    refusal = output_refusal(path, force)
+    if refusal is not None:
+        raise OverwriteError(f"{path} {refusal}", path=None)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
 
 
 def check_name(name: str) -> str:
@@ -260,11 +277,12 @@ def ensure_writable(
     if repository is not None:
         folder = Path(repository) / name
         targets += [folder / "config.pbtxt", folder / "1" / "model.pt"]
+    from tsinspect.files import output_refusal
+
     for target in targets:
-        if target.exists() and not force:
-            raise OverwriteError(
-                f"{target} already exists; pass --force to overwrite it", path=None
-            )
+        refusal = output_refusal(target, force)
+        if refusal is not None:
+            raise OverwriteError(f"{target} {refusal}", path=None)
 
 
 def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
@@ -279,9 +297,7 @@ def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
 def write_config(text: str, out: str | os.PathLike[str], force: bool = False) -> Path:
     """Write config text to ``out`` atomically; OverwriteError if it exists and not ``force``."""
     path = Path(out)
-    if path.exists() and not force:
-        raise OverwriteError(f"{path} already exists; pass --force to overwrite it", path=None)
-    _atomic_write(path, text.encode("utf-8"))
+    _atomic_write(path, text.encode("utf-8"), force)
     return path
 
 
@@ -367,13 +383,16 @@ def validate_config(
     config: str | os.PathLike[str],
     require_schema: bool = False,
     libraries: Iterable[str | os.PathLike[str]] = (),
+    trust_model: bool = False,
 ) -> ValidationResult:
     """Check a config.pbtxt (or a model folder) against the model; TS7xx diagnostics.
 
     ``model`` may be omitted by passing the model folder as ``config`` and the
     same folder as ``model``. With ``require_schema`` a missing tritonclient is
     an error (MissingDependencyError) instead of an info note. ``libraries``:
-    custom-op libraries the model's operators come from.
+    custom-op libraries the model's operators come from. The model is run (its
+    ``__setstate__`` at load, then ``forward``): an archive whose code the
+    pre-load scan flagged raises UntrustedModelError unless ``trust_model``.
     """
     from tsinspect.triton.validate import validate_against_model
 
@@ -383,8 +402,9 @@ def validate_config(
         text = config_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
+    _refuse_before_libraries(model_ref, trust_model)
     load_libraries(libraries)
-    loaded = load_for_probing(model_ref)
+    loaded = load_for_probing(model_ref, trust_model=trust_model)
     with model_output_to_stderr():
         diagnostics, schema_checked = validate_against_model(
             text,

@@ -12,12 +12,22 @@ from pathlib import Path
 
 from tsinspect.diagnostics import sorted_diagnostics
 from tsinspect.errors import InputError, MissingDependencyError
-from tsinspect.ir.archive import import_torch, load_checked, require_torchscript
+from tsinspect.ir.archive import (
+    import_torch,
+    load_checked,
+    refuse_untrusted,
+    require_torchscript,
+)
 from tsinspect.ir.model import LoadedModel, read_model
 from tsinspect.triton.serving import signature_blockers
 
 
-def load_model(path: str | Path, libraries: Iterable[str | os.PathLike[str]] = ()) -> LoadedModel:
+def load_model(
+    path: str | Path,
+    libraries: Iterable[str | os.PathLike[str]] = (),
+    *,
+    trust_model: bool = False,
+) -> LoadedModel:
     """Read the TorchScript archive at ``path`` into a :class:`~tsinspect.ir.model.LoadedModel`.
 
     The file is recognised from its bytes first; a state_dict, an eager
@@ -25,11 +35,16 @@ def load_model(path: str | Path, libraries: Iterable[str | os.PathLike[str]] = (
     raises ModelArchiveError with a one-line message, and nothing is
     unpickled. ``libraries`` are custom-op shared libraries to load with
     ``torch.ops.load_library`` before the archive (what Triton needs too).
-    The model is loaded on the CPU and never run.
+    The model is loaded on the CPU and its forward is never run, but
+    ``torch.jit.load`` runs the archive's ``__setstate__`` methods: the archive's
+    code is scanned first (docs/security.md), and when it defines ``__setstate__``
+    or calls file, process or custom operators, UntrustedModelError is raised
+    unless ``trust_model=True``.
     """
     info = require_torchscript(path)
+    refuse_untrusted(info, trust_model)
     load_libraries(libraries)
-    module = load_checked(info)
+    module = load_checked(info, trust_model=trust_model)
     model = read_model(module, info)
     # What Triton's backend can serve is Triton's rule (triton/), not the archive reader's.
     serving = signature_blockers(model.signature, model.path)
@@ -102,31 +117,20 @@ def render_picture(dot_text: str, picture_format: str, timeout_s: float = 300.0)
 def write_output(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then rename).
 
-    The user named the file with ``-o``, so an existing file is replaced, but a
-    failure never leaves a half-written one.
+    The user named the file with ``-o``, so an existing file (or symlink) is
+    replaced, but a failure never leaves a half-written one, and a device node
+    or FIFO is never replaced (InputError).
     """
-    import os
-    import tempfile
+
+    from tsinspect.files import output_refusal, write_atomically
 
     target = Path(path)
-    if target.is_dir():
-        raise InputError("is a directory: pass a file name to -o", path=str(target))
+    refusal = output_refusal(target, force=True)
+    if refusal is not None:
+        raise InputError(refusal, path=str(target))
     if not target.parent.exists():
         raise InputError(
             "the folder for this output does not exist: create it first", path=str(target)
         )
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(target, data)
     return target

@@ -63,6 +63,7 @@ _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Argument and return types", ("TS605", "TS606")),
     ("Parameter dtypes and size", ("TS607", "TS608")),
     ("Eval mode", ("TS610",)),
+    ("Code run at load, file and process access", ("TS611", "TS612", "TS613")),
 )
 #: Longer verdict messages (PyTorch's dispatcher errors run to 1,500 characters) are cut there.
 VERDICT_MESSAGE_LIMIT = 320
@@ -111,6 +112,7 @@ def build_report(
     settings: Settings | None = None,
     picture: bool = True,
     progress: ProgressCallback | None = None,
+    trust_model: bool = False,
 ) -> Report:
     """Build the report of the TorchScript archive ``model`` and the Python ``sources`` it came from.
 
@@ -119,7 +121,9 @@ def build_report(
     ``input_shapes``, ``input_dtypes``, ``max_batch_size``, ``name`` and
     ``naming`` are passed to :func:`tsinspect.infer_config`. ``picture=False``
     skips Graphviz. ``progress`` is called with a short text as each slow
-    step starts.
+    step starts. The model is run (``__setstate__`` at load, ``forward`` in the
+    probes); an archive whose code the pre-load scan flagged is not loaded,
+    and the report says why, unless ``trust_model`` (docs/security.md).
 
     An input that cannot be read (a missing or non-TorchScript model, an
     unparsable source, an unreadable config) is reported in the verdict with
@@ -133,7 +137,7 @@ def build_report(
     source_list = [os.fspath(source) for source in sources]
 
     interface = config_section = validation = deployment = picture_section = None
-    loaded = _load(model_path, libraries, collected, step)
+    loaded = _load(model_path, libraries, collected, step, trust_model)
     if loaded is not None:
         step("inferring the Triton config (probing shapes)")
         from tsinspect.api.config import load_for_probing
@@ -179,14 +183,33 @@ def _load(
     libraries: Iterable[str | os.PathLike[str]],
     collected: _Collected,
     step: ProgressCallback,
+    trust_model: bool,
 ) -> Any:
     from tsinspect.api.model import load_model
+    from tsinspect.errors import UntrustedModelError
 
     step(f"loading {model_path}")
     try:
-        return load_model(model_path, libraries=[os.fspath(library) for library in libraries])
+        return load_model(
+            model_path,
+            libraries=[os.fspath(library) for library in libraries],
+            trust_model=trust_model,
+        )
     except MissingDependencyError:
         raise
+    except UntrustedModelError as error:
+        collected.add(
+            Reason(
+                Severity.ERROR,
+                "input",
+                "",
+                "untrusted-model",
+                _without_path(error, model_path),
+                where=model_path,
+                hint="read the archive's code, then pass --trust-model if you trust this file",
+            )
+        )
+        return None
     except TsinspectError as error:
         collected.add(
             Reason(
@@ -416,6 +439,9 @@ def _deployment(
         if dtypes
         else f"no parameters; archive {human_bytes(file_bytes)}",
         "Eval mode": "saved in training mode" if loaded.training else "saved in eval mode",
+        "Code run at load, file and process access": (
+            "no __setstate__, file or process operators in the archive's code"
+        ),
     }
     checks: list[Check] = []
     covered: set[str] = set()
@@ -802,8 +828,11 @@ def check_writable(output: str | os.PathLike[str], force: bool = False) -> Path:
         raise InputError(
             "the folder for this output does not exist: create it first", path=str(path)
         )
-    if path.exists() and not force:
-        raise OverwriteError(f"{path} already exists; pass --force to overwrite it")
+    from tsinspect.files import output_refusal
+
+    refusal = output_refusal(path, force)
+    if refusal is not None:
+        raise OverwriteError(f"{path} {refusal}")
     return path
 
 

@@ -16,6 +16,7 @@ from tsinspect.cli.options import (
     max_batch_size_option,
     name_option,
     naming_option,
+    trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
 
@@ -83,6 +84,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
     help="Write DIR/<name>/config.pbtxt and DIR/<name>/1/model.pt.",
 )
 @library_option
+@trust_model_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
 def config(
@@ -101,14 +103,18 @@ def config(
     output: str | None,
     model_repository: str | None,
     libraries: tuple[str, ...],
+    trust_model: bool,
     force: bool,
     quiet: bool,
 ) -> None:
     """Write a checked config.pbtxt for Triton's PyTorch (libtorch) backend.
 
     Shapes and dtypes come from the model itself; every inferred value is
-    labelled with how it was found. Exit 1 when the backend cannot serve the
-    model (no config is written), 2 when inference needs an option.
+    labelled with how it was found. This runs the model: torch.jit.load runs its
+    __setstate__ methods and the probes run forward on the CPU; a model whose code
+    the pre-scan flags is not loaded without --trust-model. Exit 1 when the
+    backend cannot serve the model (no config is written), 2 when inference needs
+    an option.
     """
     from tsinspect.api.config import (
         default_name,
@@ -136,6 +142,7 @@ def config(
         preferred_batch_sizes=preferred_batch_sizes,
         max_queue_delay_microseconds=max_queue_delay,
         libraries=libraries,
+        trust_model=trust_model,
     )
     if result.config is None:
         _echo_findings(result.blockers)
@@ -175,24 +182,32 @@ def config(
     show_default=True,
 )
 @library_option
+@trust_model_option
 def validate(
     model: str,
     config_path: str | None,
     require_schema: bool,
     output_format: str,
     libraries: tuple[str, ...],
+    trust_model: bool,
 ) -> None:
     """Check a config.pbtxt against the model it serves.
 
     MODEL is a .pt file and CONFIG its config.pbtxt (or model folder); or MODEL
     alone is a model folder DIR/<name>/ holding config.pbtxt and <version>/model.pt.
-    Exit 1 on any error or warning.
+    This runs the model (torch.jit.load runs its __setstate__ methods, the
+    probes run forward on the CPU); a model whose code the pre-scan flags is not
+    loaded without --trust-model. Exit 1 on any error or warning.
     """
     from tsinspect.api.config import validate_config
     from tsinspect.render.config_pbtxt import findings_json
 
     result = validate_config(
-        model, config_path or model, require_schema=require_schema, libraries=libraries
+        model,
+        config_path or model,
+        require_schema=require_schema,
+        libraries=libraries,
+        trust_model=trust_model,
     )
     if output_format == "json":
         click.echo(findings_json(result.diagnostics, result.schema_checked))

@@ -7,7 +7,7 @@ import sys
 import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
-from tsinspect.cli.options import library_option
+from tsinspect.cli.options import library_option, trust_model_option
 from tsinspect.diagnostics import Severity
 
 
@@ -52,6 +52,7 @@ from tsinspect.diagnostics import Severity
     help="Write to this file (replaced atomically) instead of stdout.",
 )
 @library_option
+@trust_model_option
 def graph(
     model_path: str,
     output_format: str | None,
@@ -60,12 +61,14 @@ def graph(
     all_nodes: bool,
     output_path: str | None,
     libraries: tuple[str, ...],
+    trust_model: bool,
 ) -> None:
     """Show what a TorchScript archive holds: signature, parameters, submodules, ops, findings.
 
-    The archive is loaded on the CPU and never run; a file that is not TorchScript
-    (a state_dict, an eager module, a corrupt zip...) is named and refused before
-    loading. Exit codes: 0 clean (always for --dot/--svg/--png), 1 when the text or
+    The archive is loaded on the CPU and forward is never run; a file that is not
+    TorchScript (a state_dict, an eager module, a corrupt zip...) is named and refused
+    before loading, and so is one whose code defines __setstate__ (torch.jit.load runs
+    it) or calls file, process or custom operators, unless --trust-model. Exit codes: 0 clean (always for --dot/--svg/--png), 1 when the text or
     JSON output reports errors or warnings, 2 unreadable input or usage error.
     """
     from tsinspect.api import model as api
@@ -74,7 +77,7 @@ def graph(
         raise click.UsageError("--png writes binary data: name the file with -o FILE.png")
     if collapse:
         depth = 0
-    loaded = api.load_model(model_path, libraries=libraries)
+    loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
     module_types = {s.path: s.type_name for s in loaded.submodules}
     data: bytes
     if output_format in ("dot", "svg", "png"):

@@ -14,6 +14,14 @@ library_option = click.option(
     help="Custom-op library to load before the model (repeatable).",
 )
 
+#: ``--trust-model``: load (and, for config/validate/report, run) a model the pre-scan flagged.
+trust_model_option = click.option(
+    "--trust-model",
+    is_flag=True,
+    help="Load the model even when its code defines __setstate__ (run by torch.jit.load) or "
+    "calls file, process or custom operators; only for files you trust (docs/security.md).",
+)
+
 #: ``--input-shape [NAME=]DIMS`` (repeatable): config dims when they cannot be inferred.
 input_shape_option = click.option(
     "--input-shape",

@@ -13,6 +13,7 @@ from tsinspect.cli.options import (
     max_batch_size_option,
     name_option,
     naming_option,
+    trust_model_option,
 )
 
 
@@ -62,6 +63,7 @@ from tsinspect.cli.options import (
 @name_option
 @naming_option
 @library_option
+@trust_model_option
 def report(
     model_path: str,
     sources: tuple[str, ...],
@@ -77,9 +79,14 @@ def report(
     name: str | None,
     naming: str,
     libraries: tuple[str, ...],
+    trust_model: bool,
 ) -> None:
     """Write the review document of a TorchScript model: verdict, inputs and outputs, config.pbtxt,
     deployment findings, lint findings of its sources, and a picture of the graph.
+
+    This runs the model: torch.jit.load runs its __setstate__ methods and the
+    config probes run forward on the CPU; a model whose code the pre-scan flags
+    is not loaded (the report says why) without --trust-model.
 
     An input that cannot be read (a missing or non-TorchScript model, a source
     that does not parse, an unreadable --config) is named in the report.
@@ -108,6 +115,7 @@ def report(
             libraries=libraries,
             picture=not no_picture,
             progress=progress,
+            trust_model=trust_model,
         )
         text = api.render_report(result, chosen_format)
     if output_path is not None:

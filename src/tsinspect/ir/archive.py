@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tsinspect.errors import MissingDependencyError, ModelArchiveError
+from tsinspect.diagnostics import Diagnostic
+from tsinspect.errors import MissingDependencyError, ModelArchiveError, UntrustedModelError
+from tsinspect.ir.prescan import scan_archive
 
 #: ``ArchiveInfo.kind`` values.
 TORCHSCRIPT = "torchscript"
@@ -43,6 +45,7 @@ DIRECTORY = "directory"
 MISSING = "missing"
 UNREADABLE = "unreadable"
 NOT_PYTORCH = "not_pytorch"
+REFUSED = "refused"  # a TorchScript archive the pre-load scan will not hand to torch
 
 # The first object of a legacy (non-zip) torch.save file is this magic number.
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -78,7 +81,9 @@ class ArchiveInfo:
     (empty when not a zip); ``file_format_version`` the ``version`` record;
     ``traced_inputs`` is True when the archive stores ``traced_inputs.pkl``
     (written by ``torch.jit.trace``); ``pickled_class`` the top-level class a
-    ``torch.save`` pickle names, when there is one.
+    ``torch.save`` pickle names, when there is one; ``code_findings`` what the
+    pre-load scan (:mod:`tsinspect.ir.prescan`) found in the archive's code:
+    when there are any, :func:`load_checked` refuses to load unless trusted.
     """
 
     path: str
@@ -91,6 +96,7 @@ class ArchiveInfo:
     traced_inputs: bool = False
     pickled_class: str | None = None
     detail: str = ""
+    code_findings: tuple[Diagnostic, ...] = ()
 
     @property
     def is_torchscript(self) -> bool:
@@ -143,21 +149,42 @@ def require_torchscript(path: str | Path) -> ArchiveInfo:
     return info
 
 
-def load_scripted(path: str | Path) -> Any:
+def load_scripted(path: str | Path, *, trust_model: bool = False) -> Any:
     """Load a TorchScript archive on the CPU and return the ``torch.jit.ScriptModule``.
 
     The file is recognised first (:func:`inspect_archive`); anything that is
     not TorchScript raises ModelArchiveError with a one-line message saying
     what the file is and what to do. Only then is ``torch.jit.load`` called,
     with ``map_location="cpu"`` so a model saved on a GPU loads anywhere.
-    Missing torch raises MissingDependencyError.
+    Missing torch raises MissingDependencyError; code the pre-load scan flagged
+    raises UntrustedModelError unless ``trust_model``.
     """
     info = require_torchscript(path)
-    return load_checked(info)
+    return load_checked(info, trust_model=trust_model)
 
 
-def load_checked(info: ArchiveInfo) -> Any:
-    """``torch.jit.load`` an archive that :func:`inspect_archive` recognised as TorchScript."""
+def refuse_untrusted(info: ArchiveInfo, trust_model: bool) -> None:
+    """UntrustedModelError naming the first findings of the pre-load scan, unless ``trust_model``."""
+    if trust_model or not info.code_findings:
+        return
+    first = info.code_findings[0]
+    more = len(info.code_findings) - 1
+    others = sorted({d.code for d in info.code_findings[1:]})
+    tail = f" (and {more} more: {', '.join(others)})" if more else ""
+    raise UntrustedModelError(
+        f"not loaded: {first.code} {first.message}{tail}; read the archive's code/ records "
+        "(unzip -l), then pass --trust-model (trust_model=True in the API) if you trust this file",
+        path=info.path,
+    )
+
+
+def load_checked(info: ArchiveInfo, *, trust_model: bool = False) -> Any:
+    """``torch.jit.load`` an archive that :func:`inspect_archive` recognised as TorchScript.
+
+    Refused (UntrustedModelError) when the pre-load scan found code that runs at
+    load or reaches outside the process, unless ``trust_model``.
+    """
+    refuse_untrusted(info, trust_model)
     torch = import_torch()
     try:
         return torch.jit.load(info.path, map_location="cpu")
@@ -210,6 +237,9 @@ def _inspect_zip(path: Path, size: int) -> ArchiveInfo:
         return ArchiveInfo(
             shown, CORRUPT_ZIP, "a truncated or corrupt zip file", size, detail=str(error)
         )
+    except ModelArchiveError as error:  # the pre-load scan refused a record (size, debug_pkl)
+        message = str(error).removeprefix(f"{shown}: ")
+        return ArchiveInfo(shown, REFUSED, message, size, detail=message)
     except OSError as error:
         return ArchiveInfo(shown, UNREADABLE, f"cannot be read ({error.strerror or error})", size)
 
@@ -229,26 +259,26 @@ def _classify_zip(
     prefix = _record_prefix(names)
     present = set(names)
 
-    def record(name: str) -> bytes | None:
+    def record(name: str, limit: int = _MAX_PICKLE_SCAN + 1) -> bytes | None:
+        """The first ``limit`` bytes of a record (never all of a huge one)."""
         full = prefix + name
         if full not in present:
             return None
-        return archive.read(full)
+        with archive.open(full) as stream:
+            return stream.read(limit)
 
-    version_bytes = record("version") or record(".data/version")
+    version_bytes = record("version", 64) or record(".data/version", 64)
     version = version_bytes.decode("ascii", "replace").strip() if version_bytes else None
     has_code = any(name.startswith(prefix + "code/") for name in names)
     has_data = prefix + "data.pkl" in present
 
     if prefix and has_code and has_data and prefix + "constants.pkl" in present:
-        # Read every record except the tensor data now: zipfile checks each one's CRC, so a
-        # damaged archive is named here instead of failing inside the TorchScript parser.
-        # The tensor data (nearly all of the bytes) is left to torch.jit.load, which does
-        # not check it: a corrupted weight goes unnoticed by both.
-        data_prefix = prefix + "data/"
-        for name in names:
-            if not name.startswith(data_prefix) and not name.endswith("/"):
-                archive.read(name)
+        # Read every record except the tensor data now, streamed and size-limited: zipfile
+        # checks each one's CRC, so a damaged archive is named here instead of failing inside
+        # the TorchScript parser, and the code is scanned for what would run at load. The
+        # tensor data (nearly all of the bytes) is left to torch.jit.load, which does not
+        # check it: a corrupted weight goes unnoticed by both.
+        code_findings = scan_archive(archive, prefix, shown)
         return ArchiveInfo(
             shown,
             TORCHSCRIPT,
@@ -258,6 +288,7 @@ def _classify_zip(
             records=names,
             file_format_version=version,
             traced_inputs=prefix + "traced_inputs.pkl" in present,
+            code_findings=code_findings,
         )
     if prefix and prefix + "archive_format" in present:
         return ArchiveInfo(
@@ -498,6 +529,7 @@ _ERROR_MESSAGES: dict[str, Any] = {
         "this is a directory, not a model file: pass the .pt file inside it (e.g. <model>/1/model.pt)"
     ),
     MISSING: lambda info: "no such file: check the path",
+    REFUSED: lambda info: info.description,
     UNREADABLE: lambda info: f"the file {info.description}: check its permissions",
     NOT_PYTORCH: lambda info: (
         f"{info.description}: pass a TorchScript archive saved with torch.jit.save"

@@ -35,7 +35,8 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "TS603": (
         "custom-op-library",
         W,
-        "operators outside libtorch: the server must load their library",
+        "operators outside libtorch: the server must load their library (and tsinspect loads "
+        "the model only when trusted)",
     ),
     "TS604": (
         "python-escape-hatch",
@@ -46,6 +47,21 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "TS608": ("fp16-parameters", I, "float16 parameters or buffers: many CPU kernels lack fp16"),
     "TS609": ("print-in-forward", I, "prim::Print writes to the server's stdout on every request"),
     "TS610": ("saved-in-training-mode", W, "the module was saved in training mode"),
+    "TS611": (
+        "runs-at-load",
+        W,
+        "a __setstate__ method: torch.jit.load runs it (the model is loaded only when trusted)",
+    ),
+    "TS612": (
+        "file-access-operator",
+        W,
+        "an operator that opens files (torch.from_file, torch.save): loaded only when trusted",
+    ),
+    "TS613": (
+        "process-access-operator",
+        W,
+        "an operator that talks to other processes (distributed, RPC): loaded only when trusted",
+    ),
 }
 
 #: Operator namespaces that libtorch itself registers in C++; any other

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from tsinspect.diagnostics import Diagnostic
+from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
 from tsinspect.ir.archive import ArchiveInfo
 from tsinspect.ir.findings import LIBTORCH_NAMESPACES, ParameterRecord, archive_findings
 from tsinspect.ir.signature import Signature, read_signature
@@ -204,6 +204,7 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     kind, evidence = decide_kind(info, summary)
     training = bool(getattr(script_module, "training", False))
     findings = archive_findings(info.path, summary.finding_ops, parameters, kind, training)
+    findings = _with_code_findings(findings, info.code_findings)
     model = LoadedModel(
         path=info.path,
         kind=kind,
@@ -221,6 +222,21 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     if walked is not None:
         model.__dict__["walk"] = walked  # fills the cached_property: no second walk
     return model
+
+
+def _with_code_findings(
+    findings: tuple[Diagnostic, ...], code_findings: tuple[Diagnostic, ...]
+) -> tuple[Diagnostic, ...]:
+    """The graph's findings plus the pre-load scan's (a trusted model's TS611-TS613, and TS603
+    for the custom operators outside forward's graph, which the graph's TS603 does not see)."""
+    graph_custom = " ".join(d.message for d in findings if d.code == "TS603")
+    extra = [
+        d
+        for d in code_findings
+        if d.code != "TS603"
+        or d.message.split(" calls ", 1)[-1].split(" ", 1)[0] not in graph_custom
+    ]
+    return tuple(sorted_diagnostics([*findings, *extra]))
 
 
 def decide_kind(info: ArchiveInfo, summary: GraphSummary) -> tuple[str, str]:

@@ -276,7 +276,10 @@ class _Walker:
         return cached
 
     def source_of(self, node: Any) -> tuple[str | None, int | None, str]:
-        text = node.sourceRange()
+        try:
+            text = node.sourceRange()
+        except RuntimeError:  # a damaged debug_pkl record (torch unpickles it lazily)
+            text = ""
         cached = self.source_cache.get(text)
         if cached is None:
             cached = parse_source_range(text)

@@ -76,11 +76,16 @@ def _tokens(text: str, path: str) -> list[_Token]:
     return tokens
 
 
+#: Deepest ``{ ... }`` nesting read (Triton's ModelConfig nests about 6 levels).
+MAX_DEPTH = 64
+
+
 class _Parser:
     def __init__(self, tokens: list[_Token], path: str) -> None:
         self.tokens = tokens
         self.index = 0
         self.path = path
+        self.depth = 0
 
     def error(self, message: str) -> ConfigError:
         line = self.tokens[min(self.index, len(self.tokens) - 1)].line if self.tokens else 1
@@ -138,17 +143,32 @@ class _Parser:
         token = self.take()
         if token.text in ("{", "<"):
             closer = "}" if token.text == "{" else ">"
+            if self.depth >= MAX_DEPTH:
+                raise self.error(f"messages nested deeper than {MAX_DEPTH} levels")
+            self.depth += 1
             # The line of the opening brace: for `input [ {...}, {...} ]` each entry gets its own.
-            return Field(name.text, token.line, children=self.message(closer))
+            children = self.message(closer)
+            self.depth -= 1
+            return Field(name.text, token.line, children=children)
         if token.kind == "string":
-            parts = [_unquote(token.text)]
+            parts = [self.unquote(token)]
             # Adjacent string literals concatenate, as in protobuf's text format.
             while (following := self.peek()) is not None and following.kind == "string":
-                parts.append(_unquote(self.take().text))
+                parts.append(self.unquote(self.take()))
             return Field(name.text, token.line, text="".join(parts), quoted=True)
         if token.kind == "word":
             return Field(name.text, token.line, text=token.text)
         raise self.error(f"expected a value for {name.text!r}, found {token.text!r}")
+
+    def unquote(self, token: _Token) -> str:
+        try:
+            return _unquote(token.text)
+        except UnicodeDecodeError as error:
+            raise ConfigError(
+                f"line {token.line}: bad escape in the string {token.text[:40]!r} ({error.reason}); "
+                "fix the config's syntax",
+                path=self.path,
+            ) from None
 
 
 def _unquote(literal: str) -> str:

@@ -1,0 +1,311 @@
+"""What is this file? The pre-load scan: the archive's records, read as text and opcodes, never run.
+
+A TorchScript archive holds its program as Python-like text (``<name>/code/**.py``).
+``torch.jit.load`` compiles that text, and it *runs* part of it: the
+``__setstate__`` method of every module or class object the archive restores
+(pytorch@v2.13.0:torch/csrc/jit/serialization/import.cpp, ``ScriptModuleDeserializer``
+calls ``__setstate__`` while it unpickles ``data.pkl``). ``config``, ``validate``
+and ``report`` also run ``forward``. Before any of that, :func:`scan_archive`
+reads every record except the tensor data, streamed and size-limited, and
+reports what would run at load or could reach outside the process:
+
+- TS611 a ``__setstate__`` method (runs inside ``torch.jit.load``);
+- TS612 an operator that opens files (:data:`FILE_OPERATORS`);
+- TS613 an operator that talks to other processes (:data:`PROCESS_OPERATORS`,
+  :data:`PROCESS_NAMESPACES`: distributed collectives, RPC, symmetric memory);
+- TS603 an operator or class from a namespace libtorch does not register
+  (native code from a library the user loads).
+
+The scan is textual and conservative: a name counts wherever it appears in a
+code record (a string literal included), after joining ``a . b`` and
+``(a).b`` spellings, because ``torch.jit.load`` is the one that decides what
+the text means. The ``.debug_pkl`` records (source ranges, unpickled lazily by
+torch's own unpickler) are checked opcode by opcode: a record that does not
+parse, or that names a global other than torch's list builders, is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import pickletools
+import re
+import zipfile
+from collections.abc import Iterable
+
+from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.errors import ModelArchiveError
+from tsinspect.ir.findings import LIBTORCH_NAMESPACES, finding
+
+#: Largest uncompressed size of one compressed (deflated) record other than tensor data.
+#: PyTorch stores tensor data uncompressed, so a larger deflated record is a zip bomb.
+MAX_COMPRESSED_RECORD_BYTES = 64 * 1024 * 1024
+#: Largest total of the records the scan reads (everything but ``data/``), uncompressed.
+MAX_SCANNED_BYTES = 512 * 1024 * 1024
+#: Largest code (``.py``) record the scan reads into memory.
+MAX_CODE_RECORD_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+#: aten operators that open a file by name: ``aten::from_file`` (maps a file, shared=True
+#: writes through) and ``aten::save`` (writes a file). Chosen from
+#: ``torch._C._jit_get_all_schemas()`` on torch 2.13: the operators with a file-name argument.
+FILE_OPERATORS: frozenset[str] = frozenset({"from_file", "save", "load_tensor"})
+#: Operators that reach other processes or machines wherever they are called from.
+PROCESS_OPERATORS: frozenset[str] = frozenset({"rpc_async", "rpc_sync", "rpc_remote"})
+#: Namespaces (operators ``ops.NS.x`` and classes ``torch.classes.NS.X``) whose members
+#: communicate with other processes: collectives, point-to-point, RPC, shared memory.
+PROCESS_NAMESPACES: frozenset[str] = frozenset(
+    {
+        "c10d",
+        "_c10d_functional",
+        "_c10d_functional_autograd",
+        "symm_mem",
+        "_dtensor",
+        "dist_c10d",
+        "dist_rpc",
+        "dist_autograd",
+    }
+)
+# Globals a torch.jit debug_pkl names (torch's C++ unpickler builds int lists with them).
+_DEBUG_GLOBAL_PREFIX = "torch.jit._pickle "
+
+_WORD = r"[A-Za-z_][A-Za-z0-9_]*"
+# ``(torch)`` but not the call ``f(x)`` or the base class in ``class M(Module)``.
+_PARENTHESIZED_NAME = re.compile(rf"(?<![\w)\]])\(\s*({_WORD})\s*\)")
+_DOT = re.compile(r"\s*\.\s*")
+_CONTINUATION = re.compile(r"\\\r?\n")
+_OPS = re.compile(rf"\bops\.({_WORD})\.({_WORD})")
+_CLASSES = re.compile(rf"\bclasses\.({_WORD})\.({_WORD})")
+_NAMES = re.compile(
+    r"\b(__setstate__|" + "|".join(sorted(FILE_OPERATORS | PROCESS_OPERATORS)) + r")\b"
+)
+_CLASS_LINE = re.compile(rf"^class\s+({_WORD})")
+_DEF_LINE = re.compile(rf"^\s+def\s+({_WORD})")
+
+
+def _normalise(text: str) -> str:
+    """Join the spellings ``torch . x``, ``(torch).x`` and backslash continuations to ``torch.x``.
+
+    Line structure is kept where it matters for :func:`_where` (a join across lines is rare).
+    """
+    text = _CONTINUATION.sub(" ", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PARENTHESIZED_NAME.sub(r"\1", text)
+    return _DOT.sub(".", text)
+
+
+def _module_name(record: str, prefix: str) -> str:
+    """``archive/code/__torch__/models/net.py`` -> ``__torch__.models.net``."""
+    inner = record[len(prefix + "code/") :].removesuffix(".py")
+    return inner.replace("/", ".")
+
+
+def _where(lines: list[str], position: int, offsets: list[int], module: str) -> str:
+    """``__torch__.Evil.__setstate__`` for the character at ``position`` of the normalised text."""
+    line_index = _line_of(offsets, position)
+    method = owner = ""
+    for line in reversed(lines[: line_index + 1]):
+        if not method and (found := _DEF_LINE.match(line)):
+            method = found.group(1)
+        if found_class := _CLASS_LINE.match(line):
+            owner = found_class.group(1)
+            break
+    return ".".join(part for part in (module, owner, method) if part)
+
+
+def _line_of(offsets: list[int], position: int) -> int:
+    low, high = 0, len(offsets) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if offsets[middle] <= position:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def scan_code(text: str, module: str, path: str) -> list[Diagnostic]:
+    """The findings of one code record's text (``module`` names it in the messages)."""
+    normal = _normalise(text)
+    lines = normal.split("\n")
+    offsets = [0]
+    for line in lines[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    found: dict[tuple[str, str], tuple[str, set[str]]] = {}
+
+    def add(code: str, what: str, where: str) -> None:
+        found.setdefault((code, what), (what, set()))[1].add(where)
+
+    for match in _NAMES.finditer(normal):
+        name = match.group(1)
+        where = _where(lines, match.start(), offsets, module)
+        if name == "__setstate__":
+            add("TS611", "__setstate__", where)
+        elif name in FILE_OPERATORS:
+            add("TS612", f"torch.{name}" if name != "load_tensor" else name, where)
+        else:
+            add("TS613", name, where)
+    for pattern, kind in ((_OPS, "operator"), (_CLASSES, "class")):
+        for match in pattern.finditer(normal):
+            namespace, member = match.group(1), match.group(2)
+            if namespace == "aten":
+                continue  # ops.aten.x is torch.x, seen by _NAMES
+            where = _where(lines, match.start(), offsets, module)
+            shown = (
+                f"{namespace}::{member}" if kind == "operator" else f"class {namespace}.{member}"
+            )
+            if namespace in PROCESS_NAMESPACES:
+                add("TS613", shown, where)
+            elif namespace not in LIBTORCH_NAMESPACES:
+                add(f"TS603:{namespace}", shown, where)
+    return [
+        _finding(code, what, sorted(wheres), path) for (code, _), (what, wheres) in found.items()
+    ]
+
+
+_MESSAGES = {
+    "TS611": (
+        "runs inside torch.jit.load, before anything else: a loaded model executes it",
+        "read the method in the archive's code/ records; load the model only if you trust it",
+    ),
+    "TS612": (
+        "opens a file by name when it runs",
+        "read the call in the archive's code/ records; load the model only if you trust it",
+    ),
+    "TS613": (
+        "communicates with other processes or machines when it runs",
+        "read the call in the archive's code/ records; load the model only if you trust it",
+    ),
+    "TS603": (
+        "is native code outside libtorch, from a library this process would have to load",
+        "load the op library (--library LIB.so) only if you trust it and the model",
+    ),
+}
+
+
+def _finding(code: str, what: str, wheres: list[str], path: str) -> Diagnostic:
+    base = code.split(":", 1)[0]
+    note, hint = _MESSAGES[base]
+    places = ", ".join(wheres[:3]) + (f" and {len(wheres) - 3} more" if len(wheres) > 3 else "")
+    verb = "defines method" if base == "TS611" else "calls"
+    message = f"the archive's code {verb} {what} (in {places}): it {note}"
+    return finding(base, message, path, hint=hint)
+
+
+def _read_limited(archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: int, path: str) -> bytes:
+    """Stream one record through zipfile (which checks its CRC at the end); return its first
+    ``keep`` bytes. Memory stays at one chunk plus ``keep``."""
+    kept = bytearray()
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            if len(kept) < keep:
+                kept += chunk[: keep - len(kept)]
+    return bytes(kept)
+
+
+def check_debug_pickle(data: bytes, record: str, path: str) -> None:
+    """Refuse a ``.debug_pkl`` record that is not the pickle torch writes there (ModelArchiveError).
+
+    Read with pickletools (opcodes only). torch's unpickler requires the PROTO opcode first
+    and resolves only its own globals; anything else is damage or an attack.
+    """
+    problem = ""
+    try:
+        first = True
+        for opcode, argument, _position in pickletools.genops(io.BytesIO(data)):
+            if first and opcode.name != "PROTO":
+                problem = f"it starts with {opcode.name}, not PROTO"
+                break
+            first = False
+            if opcode.name in ("GLOBAL", "INST") and not str(argument).startswith(
+                _DEBUG_GLOBAL_PREFIX
+            ):
+                problem = f"it names the global {str(argument).replace(' ', '.')!r}"
+                break
+            if opcode.name in ("STACK_GLOBAL", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID"):
+                problem = f"it uses the {opcode.name} opcode"
+                break
+    except Exception as error:  # pickletools raises ValueError and others on damaged data
+        problem = f"it does not parse ({str(error)[:80]})"
+    if problem:
+        raise ModelArchiveError(
+            f"the source-range record {record} is not a TorchScript debug pickle ({problem}): "
+            "nothing was loaded; re-export the model, or remove the *.debug_pkl records",
+            path=path,
+        )
+
+
+def scan_archive(archive: zipfile.ZipFile, prefix: str, path: str) -> tuple[Diagnostic, ...]:
+    """Check every record but the tensor data, streamed; return the code findings.
+
+    Raises ModelArchiveError (one line) for a deflated record larger than
+    :data:`MAX_COMPRESSED_RECORD_BYTES`, more than :data:`MAX_SCANNED_BYTES` in
+    all, a damaged record (bad CRC, bad deflate stream) or a bad ``.debug_pkl``.
+    """
+    data_prefix = prefix + "data/"
+    infos = [
+        info
+        for info in archive.infolist()
+        if not info.filename.startswith(data_prefix) and not info.is_dir()
+    ]
+    total = 0
+    for info in infos:
+        if (
+            info.compress_type != zipfile.ZIP_STORED
+            and info.file_size > MAX_COMPRESSED_RECORD_BYTES
+        ):
+            raise ModelArchiveError(
+                f"the record {info.filename} inflates from {info.compress_size:,} to "
+                f"{info.file_size:,} bytes (limit {MAX_COMPRESSED_RECORD_BYTES:,}): "
+                "PyTorch never writes such a record; this is not an archive to load",
+                path=path,
+            )
+        total += info.file_size
+    if total > MAX_SCANNED_BYTES:
+        raise ModelArchiveError(
+            f"the archive's records other than tensor data hold {total:,} bytes "
+            f"(limit {MAX_SCANNED_BYTES:,}): this is not an archive to load",
+            path=path,
+        )
+    found: list[Diagnostic] = []
+    code_prefix = prefix + "code/"
+    for info in infos:
+        name = info.filename
+        is_code = name.startswith(code_prefix) and name.endswith(".py")
+        is_debug = name.endswith(".debug_pkl")
+        if is_code and info.file_size > MAX_CODE_RECORD_BYTES:
+            raise ModelArchiveError(
+                f"the code record {name} holds {info.file_size:,} bytes "
+                f"(limit {MAX_CODE_RECORD_BYTES:,}): this is not an archive to load",
+                path=path,
+            )
+        keep = MAX_CODE_RECORD_BYTES if (is_code or is_debug) else 0
+        data = _read_limited(archive, info, keep, path)
+        if is_code:
+            text = data.decode("utf-8", "replace")
+            found += scan_code(text, _module_name(name, prefix), path)
+        elif is_debug:
+            check_debug_pickle(data, name, path)
+    return tuple(sorted_diagnostics(_merge(found)))
+
+
+def _merge(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """One finding per message (several code files may report the same thing the same way)."""
+    seen: dict[tuple[str, str], Diagnostic] = {}
+    for diagnostic in found:
+        seen.setdefault((diagnostic.code, diagnostic.message), diagnostic)
+    return list(seen.values())
+
+
+__all__ = [
+    "FILE_OPERATORS",
+    "MAX_CODE_RECORD_BYTES",
+    "MAX_COMPRESSED_RECORD_BYTES",
+    "MAX_SCANNED_BYTES",
+    "PROCESS_NAMESPACES",
+    "PROCESS_OPERATORS",
+    "check_debug_pickle",
+    "scan_archive",
+    "scan_code",
+]

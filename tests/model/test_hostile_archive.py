@@ -1,0 +1,191 @@
+"""Hostile archives: nothing in them runs unasked, nothing blows up memory, every refusal is one line.
+
+Each archive is built at test time. The code-running one scripts ``__getstate__``/``__setstate__``
+whose ``__setstate__`` writes through ``torch.from_file(..., shared=True)``: ``torch.jit.load``
+runs it, so the target file changing is proof that the model was loaded.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tsinspect.cli import main
+
+torch = pytest.importorskip("torch")
+
+ORIGINAL = b"ABCDEFGH\n"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _writes_on_load(target: Path, saved: Path) -> Path:
+    class WritesOnLoad(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.path = str(target)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + 1
+
+        @torch.jit.export
+        def __getstate__(self) -> tuple[str, bool]:
+            return (self.path, self.training)
+
+        @torch.jit.export
+        def __setstate__(self, state: tuple[str, bool]) -> None:
+            self.path = state[0]
+            written = torch.from_file(self.path, shared=True, size=8, dtype=torch.uint8).fill_(88)
+            self.training = state[1] and bool(written[0] == 88)
+
+    torch.jit.script(WritesOnLoad().eval()).save(str(saved))
+    return saved
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> tuple[Path, Path]:
+    target = tmp_path / "victim.txt"
+    target.write_bytes(ORIGINAL)
+    return _writes_on_load(target, tmp_path / "hostile.pt"), target
+
+
+@pytest.mark.parametrize("command", ["graph", "config", "validate", "report"])
+def test_setstate_model_is_not_loaded_without_trust(
+    hostile: tuple[Path, Path], command: str, tmp_path: Path
+) -> None:
+    model, target = hostile
+    args = [command, str(model)]
+    if command == "validate":
+        config = tmp_path / "config.pbtxt"
+        config.write_text('name: "hostile"\nplatform: "pytorch_libtorch"\n', encoding="utf-8")
+        args.append(str(config))
+    code, out, err = run(*args)
+    assert target.read_bytes() == ORIGINAL  # __setstate__ never ran
+    assert code == 2
+    if command == "report":  # the report names the refusal in its verdict
+        assert "TS611" in out and "--trust-model" in out
+        return
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"tsinspect: error: {model}: not loaded: TS611 ")
+    assert "__setstate__" in err and "TS612" in err and "--trust-model" in err
+
+
+def test_trust_flag_loads_and_reports_the_findings(hostile: tuple[Path, Path]) -> None:
+    model, target = hostile
+    code, out, _ = run("graph", str(model), "--trust-model")
+    assert target.read_bytes() != ORIGINAL  # trusted: torch.jit.load ran __setstate__
+    assert code == 1
+    assert "TS611" in out and "TS612" in out and "torch.from_file" in out
+
+
+def test_api_parameter(hostile: tuple[Path, Path]) -> None:
+    from tsinspect.api.model import load_model
+    from tsinspect.errors import UntrustedModelError
+
+    model, target = hostile
+    with pytest.raises(UntrustedModelError, match="TS611"):
+        load_model(model)
+    assert target.read_bytes() == ORIGINAL
+    codes = {d.code for d in load_model(model, trust_model=True).findings}
+    assert {"TS611", "TS612"} <= codes
+
+
+def test_prescan_reads_spellings_torch_accepts() -> None:
+    from tsinspect.ir.prescan import scan_code
+
+    text = (
+        "class M(Module):\n"
+        "  def forward(self: __torch__.M, x: Tensor) -> Tensor:\n"
+        "    a = (torch) . save(x, 'f')\n"
+        "    b = ops.c10d.barrier(x)\n"
+        "    c = ops.mylib.op(x)\n"
+        "    d = ops.aten.add(x, 1)\n"
+        "    return torch.add(x, 1)\n"
+    )
+    found = {d.code: d.message for d in scan_code(text, "__torch__", "m.pt")}
+    assert set(found) == {"TS612", "TS613", "TS603"}
+    assert "torch.save (in __torch__.M.forward)" in found["TS612"]
+    assert "c10d::barrier" in found["TS613"]
+    assert "mylib::op" in found["TS603"]
+
+
+def test_a_plain_model_has_no_code_findings(tmp_path: Path) -> None:
+    from tsinspect.ir.archive import inspect_archive
+
+    path = tmp_path / "plain.pt"
+    torch.jit.script(torch.nn.Linear(2, 2).eval()).save(str(path))
+    assert inspect_archive(path).code_findings == ()
+
+
+def _rewrite(source: Path, target: Path, replace: dict[str, bytes], add: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            for suffix, replacement in replace.items():
+                if info.filename.endswith(suffix):
+                    data = replacement
+            new.writestr(info, data)
+        for name, data in add.items():
+            new.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return target
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Path:
+    path = tmp_path / "plain.pt"
+    torch.jit.script(torch.nn.Linear(2, 2).eval()).save(str(path))
+    return path
+
+
+def test_zip_bomb_record_is_one_line(plain: Path, tmp_path: Path) -> None:
+    prefix = zipfile.ZipFile(plain).namelist()[0].split("/")[0]
+    # 200 MB of zeros deflate to ~200 KB: written in chunks, never held whole.
+    big = tmp_path / "bomb2.pt"
+    with zipfile.ZipFile(plain) as old, zipfile.ZipFile(big, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, old.read(info.filename))
+        info = zipfile.ZipInfo(f"{prefix}/extra/big.bin")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with new.open(info, "w", force_zip64=True) as stream:
+            chunk = bytes(1024 * 1024)
+            for _ in range(200):
+                stream.write(chunk)
+    assert big.stat().st_size < 2 * 1024 * 1024
+    for command in ("graph", "report"):
+        code, out, err = run(command, str(big))
+        assert code == 2
+        if command == "graph":
+            assert err.count("\n") == 1 and "Traceback" not in err
+            assert "extra/big.bin inflates from" in err and "limit" in err
+        else:
+            assert "extra/big.bin inflates from" in out
+
+
+@pytest.mark.parametrize(
+    "debug",
+    [
+        b"\x00garbage\xff" * 10,
+        b"cos\nsystem\n(S'touch PWNED'\ntR.",  # GLOBAL os.system, no PROTO
+        b"\x80\x02cos\nsystem\nq\x00X\x0b\x00\x00\x00touch PWNEDq\x01\x85q\x02Rq\x03.",
+    ],
+    ids=["garbage", "global-no-proto", "global-os-system"],
+)
+def test_bad_debug_pkl_is_one_line(
+    plain: Path, tmp_path: Path, debug: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = _rewrite(plain, tmp_path / "debug.pt", {".debug_pkl": debug}, {})
+    code, out, err = run("graph", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "is not a TorchScript debug pickle" in err
+    code, out, _ = run("report", str(path))
+    assert code == 2 and "is not a TorchScript debug pickle" in out
+    assert not (tmp_path / "PWNED").exists()
