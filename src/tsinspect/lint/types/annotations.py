@@ -19,6 +19,7 @@ annotations TorchScript uses is :mod:`.signatures`' business.
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ import libcst as cst
 
 from tsinspect.lint.rule import LintContext
 from tsinspect.lint.scopes import full_name
+from tsinspect.lint.traversal import walk
 from tsinspect.lint.types.lattice import (
     BOOL,
     COMPLEX,
@@ -49,6 +51,7 @@ from tsinspect.lint.types.lattice import (
     tuple_of,
     union,
 )
+from tsinspect.lint.types.memo import file_memo
 
 # The dtype-specific legacy Tensor classes TorchScript reads as `Tensor`, with a warning:
 # "TorchScript will treat type annotations of Tensor dtype-specific subtypes as if they are
@@ -233,12 +236,66 @@ NO_TYPE_LINE = TypeLine(None)
 def _function_lines(context: LintContext, node: cst.FunctionDef) -> Iterator[tuple[int, str]]:
     """(line number, text) of the function's source as ``inspect.getsource`` gives it: from the
     first decorator to the end of the last statement."""
-    first = node.decorators[0] if node.decorators else node
-    start = context.position(first).start.line
-    end = context.position(node).end.line
-    lines = _NEWLINE.split(context.source)
+    span = _function_spans(context).get(id(node))
+    if span is None:
+        first = node.decorators[0] if node.decorators else node
+        span = (context.position(first).start.line, context.position(node).end.line)
+    start, end = span
+    memo = file_memo(context, "source lines")
+    lines = memo.get("lines")
+    if lines is None:
+        lines = memo["lines"] = _NEWLINE.split(context.source)
     for number in range(start, min(end, len(lines)) + 1):
         yield number, lines[number - 1]
+
+
+class _Defs(cst.CSTVisitor):
+    """Every ``def`` of a libcst tree, in source order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.defs: list[cst.FunctionDef] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.defs.append(node)
+
+
+def _ast_defs(node: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every ``def`` of an ``ast`` tree, in source order (``ast.walk`` is breadth first)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield child
+        yield from _ast_defs(child)
+
+
+def _function_spans(context: LintContext) -> dict[int, tuple[int, int]]:
+    """Lines (first decorator, last line) of every ``def`` of the file.
+
+    libcst's positions cost a code generation pass over the whole file (most of the lint time
+    of a file with type comments); the standard library's parser gives the same lines for a
+    fraction of it. The two trees list their defs in the same source order. Empty when the
+    two disagree (the caller then falls back to positions).
+    """
+    memo = file_memo(context, "function spans")
+    if "spans" not in memo:
+        spans: dict[int, tuple[int, int]] = {}
+        try:
+            tree = ast.parse(context.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None
+        if tree is not None:
+            collector = _Defs()
+            walk(context.module, collector)
+            defs = list(_ast_defs(tree))
+            if len(defs) == len(collector.defs) and all(
+                a.name == c.name.value for a, c in zip(defs, collector.defs, strict=True)
+            ):
+                for a, c in zip(defs, collector.defs, strict=True):
+                    start = min([a.lineno, *(d.lineno for d in a.decorator_list)])
+                    spans[id(c)] = (start, a.end_lineno or a.lineno)
+        memo["spans"] = spans
+    spans_found: dict[int, tuple[int, int]] = memo["spans"]
+    return spans_found
 
 
 def may_have_type_comment(context: LintContext) -> bool:
