@@ -1,7 +1,7 @@
 """What counts as compiled code, and the reach path each finding carries.
 
 These run the linter only (no torch): the behaviour each case pins down was measured with
-the real torch.jit.script (see /work/shared/TORCHSCRIPT.md and the rule examples).
+the real torch.jit.script (see the rule examples, which the tests run through it).
 """
 
 from __future__ import annotations

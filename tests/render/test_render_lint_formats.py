@@ -200,7 +200,7 @@ def test_sarif_uri_outside_the_base_is_an_absolute_file_uri() -> None:
     outside = Diagnostic(
         "TS101", "lambda-in-compiled-code", "no lambda", "/elsewhere/net.py", 1, 1, 1, 2
     )
-    sarif = json.loads(render_sarif([outside], RULES, "0.1.0", base="/work/project"))
+    sarif = json.loads(render_sarif([outside], RULES, "0.1.0", base="/srv/project"))
     artifact = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
         "artifactLocation"
     ]

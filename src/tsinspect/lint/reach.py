@@ -1,6 +1,7 @@
 """What TorchScript compiles in one file, and by which path.
 
-Roots, as measured on torch 2.13 (see /work/shared/TORCHSCRIPT.md, "What is compiled at all"):
+Roots, as measured on torch 2.13 (each rule's examples run through the real torch.jit.script;
+what crosses files is docs/dev/program-analysis.md):
 every ``nn.Module`` subclass's ``forward``, its ``@torch.jit.export`` methods, every
 ``@property`` getter and setter not listed in ``__jit_unused_properties__``, hooks registered
 with ``register_forward_hook`` / ``register_forward_pre_hook`` in ``__init__``, functions
