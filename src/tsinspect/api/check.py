@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import (
+    SYNTAX_ERROR,
     UNREADABLE,
     FileResult,
     decode_source,
@@ -294,18 +296,73 @@ def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
 def _lint_files(
     files: Sequence[str], settings: Settings, jobs: int | None, facts: Mapping[str, FileFacts]
 ) -> list[tuple[FileResult, str | None]]:
-    """Lint ``files``: in worker processes when there are many, else in this one."""
+    """Lint ``files``: in worker processes when there are many, else in this one.
+
+    A worker that dies (a native crash in the parser, the kernel's OOM killer) costs the file
+    it was linting only: the chunks it took down with the pool are linted again, and the
+    file that kills a worker on its own is reported as such.
+    """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         return _check_files(files, settings, facts)
     workers = min(workers, len(files))
     chunks = balanced_chunks(files, workers)
-    chunk_facts = [{path: facts[path] for path in chunk if path in facts} for chunk in chunks]
     linted: list[tuple[FileResult, str | None]] = []
+    lost: list[str] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks), chunk_facts):
-            linted.extend(chunk_results)
+        futures = [
+            (chunk, pool.submit(_check_files, chunk, settings, _facts_of(chunk, facts)))
+            for chunk in chunks
+        ]
+        for chunk, future in futures:
+            try:
+                linted.extend(future.result())
+            except BrokenProcessPool:
+                lost.extend(chunk)
+    if lost:
+        linted.extend(_lint_one_by_one(lost, settings, facts))
     return linted
+
+
+def _facts_of(paths: Sequence[str], facts: Mapping[str, FileFacts]) -> dict[str, FileFacts]:
+    return {path: facts[path] for path in paths if path in facts}
+
+
+def _lint_one_by_one(
+    files: Sequence[str], settings: Settings, facts: Mapping[str, FileFacts]
+) -> list[tuple[FileResult, str | None]]:
+    """Lint each file as its own task in a one-worker pool: when the worker dies, the file
+    it was on is the first unfinished one, reported as crashed; a fresh pool takes the rest."""
+    linted: list[tuple[FileResult, str | None]] = []
+    pending = list(files)
+    while pending:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            futures = [
+                pool.submit(_check_files, [path], settings, _facts_of([path], facts))
+                for path in pending
+            ]
+            done = 0
+            for future in futures:
+                try:
+                    linted.extend(future.result())
+                except BrokenProcessPool:
+                    break
+                done += 1
+        if done < len(pending):
+            crashed = pending[done]
+            linted.append((_crashed(crashed, settings), None))
+            done += 1
+        pending = pending[done:]
+    return linted
+
+
+def _crashed(path: str, settings: Settings) -> FileResult:
+    """TS001 for a file whose linting killed the worker process."""
+    rules = rules_for_path(settings, path)
+    if not any(rule.code == SYNTAX_ERROR for rule in rules):
+        return FileResult(path, ())
+    detail = "the parser crashed on this file (its worker process died)"
+    return FileResult(path, (file_diagnostic(get_rule(SYNTAX_ERROR), path, detail),))
 
 
 def check_paths(

@@ -32,6 +32,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from tsinspect.diagnostics import Diagnostic, Edit, Span, sorted_diagnostics
+from tsinspect.lint.guard import parser_refusal
 
 if TYPE_CHECKING:
     from tsinspect.lint.rule import LintContext
@@ -187,10 +188,12 @@ def is_valid_python(source: str) -> bool:
     Compiling (not only parsing) also catches what the compiler rejects after parsing, such
     as an import inserted above ``from __future__ import annotations``.
     """
+    if parser_refusal(source, "<fixed>") is not None:
+        return False  # never handed to libcst: it may crash on what Python refuses
     try:
         cst.parse_module(source)
         compile(source, "<fixed>", "exec", dont_inherit=True)
-    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 

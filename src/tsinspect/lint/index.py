@@ -644,8 +644,16 @@ def summarize(data: bytes, path: str, module: str, is_package: bool) -> ModuleSu
         return None
     try:
         tree = ast.parse(data, filename=path)
+        return _summary(tree, data, path, module, is_package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # RecursionError also from the walks below: a tree Python takes but too deep for
+        # them (a sum of 1,000 terms) is not summarized; the linter reports it.
         return None
+
+
+def _summary(
+    tree: ast.Module, data: bytes, path: str, module: str, is_package: bool
+) -> ModuleSummary:
     names, stars = _collect_names(tree, module, is_package)
     classes: list[ClassSummary] = []
     functions: list[FunctionSummary] = []
