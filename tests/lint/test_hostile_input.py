@@ -179,3 +179,142 @@ def test_a_worker_that_exits_costs_that_file_only(
     assert result.exit_code == 2
     assert len(lines_about(result.output, "bomb.py")) == 1
     assert sum(len(lines_about(result.output, f"m{i:02}.py")) for i in range(12)) == 12
+
+
+# -- --fix and file safety -------------------------------------------------------------------
+
+FIXABLE = textwrap.dedent(
+    """\
+    import torch
+    from torch import nn
+
+
+    class Net(nn.Module):
+        def forward(self, x, y=None):
+            if y is None:
+                return x
+            return x + y
+    """
+)
+
+
+def fixed(path: Path) -> bool:
+    return "Optional" in path.read_text()
+
+
+def test_fix_writes_nothing_when_the_run_stops_halfway(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsinspect.api import fix as api_fix
+    from tsinspect.lint.fix import fix_text
+
+    (project / "a.py").write_text(FIXABLE)
+    (project / "b.py").write_text(FIXABLE)
+    real = fix_text
+
+    def failing(text: str, path: str, *args: object) -> object:
+        if path.endswith("b.py"):
+            raise MemoryError
+        return real(text, path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api_fix, "fix_text", failing)
+    with pytest.raises(MemoryError):
+        api_fix.fix_paths(["a.py", "b.py"], write=True)
+    assert (project / "a.py").read_text() == FIXABLE
+
+
+def test_fix_writes_through_a_symlink_and_keeps_it(project: Path) -> None:
+    (project / "real.py").write_text(FIXABLE)
+    (project / "link.py").symlink_to("real.py")
+    result = run("check", "--fix", "--no-cache", "--isolated", "link.py")
+    assert result.exit_code == 0, result.output
+    assert (project / "link.py").is_symlink()
+    assert fixed(project / "real.py")
+
+
+def test_fix_keeps_hard_links_owner_and_mode(project: Path) -> None:
+    (project / "a.py").write_text(FIXABLE)
+    os.link(project / "a.py", project / "b.py")
+    (project / "c.py").write_text(FIXABLE)
+    os.chmod(project / "c.py", 0o640)
+    owner = (12345, 12345) if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    os.chown(project / "c.py", *owner)
+    inode = (project / "a.py").stat().st_ino
+    result = run("check", "--fix", "--no-cache", "--isolated", "a.py", "c.py")
+    assert result.exit_code == 0, result.output
+    assert (project / "a.py").stat().st_ino == inode == (project / "b.py").stat().st_ino
+    assert fixed(project / "b.py")
+    status = (project / "c.py").stat()
+    assert fixed(project / "c.py")
+    assert (status.st_mode & 0o7777, status.st_uid, status.st_gid) == (0o640, *owner)
+
+
+def test_fix_refuses_a_read_only_file_in_one_line(project: Path) -> None:
+    (project / "ro.py").write_text(FIXABLE)
+    os.chmod(project / "ro.py", 0o444)
+    (project / "rw.py").write_text(FIXABLE)
+    result = run("check", "--fix", "--no-cache", "--isolated", "--no-source", "ro.py", "rw.py")
+    assert result.exit_code == 2
+    about = lines_about(result.output, "ro.py")
+    assert any("TS003" in line and "read-only" in line for line in about), result.output
+    assert not any("\n" in line for line in about)
+    assert (project / "ro.py").read_text() == FIXABLE
+    assert fixed(project / "rw.py")
+    assert "Fixed 1 finding." in result.output
+
+
+def test_a_folder_that_takes_no_new_file_is_fixed_in_place_and_the_run_goes_on(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    for folder in ("a_locked", "z_open"):
+        (project / folder).mkdir()
+        (project / folder / "m.py").write_text(FIXABLE)
+    real = tempfile.mkstemp
+
+    def locked(*args: object, dir: str = "", **kwargs: object) -> tuple[int, str]:
+        if "a_locked" in dir:
+            raise PermissionError(13, "Permission denied", dir)
+        return real(*args, dir=dir, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(tempfile, "mkstemp", locked)
+    result = run("check", "--fix", "--no-cache", "--isolated", ".")
+    assert result.exit_code == 0, result.output
+    assert fixed(project / "a_locked" / "m.py") and fixed(project / "z_open" / "m.py")
+
+
+def test_an_unlistable_folder_early_in_the_walk_costs_that_folder_only(project: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root lists every folder")
+    (project / "a_hidden").mkdir()
+    (project / "z.py").write_text(FIXABLE)
+    os.chmod(project / "a_hidden", 0)
+    try:
+        result = run("check", "--fix", "--no-cache", "--isolated", "--no-source", ".")
+    finally:
+        os.chmod(project / "a_hidden", 0o755)
+    assert result.exit_code == 2
+    assert len(lines_about(result.output, "a_hidden")) == 1
+    assert fixed(project / "z.py")
+
+
+def test_two_imports_at_one_point_are_merged(project: Path) -> None:
+    (project / "m.py").write_text(FIXABLE.replace("import torch\n", ""))
+    result = run("check", "--fix", "--no-cache", "--isolated", "m.py")
+    assert result.exit_code == 0, result.output
+    text = (project / "m.py").read_text()
+    assert "from torch import Tensor\n" in text and "from typing import Optional\n" in text
+    compile(text, "m.py", "exec")
+
+
+def test_an_import_never_shadows_a_name_the_module_binds(project: Path) -> None:
+    source = FIXABLE.replace("from torch import nn\n", "from torch import nn\n\nOptional = None\n")
+    (project / "m.py").write_text(source)
+    result = run("check", "--fix", "--no-cache", "--isolated", "m.py")
+    assert result.exit_code == 0, result.output
+    text = (project / "m.py").read_text()
+    assert "from typing import Optional" not in text
+    assert "import typing\n" in text and "typing.Optional[torch.Tensor]" in text
+    assert "Optional = None" in text
+    compile(text, "m.py", "exec")
