@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from tsinspect.api import check as api_check
 from tsinspect.cli import main
+from tsinspect.files import read_regular
 from tsinspect.lint import engine, guard
 from tsinspect.lint.guard import MAX_BOOLEAN_OPERANDS
 
@@ -318,3 +319,93 @@ def test_an_import_never_shadows_a_name_the_module_binds(project: Path) -> None:
     assert "import typing\n" in text and "typing.Optional[torch.Tensor]" in text
     assert "Optional = None" in text
     compile(text, "m.py", "exec")
+
+
+# -- names and output ------------------------------------------------------------------------
+
+
+def test_json_and_sarif_stay_utf8_with_a_non_utf8_file_name(tmp_path: Path) -> None:
+    import json
+
+    name = os.fsdecode(b"bad\xff.py")
+    (tmp_path / name).write_text(BAD)
+    for output_format in ("json", "sarif"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tsinspect",
+                "check",
+                "--no-cache",
+                "--format",
+                output_format,
+                ".",
+            ],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+            capture_output=True,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        text = done.stdout.decode("utf-8")  # strict: raises on invalid UTF-8
+        json.loads(text)
+        assert "bad\\\\xff.py" in text  # the byte, escaped, in a JSON string
+
+
+def test_a_newline_in_a_file_name_does_not_split_a_diagnostic(project: Path) -> None:
+    (project / "new\nline.py").write_text(BAD)
+    result = run("check", "--no-cache", "--no-source", ".")
+    assert result.exit_code == 1
+    assert any(
+        line.startswith("./new\\nline.py:") and "TS101" in line
+        for line in result.output.splitlines()
+    )
+
+
+def test_a_fifo_and_dev_zero_are_refused_not_read(project: Path) -> None:
+    os.mkfifo(project / "pipe.py")
+    (project / "bad.py").write_text(BAD)
+    done = run_process("check", "--no-cache", "--no-source", ".", "/dev/zero", cwd=project)
+    assert done.returncode == 2
+    pipe = lines_about(done.stdout, "pipe.py")
+    assert len(pipe) == 1 and "TS003" in pipe[0] and "not a regular file (a FIFO)" in pipe[0]
+    zero = lines_about(done.stdout, "/dev/zero")
+    assert len(zero) == 1 and "a character device" in zero[0]
+    assert lines_about(done.stdout, "bad.py")
+
+
+def test_diff_of_a_missing_file_names_it(project: Path) -> None:
+    result = run("check", "--diff", "--no-cache", "missing.py")
+    assert result.exit_code == 2
+    assert "missing.py: TS003 Cannot read file: no such file or directory" in result.output
+
+
+def test_an_unreadable_file_on_the_command_line_is_ts003_and_the_rest_are_checked(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = read_regular
+
+    def denied(path: str | os.PathLike[str]) -> bytes:
+        if os.fspath(path).endswith("secret.py"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(api_check, "read_regular", denied)
+    (project / "secret.py").write_text(BAD)
+    (project / "bad.py").write_text(BAD)
+    result = run("check", "--no-cache", "--no-source", "secret.py", "bad.py")
+    assert result.exit_code == 2
+    secret = lines_about(result.output, "secret.py")
+    assert secret == ["secret.py: TS003 Cannot read file: Permission denied"]
+    assert lines_about(result.output, "bad.py")
+
+
+@pytest.mark.parametrize("args", [["check"], ["check", "--fix"], ["check", "--diff"]])
+def test_a_symlink_loop_is_one_line_and_exit_2(project: Path, args: list[str]) -> None:
+    (project / "loop.py").symlink_to("loop.py")
+    done = run_process(*args, "--no-cache", "--no-source", "loop.py", cwd=project)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    output = done.stdout + done.stderr
+    assert len(lines_about(output, "loop.py")) == 1
+    assert "too many levels of symbolic links" in output

@@ -8,9 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.files import file_kind, read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import (
     SYNTAX_ERROR,
@@ -119,7 +119,7 @@ def _check_file(
     """The file's result, and the content hash of the bytes linted (None: unreadable)."""
     rules = rules_for_path(settings, path)
     try:
-        data = Path(path).read_bytes()
+        data = read_regular(path)
     except OSError as error:
         if facts is not None and not facts.checked:
             return FileResult(path, ()), None  # a library file that vanished: nothing to report
@@ -140,7 +140,7 @@ def read_sources(files: Sequence[str]) -> dict[str, bytes]:
     sources: dict[str, bytes] = {}
     for path in files:
         try:
-            sources[path] = Path(path).read_bytes()
+            sources[path] = read_regular(path)
         except OSError:
             continue  # the lint reports it (TS003)
     return sources
@@ -197,7 +197,7 @@ def _cached_result(
     the same facts from the rest of the program."""
     if data is None:
         try:
-            data = Path(path).read_bytes()
+            data = read_regular(path)
         except OSError:
             return None  # the lint reports it (unreadable files are never cached)
     return cache.lookup(
@@ -248,11 +248,11 @@ def collect_files(
         elif os.path.isfile(path):
             found = [path]
         else:
-            detail = (
-                "no such file or directory"
-                if not os.path.lexists(path)
-                else "not a regular file or folder"
-            )
+            try:
+                detail = f"not a regular file or folder ({file_kind(os.stat(path).st_mode)})"
+            except OSError as error:  # missing, a dangling link, a symlink loop
+                reason = error.strerror or str(error)
+                detail = reason[:1].lower() + reason[1:]
             problems.append(_unreadable(path, all_rules, detail))
             continue
         for file in found:

@@ -26,6 +26,7 @@ from tsinspect.api.check import (
     validated,
 )
 from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
+from tsinspect.files import read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
 from tsinspect.lint.engine import source_lines as source_lines_of
@@ -206,7 +207,7 @@ def fix_paths(
         facts = program.checked.get(path)
         fingerprint = _fingerprint_of(facts)
         try:
-            data = sources[path] if path in sources else Path(path).read_bytes()
+            data = sources[path] if path in sources else read_regular(path)
         except OSError as error:
             if any(rule.code == UNREADABLE for rule in rules):
                 diagnostics.append(
