@@ -219,7 +219,7 @@ def load_settings(config: str | os.PathLike[str]) -> Settings:
 
 def find_config(start: str | os.PathLike[str]) -> Path | None:
     """The nearest pyproject.toml with a ``[tool.tsinspect]`` table, walking up from ``start``."""
-    current = Path(start).resolve()
+    current = Path(os.path.realpath(start))
     if not current.is_dir():
         current = current.parent
     for folder in (current, *current.parents):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.files import file_kind, read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import (
+    SYNTAX_ERROR,
     UNREADABLE,
     FileResult,
     decode_source,
@@ -117,7 +119,7 @@ def _check_file(
     """The file's result, and the content hash of the bytes linted (None: unreadable)."""
     rules = rules_for_path(settings, path)
     try:
-        data = Path(path).read_bytes()
+        data = read_regular(path)
     except OSError as error:
         if facts is not None and not facts.checked:
             return FileResult(path, ()), None  # a library file that vanished: nothing to report
@@ -138,7 +140,7 @@ def read_sources(files: Sequence[str]) -> dict[str, bytes]:
     sources: dict[str, bytes] = {}
     for path in files:
         try:
-            sources[path] = Path(path).read_bytes()
+            sources[path] = read_regular(path)
         except OSError:
             continue  # the lint reports it (TS003)
     return sources
@@ -195,7 +197,7 @@ def _cached_result(
     the same facts from the rest of the program."""
     if data is None:
         try:
-            data = Path(path).read_bytes()
+            data = read_regular(path)
         except OSError:
             return None  # the lint reports it (unreadable files are never cached)
     return cache.lookup(
@@ -246,11 +248,11 @@ def collect_files(
         elif os.path.isfile(path):
             found = [path]
         else:
-            detail = (
-                "no such file or directory"
-                if not os.path.lexists(path)
-                else "not a regular file or folder"
-            )
+            try:
+                detail = f"not a regular file or folder ({file_kind(os.stat(path).st_mode)})"
+            except OSError as error:  # missing, a dangling link, a symlink loop
+                reason = error.strerror or str(error)
+                detail = reason[:1].lower() + reason[1:]
             problems.append(_unreadable(path, all_rules, detail))
             continue
         for file in found:
@@ -294,18 +296,73 @@ def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
 def _lint_files(
     files: Sequence[str], settings: Settings, jobs: int | None, facts: Mapping[str, FileFacts]
 ) -> list[tuple[FileResult, str | None]]:
-    """Lint ``files``: in worker processes when there are many, else in this one."""
+    """Lint ``files``: in worker processes when there are many, else in this one.
+
+    A worker that dies (a native crash in the parser, the kernel's OOM killer) costs the file
+    it was linting only: the chunks it took down with the pool are linted again, and the
+    file that kills a worker on its own is reported as such.
+    """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         return _check_files(files, settings, facts)
     workers = min(workers, len(files))
     chunks = balanced_chunks(files, workers)
-    chunk_facts = [{path: facts[path] for path in chunk if path in facts} for chunk in chunks]
     linted: list[tuple[FileResult, str | None]] = []
+    lost: list[str] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for chunk_results in pool.map(_check_files, chunks, [settings] * len(chunks), chunk_facts):
-            linted.extend(chunk_results)
+        futures = [
+            (chunk, pool.submit(_check_files, chunk, settings, _facts_of(chunk, facts)))
+            for chunk in chunks
+        ]
+        for chunk, future in futures:
+            try:
+                linted.extend(future.result())
+            except BrokenProcessPool:
+                lost.extend(chunk)
+    if lost:
+        linted.extend(_lint_one_by_one(lost, settings, facts))
     return linted
+
+
+def _facts_of(paths: Sequence[str], facts: Mapping[str, FileFacts]) -> dict[str, FileFacts]:
+    return {path: facts[path] for path in paths if path in facts}
+
+
+def _lint_one_by_one(
+    files: Sequence[str], settings: Settings, facts: Mapping[str, FileFacts]
+) -> list[tuple[FileResult, str | None]]:
+    """Lint each file as its own task in a one-worker pool: when the worker dies, the file
+    it was on is the first unfinished one, reported as crashed; a fresh pool takes the rest."""
+    linted: list[tuple[FileResult, str | None]] = []
+    pending = list(files)
+    while pending:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            futures = [
+                pool.submit(_check_files, [path], settings, _facts_of([path], facts))
+                for path in pending
+            ]
+            done = 0
+            for future in futures:
+                try:
+                    linted.extend(future.result())
+                except BrokenProcessPool:
+                    break
+                done += 1
+        if done < len(pending):
+            crashed = pending[done]
+            linted.append((_crashed(crashed, settings), None))
+            done += 1
+        pending = pending[done:]
+    return linted
+
+
+def _crashed(path: str, settings: Settings) -> FileResult:
+    """TS001 for a file whose linting killed the worker process."""
+    rules = rules_for_path(settings, path)
+    if not any(rule.code == SYNTAX_ERROR for rule in rules):
+        return FileResult(path, ())
+    detail = "the parser crashed on this file (its worker process died)"
+    return FileResult(path, (file_diagnostic(get_rule(SYNTAX_ERROR), path, detail),))
 
 
 def check_paths(

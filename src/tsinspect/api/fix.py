@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 import tokenize
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,8 +25,8 @@ from tsinspect.api.check import (
     rules_for_path,
     validated,
 )
-from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
-from tsinspect.errors import InputError
+from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
+from tsinspect.files import read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
 from tsinspect.lint.engine import source_lines as source_lines_of
@@ -114,30 +115,65 @@ def _decode(data: bytes) -> tuple[str, str] | None:
         return None
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Replace ``path``'s content by ``data`` through a renamed temporary file, keeping its mode."""
-    target = Path(path)
+class WriteRefused(Exception):
+    """A fixed file that is not written; the message is one line naming why."""
+
+
+def write_fixed(path: str, data: bytes) -> None:
+    """Write ``data`` as ``path``'s new content, the way an editor saving it would.
+
+    Through a symlink the target is written and the link kept. The file keeps its mode and
+    owner. It is replaced atomically (a temporary file in its folder, renamed over it), so a
+    crash never leaves half a source; a file with other hard links, a folder that does not
+    take new files, or an owner the temporary file cannot be given, is written in place
+    instead so the file stays the same file. A read-only file is refused (WriteRefused).
+    """
+    target = os.path.realpath(path)
     try:
-        mode = target.stat().st_mode & 0o7777
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tsinspect", dir=target.parent
-        )
+        status = os.stat(target)
     except OSError as error:
-        raise InputError(
-            f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions"
-        ) from None
+        raise WriteRefused(f"cannot write the fixed file ({error.strerror or error})") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise WriteRefused("not a regular file; not rewritten")
+    if not status.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise WriteRefused("the file is read-only; not rewritten (make it writable to fix it)")
+    if status.st_nlink > 1 or not _replace(target, data, status):
+        _write_in_place(target, data)
+
+
+def _replace(target: str, data: bytes, status: os.stat_result) -> bool:
+    """Write through a renamed temporary file with ``target``'s mode and owner; False when
+    the folder does not take the temporary file or it cannot be given the owner."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".tsinspect", dir=os.path.dirname(target)
+        )
+    except OSError:
+        return False
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
+        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.geteuid(), os.getegid()):
+            os.chown(temporary, status.st_uid, status.st_gid)
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
         os.replace(temporary, target)
-    except OSError as error:
+    except OSError:
         Path(temporary).unlink(missing_ok=True)
-        raise InputError(
-            f"{path}: cannot write the fixed file ({error.strerror or error}); check permissions"
-        ) from None
+        return False
+    return True
+
+
+def _write_in_place(target: str, data: bytes) -> None:
+    try:
+        with open(target, "r+b") as stream:
+            stream.write(data)
+            stream.truncate()
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as error:
+        raise WriteRefused(f"cannot write the fixed file ({error.strerror or error})") from None
 
 
 def fix_paths(
@@ -163,14 +199,15 @@ def fix_paths(
     sources = read_sources(files)
     program = program_facts(files, sources, settings.extra_paths, store=store)
     results: list[FixResult] = []
+    pending: list[_Pending] = []
     diagnostics: list[Diagnostic] = [d for problem in problems for d in problem.diagnostics]
     source_lines: dict[str, Mapping[int, str]] = {}
     for path in files:
         rules = rules_for_path(settings, path)
         facts = program.checked.get(path)
-        fingerprint = facts.fingerprint() if facts is not None else ""
+        fingerprint = _fingerprint_of(facts)
         try:
-            data = sources[path] if path in sources else Path(path).read_bytes()
+            data = sources[path] if path in sources else read_regular(path)
         except OSError as error:
             if any(rule.code == UNREADABLE for rule in rules):
                 diagnostics.append(
@@ -196,21 +233,39 @@ def fix_paths(
             continue
         linted: dict[str, FileResult] = {text: hit} if hit is not None else {}
         result = fix_text(text, path, _linter(path, rules, linted, facts))
-        results.append(result)
-        fixed_data = result.fixed_source.encode(encoding) if result.changed else data
-        if write and result.changed:
-            write_atomically(path, fixed_data)
         if store is not None:
             _remember(store, rules, linted, text, digest, fingerprint)
-            if write and result.changed:
+        if write and result.changed:
+            # Written once every file is fixed: a run that stops halfway writes nothing.
+            pending.append(_Pending(result, result.fixed_source.encode(encoding), rules, linted))
+            continue
+        _record(result, results, diagnostics, source_lines)
+    for item in pending:
+        result = item.result
+        try:
+            write_fixed(result.path, item.data)
+        except WriteRefused as error:
+            diagnostics.append(_not_written(result.path, str(error)))
+            original = item.linted.get(result.source)
+            result = FixResult(
+                result.path,
+                result.source,
+                result.source,
+                (),
+                original.diagnostics if original is not None else result.remaining,
+            )
+        else:
+            if store is not None:
+                fingerprint = _fingerprint_of(program.checked.get(result.path))
                 _remember(
-                    store, rules, linted, result.fixed_source, content_hash(fixed_data), fingerprint
+                    store,
+                    item.rules,
+                    item.linted,
+                    result.fixed_source,
+                    content_hash(item.data),
+                    fingerprint,
                 )
-        diagnostics.extend(result.remaining)
-        lines = source_lines_of(result.fixed_source)
-        located = {d.line: lines[d.line - 1] for d in result.remaining if 0 < d.line <= len(lines)}
-        if located:
-            source_lines[path] = located
+        _record(result, results, diagnostics, source_lines)
     # Findings in library code the checked files compile: never fixed (not the user's
     # file), always reported.
     through, through_lines = library_findings(program, settings, sources)
@@ -224,6 +279,48 @@ def fix_paths(
         warnings=_saved(store),
     )
     return FixReport(files=tuple(results), check=check, written=write)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A fixed file waiting to be written, with what its cache entry needs."""
+
+    result: FixResult
+    data: bytes
+    rules: Sequence[type[Rule]]
+    linted: Mapping[str, FileResult]
+
+
+def _fingerprint_of(facts: FileFacts | None) -> str:
+    return facts.fingerprint() if facts is not None else ""
+
+
+def _record(
+    result: FixResult,
+    results: list[FixResult],
+    diagnostics: list[Diagnostic],
+    source_lines: dict[str, Mapping[int, str]],
+) -> None:
+    """Add one file's outcome: what remains in it, with the lines it points at."""
+    results.append(result)
+    diagnostics.extend(result.remaining)
+    lines = source_lines_of(result.fixed_source)
+    located = {d.line: lines[d.line - 1] for d in result.remaining if 0 < d.line <= len(lines)}
+    if located:
+        source_lines[result.path] = located
+
+
+def _not_written(path: str, reason: str) -> Diagnostic:
+    """TS003 for a fixed file that could not be written back (the file is left as it was)."""
+    rule = get_rule(UNREADABLE)
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=f"Cannot write the fixed file: {reason}",
+        path=path,
+        severity=rule.severity,
+        fix=Fix(rule.fix_hint),
+    )
 
 
 def _remember(

@@ -13,8 +13,9 @@ from tsinspect.api import fix as api_fix
 from tsinspect.api.catalogue import all_codes, code_entry
 from tsinspect.render.github import render_github
 from tsinspect.render.json_format import render_json
+from tsinspect.render.names import one_line
 from tsinspect.render.sarif import render_sarif
-from tsinspect.render.text import render_text
+from tsinspect.render.text import location, render_text
 from tsinspect.settings import Settings, discover_settings, load_settings
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -143,6 +144,9 @@ def check(
         preview = api_fix.fix_paths(targets, settings=settings, write=False, cache=cache)
         _warn(preview.check.warnings)
         click.echo(preview.diff(), nl=False)
+        for error in preview.check.input_errors:
+            # Files that could not be read or parsed: named, since the diff cannot show them.
+            click.echo(f"{location(error)}: {error.code} {one_line(error.message)}", err=True)
         fixable = preview.fixed_count
         click.echo(f"Would fix {fixable} finding{'' if fixable == 1 else 's'}.", err=True)
         sys.exit(2 if preview.check.input_errors else (1 if preview.changed else 0))

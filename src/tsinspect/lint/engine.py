@@ -9,7 +9,6 @@ is not in a branch ``torch.jit.is_scripting()`` prunes, and any report only if n
 
 from __future__ import annotations
 
-import ast
 import gc
 import io
 import os
@@ -23,6 +22,7 @@ from libcst.metadata import CodeRange
 
 from tsinspect.diagnostics import Diagnostic, Fix, Origin, Severity, sorted_diagnostics
 from tsinspect.lint.facts import Entry, FileFacts
+from tsinspect.lint.guard import TOO_DEEP, parser_refusal
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
 from tsinspect.lint.traversal import visit_batched, walk
@@ -91,18 +91,12 @@ def source_lines(text: str) -> list[str]:
     return LINE_BREAK.split(text)
 
 
-def _syntax_error_detail(text: str, path: str, error: Exception) -> tuple[str, int, int]:
-    """Python's own message and position when it agrees the file is invalid (clearer than libcst's)."""
-    try:
-        ast.parse(text, filename=path)
-    except SyntaxError as python_error:
-        line = python_error.lineno or 1
-        column = python_error.offset or 1
-        return (python_error.msg, line, column)
-    except (ValueError, RecursionError) as python_error:  # null bytes, absurd nesting
-        return (str(python_error), 1, 1)
+def _syntax_error_detail(error: Exception) -> tuple[str, int, int]:
+    """libcst's message when it refuses what Python accepted (a construct it does not know)."""
     if isinstance(error, cst.ParserSyntaxError):
         return (error.message.splitlines()[0], error.editor_line, error.editor_column)
+    if isinstance(error, RecursionError | MemoryError):
+        return (TOO_DEEP, 1, 1)
     return (f"cannot be parsed ({type(error).__name__})", 1, 1)
 
 
@@ -277,18 +271,43 @@ def _lint_source(
             return FileResult(path, (file_diagnostic(rule, path, detail),) if rule else ())
     else:
         text = source
+    refusal = parser_refusal(text, path)
+    if refusal is None:
+        try:
+            module = cst.parse_module(text)
+        except (cst.ParserSyntaxError, RecursionError, MemoryError) as error:
+            refusal = _syntax_error_detail(error)
+    if refusal is not None:
+        return _refused(text, path, by_code, *refusal)
     try:
-        module = cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError) as error:
-        rule = by_code.get(SYNTAX_ERROR)
-        if rule is None:
-            return FileResult(path, ())
-        detail, line, column = _syntax_error_detail(text, path, error)
-        diagnostic = file_diagnostic(rule, path, detail, line, column)
-        lines = source_lines(text)
-        snippet = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
-        return FileResult(path, (diagnostic,), snippet)
+        return _lint_module(module, text, path, rules, facts)
+    except RecursionError:
+        # Python accepted it and libcst parsed it, but the tree is deeper than the
+        # visitors' recursion allows (a sum of ~500 terms): one line instead of a traceback.
+        return _refused(text, path, by_code, "too deeply nested for the linter", 1, 1)
 
+
+def _refused(
+    text: str, path: str, by_code: Mapping[str, type[Rule]], detail: str, line: int, column: int
+) -> FileResult:
+    """TS001 for a file that is not linted: Python's message, one line, and its snippet."""
+    rule = by_code.get(SYNTAX_ERROR)
+    if rule is None:
+        return FileResult(path, ())
+    detail = " ".join(detail.split())  # one line, whatever the parser said
+    diagnostic = file_diagnostic(rule, path, detail, line, column)
+    lines = source_lines(text)
+    snippet = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
+    return FileResult(path, (diagnostic,), snippet)
+
+
+def _lint_module(
+    module: cst.Module,
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    facts: FileFacts | None,
+) -> FileResult:
     visitor_rules = [rule for rule in rules if not rule.file_level]
     # Metadata is most of the cost: skip it for files where nothing can be compiled.
     told = facts is not None and bool(facts.reached or facts.module_classes)

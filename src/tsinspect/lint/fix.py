@@ -32,6 +32,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from tsinspect.diagnostics import Diagnostic, Edit, Span, sorted_diagnostics
+from tsinspect.lint.guard import parser_refusal
 
 if TYPE_CHECKING:
     from tsinspect.lint.rule import LintContext
@@ -137,38 +138,65 @@ def _replacements(
     return found
 
 
-# One inserted ``from module import a, b`` line, as import helpers and rules write them.
+# Inserted import lines, as import helpers and rules write them: ``from module import a, b``
+# or ``import module``, each on its own line.
 _IMPORT_LINE = re.compile(
-    r"from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)(?P<newline>\r\n|\r|\n)\Z"
+    r"(?:from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)|import (?P<plain>[\w.]+))"
+    r"(?P<newline>\r\n|\r|\n)"
 )
 
 
-def _merge_import(accepted: list[_Replacement], insertion: _Replacement) -> bool:
-    """Fold ``from m import b`` into an accepted ``from m import a`` inserted at the same point.
+def _import_block(text: str) -> tuple[dict[str, set[str]], set[str], str] | None:
+    """``from`` imports (module -> names), plain imports and the newline of an inserted
+    block of import lines; None when ``text`` is anything else."""
+    froms: dict[str, set[str]] = {}
+    plain: set[str] = set()
+    newlines: set[str] = set()
+    position = 0
+    while position < len(text):
+        match = _IMPORT_LINE.match(text, position)
+        if match is None:
+            return None
+        if match["plain"]:
+            plain.add(match["plain"])
+        else:
+            froms.setdefault(match["module"], set()).update(match["names"].split(", "))
+        newlines.add(match["newline"])
+        position = match.end()
+    if len(newlines) != 1:
+        return None
+    return froms, plain, newlines.pop()
 
-    Two findings that need different names from one module (``Optional`` and ``List``) would
-    otherwise conflict (two insertions at one point) and need another pass, leaving two
-    import lines; one ``from typing import List, Optional`` gives both. Returns True if merged.
+
+def _merge_import(accepted: list[_Replacement], insertion: _Replacement) -> bool:
+    """Fold an inserted import block into an accepted one inserted at the same point.
+
+    Two findings that need different names (``Optional`` and ``List`` from typing,
+    ``Optional`` and ``torch.Tensor``), or one finding that needs two, would otherwise
+    conflict (two insertions at one point) and never be fixed; one block of import lines,
+    a ``from m import a, b`` per module, gives them all. Returns True if merged.
     """
-    match = _IMPORT_LINE.match(insertion.text)
-    if match is None or insertion.start != insertion.end:
+    if insertion.start != insertion.end:
+        return False
+    block = _import_block(insertion.text)
+    if block is None:
         return False
     for index, other in enumerate(accepted):
         if other.start != insertion.start or other.end != insertion.end:
             continue
-        found = _IMPORT_LINE.match(other.text)
-        if (
-            found is None
-            or found["module"] != match["module"]
-            or found["newline"] != match["newline"]
-        ):
+        found = _import_block(other.text)
+        if found is None or found[2] != block[2]:
             continue
-        names = sorted({*found["names"].split(", "), *match["names"].split(", ")})
-        accepted[index] = _Replacement(
-            other.start,
-            other.end,
-            f"from {match['module']} import {', '.join(names)}{match['newline']}",
-        )
+        froms = {module: set(names) for module, names in found[0].items()}
+        for module, names in block[0].items():
+            froms.setdefault(module, set()).update(names)
+        newline = block[2]
+        lines = [f"import {module}{newline}" for module in sorted(found[1] | block[1])]
+        lines += [
+            f"from {module} import {', '.join(sorted(names))}{newline}"
+            for module, names in sorted(froms.items())
+        ]
+        accepted[index] = _Replacement(other.start, other.end, "".join(lines))
         return True
     return False
 
@@ -187,10 +215,12 @@ def is_valid_python(source: str) -> bool:
     Compiling (not only parsing) also catches what the compiler rejects after parsing, such
     as an import inserted above ``from __future__ import annotations``.
     """
+    if parser_refusal(source, "<fixed>") is not None:
+        return False  # never handed to libcst: it may crash on what Python refuses
     try:
         cst.parse_module(source)
         compile(source, "<fixed>", "exec", dont_inherit=True)
-    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
@@ -198,6 +228,15 @@ def is_valid_python(source: str) -> bool:
 def _dominant_newline(source: str) -> str:
     match = _NEWLINE.search(source)
     return match.group(0) if match else "\n"
+
+
+def _merged_imports(replacements: Sequence[_Replacement]) -> list[_Replacement]:
+    """One finding's edits with its import insertions at one point folded into one."""
+    merged: list[_Replacement] = []
+    for replacement in replacements:
+        if not _merge_import(merged, replacement):
+            merged.append(replacement)
+    return merged
 
 
 def _accept(
@@ -233,6 +272,8 @@ def apply_fixes(
         if diagnostic.fix is None or not diagnostic.fix.edits:
             continue
         own = _replacements(source, starts, diagnostic.fix.edits, newline)
+        if own is not None:
+            own = _merged_imports(own)
         if own is None or any(a.conflicts_with(b) for i, a in enumerate(own) for b in own[i + 1 :]):
             continue
         combined = _accept(accepted, own)
@@ -376,6 +417,16 @@ def import_edits(context: LintContext, module_name: str, name: str) -> tuple[tup
     existing = _imported_as(context.module, module_name, name)
     if existing is not None:
         return (), existing
+    bound = module_bindings(context.module)
+    if name not in bound:
+        text, spelling = f"from {module_name} import {name}\n", name
+    elif module_name.split(".")[0] not in bound:
+        # `Optional = None` at module level: importing the name would be undone by it (or
+        # undo it); the module's own name is free.
+        text, spelling = f"import {module_name}\n", f"{module_name}.{name}"
+    else:
+        alias = _free_name(f"_{name}", bound)
+        text, spelling = f"from {module_name} import {name} as {alias}\n", alias
     body = list(context.module.body)
     header = 0
     while header < len(body) and (
@@ -388,5 +439,78 @@ def import_edits(context: LintContext, module_name: str, name: str) -> tuple[tup
         line = context.position(body[0]).start.line
     else:
         line = 1
-    text = f"from {module_name} import {name}\n"
-    return (Edit(Span(line, 1, line, 1), text),), name
+    return (Edit(Span(line, 1, line, 1), text),), spelling
+
+
+def _free_name(base: str, bound: set[str]) -> str:
+    name, number = base, 1
+    while name in bound:
+        number += 1
+        name = f"{base}{number}"
+    return name
+
+
+class _ModuleBindings(cst.CSTVisitor):
+    """Names bound at module level: assignments, definitions, imports, loop and ``with``
+    targets, ``except ... as``, walrus. Function and class bodies are their own scopes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def _targets(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Name):
+            self.names.add(node.value)
+        elif isinstance(node, cst.Tuple | cst.List):
+            for element in node.elements:
+                self._targets(element.value)
+        elif isinstance(node, cst.StarredElement):
+            self._targets(node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.names.add(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.names.add(node.name.value)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._targets(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._targets(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._targets(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._targets(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._targets(node.target)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            if alias.asname is None:
+                self.names.add(cst.Module([]).code_for_node(alias.name).split(".")[0])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            if alias.asname is None and isinstance(alias.name, cst.Name):
+                self.names.add(alias.name.value)
+
+
+def module_bindings(module: cst.Module) -> set[str]:
+    """The names ``module`` binds at module level (see :class:`_ModuleBindings`)."""
+    visitor = _ModuleBindings()
+    module.visit(visitor)
+    return visitor.names

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from tsinspect.files import read_regular
 from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
 # Packages whose code the index never reads: TorchScript treats torch's own modules and
@@ -645,8 +646,16 @@ def summarize(data: bytes, path: str, module: str, is_package: bool) -> ModuleSu
         return None
     try:
         tree = ast.parse(data, filename=path)
+        return _summary(tree, data, path, module, is_package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # RecursionError also from the walks below: a tree Python takes but too deep for
+        # them (a sum of 1,000 terms) is not summarized; the linter reports it.
         return None
+
+
+def _summary(
+    tree: ast.Module, data: bytes, path: str, module: str, is_package: bool
+) -> ModuleSummary:
     names, stars = _collect_names(tree, module, is_package)
     classes: list[ClassSummary] = []
     functions: list[FunctionSummary] = []
@@ -679,7 +688,7 @@ def summarize(data: bytes, path: str, module: str, is_package: bool) -> ModuleSu
 def module_name_for(path: str) -> tuple[str, str, bool]:
     """``(root folder, dotted module name, is_package)`` of a source file, from the
     ``__init__.py`` files above it (the folder above the top package is the root)."""
-    resolved = Path(path).resolve()
+    resolved = Path(os.path.realpath(path))
     is_package = resolved.name == "__init__.py"
     parts = [] if is_package else [resolved.stem]
     folder = resolved.parent
@@ -767,7 +776,7 @@ class ProjectIndex:
         checked: dict[str, str] = {}
         for file in files:
             root, name, _ = module_name_for(file)
-            checked[str(Path(file).resolve())] = name
+            checked[str(Path(os.path.realpath(file)))] = name
             if root not in roots:
                 roots.append(root)
         if use_interpreter:
@@ -777,7 +786,7 @@ class ProjectIndex:
 
     def add_source(self, path: str, data: bytes) -> None:
         """Bytes already read for ``path`` (a checked file): the index does not read it again."""
-        self._sources[str(Path(path).resolve())] = data
+        self._sources[str(Path(os.path.realpath(path)))] = data
 
     def locate(self, module: str) -> str | None:
         """The source of ``module``: ``a/b.py``, ``a/b/__init__.py``, or the folder of a
@@ -811,17 +820,18 @@ class ProjectIndex:
         summary = None
         opaque = name.split(".")[0] in OPAQUE_PACKAGES
         if path is not None and (
-            os.path.isdir(path) or (opaque and str(Path(path).resolve()) not in self.checked)
+            os.path.isdir(path)
+            or (opaque and str(Path(os.path.realpath(path))) not in self.checked)
         ):
             # A namespace package, or torch's own code: known to exist, never read (its
             # checked files excepted, for those who lint torch itself).
             summary = ModuleSummary(name, path, (), (), (), (), frozenset(), (), "")
         elif path is not None:
-            resolved = str(Path(path).resolve())
+            resolved = str(Path(os.path.realpath(path)))
             data = self._sources.get(resolved)
             if data is None:
                 try:
-                    data = Path(path).read_bytes()
+                    data = read_regular(path)
                 except OSError:
                     data = None
             if data is not None:
@@ -831,13 +841,15 @@ class ProjectIndex:
 
     def module_for_file(self, path: str) -> ModuleSummary | None:
         """The summary of a checked file."""
-        name = self.checked.get(str(Path(path).resolve()))
+        name = self.checked.get(str(Path(os.path.realpath(path))))
         if name is None:
             return None
         summary = self.module(name)
-        if summary is not None and Path(summary.path).resolve() != Path(path).resolve():
+        if summary is not None and Path(os.path.realpath(summary.path)) != Path(
+            os.path.realpath(path)
+        ):
             # Another file of the same name shadows it on the path: read this one.
-            data = self._sources.get(str(Path(path).resolve()))
+            data = self._sources.get(str(Path(os.path.realpath(path))))
             if data is None:
                 return summary
             summary = self._summary(data, path, name)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tsinspect.diagnostics import Diagnostic, Edit, Fix
+from tsinspect.render.names import valid_document
 
 SCHEMA_VERSION = 1
 
@@ -77,4 +78,4 @@ def render_json(
     }
     if extra:
         document.update(extra)
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(valid_document(document), indent=2, ensure_ascii=False) + "\n"

@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from tsinspect.diagnostics import Diagnostic, Severity
+from tsinspect.render.names import valid_document
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -146,4 +147,4 @@ def render_sarif(
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(valid_document(document), indent=2, ensure_ascii=False) + "\n"

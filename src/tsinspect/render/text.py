@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from tsinspect.diagnostics import Diagnostic, Severity
+from tsinspect.render.names import one_line
 
 
 def _plural(count: int, word: str) -> str:
@@ -14,9 +15,10 @@ def _plural(count: int, word: str) -> str:
 
 def location(diagnostic: Diagnostic) -> str:
     """``path:line:col`` (just ``path`` for a finding about the whole file)."""
+    path = one_line(diagnostic.path)
     if diagnostic.line <= 0:
-        return diagnostic.path
-    return f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}"
+        return path
+    return f"{path}:{diagnostic.line}:{diagnostic.column}"
 
 
 def _snippet(diagnostic: Diagnostic, text: str) -> list[str]:
@@ -40,7 +42,7 @@ def render_diagnostic(diagnostic: Diagnostic, source_line: str | None = None) ->
     """One finding: the header line, then the snippet, reach path and fix hint when known."""
     # `[*]` marks what `tsinspect check --fix` can rewrite, as ruff does.
     marker = " [*]" if diagnostic.fix is not None and diagnostic.fix.applicable else ""
-    lines = [f"{location(diagnostic)}: {diagnostic.code}{marker} {diagnostic.message}"]
+    lines = [f"{location(diagnostic)}: {diagnostic.code}{marker} {one_line(diagnostic.message)}"]
     if source_line is not None and diagnostic.line > 0:
         lines.extend(_snippet(diagnostic, source_line))
     indent = " " * (len(str(diagnostic.line)) + 1) if diagnostic.line > 0 else "  "
