@@ -149,6 +149,37 @@ class Reach:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     module_functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     _compiled_ids: set[int] = field(default_factory=set)
+    # The classes whose MRO holds a class, by id(class) and (bases only) by class name, built
+    # once per file (see ``subclasses``).
+    _subclasses: dict[int, list[ClassInfo]] = field(default_factory=dict, repr=False)
+    _subclasses_named: dict[str, list[ClassInfo]] = field(default_factory=dict, repr=False)
+    _indexed: int = -1
+
+    def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
+        """The classes of ``classes`` whose MRO holds ``info`` (``info`` itself when it is one
+        of them), in file order.
+
+        One pass over every class's MRO indexes the whole file: a scan over all classes per
+        class made a file with many classes quadratic.
+        """
+        self._index_subclasses()
+        return self._subclasses.get(id(info), [])
+
+    def subclasses_named(self, name: str) -> list[ClassInfo]:
+        """The classes of ``classes`` with a same-file base (direct or not) named ``name``."""
+        self._index_subclasses()
+        return self._subclasses_named.get(name, [])
+
+    def _index_subclasses(self) -> None:
+        if self._indexed == len(self.classes):
+            return
+        self._subclasses, self._subclasses_named = {}, {}
+        for other in self.classes.values():
+            for base in other.mro():
+                self._subclasses.setdefault(id(base), []).append(other)
+                if base is not other:
+                    self._subclasses_named.setdefault(base.name, []).append(other)
+        self._indexed = len(self.classes)
 
     def is_compiled_def(self, node: cst.CSTNode) -> bool:
         """True when ``node`` is itself a compiled function (a root or reached from one)."""

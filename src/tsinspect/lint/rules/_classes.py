@@ -139,10 +139,9 @@ def init_only_values(facts: ClassFacts, name: str) -> list[cst.BaseExpression]:
 def family(context: LintContext, info: ClassInfo) -> list[ClassInfo]:
     """The class, its same-file bases, and the same-file classes that inherit from it."""
     members = {c.name: c for c in info.mro()}
-    for other in context.reach.classes.values():
-        if any(base.name == info.name for base in other.mro() if base is not other):
-            for c in other.mro():
-                members.setdefault(c.name, c)
+    for other in context.reach.subclasses_named(info.name):
+        for c in other.mro():
+            members.setdefault(c.name, c)
     return list(members.values())
 
 

@@ -337,11 +337,10 @@ class ArgumentTypeMismatchRule(ConservativeRule):
             return True
         info = found[0]
         name = call.func.attr.value
-        for other in self.context.reach.classes.values():
-            if any(base is info for base in other.mro()):
-                defs = other.methods.get(name, [])
-                if len(defs) > 1 or (defs and defs[-1] is not target):
-                    return True
+        for other in self.context.reach.subclasses(info):
+            defs = other.methods.get(name, [])
+            if len(defs) > 1 or (defs and defs[-1] is not target):
+                return True
         return False
 
     def _in_static_branch(self, node: cst.Call) -> bool:

@@ -44,11 +44,7 @@ def attribute_type(context: LintContext, owner: ClassInfo, name: str) -> Type | 
 
 
 def _concrete_classes(context: LintContext, owner: ClassInfo) -> list[ClassInfo]:
-    classes = [owner]
-    for other in context.reach.classes.values():
-        if other is not owner and any(base is owner for base in other.mro()):
-            classes.append(other)
-    return classes
+    return [owner, *(other for other in context.reach.subclasses(owner) if other is not owner)]
 
 
 def _class_annotations(info: ClassInfo) -> dict[str, cst.Annotation] | None:

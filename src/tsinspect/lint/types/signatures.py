@@ -317,9 +317,7 @@ def _resolve_method(context: LintContext, owner: ClassInfo, name: str) -> cst.Fu
         method.params.posonly_params or method.params.params
     ):
         return None
-    for other in context.reach.classes.values():
-        if other is owner or name not in other.methods:
-            continue
-        if any(base is owner for base in other.mro()):
+    for other in context.reach.subclasses(owner):
+        if other is not owner and name in other.methods:
             return None  # a subclass overrides it: which one runs depends on the instance
     return method
