@@ -205,3 +205,33 @@ def test_sarif_uri_outside_the_base_is_an_absolute_file_uri() -> None:
         "artifactLocation"
     ]
     assert artifact == {"uri": "file:///elsewhere/net.py"}
+
+
+def test_text_folds_library_findings_reached_from_one_line() -> None:
+    from tsinspect.diagnostics import Origin
+
+    def through(line: int, reach: tuple[str, ...]) -> Diagnostic:
+        return Diagnostic(
+            "TS115",
+            "variadic-signature",
+            "no **kwargs",
+            "model.py",
+            6,
+            1,
+            6,
+            1,
+            reach=reach,
+            origin=Origin("lib/layers.py", line, 5),
+        )
+
+    far = through(40, ("MyBert.forward", "lib.a", "lib.b"))
+    near = through(10, ("MyBert.forward",))
+    own = Diagnostic("TS101", "lambda-in-compiled-code", "no lambda", "model.py", 6, 1, 6, 2)
+    text = render_text([far, near, own], files_checked=1)
+    # One block for the two library findings, led by the shortest compile path; the
+    # finding in the checked file itself stands alone; the summary counts all three.
+    assert text.count("TS115") == 1
+    assert "= reached from: MyBert.forward\n" in text
+    assert "and 1 more like it in code outside the checked paths" in text
+    assert "TS101" in text
+    assert "Found 3 errors" in text

@@ -72,6 +72,26 @@ def summary(diagnostics: Sequence[Diagnostic], files_checked: int | None = None)
     return text
 
 
+def _fold_library_findings(diagnostics: Sequence[Diagnostic]) -> list[list[Diagnostic]]:
+    """Findings in library code reached from one line, one group per rule: a subclass of a
+    big library class can reach dozens of the same construct, and one of each is what a
+    reader needs. The shortest compile path leads the group. Other findings stand alone."""
+    groups: list[list[Diagnostic]] = []
+    for diagnostic in diagnostics:
+        previous = groups[-1][0] if groups else None
+        if (
+            diagnostic.origin is not None
+            and previous is not None
+            and previous.origin is not None
+            and (previous.path, previous.line, previous.column, previous.code)
+            == (diagnostic.path, diagnostic.line, diagnostic.column, diagnostic.code)
+        ):
+            groups[-1].append(diagnostic)
+        else:
+            groups.append([diagnostic])
+    return [sorted(group, key=lambda d: len(d.reach)) for group in groups]
+
+
 def render_text(
     diagnostics: Sequence[Diagnostic],
     source_lines: Mapping[str, Mapping[int, str]] | None = None,
@@ -82,9 +102,17 @@ def render_text(
     """Every finding in order, blank-line separated, then the summary line."""
     source_lines = source_lines or {}
     blocks = []
-    for diagnostic in diagnostics:
+    for group in _fold_library_findings(diagnostics):
+        diagnostic = group[0]
         line = source_lines.get(diagnostic.path, {}).get(diagnostic.line) if show_source else None
-        blocks.append(render_diagnostic(diagnostic, line))
+        block = render_diagnostic(diagnostic, line)
+        if len(group) > 1:
+            indent = " " * (len(str(diagnostic.line)) + 1) if diagnostic.line > 0 else "  "
+            block += (
+                f"\n{indent}= and {len(group) - 1} more like it in code outside the checked "
+                "paths, reached from this line (--format json lists each)"
+            )
+        blocks.append(block)
     if show_summary:
         blocks.append(summary(diagnostics, files_checked))
     return "\n\n".join(blocks) + "\n" if blocks else ""
