@@ -16,6 +16,16 @@ import ast
 # binary operands) before libcst is reached. 2,000 leaves a margin of more than 3x.
 MAX_BOOLEAN_OPERANDS = 2000
 TOO_DEEP = "too deeply nested for the parser"
+# The tree of the last text the guard accepted: the type pass reads lines from it instead
+# of parsing the same text again (files are linted one after the other in a process).
+_LAST_TREE: list[tuple[str, ast.Module]] = []
+
+
+def accepted_tree(text: str) -> ast.Module | None:
+    """The standard parser's tree of ``text`` if the guard has just accepted this very text."""
+    if _LAST_TREE and _LAST_TREE[0][0] is text:
+        return _LAST_TREE[0][1]
+    return None
 
 
 def parser_refusal(text: str, path: str) -> tuple[str, int, int] | None:
@@ -44,4 +54,6 @@ def parser_refusal(text: str, path: str) -> tuple[str, int, int] | None:
                 node.lineno,
                 node.col_offset + 1,
             )
+    if isinstance(tree, ast.Module):
+        _LAST_TREE[:] = [(text, tree)]
     return None

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from tsinspect.lint.guard import accepted_tree
 from tsinspect.lint.rule import LintContext
 from tsinspect.lint.scopes import full_name
 from tsinspect.lint.traversal import walk
@@ -279,10 +280,12 @@ def _function_spans(context: LintContext) -> dict[int, tuple[int, int]]:
     memo = file_memo(context, "function spans")
     if "spans" not in memo:
         spans: dict[int, tuple[int, int]] = {}
-        try:
-            tree = ast.parse(context.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = None
+        tree = accepted_tree(context.source)
+        if tree is None:
+            try:
+                tree = ast.parse(context.source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
         if tree is not None:
             collector = _Defs()
             walk(context.module, collector)
