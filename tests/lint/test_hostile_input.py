@@ -158,7 +158,7 @@ def test_a_worker_killed_by_a_real_parser_crash_costs_that_file_only(
     result = run("check", "--no-source", "--no-cache", "-j", "2", ".")
     assert result.exit_code == 2
     bomb = lines_about(result.output, "bomb.py")
-    assert len(bomb) == 1 and "the parser crashed on this file" in bomb[0], result.output
+    assert len(bomb) == 1 and "TS004 The linter crashed on this file" in bomb[0], result.output
     for index in range(12):
         assert len(lines_about(result.output, f"m{index:02}.py")) == 1, result.output
     assert "12 files" not in result.output and "13 files checked" in result.output
@@ -178,7 +178,8 @@ def test_a_worker_that_exits_costs_that_file_only(
     _folder_with_a_bomb(project)
     result = run("check", "--no-source", "--no-cache", "-j", "2", ".")
     assert result.exit_code == 2
-    assert len(lines_about(result.output, "bomb.py")) == 1
+    bomb = lines_about(result.output, "bomb.py")
+    assert len(bomb) == 1 and "TS004" in bomb[0], result.output
     assert sum(len(lines_about(result.output, f"m{i:02}.py")) for i in range(12)) == 12
 
 

@@ -13,7 +13,6 @@ from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
 from tsinspect.files import file_kind, read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import (
-    SYNTAX_ERROR,
     UNREADABLE,
     FileResult,
     decode_source,
@@ -34,6 +33,7 @@ from tsinspect.render.sarif import SarifRule
 from tsinspect.settings import Settings, discover_settings
 
 INPUT_ERROR_PREFIX = "TS0"
+LINT_CRASHED = "TS004"
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 8
 SOURCE_SUFFIXES = (".py",)
@@ -357,12 +357,12 @@ def _lint_one_by_one(
 
 
 def _crashed(path: str, settings: Settings) -> FileResult:
-    """TS001 for a file whose linting killed the worker process."""
+    """TS004 for a file whose linting killed the worker process."""
     rules = rules_for_path(settings, path)
-    if not any(rule.code == SYNTAX_ERROR for rule in rules):
+    if not any(rule.code == LINT_CRASHED for rule in rules):
         return FileResult(path, ())
-    detail = "the parser crashed on this file (its worker process died)"
-    return FileResult(path, (file_diagnostic(get_rule(SYNTAX_ERROR), path, detail),))
+    detail = "its worker process died"
+    return FileResult(path, (file_diagnostic(get_rule(LINT_CRASHED), path, detail),))
 
 
 def check_paths(
