@@ -404,3 +404,30 @@ def test_tracing_guards_silence_run_time_warnings_but_not_errors(tmp_path: Path)
     assert ("TS504", "model.py", 15) not in found
     assert ("TS504", "model.py", 13) in found
     assert any(code != "TS504" and line == 11 for code, _, line in found), found
+
+
+def test_check_source_and_fix_source_follow_imports_like_a_run(tmp_path: Path) -> None:
+    from tsinspect.api.check import check_source
+    from tsinspect.api.fix import fix_source
+
+    settings = _project(
+        tmp_path,
+        {
+            "base.py": "from torch import nn\n\n\nclass Layer(nn.Module):\n    pass\n",
+            "model.py": """
+                from base import Layer
+
+
+                class Net(Layer):
+                    def forward(self, x, scale=2):
+                        return x * scale
+                """,
+        },
+        library=False,
+    )
+    path = tmp_path / "proj" / "model.py"
+    source = path.read_text()
+    # Net is a module only through base.py: both entry points must know it.
+    assert [d.code for d in check_source(source, str(path), settings)] == ["TS220"]
+    fixed = fix_source(source, str(path), settings)
+    assert "scale: int = 2" in fixed.fixed_source

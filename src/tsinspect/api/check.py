@@ -107,10 +107,15 @@ def check_source(
 ) -> list[Diagnostic]:
     """Lint one module's source. ``path`` is used in diagnostics and for per-file-ignores."""
     settings = validated(settings or Settings())
-    data = source.encode() if isinstance(source, str) else source
-    # The program-wide facts of this one module: its imports resolve like check_paths's.
-    facts = program_facts([path], {path: data}, settings.extra_paths).checked.get(path)
+    facts = source_facts(source, path, settings)
     return list(lint_source(source, path, rules_for_path(settings, path), facts).diagnostics)
+
+
+def source_facts(source: str | bytes, path: str, settings: Settings) -> FileFacts | None:
+    """The program-wide facts of one module given as source: its imports resolve as in
+    ``check_paths``, so ``check_source`` and ``fix_source`` see what a run over the file sees."""
+    data = source.encode() if isinstance(source, str) else source
+    return program_facts([path], {path: data}, settings.extra_paths).checked.get(path)
 
 
 def _check_file(

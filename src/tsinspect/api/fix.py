@@ -23,6 +23,7 @@ from tsinspect.api.check import (
     library_findings,
     read_sources,
     rules_for_path,
+    source_facts,
     validated,
 )
 from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
@@ -77,7 +78,8 @@ def fix_source(source: str, path: str = "<string>", settings: Settings | None = 
     lists what could not be fixed.
     """
     settings = validated(settings or Settings())
-    return fix_text(source, path, _linter(path, rules_for_path(settings, path)))
+    facts = source_facts(source, path, settings)
+    return fix_text(source, path, _linter(path, rules_for_path(settings, path), facts=facts))
 
 
 def _linter(

@@ -6,32 +6,11 @@ import libcst as cst
 
 from tsinspect.lint.rule import Invalid, Phase, Rule, Valid
 from tsinspect.lint.rules._calls import keyword
+from tsinspect.lint.types.library import FACTORIES
 
 # Tensor factories whose TorchScript schema has no `requires_grad` (each measured on torch 2.13).
 # `torch.tensor(..., requires_grad=...)` is the exception: it scripts.
-TORCH_FACTORIES = frozenset(
-    f"torch.{name}"
-    for name in (
-        "zeros",
-        "ones",
-        "empty",
-        "full",
-        "rand",
-        "randn",
-        "randint",
-        "randperm",
-        "arange",
-        "linspace",
-        "logspace",
-        "eye",
-        "zeros_like",
-        "ones_like",
-        "empty_like",
-        "full_like",
-        "rand_like",
-        "randn_like",
-    )
-)
+TORCH_FACTORIES = FACTORIES | frozenset(f"torch.{name}" for name in ("randperm", "logspace"))
 TENSOR_FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full"})
 
 

@@ -33,101 +33,113 @@ from tsinspect.lint.types.lattice import (
     tuple_of,
 )
 
-TENSOR_FUNCTIONS = frozenset(
-    f"torch.{name}"
-    for name in [
-        "zeros",
-        "ones",
-        "empty",
-        "full",
-        "rand",
-        "randn",
-        "randint",
-        "arange",
-        "linspace",
-        "eye",
-        "tensor",
-        "as_tensor",
-        "zeros_like",
-        "ones_like",
-        "empty_like",
-        "full_like",
-        "rand_like",
-        "randn_like",
-        "cat",
-        "concat",
-        "stack",
-        "matmul",
-        "mm",
-        "bmm",
-        "einsum",
-        "relu",
-        "sigmoid",
-        "tanh",
-        "exp",
-        "log",
-        "sqrt",
-        "rsqrt",
-        "abs",
-        "where",
-        "softmax",
-        "log_softmax",
-        "flatten",
-        "reshape",
-        "transpose",
-        "permute",
-        "clamp",
-        "clip",
-        "sum",
-        "mean",
-        "cumsum",
-        "prod",
-        "neg",
-        "sin",
-        "cos",
-        "floor",
-        "ceil",
-        "round",
-        "sign",
-        "erf",
-        "outer",
-        "addmm",
-        "baddbmm",
-    ]
-) | frozenset(
-    f"torch.nn.functional.{name}"
-    for name in [
-        "relu",
-        "gelu",
-        "silu",
-        "sigmoid",
-        "tanh",
-        "softmax",
-        "log_softmax",
-        "linear",
-        "conv1d",
-        "conv2d",
-        "conv3d",
-        "layer_norm",
-        "group_norm",
-        "batch_norm",
-        "dropout",
-        "pad",
-        "normalize",
-        "interpolate",
-        "avg_pool2d",
-        "adaptive_avg_pool2d",
-        "embedding",
-        "leaky_relu",
-        "hardswish",
-        "hardsigmoid",
-        "mish",
-        "elu",
-        "softplus",
-        "cross_entropy",
-        "mse_loss",
-        "l1_loss",
-    ]
+# torch's tensor factories: the one table the type pass and the rules read (TS406 adds the
+# few that take no tensor and that the type pass has no use for).
+FACTORY_NAMES = (
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "arange",
+    "linspace",
+    "eye",
+)
+LIKE_FACTORY_NAMES = (
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+)
+FACTORIES = frozenset(f"torch.{name}" for name in (*FACTORY_NAMES, *LIKE_FACTORY_NAMES))
+
+TENSOR_FUNCTIONS = (
+    FACTORIES
+    | frozenset(
+        f"torch.{name}"
+        for name in [
+            "tensor",
+            "as_tensor",
+            "cat",
+            "concat",
+            "stack",
+            "matmul",
+            "mm",
+            "bmm",
+            "einsum",
+            "relu",
+            "sigmoid",
+            "tanh",
+            "exp",
+            "log",
+            "sqrt",
+            "rsqrt",
+            "abs",
+            "where",
+            "softmax",
+            "log_softmax",
+            "flatten",
+            "reshape",
+            "transpose",
+            "permute",
+            "clamp",
+            "clip",
+            "sum",
+            "mean",
+            "cumsum",
+            "prod",
+            "neg",
+            "sin",
+            "cos",
+            "floor",
+            "ceil",
+            "round",
+            "sign",
+            "erf",
+            "outer",
+            "addmm",
+            "baddbmm",
+        ]
+    )
+    | frozenset(
+        f"torch.nn.functional.{name}"
+        for name in [
+            "relu",
+            "gelu",
+            "silu",
+            "sigmoid",
+            "tanh",
+            "softmax",
+            "log_softmax",
+            "linear",
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "layer_norm",
+            "group_norm",
+            "batch_norm",
+            "dropout",
+            "pad",
+            "normalize",
+            "interpolate",
+            "avg_pool2d",
+            "adaptive_avg_pool2d",
+            "embedding",
+            "leaky_relu",
+            "hardswish",
+            "hardsigmoid",
+            "mish",
+            "elu",
+            "softplus",
+            "cross_entropy",
+            "mse_loss",
+            "l1_loss",
+        ]
+    )
 )
 # The Tensor methods the type pass types: a selection (TorchScript's Tensor has hundreds;
 # precision first), each typed by the schema data. Dropped where the data disagreed:
@@ -255,24 +267,7 @@ ISINSTANCE_CALLS = frozenset({"builtins.isinstance", "torch.jit.isinstance"})
 TENSOR_INPUT_FUNCTIONS = (
     TENSOR_FUNCTIONS
     - TENSOR_LIST_FUNCTIONS
-    - frozenset(
-        f"torch.{name}"
-        for name in (
-            "zeros",
-            "ones",
-            "empty",
-            "full",
-            "rand",
-            "randn",
-            "randint",
-            "arange",
-            "linspace",
-            "eye",
-            "tensor",
-            "as_tensor",
-            "einsum",
-        )
-    )
+    - frozenset(f"torch.{name}" for name in (*FACTORY_NAMES, "tensor", "as_tensor", "einsum"))
 )
 # torch functions whose listed positional arguments (None: all) never accept None (measured).
 STRICT_POSITIONS: dict[str, tuple[int, ...] | None] = {
