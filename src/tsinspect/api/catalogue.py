@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsinspect.codes import ARCHIVE_CODES, CONFIG_CODES
 from tsinspect.diagnostics import Severity
 from tsinspect.errors import InputError
-from tsinspect.ir.findings import CODES as ARCHIVE_CODES
 from tsinspect.lint.registry import all_rules
-from tsinspect.triton.codes import CODES as CONFIG_CODES
 
 #: Who reports each kind of code, for the pages of the table-defined codes.
 _REPORTED_BY = {
