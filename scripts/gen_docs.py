@@ -5,7 +5,7 @@
 
 The pages come from the code: the click commands (``docs/cli.md``), the registered lint rules'
 docstrings, metadata and VALID/INVALID examples (``docs/rules/``), and the public names of
-``tsinspect.__all__`` (``docs/api.md``). Rendering lives in ``tsinspect.render.docs_pages``.
+``tsinspect.__all__`` (``docs/api.md``). Rendering lives in ``docs_pages`` beside this script.
 """
 
 from __future__ import annotations
@@ -23,13 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT / "src"))
 
-import tsinspect  # noqa: E402
-from tsinspect.api.check import check_source  # noqa: E402
-from tsinspect.api.fix import fix_source  # noqa: E402
-from tsinspect.cli import main as cli_group  # noqa: E402
-from tsinspect.lint.registry import all_rules  # noqa: E402
-from tsinspect.lint.rule import Rule  # noqa: E402
-from tsinspect.render.docs_pages import (  # noqa: E402
+from docs_pages import (  # noqa: E402
     ApiEntry,
     ExampleDoc,
     MemberDoc,
@@ -40,6 +34,13 @@ from tsinspect.render.docs_pages import (  # noqa: E402
     rule_page,
     rules_index,
 )
+
+import tsinspect  # noqa: E402
+from tsinspect.api.check import check_source  # noqa: E402
+from tsinspect.api.fix import fix_source  # noqa: E402
+from tsinspect.cli import main as cli_group  # noqa: E402
+from tsinspect.lint.registry import all_rules  # noqa: E402
+from tsinspect.lint.rule import Rule  # noqa: E402
 from tsinspect.settings import Settings  # noqa: E402
 
 DOCS = ROOT / "docs"

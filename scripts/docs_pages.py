@@ -1,8 +1,10 @@
 """The generated documentation pages: CLI reference, rule pages and index, library API reference.
 
 Pure functions, records in and markdown out. ``scripts/gen_docs.py`` gathers the records
-(click commands, registered rules, ``tsinspect.__all__``) and writes or checks ``docs/``;
-a test fails when the committed pages are stale.
+(click commands, registered rules and codes, ``tsinspect.__all__``) and writes or checks
+``docs/``; a test fails when the committed pages are stale. It lives under scripts/, not in
+the package, because it reads click's command objects and click belongs to ``tsinspect.cli``
+alone (an import-linter contract in pyproject.toml checks it).
 """
 
 from __future__ import annotations

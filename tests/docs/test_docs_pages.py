@@ -1,10 +1,9 @@
-"""The page renderers behind scripts/gen_docs.py."""
+"""The page renderers behind scripts/gen_docs.py (scripts/docs_pages.py)."""
 
 from __future__ import annotations
 
 import click
-
-from tsinspect.render.docs_pages import (
+from docs_pages import (
     ApiEntry,
     ExampleDoc,
     RuleDoc,
