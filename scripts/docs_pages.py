@@ -123,8 +123,10 @@ class ExampleDoc:
 class RuleDoc:
     """What a rule's page shows. ``page`` is the rule's own documentation (``Rule.documentation()``).
 
-    ``fix_diff``: for a rule with an autofix, the unified diff ``--fix`` makes on its first
-    fixable INVALID example; empty when the rule has no autofix.
+    ``autofix``: the rule's ``fixable`` declaration. ``fix_diff``: for a rule with an
+    autofix, the unified diff ``--fix`` makes on its first INVALID example that pins a fixed
+    text; empty when the rule has no autofix. ``references``: markdown list items, the public
+    sources the rule rests on.
     """
 
     code: str
@@ -136,6 +138,56 @@ class RuleDoc:
     fix_diff: str = ""
     valid: tuple[ExampleDoc, ...] = ()
     invalid: tuple[ExampleDoc, ...] = ()
+    references: tuple[str, ...] = ()
+
+
+# The public sources each lint family rests on: TorchScript's front end at the torch version
+# the examples are measured with, and its language reference.
+_TORCH = "pytorch@v2.13.0"
+_LANGUAGE_REFERENCE = (
+    "[TorchScript language reference](https://pytorch.org/docs/stable/jit_language_reference.html)"
+)
+_UNSUPPORTED = (
+    "[TorchScript unsupported constructs](https://pytorch.org/docs/stable/jit_unsupported.html)"
+)
+FAMILY_REFERENCES: dict[str, tuple[str, ...]] = {
+    "TS1": (
+        f"`{_TORCH}:torch/jit/frontend.py`: builds TorchScript's syntax tree from Python's and"
+        " raises `UnsupportedNodeError` for the syntax it lacks",
+        _LANGUAGE_REFERENCE,
+        _UNSUPPORTED,
+    ),
+    "TS2": (
+        f"`{_TORCH}:torch/csrc/jit/frontend/ir_emitter.cpp`: type refinement, branch merges,"
+        " loop-carried types and default values",
+        f"`{_TORCH}:torch/csrc/jit/frontend/schema_matching.cpp`: how a call's arguments match"
+        " a schema, and the implicit conversions",
+        f"`{_TORCH}:torch/jit/annotations.py`: annotations and `# type:` comments",
+        _LANGUAGE_REFERENCE,
+    ),
+    "TS3": (
+        f"`{_TORCH}:torch/jit/_recursive.py`: which attributes, constants and methods of a"
+        " module are compiled",
+        f"`{_TORCH}:torch/csrc/jit/frontend/concrete_module_type.cpp`: the module type built"
+        " from an instance",
+        f"`{_TORCH}:torch/csrc/jit/python/python_sugared_value.cpp`: attributes, module"
+        " containers and Python values seen from compiled code",
+        _LANGUAGE_REFERENCE,
+    ),
+    "TS4": (
+        f"`{_TORCH}:torch/jit/_builtins.py`: the Python functions TorchScript maps to operators",
+        f"`{_TORCH}:torch/csrc/jit/frontend/schema_matching.cpp`: how a call matches an"
+        " operator schema",
+        f"`{_TORCH}:torch/jit/unsupported_tensor_ops.py`: the Tensor API TorchScript lacks",
+        _UNSUPPORTED,
+    ),
+    "TS5": (
+        f"`{_TORCH}:torch/_jit_internal.py`: `@torch.jit.ignore`, `@torch.jit.unused` and"
+        " `@torch.jit.export`",
+        f"`{_TORCH}:torch/jit/_serialization.py`: `torch.jit.save` and `torch.jit.load`",
+        _LANGUAGE_REFERENCE,
+    ),
+}
 
 
 def rule_filename(code: str) -> str:
@@ -192,9 +244,21 @@ def _examples_section(rule: RuleDoc) -> list[str]:
     return lines
 
 
+def _references_section(rule: RuleDoc) -> list[str]:
+    if not rule.references:
+        return []
+    return ["## References", "", *(f"- {reference}" for reference in rule.references), ""]
+
+
 def rule_page(rule: RuleDoc) -> str:
-    """One rule's page: its documentation, its autofix status and its tested examples."""
-    lines = [rule.page.rstrip(), "", *_autofix_section(rule), *_examples_section(rule)]
+    """One rule's page: its documentation, its autofix status, its tested examples and references."""
+    lines = [
+        rule.page.rstrip(),
+        "",
+        *_autofix_section(rule),
+        *_examples_section(rule),
+        *_references_section(rule),
+    ]
     text = "\n".join(lines).rstrip() + "\n"
     title, _, rest = text.partition("\n")
     return f"{title}\n\n{GENERATED_NOTE}\n{rest}"

@@ -24,6 +24,7 @@ if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT / "src"))
 
 from docs_pages import (  # noqa: E402
+    FAMILY_REFERENCES,
     ApiEntry,
     ExampleDoc,
     MemberDoc,
@@ -36,35 +37,46 @@ from docs_pages import (  # noqa: E402
 )
 
 import tsinspect  # noqa: E402
-from tsinspect.api.check import check_source  # noqa: E402
-from tsinspect.api.fix import fix_source  # noqa: E402
 from tsinspect.cli import main as cli_group  # noqa: E402
+from tsinspect.lint.fix import FixResult  # noqa: E402
 from tsinspect.lint.registry import all_rules  # noqa: E402
 from tsinspect.lint.rule import Rule  # noqa: E402
-from tsinspect.settings import Settings  # noqa: E402
 
 DOCS = ROOT / "docs"
 RULES = DOCS / "rules"
 
 
-def _rule_doc(rule: type[Rule]) -> RuleDoc:
-    fix_diff = ""
-    autofix = False
-    only_this_rule = Settings(select=(rule.code,))  # 3x faster than the whole catalogue
+def _fix_diff(rule: type[Rule]) -> str:
+    """The diff ``--fix`` makes on the rule's first INVALID example that pins a fixed text.
+
+    The rule declares ``fixable``; the example pins the fixed module, and
+    tests/lint/test_rule_examples.py proves it against the real fixer and torch, so the page
+    is built from declarations without linting anything.
+    """
     for example in rule.INVALID:
-        diagnostics = check_source(example.source, path="example.py", settings=only_this_rule)
-        if any(d.code == rule.code and d.fix is not None and d.fix.edits for d in diagnostics):
-            autofix = True
-            fix_diff = fix_source(example.source, "example.py", Settings()).diff()
-            break
+        fixed = example.fixed_source
+        if fixed is not None:
+            return FixResult("example.py", example.source, fixed, (), ()).diff()
+    return ""
+
+
+def _references(rule: type[Rule]) -> tuple[str, ...]:
+    """The public sources behind the rule's family (TorchScript's front end at torch 2.13)."""
+    return next(
+        (refs for prefix, refs in FAMILY_REFERENCES.items() if rule.code.startswith(prefix)), ()
+    )
+
+
+def _rule_doc(rule: type[Rule]) -> RuleDoc:
     return RuleDoc(
         code=rule.code,
         name=rule.name,
         message=rule.message,
         severity=rule.severity.value,
         page=rule.documentation(),
-        autofix=autofix,
-        fix_diff=fix_diff,
+        autofix=rule.fixable,
+        fix_diff=_fix_diff(rule),
+        references=_references(rule),
         valid=tuple(ExampleDoc(e.source, e.label) for e in rule.VALID),
         invalid=tuple(
             ExampleDoc(e.source, e.label, e.fails_at.value, e.line) for e in rule.INVALID

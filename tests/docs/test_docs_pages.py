@@ -25,6 +25,7 @@ def _rule(autofix: bool) -> RuleDoc:
         fix_diff="--- a/example.py\n+++ b/example.py\n@@ -1 +1 @@\n-a\n+b\n" if autofix else "",
         invalid=(ExampleDoc("x = ```\n", "fenced", "script", 3),),
         valid=(ExampleDoc("y = 1\n"),),
+        references=("`repo@v1:path.py`: what it holds",),
     )
 
 
@@ -37,6 +38,7 @@ def test_rule_page_states_whether_it_is_fixed_automatically() -> None:
     manual = rule_page(_rule(False))
     assert "None. The right rewrite depends on what the code means" in manual
     assert "```diff" not in manual
+    assert manual.endswith("## References\n\n- `repo@v1:path.py`: what it holds\n")
 
 
 def test_examples_are_fenced_safely_and_described() -> None:

@@ -47,6 +47,10 @@ def test_every_rule_and_command_has_its_place(pages: dict[Path, str]) -> None:
         page = pages[ROOT / "docs" / "rules" / f"{rule.code}.md"]
         assert page.startswith(f"# {rule.code} {rule.name}\n")
         assert "## Autofix" in page
+        # ruff's sections: a rule that fixes says how safe the fix is; every family cites sources
+        assert ("## Fix safety" in page) == rule.fixable, rule.code
+        if not rule.file_level:  # TS0xx: the tool's own input errors rest on no torch source
+            assert "## References\n\n- `pytorch@v2.13.0:" in page, rule.code
         assert f"[{rule.code}]({rule.code}.md)" in index
     cli = pages[ROOT / "docs" / "cli.md"]
     for name in main.commands:

@@ -77,6 +77,7 @@ class FactoryRequiresGradRule(Rule):
                     return x + torch.zeros(4, requires_grad=False)
             """,
             label="zeros",
+            message="TorchScript's tensor factories take no `requires_grad=`",
         ),
         Invalid(
             """
@@ -90,6 +91,7 @@ class FactoryRequiresGradRule(Rule):
                     return x + 0 * noise
             """,
             label="randn-like",
+            message="TorchScript's tensor factories take no `requires_grad=`",
         ),
         Invalid(
             """
@@ -102,6 +104,7 @@ class FactoryRequiresGradRule(Rule):
                     return x + x.new_full((4,), 1.0, requires_grad=False)
             """,
             label="new-full-method",
+            message="TorchScript's tensor factories take no `requires_grad=`",
         ),
     )
 

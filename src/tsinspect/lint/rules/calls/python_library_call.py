@@ -164,6 +164,7 @@ class PythonLibraryCallRule(Rule):
             line=8,
             error_has_line=False,
             label="numpy-alias",
+            message="TorchScript cannot compile calls into this Python library: `numpy.sqrt`",
         ),
         Invalid(
             """
@@ -183,6 +184,7 @@ class PythonLibraryCallRule(Rule):
             line=7,
             error_has_line=False,
             label="numpy-from-import-in-helper",
+            message="TorchScript cannot compile calls into this Python library: `numpy.sqrt`",
         ),
         Invalid(
             """
@@ -198,6 +200,7 @@ class PythonLibraryCallRule(Rule):
                     return x
             """,
             label="random",
+            message="TorchScript cannot compile calls into this Python library: `random.random`",
         ),
         Invalid(
             """
@@ -212,6 +215,7 @@ class PythonLibraryCallRule(Rule):
                     return x * 2
             """,
             label="time",
+            message="TorchScript cannot compile calls into this Python library: `time.perf_counter`",
         ),
         Invalid(
             """
@@ -229,6 +233,7 @@ class PythonLibraryCallRule(Rule):
             line=8,
             error_has_line=False,
             label="os-getenv",
+            message="TorchScript cannot compile calls into this Python library: `os.getenv`",
         ),
         Invalid(
             """
@@ -245,6 +250,7 @@ class PythonLibraryCallRule(Rule):
                     return x
             """,
             label="module-logger",
+            message="TorchScript cannot compile calls into this Python library: `logger.debug` (a logging.Logger)",
         ),
         Invalid(
             """
@@ -261,6 +267,7 @@ class PythonLibraryCallRule(Rule):
             line=8,
             error_has_line=False,
             label="logging-function",
+            message="TorchScript cannot compile calls into this Python library: `logging.info`",
         ),
         Invalid(
             """
@@ -276,6 +283,7 @@ class PythonLibraryCallRule(Rule):
                     return act(x)
             """,
             label="functools-partial",
+            message="TorchScript cannot compile calls into this Python library: `functools.partial`",
         ),
         Invalid(
             """
@@ -291,6 +299,7 @@ class PythonLibraryCallRule(Rule):
                     return x
             """,
             label="itertools",
+            message="TorchScript cannot compile calls into this Python library: `itertools.product`",
         ),
         Invalid(
             """
@@ -305,6 +314,7 @@ class PythonLibraryCallRule(Rule):
                     return y
             """,
             label="copy",
+            message="TorchScript cannot compile calls into this Python library: `copy.deepcopy`",
         ),
         Invalid(
             """
@@ -318,6 +328,7 @@ class PythonLibraryCallRule(Rule):
                     return x / math.prod(x.shape)
             """,
             label="math-prod",
+            message="TorchScript cannot compile calls into this Python library: `math.prod`",
         ),
         Invalid(
             """
@@ -331,6 +342,7 @@ class PythonLibraryCallRule(Rule):
                 return x * math.log2(float(x.shape[-1]))
             """,
             label="math-log2-script-function",
+            message="TorchScript cannot compile calls into this Python library: `math.log2`",
         ),
         Invalid(
             """
@@ -345,6 +357,7 @@ class PythonLibraryCallRule(Rule):
                     return x
             """,
             label="collections-defaultdict",
+            message="TorchScript cannot compile calls into this Python library: `collections.defaultdict`",
         ),
         Invalid(
             """
@@ -360,6 +373,7 @@ class PythonLibraryCallRule(Rule):
                     return x
             """,
             label="sys-exit",
+            message="TorchScript cannot compile calls into this Python library: `sys.exit`",
         ),
         Invalid(
             """
@@ -373,6 +387,7 @@ class PythonLibraryCallRule(Rule):
                     return cast(torch.Tensor, x * 2)
             """,
             label="typing-cast",
+            message="TorchScript cannot compile calls into this Python library: `typing.cast`",
         ),
     )
 

@@ -180,6 +180,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return x + x.new_tensor([1.0, 2.0, 3.0, 4.0])
             """,
             label="new-tensor",
+            message="TorchScript's Tensor has no method `new_tensor`",
         ),
         Invalid(
             """
@@ -194,6 +195,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return x
             """,
             label="dtype-is-floating-point",
+            message="In TorchScript a dtype is an int, which has no `is_floating_point`",
         ),
         Invalid(
             """
@@ -206,6 +208,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return x / x.shape.numel()
             """,
             label="shape-numel",
+            message="In TorchScript a shape is a List[int], which has no `numel()`",
         ),
         Invalid(
             """
@@ -220,6 +223,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return x * 2
             """,
             label="data-ptr",
+            message="TorchScript's Tensor has no method `data_ptr`",
         ),
         Invalid(
             """
@@ -234,6 +238,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return x
             """,
             label="grad-fn",
+            message="TorchScript's Tensor has no attribute `grad_fn`",
         ),
         Invalid(
             """
@@ -253,6 +258,7 @@ class PythonOnlyTensorApiRule(Rule):
                 return torch.randn(2, 4), torch.randn(2, 4) > 0
             """,
             label="bool-annotated-parameter",
+            message="TorchScript's Tensor has no method `bool`",
         ),
         Invalid(
             """
@@ -267,6 +273,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return x
             """,
             label="ndimension-unannotated-reassigned",
+            message="TorchScript's Tensor has no method `ndimension`",
         ),
         Invalid(
             """
@@ -279,6 +286,7 @@ class PythonOnlyTensorApiRule(Rule):
                 return flat[1:].nelement()
             """,
             label="nelement-tensor-valued-local",
+            message="TorchScript's Tensor has no method `nelement`",
         ),
         Invalid(
             """
@@ -292,6 +300,7 @@ class PythonOnlyTensorApiRule(Rule):
                     return labels.unique().float()
             """,
             label="unique-method",
+            message="TorchScript's Tensor has no method `unique`",
         ),
     )
 

@@ -68,6 +68,7 @@ class TensorAttributeAssignmentRule(ConservativeRule):
                     return h
             """,
             label="requires-grad",
+            message="TorchScript cannot set an attribute of a Tensor: `.requires_grad`",
         ),
         Invalid(
             """
@@ -81,6 +82,7 @@ class TensorAttributeAssignmentRule(ConservativeRule):
                     return x
             """,
             label="data",
+            message="TorchScript cannot set an attribute of a Tensor: `.data`",
         ),
     )
 

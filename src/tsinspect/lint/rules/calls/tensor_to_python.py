@@ -87,6 +87,7 @@ class TensorToPythonRule(Rule):
                     return x - float(mean)
             """,
             label="numpy",
+            message="TorchScript has no `Tensor.numpy()`",
         ),
         Invalid(
             """
@@ -101,6 +102,7 @@ class TensorToPythonRule(Rule):
                     return x
             """,
             label="tolist-in-for",
+            message="TorchScript needs a type hint for the result of `.tolist()`",
         ),
         Invalid(
             """
@@ -114,6 +116,7 @@ class TensorToPythonRule(Rule):
                     return x * len(sizes)
             """,
             label="tolist-unannotated-assignment",
+            message="TorchScript needs a type hint for the result of `.tolist()`",
         ),
     )
 

@@ -91,6 +91,7 @@ class CheckpointRule(Rule):
             line=13,
             error_has_line=False,
             label="checkpoint",
+            message="TorchScript cannot compile torch.utils.checkpoint: `torch.utils.checkpoint.checkpoint`",
         ),
         Invalid(
             """
@@ -116,6 +117,7 @@ class CheckpointRule(Rule):
             line=13,
             error_has_line=False,
             label="checkpoint-sequential-module-alias",
+            message="TorchScript cannot compile torch.utils.checkpoint: `torch.utils.checkpoint.checkpoint_sequential`",
         ),
     )
 

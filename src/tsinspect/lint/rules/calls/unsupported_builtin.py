@@ -118,6 +118,7 @@ class UnsupportedBuiltinRule(Rule):
                     return torch.cat(parts)
             """,
             label="map",
+            message="TorchScript does not support the builtin `map()`",
         ),
         Invalid(
             """
@@ -135,6 +136,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x
             """,
             label="reversed",
+            message="TorchScript does not support the builtin `reversed()`",
         ),
         Invalid(
             """
@@ -150,6 +152,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x * next(iter(xs))
             """,
             label="next-iter",
+            message="TorchScript does not support the builtin `iter()`",
         ),
         Invalid(
             """
@@ -166,6 +169,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x * order[0]
             """,
             label="sorted-reverse",
+            message="TorchScript's `sorted` takes no `reverse=`",
         ),
         Invalid(
             """
@@ -184,6 +188,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x * pick([1, -3])
             """,
             label="max-key-in-helper",
+            message="TorchScript's `max` takes no `key=`",
         ),
         Invalid(
             """
@@ -197,6 +202,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x * scale
             """,
             label="round-ndigits",
+            message="TorchScript's `round` takes no `ndigits`",
         ),
         Invalid(
             """
@@ -211,6 +217,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x
             """,
             label="type-compared",
+            message="TorchScript does not support `type(...)` as a value",
         ),
         Invalid(
             """
@@ -224,6 +231,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x
             """,
             label="type-name",
+            message="TorchScript does not support `type(...)` as a value",
         ),
         Invalid(
             """
@@ -238,6 +246,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x
             """,
             label="open",
+            message="TorchScript does not support the builtin `open()`",
         ),
         Invalid(
             """
@@ -250,6 +259,7 @@ class UnsupportedBuiltinRule(Rule):
                 return repr(x.shape)
             """,
             label="repr-script-function",
+            message="TorchScript does not support the builtin `repr()`",
         ),
         Invalid(
             """
@@ -263,6 +273,7 @@ class UnsupportedBuiltinRule(Rule):
                     return x
             """,
             label="format-builtin",
+            message="TorchScript does not support the builtin `format()`",
         ),
     )
 

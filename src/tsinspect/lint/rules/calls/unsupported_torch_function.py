@@ -95,6 +95,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x.masked_fill(x < -10.0, torch.finfo(x.dtype).min)
             """,
             label="finfo",
+            message="TorchScript cannot compile `torch.finfo`",
         ),
         Invalid(
             """
@@ -108,6 +109,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x.clamp(max=float(limit))
             """,
             label="iinfo",
+            message="TorchScript cannot compile `torch.iinfo`",
         ),
         Invalid(
             """
@@ -122,6 +124,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x
             """,
             label="is-tensor",
+            message="TorchScript cannot compile `torch.is_tensor`",
         ),
         Invalid(
             """
@@ -134,6 +137,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x.to(torch.get_default_dtype())
             """,
             label="get-default-dtype",
+            message="TorchScript cannot compile `torch.get_default_dtype`",
         ),
         Invalid(
             """
@@ -148,6 +152,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x
             """,
             label="cuda-is-available",
+            message="TorchScript cannot compile `torch.cuda.is_available`",
         ),
         Invalid(
             """
@@ -164,6 +169,7 @@ class UnsupportedTorchFunctionRule(Rule):
             line=7,
             error_has_line=False,
             label="onnx-export",
+            message="TorchScript cannot compile `torch.onnx.is_in_onnx_export`",
         ),
         Invalid(
             """
@@ -179,6 +185,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x
             """,
             label="distributed",
+            message="TorchScript cannot compile `torch.distributed.is_available`",
         ),
         Invalid(
             """
@@ -193,6 +200,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return policy.mean
             """,
             label="distributions",
+            message="TorchScript cannot compile `torch.distributions.Normal`",
         ),
         Invalid(
             """
@@ -205,6 +213,7 @@ class UnsupportedTorchFunctionRule(Rule):
                     return x + torch.Tensor([1.0, 2.0, 3.0, 4.0])
             """,
             label="legacy-tensor-constructor",
+            message="TorchScript cannot compile `torch.Tensor`",
         ),
     )
 

@@ -103,6 +103,7 @@ class AutogradFunctionApplyRule(Rule):
             line=17,
             fails_at=Stage.SAVE,
             label="apply-in-forward",
+            message="A custom autograd Function scripts as a Python call: torch.jit.save fails: `Double.apply`",
         ),
     )
 

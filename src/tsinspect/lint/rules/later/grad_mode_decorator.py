@@ -107,6 +107,7 @@ class GradModeDecoratorRule(Rule):
             line=10,
             fails_at=Stage.MATCH,
             label="no-grad-on-forward",
+            message="TorchScript silently drops grad-mode decorators: `@torch.no_grad` has no effect in TorchScript",
         ),
         Invalid(
             """
@@ -129,6 +130,7 @@ class GradModeDecoratorRule(Rule):
             line=13,
             fails_at=Stage.MATCH,
             label="inference-mode-on-helper",
+            message="TorchScript silently drops grad-mode decorators: `@torch.inference_mode` has no effect in TorchScript",
         ),
     )
 

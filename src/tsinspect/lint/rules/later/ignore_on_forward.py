@@ -84,6 +84,7 @@ class IgnoreOnForwardRule(Rule):
             line=6,
             fails_at=Stage.RUN,
             label="ignore",
+            message="`forward` marked @torch.jit.ignore: the saved archive has no forward",
         ),
         Invalid(
             """
@@ -99,6 +100,7 @@ class IgnoreOnForwardRule(Rule):
             line=6,
             fails_at=Stage.RUN,
             label="unused",
+            message="`forward` marked @torch.jit.unused: the saved archive has no forward",
         ),
     )
 

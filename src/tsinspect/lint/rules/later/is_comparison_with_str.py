@@ -84,6 +84,7 @@ class IsStrRule(Rule):
             line=11,
             fails_at=Stage.MATCH,
             label="attribute-is-literal",
+            message="`is` with a string literal: TorchScript's result differs from Python's",
         ),
     )
 

@@ -94,6 +94,7 @@ class IgnoredCallRule(Rule):
             line=7,
             fails_at=Stage.SAVE,
             label="ignored-method",
+            message="Call to a @torch.jit.ignore function: the scripted model cannot be saved: `self.log`",
         ),
         Invalid(
             """
@@ -113,6 +114,7 @@ class IgnoredCallRule(Rule):
             line=12,
             fails_at=Stage.SAVE,
             label="ignored-function",
+            message="Call to a @torch.jit.ignore function: the scripted model cannot be saved: `stats`",
         ),
     )
 

@@ -92,6 +92,7 @@ class UnusedCallRule(Rule):
             line=7,
             fails_at=Stage.RUN,
             label="unused-method",
+            message="Call to a @torch.jit.unused function: it raises when the scripted model runs it: `self.aux`",
         ),
         Invalid(
             """
@@ -111,6 +112,7 @@ class UnusedCallRule(Rule):
             line=12,
             fails_at=Stage.RUN,
             label="ignore-drop-function",
+            message="Call to a @torch.jit.unused function: it raises when the scripted model runs it: `aux`",
         ),
     )
 

@@ -73,6 +73,7 @@ class NonAsciiStrIndexingRule(Rule):
             line=7,
             fails_at=Stage.MATCH,
             label="len-literal",
+            message="TorchScript counts UTF-8 bytes in strings: len/index/slice of non-ASCII text differs",
         ),
         Invalid(
             """
@@ -88,6 +89,7 @@ class NonAsciiStrIndexingRule(Rule):
             line=8,
             fails_at=Stage.MATCH,
             label="slice-local",
+            message="TorchScript counts UTF-8 bytes in strings: len/index/slice of non-ASCII text differs",
         ),
     )
 

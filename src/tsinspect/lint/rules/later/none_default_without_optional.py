@@ -45,6 +45,8 @@ class NoneDefaultRule(Rule):
             x = x * mask
         return x
     ```
+
+    ## Fix safety
     `tsinspect check --fix` applies this (and adds `from typing import Optional` when it is
     missing) when every use of the parameter is a `None` check or is guarded by one
     (`if mask is not None:` around it, or an earlier `if mask is None:` that returns, raises
@@ -54,6 +56,7 @@ class NoneDefaultRule(Rule):
 
     code = "TS501"
     name = "none-default-without-optional"
+    fixable = True
     message = "Unannotated parameter with default `None` is typed `Tensor` by TorchScript"
     fix_hint = (
         "Annotate it: `name: Optional[torch.Tensor] = None` (or the Optional of its real type)"
@@ -120,6 +123,19 @@ class NoneDefaultRule(Rule):
             line=6,
             fails_at=Stage.RUN,
             label="forward-mask",
+            message="Unannotated parameter with default `None` is typed `Tensor` by TorchScript: `mask=None`",
+            fixed="""
+            from typing import Optional
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                    if mask is not None:
+                        x = x * mask
+                    return x
+            """,
         ),
         Invalid(
             """
@@ -140,6 +156,23 @@ class NoneDefaultRule(Rule):
             line=6,
             fails_at=Stage.SAVE,
             label="forward-mask-always-passed",
+            message="Unannotated parameter with default `None` is typed `Tensor` by TorchScript: `mask=None`",
+            fixed="""
+            from typing import Optional
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                    if mask is not None:
+                        x = x * mask
+                    return x
+
+
+            def example_inputs():
+                return (torch.randn(2, 4), torch.ones(2, 4))
+            """,
         ),
         Invalid(
             """
@@ -159,6 +192,22 @@ class NoneDefaultRule(Rule):
             line=9,
             error_has_line=False,
             label="helper-called-without-it",
+            message="Unannotated parameter with default `None` is typed `Tensor` by TorchScript: `weight=None`",
+            fixed="""
+            from typing import Optional
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.weighted(x)
+
+                def weighted(self, x: torch.Tensor, weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+                    if weight is None:
+                        weight = torch.ones_like(x)
+                    return x * weight
+            """,
         ),
     )
 

@@ -80,6 +80,7 @@ class SetCallRule(Rule):
             line=7,
             fails_at=Stage.RUN,
             label="empty-set",
+            message="TorchScript has no sets: `set()` scripts as a Python call that fails at run time and on save",
         ),
         Invalid(
             """
@@ -95,6 +96,7 @@ class SetCallRule(Rule):
                     return x * len(set(dims))
             """,
             label="set-of-list",
+            message="TorchScript has no sets: `set()` scripts as a Python call that fails at run time and on save",
         ),
     )
 

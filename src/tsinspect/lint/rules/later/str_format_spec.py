@@ -104,6 +104,7 @@ class StrFormatSpecRule(Rule):
             line=7,
             fails_at=Stage.MATCH,
             label="format-spec",
+            message="TorchScript's str.format only supports plain `{}` fields; this template has a format spec `:.2f`",
         ),
         Invalid(
             """
@@ -118,6 +119,7 @@ class StrFormatSpecRule(Rule):
             line=7,
             fails_at=Stage.MATCH,
             label="explicit-index",
+            message="TorchScript's str.format only supports plain `{}` fields; this template has an explicit field `{0}`",
         ),
         Invalid(
             """
@@ -130,6 +132,7 @@ class StrFormatSpecRule(Rule):
                     return "{n} rows".format(n=x.size(0))
             """,
             label="named-field",
+            message="TorchScript's str.format only supports plain `{}` fields; this template has an explicit field `{n}`",
         ),
         Invalid(
             """
@@ -144,6 +147,7 @@ class StrFormatSpecRule(Rule):
             line=7,
             fails_at=Stage.MATCH,
             label="escaped-braces",
+            message="TorchScript's str.format only supports plain `{}` fields; this template has escaped braces `{{`/`}}`",
         ),
     )
 

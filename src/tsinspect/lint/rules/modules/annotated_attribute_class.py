@@ -136,6 +136,7 @@ class AnnotatedAttributeClassRule(Rule):
             line=16,
             error_has_line=False,
             label="inherits",
+            message="TorchScript compiles the class this attribute is annotated with, and cannot compile it: `Config` cannot be a TorchScript class because it inherits from BaseConfig",
         ),
         Invalid(
             """
@@ -163,6 +164,7 @@ class AnnotatedAttributeClassRule(Rule):
             line=13,
             error_has_line=False,
             label="dataclass",
+            message="TorchScript compiles the class this attribute is annotated with, and cannot compile it: `Config` cannot be a TorchScript class because it is a dataclass",
         ),
     )
 

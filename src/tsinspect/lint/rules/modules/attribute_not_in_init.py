@@ -112,6 +112,7 @@ class AttributeNotInInitRule(ConservativeRule):
                     return x
             """,
             label="forward",
+            message="TorchScript cannot create an attribute outside __init__: `self.cache` is never set in __init__",
         ),
         Invalid(
             """
@@ -133,6 +134,7 @@ class AttributeNotInInitRule(ConservativeRule):
                     self.last = y.detach()
             """,
             label="in-helper",
+            message="TorchScript cannot create an attribute outside __init__: `self.last` is never set in __init__",
         ),
     )
 

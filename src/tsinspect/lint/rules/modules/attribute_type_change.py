@@ -118,6 +118,7 @@ class AttributeTypeChangeRule(ConservativeRule):
                     return x
             """,
             label="none-to-tensor",
+            message="TorchScript cannot change an attribute's type: `self.cache` is None after __init__, assigned Tensor here",
         ),
         Invalid(
             """
@@ -138,6 +139,7 @@ class AttributeTypeChangeRule(ConservativeRule):
                     return x * self.scale
             """,
             label="int-to-float-in-helper",
+            message="TorchScript cannot change an attribute's type: `self.scale` is int after __init__, assigned float here",
         ),
         Invalid(
             """
@@ -155,6 +157,7 @@ class AttributeTypeChangeRule(ConservativeRule):
                     return x
             """,
             label="bool-to-int",
+            message="TorchScript cannot change an attribute's type: `self.seen` is bool after __init__, assigned int here",
         ),
         Invalid(
             """
@@ -172,6 +175,7 @@ class AttributeTypeChangeRule(ConservativeRule):
                     return x * self.scale
             """,
             label="float-to-int",
+            message="TorchScript cannot change an attribute's type: `self.scale` is float after __init__, assigned int here",
         ),
     )
 

@@ -113,6 +113,7 @@ class ClassAttributeRule(ConservativeRule):
                     return x * self.SCALE
             """,
             label="int-in-forward",
+            message="TorchScript does not see class-level attributes: `self.SCALE` is a class attribute, not in __constants__ or Final",
         ),
         Invalid(
             """
@@ -134,6 +135,7 @@ class ClassAttributeRule(ConservativeRule):
                     return x * 2
             """,
             label="annotated-str-from-base-in-helper",
+            message="TorchScript does not see class-level attributes: `self.MODE` is a class attribute, not in __constants__ or Final",
         ),
         Invalid(
             """
@@ -148,6 +150,7 @@ class ClassAttributeRule(ConservativeRule):
                     return x.sum(self.DIMS[1])
             """,
             label="tuple",
+            message="TorchScript does not see class-level attributes: `self.DIMS` is a class attribute, not in __constants__ or Final",
         ),
     )
 

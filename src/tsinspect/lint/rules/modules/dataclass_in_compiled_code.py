@@ -96,6 +96,7 @@ class DataclassRule(ConservativeRule):
             line=14,
             error_has_line=False,
             label="constructed-in-forward",
+            message="TorchScript cannot compile a @dataclass: `Output` is a dataclass",
         ),
         Invalid(
             """
@@ -121,6 +122,7 @@ class DataclassRule(ConservativeRule):
             line=13,
             error_has_line=False,
             label="frozen-in-helper",
+            message="TorchScript cannot compile a @dataclass: `Output` is a dataclass",
         ),
     )
 

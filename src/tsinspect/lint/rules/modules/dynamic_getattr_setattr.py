@@ -116,6 +116,7 @@ class DynamicAttributeRule(ConservativeRule):
                     return getattr(self, name)(x)
             """,
             label="getattr-variable",
+            message="TorchScript needs a string literal name in getattr/hasattr and does not support setattr: the name passed to `getattr` is not a string literal",
         ),
         Invalid(
             """
@@ -133,6 +134,7 @@ class DynamicAttributeRule(ConservativeRule):
                     return x
             """,
             label="hasattr-parameter-in-helper",
+            message="TorchScript needs a string literal name in getattr/hasattr and does not support setattr: the name passed to `hasattr` is not a string literal",
         ),
         Invalid(
             """
@@ -150,6 +152,7 @@ class DynamicAttributeRule(ConservativeRule):
                     return x
             """,
             label="setattr-literal",
+            message="TorchScript needs a string literal name in getattr/hasattr and does not support setattr: `setattr` is not supported",
         ),
     )
 

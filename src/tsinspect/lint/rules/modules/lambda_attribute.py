@@ -97,6 +97,7 @@ class LambdaAttributeRule(ConservativeRule):
                     return self.act(x)
             """,
             label="lambda",
+            message="TorchScript cannot call a lambda, functools.partial or bound method stored on the module: `self.act` is a lambda",
         ),
         Invalid(
             """
@@ -119,6 +120,7 @@ class LambdaAttributeRule(ConservativeRule):
                     return self.act(x)
             """,
             label="partial-in-helper",
+            message="TorchScript cannot call a lambda, functools.partial or bound method stored on the module: `self.act` is a functools.partial",
         ),
         Invalid(
             """
@@ -143,6 +145,7 @@ class LambdaAttributeRule(ConservativeRule):
                     return self.act(x)
             """,
             label="bound-method-or-partial",
+            message="TorchScript cannot call a lambda, functools.partial or bound method stored on the module: `self.act` is a bound method or a functools.partial",
         ),
     )
 

@@ -108,6 +108,7 @@ class ModuleApiRule(ConservativeRule):
             line=11,
             error_has_line=False,
             label="parameters",
+            message="TorchScript cannot compile this nn.Module Python API: `self.parameters(...)`",
         ),
         Invalid(
             """
@@ -131,6 +132,7 @@ class ModuleApiRule(ConservativeRule):
             line=14,
             error_has_line=False,
             label="named-parameters-in-helper",
+            message="TorchScript cannot compile this nn.Module Python API: `self.named_parameters(...)`",
         ),
         Invalid(
             """
@@ -146,6 +148,7 @@ class ModuleApiRule(ConservativeRule):
             line=7,
             error_has_line=False,
             label="class-name",
+            message="TorchScript cannot compile this nn.Module Python API: `self.__class__`",
         ),
         Invalid(
             """
@@ -159,6 +162,7 @@ class ModuleApiRule(ConservativeRule):
                     return x
             """,
             label="register-buffer",
+            message="TorchScript cannot compile this nn.Module Python API: `self.register_buffer(...)`",
         ),
         Invalid(
             """
@@ -172,6 +176,7 @@ class ModuleApiRule(ConservativeRule):
                     return x * w
             """,
             label="parameter",
+            message="TorchScript cannot compile this nn.Module Python API: `nn.Parameter(...)` outside __init__",
         ),
         Invalid(
             """
@@ -185,6 +190,7 @@ class ModuleApiRule(ConservativeRule):
                     return lin(x)
             """,
             label="submodule",
+            message="TorchScript cannot compile this nn.Module Python API: a torch.nn module is constructed outside __init__",
         ),
     )
 

@@ -103,6 +103,7 @@ class ModuleContainerIndexRule(ConservativeRule):
                     return x
             """,
             label="range-index",
+            message="TorchScript indexes module containers only with literals: nn.ModuleList `self.layers` indexed by a variable",
         ),
         Invalid(
             """
@@ -122,6 +123,7 @@ class ModuleContainerIndexRule(ConservativeRule):
                     return x
             """,
             label="enumerate-index",
+            message="TorchScript indexes module containers only with literals: nn.ModuleList `self.norms` indexed by a variable",
         ),
         Invalid(
             """
@@ -144,6 +146,7 @@ class ModuleContainerIndexRule(ConservativeRule):
                     return out
             """,
             label="moduledict-keys-in-helper",
+            message="TorchScript indexes module containers only with literals: nn.ModuleDict `self.heads` indexed by a non-literal key",
         ),
         Invalid(
             """
@@ -160,6 +163,7 @@ class ModuleContainerIndexRule(ConservativeRule):
                     return self.body[i](x)
             """,
             label="sequential-parameter-index",
+            message="TorchScript indexes module containers only with literals: nn.Sequential `self.body` indexed by a variable",
         ),
     )
 

@@ -99,6 +99,7 @@ class ModuleContainerSliceRule(ConservativeRule):
                     return x
             """,
             label="loop-over-slice",
+            message="TorchScript cannot call modules from a sliced or reversed ModuleList/Sequential: `layer` comes from a slice of a module container",
         ),
         Invalid(
             """
@@ -120,6 +121,7 @@ class ModuleContainerSliceRule(ConservativeRule):
                     return x
             """,
             label="reversed-in-helper",
+            message="TorchScript cannot call modules from a sliced or reversed ModuleList/Sequential: `reversed` of an nn.ModuleList",
         ),
         Invalid(
             """
@@ -136,6 +138,7 @@ class ModuleContainerSliceRule(ConservativeRule):
                     return self.body[:2](x)
             """,
             label="called-sequential-slice",
+            message="TorchScript cannot call modules from a sliced or reversed ModuleList/Sequential: a slice of a module container is called",
         ),
         Invalid(
             """
@@ -154,6 +157,7 @@ class ModuleContainerSliceRule(ConservativeRule):
                     return x
             """,
             label="reversed-by-step",
+            message="TorchScript cannot call modules from a sliced or reversed ModuleList/Sequential: `layer` comes from a slice of a module container",
         ),
     )
 

@@ -88,6 +88,7 @@ class RecursiveCallRule(ConservativeRule):
                 return x * fact(3)
             """,
             label="function",
+            message="TorchScript does not support recursive calls: `fact` calls itself",
         ),
         Invalid(
             """
@@ -105,6 +106,7 @@ class RecursiveCallRule(ConservativeRule):
                     return self.go(x * 2, n - 1)
             """,
             label="method",
+            message="TorchScript does not support recursive calls: `go` calls itself",
         ),
     )
 

@@ -102,6 +102,7 @@ class SetAttributeRule(ConservativeRule):
                     return out
             """,
             label="set-comprehension",
+            message="TorchScript cannot convert an attribute holding a set: `self.out_idx` is a set",
         ),
         Invalid(
             """
@@ -123,6 +124,7 @@ class SetAttributeRule(ConservativeRule):
                     return x * 2
             """,
             label="frozenset-in-helper",
+            message="TorchScript cannot convert an attribute holding a set: `self.skip` is a set",
         ),
     )
 

@@ -98,6 +98,7 @@ class SuperCallRule(ConservativeRule):
                     return super().forward(x) + 1
             """,
             label="super-forward",
+            message="TorchScript does not support super() outside __init__: `super().forward(...)`",
         ),
         Invalid(
             """
@@ -118,6 +119,7 @@ class SuperCallRule(ConservativeRule):
                     return super(Model, self)._body(x) + 1
             """,
             label="two-argument-super-in-helper",
+            message="TorchScript does not support super() outside __init__: `super()._body(...)`",
         ),
     )
 

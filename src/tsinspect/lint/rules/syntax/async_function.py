@@ -63,6 +63,7 @@ class AsyncFunctionRule(Rule):
                 return x * 2
             """,
             label="script-function",
+            message="TorchScript does not support async functions",
         ),
     )
 

@@ -62,6 +62,7 @@ class BytesLiteralRule(Rule):
                     tag = b"v1"
                     return x
             """,
+            message="TorchScript does not support bytes literals",
         ),
     )
 

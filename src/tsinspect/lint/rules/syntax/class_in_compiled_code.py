@@ -76,6 +76,7 @@ class NestedClassRule(Rule):
 
                     return Pair(x).a
             """,
+            message="TorchScript does not support class definitions inside compiled functions",
         ),
     )
 

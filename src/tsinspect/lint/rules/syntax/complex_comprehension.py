@@ -71,6 +71,7 @@ class ComplexComprehensionRule(Rule):
                     return torch.stack(kept + [x[0]])
             """,
             label="list-if",
+            message="TorchScript does not support comprehensions with an if clause or several for clauses",
         ),
         Invalid(
             """
@@ -84,6 +85,7 @@ class ComplexComprehensionRule(Rule):
                     return x * len(pairs)
             """,
             label="two-fors",
+            message="TorchScript does not support comprehensions with an if clause or several for clauses",
         ),
         Invalid(
             """
@@ -97,6 +99,7 @@ class ComplexComprehensionRule(Rule):
                     return x * len(sizes)
             """,
             label="dict-if",
+            message="TorchScript does not support comprehensions with an if clause or several for clauses",
         ),
         Invalid(
             """
@@ -110,6 +113,7 @@ class ComplexComprehensionRule(Rule):
                     return x * total
             """,
             label="generator-if",
+            message="TorchScript does not support comprehensions with an if clause or several for clauses",
         ),
     )
 

@@ -31,10 +31,17 @@ class FloorDivAssignRule(Rule):
         n = n // 2
         return x[:n]
     ```
+
+    ## Fix safety
+    The fix rewrites `n //= k` on a plain name as `n = n // k` (parenthesizing a compound
+    `k`), which Python evaluates identically. A target that is an attribute or a subscript
+    (`self.n //= 2`, `xs[i] //= 2`) is only reported: rewriting it would evaluate the target
+    expression twice.
     """
 
     code = "TS118"
     name = "floor-division-augmented-assignment"
+    fixable = True
     message = "TorchScript does not support `//=`"
     fix_hint = "Write `n = n // k`"
     phase = Phase.SYNTAX
@@ -69,6 +76,18 @@ class FloorDivAssignRule(Rule):
                     n //= 2
                     return x[:n]
             """,
+            message="TorchScript does not support `//=`",
+            fixed="""
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    n = x.size(0)
+                    n = n // 2
+                    return x[:n]
+            """,
         ),
         Invalid(
             """
@@ -84,6 +103,19 @@ class FloorDivAssignRule(Rule):
                     return x[:n]
             """,
             label="under-is-scripting-guard",
+            message="TorchScript does not support `//=`",
+            fixed="""
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    n = x.size(0)
+                    if not torch.jit.is_scripting():
+                        n = n // 2
+                    return x[:n]
+            """,
         ),
     )
 

@@ -63,6 +63,7 @@ class FStringFormatRule(Rule):
                     return f"mean={x.mean().item():.3f}"
             """,
             label="format-spec",
+            message="TorchScript does not support format specs or conversions in f-strings",
         ),
         Invalid(
             """
@@ -76,6 +77,7 @@ class FStringFormatRule(Rule):
                     return f"{name!r}={x.size(0)}"
             """,
             label="conversion",
+            message="TorchScript does not support format specs or conversions in f-strings",
         ),
         Invalid(
             """
@@ -89,6 +91,7 @@ class FStringFormatRule(Rule):
                     return f"{rows=}"
             """,
             label="debug-equals",
+            message="TorchScript does not support format specs or conversions in f-strings",
         ),
     )
 

@@ -73,6 +73,7 @@ class GlobalStatementRule(Rule):
                     CALLS = 1
                     return x
             """,
+            message="TorchScript does not support global or nonlocal statements",
         ),
     )
 

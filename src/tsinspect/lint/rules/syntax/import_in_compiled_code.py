@@ -69,6 +69,7 @@ class ImportRule(Rule):
 
                     return F.relu(x)
             """,
+            message="TorchScript does not support import statements inside compiled functions",
         ),
         Invalid(
             """
@@ -83,6 +84,7 @@ class ImportRule(Rule):
                     return x * sqrt(2.0)
             """,
             label="from-import",
+            message="TorchScript does not support import statements inside compiled functions",
         ),
         Invalid(
             """
@@ -99,6 +101,7 @@ class ImportRule(Rule):
                     return x
             """,
             label="under-is-scripting-guard",
+            message="TorchScript does not support import statements inside compiled functions",
         ),
     )
 

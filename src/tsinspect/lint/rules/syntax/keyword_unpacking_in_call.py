@@ -60,6 +60,7 @@ class KeywordUnpackingRule(Rule):
                     options = {"dim": 1}
                     return torch.softmax(x, **options)
             """,
+            message="TorchScript does not support **mapping in calls",
         ),
     )
 

@@ -94,6 +94,7 @@ class LambdaRule(Rule):
                     return double(x)
             """,
             label="in-forward",
+            message="TorchScript does not support lambda",
         ),
         Invalid(
             """
@@ -112,6 +113,7 @@ class LambdaRule(Rule):
                     return x
             """,
             label="reached-helper-under-is-scripting-guard",
+            message="TorchScript does not support lambda",
         ),
         Invalid(
             """
@@ -128,6 +130,7 @@ class LambdaRule(Rule):
                     return x
             """,
             label="forward-hook",
+            message="TorchScript does not support lambda",
         ),
         Invalid(
             """
@@ -139,6 +142,7 @@ class LambdaRule(Rule):
                 return (lambda v: v + 1)(x)
             """,
             label="script-function",
+            message="TorchScript does not support lambda",
         ),
     )
 

@@ -97,6 +97,7 @@ class ListUnpackingRule(Rule):
                     return x.view(*([b] + [c]))
             """,
             label="list-concatenation",
+            message="TorchScript cannot unpack a list (*list) into call arguments",
         ),
         Invalid(
             """
@@ -109,6 +110,7 @@ class ListUnpackingRule(Rule):
                     return x.view(*x.shape[:1], -1)
             """,
             label="shape-slice",
+            message="TorchScript cannot unpack a list (*list) into call arguments",
         ),
         Invalid(
             """
@@ -121,6 +123,7 @@ class ListUnpackingRule(Rule):
                     return x.new_zeros(*x.size())
             """,
             label="size-call",
+            message="TorchScript cannot unpack a list (*list) into call arguments",
         ),
         Invalid(
             """
@@ -136,6 +139,7 @@ class ListUnpackingRule(Rule):
                     return x.permute(*order)
             """,
             label="annotated-list-name",
+            message="TorchScript cannot unpack a list (*list) into call arguments",
         ),
         Invalid(
             """
@@ -148,6 +152,7 @@ class ListUnpackingRule(Rule):
                     return x.permute(*[1, 0])
             """,
             label="list-literal",
+            message="TorchScript cannot unpack a list (*list) into call arguments",
         ),
     )
 

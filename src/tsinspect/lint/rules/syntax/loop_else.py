@@ -80,6 +80,7 @@ class LoopElseRule(Rule):
                     return x
             """,
             label="for-else",
+            message="TorchScript does not support else branches on for/while loops",
         ),
         Invalid(
             """
@@ -99,6 +100,7 @@ class LoopElseRule(Rule):
             line=8,
             error_has_line=False,
             label="while-else",
+            message="TorchScript does not support else branches on for/while loops",
         ),
     )
 

@@ -69,6 +69,7 @@ class MatchRule(Rule):
                         case _:
                             return x
             """,
+            message="TorchScript does not support match statements",
         ),
     )
 

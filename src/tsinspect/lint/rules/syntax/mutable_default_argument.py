@@ -72,6 +72,7 @@ class MutableDefaultRule(Rule):
                 def forward(self, x: torch.Tensor, dims: List[int] = [0]) -> torch.Tensor:
                     return x.sum(dims)
             """,
+            message="TorchScript does not support mutable default arguments: `dims` of `forward`",
         ),
         Invalid(
             """
@@ -93,6 +94,7 @@ class MutableDefaultRule(Rule):
                     return scale(x)
             """,
             label="multi-line-signature-helper",
+            message="TorchScript does not support mutable default arguments: `factors` of `scale`",
         ),
     )
 

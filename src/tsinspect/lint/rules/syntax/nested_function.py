@@ -77,6 +77,7 @@ class NestedFunctionRule(Rule):
 
                     return scale(x)
             """,
+            message="TorchScript does not support nested function definitions",
         ),
         Invalid(
             """
@@ -94,6 +95,7 @@ class NestedFunctionRule(Rule):
                     return x
             """,
             label="under-is-scripting-guard",
+            message="TorchScript does not support nested function definitions",
         ),
     )
 

@@ -64,6 +64,7 @@ class PrintKeywordRule(Rule):
                     print("rows", x.size(0), sep=": ")
                     return x
             """,
+            message="TorchScript's print does not accept keyword arguments",
         ),
     )
 

@@ -70,6 +70,7 @@ class SetLiteralRule(Rule):
                     return x
             """,
             label="set-literal",
+            message="TorchScript does not support sets",
         ),
         Invalid(
             """
@@ -83,6 +84,7 @@ class SetLiteralRule(Rule):
                     return x * len(dims)
             """,
             label="set-comprehension",
+            message="TorchScript does not support sets",
         ),
     )
 

@@ -78,6 +78,7 @@ class TryRule(Rule):
                         y = x
                     return y
             """,
+            message="TorchScript does not support try blocks",
         ),
         Invalid(
             """
@@ -97,6 +98,7 @@ class TryRule(Rule):
                     return _safe(x)
             """,
             label="try-finally-in-called-function",
+            message="TorchScript does not support try blocks",
         ),
     )
 

@@ -139,6 +139,7 @@ class UnsupportedContextManagerRule(Rule):
                     return y
             """,
             label="inference-mode",
+            message="TorchScript does not support this context manager",
         ),
         Invalid(
             """
@@ -153,6 +154,7 @@ class UnsupportedContextManagerRule(Rule):
                     return y
             """,
             label="enable-grad",
+            message="TorchScript does not support this context manager",
         ),
         Invalid(
             """
@@ -167,6 +169,7 @@ class UnsupportedContextManagerRule(Rule):
                     return x
             """,
             label="open",
+            message="TorchScript does not support this context manager",
         ),
         Invalid(
             """
@@ -187,10 +190,10 @@ class UnsupportedContextManagerRule(Rule):
                         y = x * 2
                     return y
             """,
-            # the error names contextlib.py (with the user's line number), not the example
             line=14,
             error_has_line=False,
             label="contextmanager-function",
+            message="TorchScript does not support this context manager",
         ),
     )
 

@@ -70,6 +70,7 @@ class VariadicSignatureRule(Rule):
                     return x
             """,
             label="kwargs-in-forward",
+            message="TorchScript does not support *args, **kwargs or keyword-only parameters with defaults: `forward` takes **kwargs",
         ),
         Invalid(
             """
@@ -86,6 +87,7 @@ class VariadicSignatureRule(Rule):
                     return combine(x, x)
             """,
             label="star-args-in-called-function",
+            message="TorchScript does not support *args, **kwargs or keyword-only parameters with defaults: `combine` takes *tensors",
         ),
         Invalid(
             """
@@ -98,6 +100,7 @@ class VariadicSignatureRule(Rule):
                     return x * scale
             """,
             label="keyword-only-with-default",
+            message="TorchScript does not support *args, **kwargs or keyword-only parameters with defaults: `forward` has keyword-only `scale` with a default",
         ),
         Invalid(
             """
@@ -114,6 +117,7 @@ class VariadicSignatureRule(Rule):
                     return x
             """,
             label="multi-line-signature",
+            message="TorchScript does not support *args, **kwargs or keyword-only parameters with defaults: `forward` takes *extra",
         ),
     )
 

@@ -67,6 +67,7 @@ class WalrusRule(Rule):
                         x = x / n
                     return x
             """,
+            message="TorchScript does not support assignment expressions (:=)",
         ),
     )
 

@@ -74,6 +74,7 @@ class YieldRule(Rule):
                     for part in x.split(1):
                         yield part * 2
             """,
+            message="TorchScript does not support generators (yield)",
         ),
     )
 

@@ -136,6 +136,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     return x + k
             """,
             label="int-to-unannotated-method-parameter",
+            message="TorchScript rejects an argument of this type for the parameter: `k` is `Tensor` (no annotation), got `int` (calling `self._shift`)",
         ),
         Invalid(
             """
@@ -155,6 +156,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     )
             """,
             label="shape-to-unannotated-function-parameter",
+            message="TorchScript rejects an argument of this type for the parameter: `size` is `Tensor` (no annotation), got `List[int]` (calling `pad_to`)",
         ),
         Invalid(
             """
@@ -172,6 +174,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     return x
             """,
             label="ignored-helper",
+            message="TorchScript rejects an argument of this type for the parameter: `n` is `Tensor` (no annotation), got `int` (calling `self.stats`)",
         ),
         Invalid(
             """
@@ -188,6 +191,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     return scale(x, 2)
             """,
             label="int-to-float-parameter",
+            message="TorchScript rejects an argument of this type for the parameter: `factor` is `float`, got `int` (calling `scale`)",
         ),
         Invalid(
             """
@@ -205,6 +209,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     return x
             """,
             label="list-to-tuple-and-int-to-bool-keywords",
+            message="TorchScript rejects an argument of this type for the parameter: `size` is `Tuple[int, int]`, got `List[int]`; `center` is `bool`, got `int` (calling `self.crop`)",
         ),
         Invalid(
             """
@@ -226,6 +231,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     return self.block(x, x.dim())
             """,
             label="submodule-forward",
+            message="TorchScript rejects an argument of this type for the parameter: `depth` is `Tensor` (no annotation), got `int` (calling `self.block`)",
         ),
         Invalid(
             """
@@ -242,6 +248,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
                     return x
             """,
             label="signature-comment",
+            message="TorchScript rejects an argument of this type for the parameter: `mode` is `int`, got `str` (calling `self.legacy`)",
         ),
     )
 

@@ -93,6 +93,7 @@ class BranchTypeMismatchRule(ConservativeRule):
                     return x + y
             """,
             label="tensor-and-int",
+            message="TorchScript needs the same type on both branches: `y` is Tensor in one branch and int in the other",
         ),
         Invalid(
             """
@@ -112,6 +113,7 @@ class BranchTypeMismatchRule(ConservativeRule):
                     return x * s
             """,
             label="int-and-float-in-helper",
+            message="TorchScript needs the same type on both branches: `s` is int in one branch and float in the other",
         ),
         Invalid(
             """
@@ -125,6 +127,7 @@ class BranchTypeMismatchRule(ConservativeRule):
                     return x + y
             """,
             label="ternary",
+            message="TorchScript needs the same type on both branches: the arms are Tensor and int",
         ),
     )
 

@@ -45,6 +45,8 @@ class DefaultTypeMismatchRule(Rule):
     def forward(self, x: torch.Tensor, scale: int = 2) -> torch.Tensor:
         return x * scale
     ```
+
+    ## Fix safety
     `tsinspect check --fix` adds the annotation of the default's type to an unannotated
     parameter (`int`, `float`, `bool`, `str`, `Tuple[...]`, importing `Tuple` when
     needed); a wrong annotation is left to you.
@@ -52,6 +54,7 @@ class DefaultTypeMismatchRule(Rule):
 
     code = "TS220"
     name = "default-type-mismatch"
+    fixable = True
     message = "TorchScript cannot convert this default to the parameter's type"
     fix_hint = "Annotate the parameter with the default's type (`scale: int = 2`)"
 
@@ -118,6 +121,16 @@ class DefaultTypeMismatchRule(Rule):
                     return x * scale
             """,
             label="unannotated-int",
+            message="TorchScript cannot convert this default to the parameter's type: `scale=2` (no annotation: Tensor) of `forward`",
+            fixed="""
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+                    return x * scale
+            """,
         ),
         Invalid(
             """
@@ -139,6 +152,26 @@ class DefaultTypeMismatchRule(Rule):
                     return x + eps
             """,
             label="helper-several-multiline",
+            message='TorchScript cannot convert this default to the parameter\'s type: `eps=1e-6` (no annotation: Tensor), `mode="mean"` (no annotation: Tensor), `dims=(0, 1)` (no annotation: Tensor) of `norm`',
+            fixed="""
+            from typing import Tuple
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.norm(x)
+
+                @staticmethod
+                def norm(
+                    x: torch.Tensor,
+                    eps: float = 1e-6,
+                    mode: str = "mean",
+                    dims: Tuple[int, int] = (0, 1),
+                ) -> torch.Tensor:
+                    return x + eps
+            """,
         ),
         Invalid(
             """
@@ -153,6 +186,18 @@ class DefaultTypeMismatchRule(Rule):
                     return x * scale
             """,
             label="module-constant",
+            message="TorchScript cannot convert this default to the parameter's type: `scale=SCALE` (no annotation: Tensor) of `forward`",
+            fixed="""
+            import torch
+            from torch import nn
+
+            SCALE = 2
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor, scale: int = SCALE) -> torch.Tensor:
+                    return x * scale
+            """,
         ),
         Invalid(
             """
@@ -165,6 +210,7 @@ class DefaultTypeMismatchRule(Rule):
                     return x * k
             """,
             label="annotated-wrong-type",
+            message="TorchScript cannot convert this default to the parameter's type: `k` (int) = `0.5`, `mode` (str) = `1` of `forward`",
         ),
         Invalid(
             """
@@ -177,6 +223,7 @@ class DefaultTypeMismatchRule(Rule):
                 return x * k
             """,
             label="signature-comment",
+            message="TorchScript cannot convert this default to the parameter's type: `k` (int) = `0.5` of `fn`",
         ),
         Invalid(
             """
@@ -195,6 +242,7 @@ class DefaultTypeMismatchRule(Rule):
                     return x
             """,
             label="tuple-length-and-element",
+            message="TorchScript cannot convert this default to the parameter's type: `dims` (List[int]) = `(0.5, 1)` of `forward`",
         ),
     )
 

@@ -111,6 +111,7 @@ class DefinedInOneBranchRule(ConservativeRule):
                     return y
             """,
             label="one-branch",
+            message="TorchScript requires a variable to be assigned on every path before it is used: `y` is assigned in only one branch of this if",
         ),
         Invalid(
             """
@@ -130,6 +131,7 @@ class DefinedInOneBranchRule(ConservativeRule):
                     return y
             """,
             label="elif-without-else-in-helper",
+            message="TorchScript requires a variable to be assigned on every path before it is used: `y` is assigned in only one branch of this if",
         ),
         Invalid(
             """
@@ -146,6 +148,7 @@ class DefinedInOneBranchRule(ConservativeRule):
                     return out
             """,
             label="assigned-only-in-while",
+            message="TorchScript requires a variable to be assigned on every path before it is used: `out` is assigned only inside the loop above",
         ),
         Invalid(
             """
@@ -159,6 +162,7 @@ class DefinedInOneBranchRule(ConservativeRule):
                 return x * i
             """,
             label="loop-variable-after-loop",
+            message="TorchScript requires a variable to be assigned on every path before it is used: `i` is assigned only inside the loop above",
         ),
     )
 

@@ -44,12 +44,15 @@ class DroppedDefaultArgumentRule(ConservativeRule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embed(x, 1.0)
     ```
+
+    ## Fix safety
     `tsinspect check --fix` passes literal defaults positionally when the call passes
     only positional arguments.
     """
 
     code = "TS226"
     name = "dropped-default-argument"
+    fixable = True
     message = "TorchScript drops the defaults of @torch.jit.export/ignore/unused functions"
     fix_hint = "Pass the argument explicitly (positionally for an ignored function)"
 
@@ -95,6 +98,20 @@ class DroppedDefaultArgumentRule(ConservativeRule):
                     return x * scale
             """,
             label="export",
+            message="TorchScript drops the defaults of @torch.jit.export/ignore/unused functions: `scale` not passed to `self.embed`",
+            fixed="""
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return self.embed(x, 1.0)
+
+                @torch.jit.export
+                def embed(self, x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+                    return x * scale
+            """,
         ),
         Invalid(
             """
@@ -114,6 +131,7 @@ class DroppedDefaultArgumentRule(ConservativeRule):
                     return x
             """,
             label="unused-function",
+            message="TorchScript drops the defaults of @torch.jit.export/ignore/unused functions: `weight` not passed to `debug_stats`",
         ),
         Invalid(
             """
@@ -130,6 +148,7 @@ class DroppedDefaultArgumentRule(ConservativeRule):
                     return x
             """,
             label="ignored-keyword-call",
+            message="TorchScript drops the defaults of @torch.jit.export/ignore/unused functions: `mode` not passed to `self.python_part`",
         ),
     )
 

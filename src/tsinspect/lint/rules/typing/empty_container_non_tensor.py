@@ -46,10 +46,17 @@ class EmptyContainerRule(ConservativeRule):
             shape.append(x.size(d))
         return x.reshape(shape)
     ```
+
+    ## Fix safety
+    The fix annotates the assignment only when every element (and key) given to the
+    container has one certain type (an `int`, `float`, `bool`, `str` or `List[int]`, with
+    `str`, `int` or `float` keys), and the assignment has a single target. Annotations do not
+    change what eager Python runs; anything less certain is only reported.
     """
 
     code = "TS203"
     name = "empty-container-non-tensor"
+    fixable = True
     message = "TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]"
     fix_hint = "Annotate the empty container with its element type, e.g. `xs: List[int] = []`"
 
@@ -95,6 +102,20 @@ class EmptyContainerRule(ConservativeRule):
                     return x.reshape(shape)
             """,
             label="list-of-sizes",
+            message="TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]: `shape = []` is given int elements",
+            fixed="""
+            from typing import List
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    shape: List[int] = []
+                    for d in range(x.dim()):
+                        shape.append(x.size(d))
+                    return x.reshape(shape)
+            """,
         ),
         Invalid(
             """
@@ -114,6 +135,23 @@ class EmptyContainerRule(ConservativeRule):
                     return len(flags)
             """,
             label="list-of-bools-in-helper",
+            message="TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]: `flags = []` is given bool elements",
+            fixed="""
+            from typing import List
+
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return x * self._count(x)
+
+                def _count(self, x: torch.Tensor) -> int:
+                    flags: List[bool] = []
+                    flags.append(True)
+                    return len(flags)
+            """,
         ),
         Invalid(
             """
@@ -128,6 +166,19 @@ class EmptyContainerRule(ConservativeRule):
                     return x * len(stats)
             """,
             label="dict-of-ints",
+            message="TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]: `stats = {}` is used as a Dict[str, int]",
+            fixed="""
+            from typing import Dict
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    stats: Dict[str, int] = {}
+                    stats["n"] = 1
+                    return x * len(stats)
+            """,
         ),
         Invalid(
             """
@@ -142,6 +193,7 @@ class EmptyContainerRule(ConservativeRule):
                     return by_index[0]
             """,
             label="dict-with-int-key",
+            message="TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]: `by_index = {}` is used as a Dict[int, Tensor]",
         ),
     )
 

@@ -73,12 +73,15 @@ class FloatWhereIntExpectedRule(ConservativeRule):
         ...
     y = x.view(x.size(0) // 2, -1)
     ```
+
+    ## Fix safety
     `tsinspect check --fix` wraps a `number` in `int(...)` (eager Python needs an int
     there too); a `float` is left to you (`//` and `int(...)` round differently).
     """
 
     code = "TS222"
     name = "float-where-int-expected"
+    fixable = True
     message = "TorchScript needs an int here"
     fix_hint = "Use integer arithmetic (`//`) or convert with `int(...)`"
 
@@ -134,6 +137,19 @@ class FloatWhereIntExpectedRule(ConservativeRule):
                     return x
             """,
             label="range-of-item",
+            message="TorchScript needs an int here: `range()` gets `count`, a `number` (Tensor.item())",
+            fixed="""
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    count = (x > 100).sum().item()
+                    for i in range(int(count)):
+                        x = x + i
+                    return x
+            """,
         ),
         Invalid(
             """
@@ -148,6 +164,7 @@ class FloatWhereIntExpectedRule(ConservativeRule):
                     return x
             """,
             label="view-of-true-division",
+            message="TorchScript needs an int here: `Tensor.view()` gets `x.size(0) / 2`, a `float`",
         ),
         Invalid(
             """
@@ -160,6 +177,16 @@ class FloatWhereIntExpectedRule(ConservativeRule):
                 return torch.zeros([n, 4]) + x[n]
             """,
             label="size-list-and-index",
+            message="TorchScript needs an int here: a tensor index gets `n`, a `number` (Tensor.item())",
+            fixed="""
+            import torch
+
+
+            @torch.jit.script
+            def fn(x: torch.Tensor) -> torch.Tensor:
+                n = (x > 100).sum().item()
+                return torch.zeros([int(n), 4]) + x[int(n)]
+            """,
         ),
         Invalid(
             """
@@ -176,6 +203,7 @@ class FloatWhereIntExpectedRule(ConservativeRule):
                     return x
             """,
             label="range-of-float-local",
+            message="TorchScript needs an int here: `range()` gets `steps`, a `float`",
         ),
     )
 

@@ -66,10 +66,16 @@ class IntForFloatArgumentRule(ConservativeRule):
     ```python
     x = F.pad(x, [1, 1], value=0.0)
     ```
+
+    ## Fix safety
+    The fix rewrites a decimal int literal as the same float (`0` -> `0.0`); the function
+    computes the same value with it in eager Python. Any other int expression is only
+    reported: converting it is a choice about the value (`float(n)`), left to you.
     """
 
     code = "TS227"
     name = "int-for-float-argument"
+    fixable = True
     message = "TorchScript does not convert an int to this float parameter"
     fix_hint = "Write the literal as a float (0.0)"
 
@@ -103,6 +109,17 @@ class IntForFloatArgumentRule(ConservativeRule):
                     return F.pad(x, [1, 1], value=0)
             """,
             label="pad-value",
+            message="TorchScript does not convert an int to this float parameter: `pad`'s `value` is `float?`",
+            fixed="""
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return F.pad(x, [1, 1], value=0.0)
+            """,
         ),
         Invalid(
             """
@@ -116,6 +133,17 @@ class IntForFloatArgumentRule(ConservativeRule):
                     return functional.leaky_relu(x, -1)
             """,
             label="positional-negative",
+            message="TorchScript does not convert an int to this float parameter: `leaky_relu`'s `negative_slope` is `float`",
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn import functional
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return functional.leaky_relu(x, -1.0)
+            """,
         ),
         Invalid(
             """
@@ -129,6 +157,17 @@ class IntForFloatArgumentRule(ConservativeRule):
                     return F.dropout(x, p=0, training=False)
             """,
             label="dropout-p",
+            message="TorchScript does not convert an int to this float parameter: `dropout`'s `p` is `float`",
+            fixed="""
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return F.dropout(x, p=0.0, training=False)
+            """,
         ),
     )
 

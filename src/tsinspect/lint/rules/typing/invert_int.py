@@ -64,6 +64,7 @@ class InvertIntRule(ConservativeRule):
                     return x * ~n
             """,
             label="dim",
+            message="TorchScript does not support ~ on an int",
         ),
     )
 

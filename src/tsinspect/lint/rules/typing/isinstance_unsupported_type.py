@@ -106,6 +106,7 @@ class IsinstanceUnsupportedTypeRule(Rule):
                     return x * pick(x)
             """,
             label="builtin-dict",
+            message="TorchScript cannot check isinstance against this type: `dict`; use torch.jit.isinstance(x, Dict[str, torch.Tensor])",
         ),
         Invalid(
             """
@@ -128,6 +129,7 @@ class IsinstanceUnsupportedTypeRule(Rule):
             line=8,
             error_has_line=False,
             label="bare-list-in-tuple",
+            message="TorchScript cannot check isinstance against this type: a bare `List`; use torch.jit.isinstance(x, List[torch.Tensor])",
         ),
     )
 

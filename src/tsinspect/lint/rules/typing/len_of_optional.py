@@ -85,6 +85,7 @@ class LenOfOptionalRule(Rule):
             line=9,
             fails_at=Stage.MATCH,
             label="optional-list",
+            message="In TorchScript `len()` of an Optional value is always 1: `dims` is Optional[List[int]], and `len(dims)` gives 1 whatever it holds",
         ),
     )
 

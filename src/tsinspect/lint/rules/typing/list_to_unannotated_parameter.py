@@ -160,6 +160,7 @@ class ListToUnannotatedParameterRule(ConservativeRule):
                     return ys[0] + ys[1]
             """,
             label="built-by-a-helper",
+            message="A list passed to an unannotated forward parameter, which TorchScript types as Tensor",
         ),
         Invalid(
             """
@@ -183,6 +184,7 @@ class ListToUnannotatedParameterRule(ConservativeRule):
                     return self.head([x, x])
             """,
             label="list-literal-argument",
+            message="A list passed to an unannotated forward parameter, which TorchScript types as Tensor",
         ),
     )
 

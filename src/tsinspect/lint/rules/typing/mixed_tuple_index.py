@@ -68,6 +68,7 @@ class MixedTupleIndexRule(ConservativeRule):
                     return t[i]
             """,
             label="variable-index",
+            message="TorchScript cannot index a mixed-type tuple with a variable",
         ),
     )
 

@@ -208,6 +208,7 @@ class ModuleLevelValueRule(ConservativeRule):
                     return x / (x.norm() + EPS)
             """,
             label="float-in-forward",
+            message="TorchScript cannot read a module-level value: `EPS` is bound at module level",
         ),
         Invalid(
             """
@@ -227,6 +228,7 @@ class ModuleLevelValueRule(ConservativeRule):
                     return x * 2
             """,
             label="none-in-helper",
+            message='TorchScript cannot read a module-level value: `CACHE` is None at module level ("undefined value CACHE")',
         ),
         Invalid(
             """
@@ -247,6 +249,7 @@ class ModuleLevelValueRule(ConservativeRule):
                     return cast(x)
             """,
             label="final-dtype-in-function",
+            message="TorchScript cannot read a module-level value: `DTYPE` is bound at module level",
         ),
         Invalid(
             """
@@ -260,6 +263,7 @@ class ModuleLevelValueRule(ConservativeRule):
                 return x * pi
             """,
             label="from-import-in-script-function",
+            message="TorchScript cannot read a module-level value: `pi` is bound at module level",
         ),
     )
 

@@ -186,6 +186,7 @@ class NoneCheckNotSeenRule(Rule):
                 return (torch.randn(2, 4), torch.ones(2, 4))
             """,
             label="stored-check",
+            message='TorchScript does not see this None check: the None check of `mask` is stored in `has_mask`, and TorchScript refines only a check written in the condition itself; TorchScript says "Arguments for call are not valid"',
         ),
         Invalid(
             """
@@ -208,6 +209,7 @@ class NoneCheckNotSeenRule(Rule):
                     return x
             """,
             label="attribute-without-local-copy",
+            message='TorchScript does not see this None check: TorchScript does not refine attributes: the check of `self.bias` does not make it non-Optional; TorchScript says "Arguments for call are not valid"',
         ),
         Invalid(
             """
@@ -228,6 +230,7 @@ class NoneCheckNotSeenRule(Rule):
                 return (torch.randn(2, 4), 2.0)
             """,
             label="truthiness",
+            message='`scale` is Optional[float], and `if scale:` is not a None check for TorchScript: TorchScript says "Could not cast value of type Optional[float] to bool"',
         ),
         Invalid(
             """
@@ -246,6 +249,7 @@ class NoneCheckNotSeenRule(Rule):
                 return total
             """,
             label="continue",
+            message='TorchScript does not see this None check: TorchScript does not treat `continue` as leaving the branch, so `if m is None: continue` does not refine `m`; TorchScript says "Arguments for call are not valid"',
         ),
         Invalid(
             """
@@ -260,6 +264,7 @@ class NoneCheckNotSeenRule(Rule):
                 return x * steps
             """,
             label="or-default",
+            message='`steps` is Optional[int], and `steps or ...` is not a None check for TorchScript: TorchScript says "Could not cast value of type Optional[int] to bool"',
         ),
     )
 

@@ -179,6 +179,7 @@ class OptionalWithoutCheckRule(Rule):
                 return (torch.randn(2, 4), torch.randn(2, 4))
             """,
             label="method-on-parameter",
+            message="`inputs_embeds` is Optional[Tensor] and is used without a None check: TorchScript says \"'Optional[Tensor]' object has no attribute or method 'size'\"",
         ),
         Invalid(
             """
@@ -200,6 +201,7 @@ class OptionalWithoutCheckRule(Rule):
                 return (torch.randn(2, 4), torch.randn(2, 4))
             """,
             label="torch-cat-in-helper",
+            message='`extra` is Optional[Tensor] and is passed without a None check: TorchScript says "Arguments for call are not valid"',
         ),
         Invalid(
             """
@@ -220,6 +222,7 @@ class OptionalWithoutCheckRule(Rule):
                     return x + self.bias
             """,
             label="optional-attribute",
+            message='`self.bias` is Optional[Tensor] and is used in arithmetic without a None check: TorchScript says "Arguments for call are not valid"',
         ),
         Invalid(
             """
@@ -241,6 +244,7 @@ class OptionalWithoutCheckRule(Rule):
                 return (torch.randn(2, 4), 2.0)
             """,
             label="annotated-helper-parameter",
+            message="`factor` is Optional[float] and is passed without a None check: TorchScript says \"Expected a value of type 'float' for argument 'factor' but instead found type 'Optional[float]'\"",
         ),
         Invalid(
             """
@@ -256,6 +260,7 @@ class OptionalWithoutCheckRule(Rule):
                 return best
             """,
             label="merge-returned-as-tensor",
+            message='`best` is Optional[Tensor] and is returned without a None check: TorchScript says "Return value was annotated as having type Tensor but is actually of type Optional[Tensor]"',
         ),
         Invalid(
             """
@@ -270,6 +275,7 @@ class OptionalWithoutCheckRule(Rule):
                 return x.view(n, -1)
             """,
             label="dict-get",
+            message='`n` is Optional[int] and is passed without a None check: TorchScript says "Arguments for call are not valid"',
         ),
         Invalid(
             """
@@ -311,6 +317,7 @@ class OptionalWithoutCheckRule(Rule):
                 return (torch.randint(0, 100, (2, 5)),)
             """,
             label="legacy-tensor-class-annotation",
+            message="`inputs_embeds` is Optional[Tensor] and is used without a None check: TorchScript says \"'Optional[Tensor]' object has no attribute or method 'size'\"",
         ),
     )
 

@@ -89,6 +89,7 @@ class ReturnTypeMismatchRule(ConservativeRule):
                     return 0
             """,
             label="tensor-then-int",
+            message="TorchScript needs every return of a function to have the same type: this return gives int, an earlier return gives Tensor",
         ),
         Invalid(
             """
@@ -106,6 +107,7 @@ class ReturnTypeMismatchRule(ConservativeRule):
                     return 0.5
             """,
             label="int-then-float-in-helper",
+            message="TorchScript needs every return of a function to have the same type: this return gives float, an earlier return gives int",
         ),
         Invalid(
             """
@@ -119,6 +121,7 @@ class ReturnTypeMismatchRule(ConservativeRule):
                 return 0
             """,
             label="annotated",
+            message="TorchScript needs every return of a function to have the same type: this return gives int, the annotation says Tensor",
         ),
         Invalid(
             """
@@ -136,6 +139,7 @@ class ReturnTypeMismatchRule(ConservativeRule):
                     return 0.5
             """,
             label="int-for-float-annotation",
+            message="TorchScript needs every return of a function to have the same type: this return gives int, the annotation says float",
         ),
     )
 

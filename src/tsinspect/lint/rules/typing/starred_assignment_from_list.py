@@ -69,6 +69,7 @@ class StarredAssignmentFromListRule(ConservativeRule):
                     return x.view(b, -1)
             """,
             label="shape",
+            message="TorchScript cannot unpack a list into a starred target",
         ),
         Invalid(
             """
@@ -82,6 +83,7 @@ class StarredAssignmentFromListRule(ConservativeRule):
                     return head
             """,
             label="chunk",
+            message="TorchScript cannot unpack a list into a starred target",
         ),
         Invalid(
             """
@@ -96,6 +98,7 @@ class StarredAssignmentFromListRule(ConservativeRule):
                     return x * last
             """,
             label="list-local",
+            message="TorchScript cannot unpack a list into a starred target",
         ),
     )
 

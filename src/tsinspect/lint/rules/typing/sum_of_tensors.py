@@ -61,6 +61,7 @@ class SumOfTensorsRule(ConservativeRule):
                     return sum([x, x * 2])
             """,
             label="list-of-tensors",
+            message="TorchScript's sum() does not add Tensors",
         ),
     )
 

@@ -68,6 +68,7 @@ class TupleDictKeyRule(ConservativeRule):
             line=7,
             error_has_line=False,
             label="literal",
+            message="TorchScript dict keys cannot be tuples",
         ),
     )
 

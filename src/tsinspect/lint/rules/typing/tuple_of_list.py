@@ -64,6 +64,7 @@ class TupleOfListRule(ConservativeRule):
                     return x.reshape(s)
             """,
             label="shape",
+            message="TorchScript cannot convert a list to a tuple",
         ),
         Invalid(
             """
@@ -80,6 +81,7 @@ class TupleOfListRule(ConservativeRule):
                     return x.view(tuple(sizes[:1]) + (-1,))
             """,
             label="size-slice-in-helper",
+            message="TorchScript cannot convert a list to a tuple",
         ),
         Invalid(
             """
@@ -92,6 +94,7 @@ class TupleOfListRule(ConservativeRule):
                 return x.permute(dims)
             """,
             label="list-literal",
+            message="TorchScript cannot convert a list to a tuple",
         ),
     )
 

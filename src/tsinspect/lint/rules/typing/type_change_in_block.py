@@ -120,6 +120,7 @@ class TypeChangeInBlockRule(Rule):
                     return x
             """,
             label="none-then-tensor-in-branch",
+            message="TorchScript cannot change this variable's type inside a nested block: TorchScript says \"Variable 'residual' previously had type NoneType but is now being assigned to a value of type Tensor\"",
         ),
         Invalid(
             """
@@ -134,6 +135,7 @@ class TypeChangeInBlockRule(Rule):
                 return x
             """,
             label="none-then-tensor-in-loop",
+            message="TorchScript cannot change this variable's type inside a nested block: TorchScript says \"Variable 'prev' previously had type NoneType but is now being assigned to a value of type Tensor\"",
         ),
         Invalid(
             """
@@ -153,6 +155,7 @@ class TypeChangeInBlockRule(Rule):
                     return x * scale
             """,
             label="int-then-float-in-loop",
+            message="TorchScript cannot change this variable's type inside a nested block: TorchScript says \"Variable 'scale' previously had type int but is now being assigned to a value of type float\"",
         ),
         Invalid(
             """
@@ -172,6 +175,7 @@ class TypeChangeInBlockRule(Rule):
                 return x
             """,
             label="refined-then-none-in-loop",
+            message="TorchScript cannot change this variable's type inside a nested block: TorchScript says \"Variable 'mask' previously had type Tensor but is now being assigned to a value of type NoneType\"",
         ),
     )
 

@@ -92,6 +92,7 @@ class UnannotatedNumberRule(ConservativeRule):
                     return x
             """,
             label="helper",
+            message="TorchScript types an unannotated parameter as Tensor: `times` has no annotation and is passed to range()",
         ),
         Invalid(
             """
@@ -105,6 +106,7 @@ class UnannotatedNumberRule(ConservativeRule):
                 return x
             """,
             label="none-default",
+            message="TorchScript types an unannotated parameter as Tensor: `n` has no annotation and is passed to range()",
         ),
         Invalid(
             """
@@ -126,6 +128,7 @@ class UnannotatedNumberRule(ConservativeRule):
                     return torch.cat(xs, dim=1)
             """,
             label="cat-of-unannotated-list",
+            message="TorchScript types an unannotated parameter as Tensor: `xs` has no annotation and is passed where a list of Tensors is required",
         ),
     )
 

@@ -104,6 +104,7 @@ class UnreadableTypeCommentRule(Rule):
             line=7,
             error_has_line=False,
             label="variable-comment",
+            message="TorchScript reads `# type:` comments as the signature and cannot read this one: code precedes it on its line",
         ),
         Invalid(
             """
@@ -118,6 +119,7 @@ class UnreadableTypeCommentRule(Rule):
             line=7,
             error_has_line=False,
             label="ignore-with-two-codes",
+            message="TorchScript reads `# type:` comments as the signature and cannot read this one: code precedes it on its line",
         ),
         Invalid(
             """
@@ -132,6 +134,7 @@ class UnreadableTypeCommentRule(Rule):
             line=6,
             error_has_line=False,
             label="signature-on-def-line",
+            message="TorchScript reads `# type:` comments as the signature and cannot read this one: code precedes it on its line",
         ),
         Invalid(
             """
@@ -148,6 +151,7 @@ class UnreadableTypeCommentRule(Rule):
             line=8,
             error_has_line=False,
             label="signature-and-variable-comment",
+            message="TorchScript reads `# type:` comments as the signature and cannot read this one: several `# type:` comments, and none is the `# type: (...) -> ...` line that closes a per-argument signature",
         ),
         Invalid(
             """
@@ -163,6 +167,7 @@ class UnreadableTypeCommentRule(Rule):
             line=7,
             error_has_line=False,
             label="misspelt-prefix",
+            message="TorchScript reads `# type:` comments as the signature and cannot read this one: its prefix is not exactly `# type:`",
         ),
         Invalid(
             """
@@ -176,6 +181,7 @@ class UnreadableTypeCommentRule(Rule):
                     return x
             """,
             label="counts-self",
+            message="TorchScript reads `# type:` comments as the signature and cannot read this one: it has 2 types for 1 parameters (`self` is not counted)",
         ),
     )
 

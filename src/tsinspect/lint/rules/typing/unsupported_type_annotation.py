@@ -158,6 +158,7 @@ class UnsupportedAnnotationRule(ConservativeRule):
                     return x
             """,
             label="sequence-parameter",
+            message="TorchScript cannot read this type annotation: `Sequence[int]`",
         ),
         Invalid(
             """
@@ -175,6 +176,7 @@ class UnsupportedAnnotationRule(ConservativeRule):
                     return (x, x)
             """,
             label="variadic-tuple-return-multiline",
+            message="TorchScript cannot read this type annotation: `Tuple[torch.Tensor, ...]` (variable length)",
         ),
         Invalid(
             """
@@ -194,6 +196,7 @@ class UnsupportedAnnotationRule(ConservativeRule):
                     return x
             """,
             label="nested-callable",
+            message="TorchScript cannot read this type annotation: `Callable[[torch.Tensor], torch.Tensor]`",
         ),
         Invalid(
             """
@@ -207,6 +210,7 @@ class UnsupportedAnnotationRule(ConservativeRule):
                     return x.view(shape)
             """,
             label="torch-size-local",
+            message="TorchScript cannot read this type annotation: `torch.Size` (unknown type)",
         ),
         Invalid(
             """
@@ -224,6 +228,7 @@ class UnsupportedAnnotationRule(ConservativeRule):
             line=9,
             error_has_line=False,
             label="bare-list-local",
+            message="TorchScript cannot read this type annotation: `List` (no element types)",
         ),
     )
 
