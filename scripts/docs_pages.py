@@ -264,8 +264,27 @@ def rule_page(rule: RuleDoc) -> str:
     return f"{title}\n\n{GENERATED_NOTE}\n{rest}"
 
 
-def rules_index(rules: Sequence[RuleDoc]) -> str:
-    """The table of every rule, linking to each page."""
+@dataclass(frozen=True)
+class CodeDoc:
+    """A code of the model side (TS6xx archive, TS7xx config): its row and its page.
+
+    ``page`` is the page ``tsinspect rule CODE`` prints (``tsinspect.api.catalogue``)."""
+
+    code: str
+    name: str
+    summary: str
+    severity: str
+    page: str
+
+
+def code_page(code: CodeDoc) -> str:
+    """A TS6xx/TS7xx page: the page ``tsinspect rule`` prints, marked as generated."""
+    title, _, rest = code.page.rstrip().partition("\n")
+    return f"{title}\n\n{GENERATED_NOTE}\n{rest}\n"
+
+
+def rules_index(rules: Sequence[RuleDoc], codes: Sequence[CodeDoc] = ()) -> str:
+    """The table of every rule and code, linking to each page."""
     families = [
         ("TS0", "input the tool cannot read"),
         ("TS1", "syntax TorchScript lacks"),
@@ -294,6 +313,24 @@ def rules_index(rules: Sequence[RuleDoc]) -> str:
             f"| [{rule.code}]({rule_filename(rule.code)}) | `{rule.name}` | {_cell(rule.message)} "
             f"| {rule.severity} | {'yes' if rule.autofix else ''} |"
         )
+    if codes:
+        lines += [
+            "",
+            "## Model archive and Triton config codes",
+            "",
+            "`tsinspect graph` reports `TS6xx`, findings in a TorchScript archive; `tsinspect config`",
+            "and `tsinspect validate` report `TS7xx`, findings in a Triton config.pbtxt (and the",
+            "archive codes that block serving). Each page says what the finding means for a",
+            "deployment, how to fix it, and the Triton or torch source it rests on.",
+            "",
+            "| Code | Name | Summary | Severity |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| [{code.code}]({rule_filename(code.code)}) | `{code.name}` | {_cell(code.summary)} "
+            f"| {code.severity} |"
+            for code in codes
+        ]
     return "\n".join(lines) + "\n"
 
 

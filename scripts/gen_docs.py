@@ -26,17 +26,20 @@ if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
 from docs_pages import (  # noqa: E402
     FAMILY_REFERENCES,
     ApiEntry,
+    CodeDoc,
     ExampleDoc,
     MemberDoc,
     RuleDoc,
     api_reference,
     cli_reference,
+    code_page,
     rule_filename,
     rule_page,
     rules_index,
 )
 
 import tsinspect  # noqa: E402
+from tsinspect.api.catalogue import all_codes  # noqa: E402
 from tsinspect.cli import main as cli_group  # noqa: E402
 from tsinspect.lint.fix import FixResult  # noqa: E402
 from tsinspect.lint.registry import all_rules  # noqa: E402
@@ -152,12 +155,19 @@ def _api_entry(name: str, value: Any) -> ApiEntry:
 def generate() -> dict[Path, str]:
     """Every generated page: path -> content."""
     rules = [_rule_doc(rule) for rule in all_rules()]
+    codes = [
+        CodeDoc(entry.code, entry.name, entry.summary, entry.severity.value, entry.page)
+        for entry in all_codes()
+        if entry.source != "lint"
+    ]
     pages: dict[Path, str] = {
         DOCS / "cli.md": cli_reference(cli_group),
-        RULES / "index.md": rules_index(rules),
+        RULES / "index.md": rules_index(rules, codes),
     }
     for rule in rules:
         pages[RULES / rule_filename(rule.code)] = rule_page(rule)
+    for code in codes:
+        pages[RULES / rule_filename(code.code)] = code_page(code)
     entries = [
         _api_entry(name, getattr(tsinspect, name))
         for name in tsinspect.__all__

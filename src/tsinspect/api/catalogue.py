@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsinspect.code_pages import PAGES
 from tsinspect.codes import ARCHIVE_CODES, CONFIG_CODES
 from tsinspect.diagnostics import Severity
 from tsinspect.errors import InputError
@@ -66,9 +67,16 @@ def code_entry(code_or_name: str) -> CodeEntry:
 
 
 def _table_page(code: str, name: str, severity: Severity, summary: str, source: str) -> str:
+    """A TS6xx/TS7xx page, in the shape of a lint rule's: what it means for a deployment, how
+    to fix it, who reports it, and the public sources it rests on (:mod:`tsinspect.code_pages`)."""
+    page = PAGES[code]
+    references = "".join(f"- {reference}\n" for reference in page.sources)
     return (
         f"# {code} {name}\n\n"
         f"Severity: {severity.value}\n\n"
         f"## What it means\n{summary[:1].upper()}{summary[1:]}.\n\n"
-        f"## Reported by\n{_REPORTED_BY[source]}.\n"
+        f"## Why is this bad?\n{page.deployment}\n\n"
+        f"## How to fix\n{page.fix}\n\n"
+        f"## Reported by\n{_REPORTED_BY[source]}.\n\n"
+        f"## References\n{references}"
     )
