@@ -21,7 +21,7 @@ from click.testing import Result
 
 pytest.importorskip("torch")
 
-import build as fixture_build  # noqa: E402  (tests/conftest.py puts fixtures/ on sys.path)
+import build as fixture_build  # tests/conftest.py puts fixtures/ on sys.path
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("TSINSPECT_UPDATE_GOLDEN") == "1"

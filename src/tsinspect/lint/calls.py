@@ -1,7 +1,9 @@
-"""Shared helpers of the TS4xx (library calls, builtins) and TS5xx (breaks later) rules.
+"""What a call is: the called function, its decorators (``@torch.jit.ignore``/``unused``),
+keyword and positional arguments, literal values bound to names.
 
-No rule lives here (the module name starts with ``_``): only small functions on libcst
-nodes and the rule context, kept together so the call rules agree on what a call is.
+An analysis beside :mod:`.reach`, read by the rules of every family and by the type pass
+(:mod:`.types`): small functions on libcst nodes and the lint context, kept in one place so
+they all agree on what a call is.
 """
 
 from __future__ import annotations

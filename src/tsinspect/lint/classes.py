@@ -1,4 +1,7 @@
-"""What the TS3xx rules read from a same-file class: its attributes, as ``__init__`` creates them.
+"""What a same-file class holds: its attributes, as ``__init__`` creates them.
+
+An analysis beside :mod:`.reach`, read by the rules (TS2xx-TS4xx) and the type pass
+(:mod:`.types`).
 
 TorchScript builds a module's type from the *instance*: attributes that ``__init__`` (or a
 method it calls) sets on ``self``, plus ``__constants__`` and ``Final`` class annotations.
