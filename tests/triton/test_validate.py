@@ -60,16 +60,26 @@ def validate(
     return run
 
 
+# TS700 notes that Triton's schema (the optional triton extra) is missing; these tests check
+# the model and config rules, which run with or without it.
+SCHEMA_NOTE = "TS700"
+
+
 def _codes(result: Any) -> list[str]:
-    return [
+    codes = [
         line.split(": ")[1].split(" ")[0] for line in result.stdout.splitlines() if ": TS7" in line
     ]
+    return [code for code in codes if code != SCHEMA_NOTE]
 
 
 def test_matching_config_passes(validate: Callable[[str, str], Any]) -> None:
+    from tsinspect.triton.schema import schema_available
+
     result = validate("simple_cnn", SIMPLE_CNN)
     assert result.exit_code == 0, result.stdout
-    assert "config matches the model" in result.stdout
+    assert _codes(result) == []
+    if schema_available():
+        assert "config matches the model" in result.stdout
 
 
 def test_forward_argument_names_pass(validate: Callable[[str, str], Any]) -> None:
@@ -275,5 +285,6 @@ def test_library_api(model_archive: Callable[[str], Path], tmp_path: Path) -> No
     path.write_text(SIMPLE_CNN.replace("dims: [ 10 ]", "dims: [ 11 ]"))
     result = tsinspect.validate_config(model_archive("simple_cnn"), path)
     assert not result.ok
-    assert [d.code for d in result.diagnostics] == ["TS718"]
-    assert result.diagnostics[0].path == str(path) and result.diagnostics[0].line == 15
+    found = [d for d in result.diagnostics if d.code != SCHEMA_NOTE]
+    assert [d.code for d in found] == ["TS718"]
+    assert found[0].path == str(path) and found[0].line == 15
