@@ -79,7 +79,10 @@ def test_archive_and_config_pages_cite_public_sources(pages: dict[Path, str]) ->
     """A TS6xx/TS7xx page says what the finding means for a deployment, how to fix it, and the
     public source it rests on (repository@commit:path:line, or a link)."""
     from tsinspect.api.catalogue import all_codes
+    from tsinspect.code_pages import PAGES
+    from tsinspect.codes import CODES
 
+    assert set(PAGES) == set(CODES), "every TS6xx/TS7xx code needs its page in code_pages.py"
     table_codes = [entry for entry in all_codes() if entry.source != "lint"]
     assert len(table_codes) >= 32  # TS601-TS613 and TS700-TS723
     for entry in table_codes:
