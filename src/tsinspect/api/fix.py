@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import os
 import stat
-import tempfile
 import tokenize
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from tsinspect.api.check import (
     CheckResult,
@@ -27,7 +25,7 @@ from tsinspect.api.check import (
     validated,
 )
 from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
-from tsinspect.files import read_regular
+from tsinspect.files import read_regular, write_atomically
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
 from tsinspect.lint.engine import source_lines as source_lines_of
@@ -146,23 +144,18 @@ def write_fixed(path: str, data: bytes) -> None:
 def _replace(target: str, data: bytes, status: os.stat_result) -> bool:
     """Write through a renamed temporary file with ``target``'s mode and owner; False when
     the folder does not take the temporary file or it cannot be given the owner."""
+    owner: tuple[int, int] | None = (status.st_uid, status.st_gid)
+    if not hasattr(os, "geteuid") or owner == (os.geteuid(), os.getegid()):
+        owner = None  # ours already (or no owners, on Windows)
     try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=".tsinspect", dir=os.path.dirname(target)
+        write_atomically(
+            target,
+            data,
+            mode=stat.S_IMODE(status.st_mode),
+            owner=owner,
+            durable=True,
         )
     except OSError:
-        return False
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.geteuid(), os.getegid()):
-            os.chown(temporary, status.st_uid, status.st_gid)
-        os.chmod(temporary, stat.S_IMODE(status.st_mode))
-        os.replace(temporary, target)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
         return False
     return True
 

@@ -819,21 +819,9 @@ def report_format(output: str | os.PathLike[str] | None, requested: str | None) 
 
 def check_writable(output: str | os.PathLike[str], force: bool = False) -> Path:
     """Refuse (OverwriteError) an existing file unless ``force``; InputError for a folder or a missing parent."""
-    from tsinspect.errors import OverwriteError
+    from tsinspect.files import check_output
 
-    path = Path(output)
-    if path.is_dir():
-        raise InputError("is a directory: pass a file name to -o", path=str(path))
-    if not path.parent.exists():
-        raise InputError(
-            "the folder for this output does not exist: create it first", path=str(path)
-        )
-    from tsinspect.files import output_refusal
-
-    refusal = output_refusal(path, force)
-    if refusal is not None:
-        raise OverwriteError(f"{path} {refusal}")
-    return path
+    return check_output(output, force)
 
 
 def render_report(report: Report, output_format: str) -> str:
@@ -854,10 +842,9 @@ def write_report(text: str, output: str | os.PathLike[str], force: bool = False)
 
     Refuses to replace an existing file unless ``force``, like ``tsinspect config -o``.
     """
-    from tsinspect.api.model import write_output
+    from tsinspect.files import write_output
 
-    path = check_writable(output, force)
-    return write_output(path, text.encode("utf-8"))
+    return write_output(output, text.encode("utf-8"), force=force)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from tsinspect import __version__
 from tsinspect.api import check as api
 from tsinspect.api import fix as api_fix
 from tsinspect.api.catalogue import all_codes, code_entry
+from tsinspect.cli.options import format_option
 from tsinspect.render.github import render_github
 from tsinspect.render.json_format import render_json
 from tsinspect.render.names import one_line
@@ -34,14 +35,7 @@ def _warn(warnings: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(FORMATS, "text")
 @click.option(
     "--select",
     multiple=True,
@@ -176,13 +170,7 @@ def check(
 
 
 @click.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-)
+@format_option(("text", "json"), "text")
 def rules(output_format: str) -> None:
     """List every code tsinspect reports: lint rules, archive (TS6xx) and config (TS7xx) findings."""
     table = [

@@ -10,12 +10,16 @@ import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
 from tsinspect.cli.options import (
+    force_option,
+    format_option,
     input_dtype_option,
     input_shape_option,
     library_option,
     max_batch_size_option,
     name_option,
     naming_option,
+    output_option,
+    quiet_option,
     trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
@@ -69,14 +73,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
     metavar="KEY=VALUE",
     help="A backend parameter, e.g. INFERENCE_MODE=true; repeatable.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the config to FILE instead of stdout.",
-)
+@output_option("Write the config to FILE instead of stdout.")
 @click.option(
     "--model-repository",
     type=click.Path(file_okay=False),
@@ -85,8 +82,8 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 )
 @library_option
 @trust_model_option
-@click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
+@force_option
+@quiet_option
 def config(
     model: str,
     input_shapes: tuple[str, ...],
@@ -174,13 +171,7 @@ def config(
     is_flag=True,
     help="Fail (exit 2) when Triton's protobuf schema (tritonclient) is not installed.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "json"], "text")
 @library_option
 @trust_model_option
 def validate(

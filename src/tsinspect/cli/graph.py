@@ -7,7 +7,7 @@ import sys
 import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
-from tsinspect.cli.options import library_option, trust_model_option
+from tsinspect.cli.options import force_option, library_option, output_option, trust_model_option
 from tsinspect.diagnostics import Severity
 
 
@@ -44,13 +44,8 @@ from tsinspect.diagnostics import Severity
 @click.option(
     "--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads."
 )
-@click.option(
-    "-o",
-    "--output",
-    "output_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write to this file (replaced atomically) instead of stdout.",
-)
+@output_option("Write to FILE instead of stdout.", name="output_path")
+@force_option
 @library_option
 @trust_model_option
 def graph(
@@ -60,6 +55,7 @@ def graph(
     collapse: bool,
     all_nodes: bool,
     output_path: str | None,
+    force: bool,
     libraries: tuple[str, ...],
     trust_model: bool,
 ) -> None:
@@ -77,6 +73,10 @@ def graph(
         raise click.UsageError("--png writes binary data: name the file with -o FILE.png")
     if collapse:
         depth = 0
+    if output_path is not None:
+        from tsinspect.files import check_output
+
+        check_output(output_path, force)  # before the slow part, not after it
     loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
     module_types = {s.path: s.type_name for s in loaded.submodules}
     data: bytes
@@ -100,7 +100,7 @@ def graph(
 
         data = render_graph_text(loaded, depth=depth).encode("utf-8")
     if output_path is not None:
-        api.write_output(output_path, data)
+        api.write_output(output_path, data, force=force)
     else:
         click.echo(data, nl=False)
     reported = output_format in (None, "json")
