@@ -69,7 +69,7 @@ def write_atomically(
     """
     target = Path(path)
     handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        prefix=f".{target.name}.", suffix=".tmp", dir=os.fspath(target.parent)
     )
     try:
         with os.fdopen(handle, "wb") as stream:

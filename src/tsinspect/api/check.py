@@ -25,6 +25,7 @@ from tsinspect.lint.engine import (
     source_lines as split_lines,
 )
 from tsinspect.lint.facts import FileFacts
+from tsinspect.lint.noqa import UNUSED_NOQA
 from tsinspect.lint.program import ProgramFacts, program_facts
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
@@ -37,6 +38,12 @@ LINT_CRASHED = "TS004"
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 8
 SOURCE_SUFFIXES = (".py",)
+
+
+def is_input_error(diagnostic: Diagnostic) -> bool:
+    """TS001-TS004: an input that could not be read (exit 2). TS005, an unused suppression
+    comment, is a finding about code like any other."""
+    return diagnostic.code.startswith(INPUT_ERROR_PREFIX) and diagnostic.code != UNUSED_NOQA
 
 
 @dataclass(frozen=True)
@@ -57,12 +64,12 @@ class CheckResult:
     @property
     def input_errors(self) -> tuple[Diagnostic, ...]:
         """TS0xx diagnostics: files that could not be read or parsed."""
-        return tuple(d for d in self.diagnostics if d.code.startswith(INPUT_ERROR_PREFIX))
+        return tuple(d for d in self.diagnostics if is_input_error(d))
 
     @property
     def findings(self) -> tuple[Diagnostic, ...]:
         """Diagnostics about code (everything but input errors)."""
-        return tuple(d for d in self.diagnostics if not d.code.startswith(INPUT_ERROR_PREFIX))
+        return tuple(d for d in self.diagnostics if not is_input_error(d))
 
     @property
     def exit_code(self) -> int:
@@ -153,12 +160,14 @@ def read_sources(files: Sequence[str]) -> dict[str, bytes]:
 
 def _entry_findings(
     results: Sequence[FileResult], sources: Mapping[str, bytes]
-) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]], set[tuple[str, int]]]:
     """Findings of library files, reported at checked lines: minus those a comment on that
-    checked line suppresses, with the checked lines for snippets."""
+    checked line suppresses, with the checked lines for snippets, and the (path, line) of
+    the comments that suppressed one (in use, though the file's own lint saw nothing)."""
     kept: list[Diagnostic] = []
     snippets: dict[str, dict[int, str]] = {}
     lines_of: dict[str, list[str]] = {}
+    in_use: set[tuple[str, int]] = set()
     for result in results:
         for diagnostic in result.diagnostics:
             if diagnostic.origin is None:
@@ -176,11 +185,13 @@ def _entry_findings(
                 diagnostic.line,
                 diagnostic.code,
             ):
+                # The comment is in use: the checked file's own lint could not know it.
+                in_use.add((diagnostic.path, diagnostic.line))
                 continue
             kept.append(diagnostic)
             if line:
                 snippets.setdefault(diagnostic.path, {})[diagnostic.line] = line
-    return kept, snippets
+    return kept, snippets, in_use
 
 
 def library_findings(
@@ -188,7 +199,8 @@ def library_findings(
 ) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
     """Lint the library files ``program`` compiles; their findings at the checked lines."""
     linted = _lint_files(list(program.libraries), settings, 1, program.libraries)
-    return _entry_findings([result for result, _ in linted], sources)
+    kept, snippets, _ = _entry_findings([result for result, _ in linted], sources)
+    return kept, snippets
 
 
 def _cached_result(
@@ -420,11 +432,17 @@ def check_paths(
         warning = store.save()
         warnings = (warning,) if warning else ()
     results.extend(r for r in lint_results if r.path not in libraries)
-    through, through_lines = _entry_findings(
+    through, through_lines, in_use = _entry_findings(
         [r for r in lint_results if r.path in libraries], sources
     )
     diagnostics = sorted_diagnostics(
-        [d for result in results for d in result.diagnostics] + through
+        [
+            d
+            for result in results
+            for d in result.diagnostics
+            if d.code != UNUSED_NOQA or (d.path, d.line) not in in_use
+        ]
+        + through
     )
     source_lines: dict[str, dict[int, str]] = {
         r.path: dict(r.source_lines) for r in results if r.diagnostics and r.source_lines
