@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.errors import InputError
 from tsinspect.files import file_kind, read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import (
@@ -30,8 +31,11 @@ from tsinspect.lint.program import ProgramFacts, program_facts
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
 from tsinspect.lint.types.schema_data import schema_fingerprint
-from tsinspect.render.sarif import SarifRule
+from tsinspect.render.sarif import SarifRule, rule_help_uri
 from tsinspect.settings import Settings, discover_settings
+
+#: Called with a one-line description of the step that starts (``tsinspect.progress.Progress``).
+Progress = Callable[[str], None]
 
 INPUT_ERROR_PREFIX = "TS0"
 LINT_CRASHED = "TS004"
@@ -85,11 +89,26 @@ def validated(settings: Settings) -> Settings:
     # select/ignore may come from the config or the command line: name both places.
     where = f"--select/--ignore or {config}" if config else "--select/--ignore"
     for selector in (*settings.select, *settings.ignore):
-        validate_selector(selector, where)
+        _require_some_code(validate_selector(selector, where), selector, where)
     for pattern, selectors in settings.per_file_ignores:
         for selector in selectors:
             validate_selector(selector, f"{config} per-file-ignores {pattern!r}")
     return settings
+
+
+def _require_some_code(normalized: str, selector: str, where: str) -> None:
+    """InputError for a code prefix that names no code at all (``TS9``): it would select or
+    ignore nothing, silently. Archive and config codes count (they share the settings)."""
+    if not normalized.startswith("TS") or normalized == "ALL":
+        return  # a rule name: validate_selector checked it
+    if any(rule.code.startswith(normalized) for rule in all_rules()):
+        return
+    from tsinspect.api.catalogue import all_codes  # tables only, no torch
+
+    if not any(entry.code.startswith(normalized) for entry in all_codes()):
+        raise InputError(
+            f"rule selector {selector!r} in {where} matches no code; `tsinspect rules` lists them"
+        )
 
 
 @cache
@@ -116,6 +135,18 @@ def check_source(
     settings = validated(settings or Settings())
     facts = source_facts(source, path, settings)
     return list(lint_source(source, path, rules_for_path(settings, path), facts).diagnostics)
+
+
+def check_text(
+    source: str | bytes, path: str = "-", settings: Settings | None = None
+) -> CheckResult:
+    """Lint one module given as text (``tsinspect check -``), with snippets, as a
+    :class:`CheckResult` so that every renderer applies."""
+    settings = validated(settings or Settings())
+    facts = source_facts(source, path, settings)
+    result = lint_source(source, path, rules_for_path(settings, path), facts)
+    lines = {path: dict(result.source_lines)} if result.source_lines else {}
+    return CheckResult(result.diagnostics, files_checked=1, source_lines=lines)
 
 
 def source_facts(source: str | bytes, path: str, settings: Settings) -> FileFacts | None:
@@ -311,7 +342,11 @@ def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
 
 
 def _lint_files(
-    files: Sequence[str], settings: Settings, jobs: int | None, facts: Mapping[str, FileFacts]
+    files: Sequence[str],
+    settings: Settings,
+    jobs: int | None,
+    facts: Mapping[str, FileFacts],
+    progress: Progress | None = None,
 ) -> list[tuple[FileResult, str | None]]:
     """Lint ``files``: in worker processes when there are many, else in this one.
 
@@ -321,7 +356,13 @@ def _lint_files(
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
-        return _check_files(files, settings, facts)
+        if progress is None:
+            return _check_files(files, settings, facts)
+        done: list[tuple[FileResult, str | None]] = []
+        for path in files:
+            progress(f"linting {len(done) + 1}/{len(files)} files: {path}")
+            done.append(_check_file(path, settings, facts.get(path)))
+        return done
     workers = min(workers, len(files))
     chunks = balanced_chunks(files, workers)
     linted: list[tuple[FileResult, str | None]] = []
@@ -336,6 +377,8 @@ def _lint_files(
                 linted.extend(future.result())
             except BrokenProcessPool:
                 lost.extend(chunk)
+            if progress is not None:
+                progress(f"linting: {len(linted) + len(lost)}/{len(files)} files done")
     if lost:
         linted.extend(_lint_one_by_one(lost, settings, facts))
     return linted
@@ -388,6 +431,7 @@ def check_paths(
     jobs: int | None = None,
     *,
     cache: bool = False,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Lint files and folders. ``settings`` defaults to the pyproject found above the first path.
 
@@ -396,14 +440,20 @@ def check_paths(
     project's ``.tsinspect_cache`` folder (``cache-dir`` in ``[tool.tsinspect]`` or the
     ``TSINSPECT_CACHE_DIR`` environment variable move it), keyed by the file's content, the
     rules enabled for it and the tool's version; the CLI uses it unless ``--no-cache``.
+    ``progress``: called with a one-line description of each step (files found, imports
+    resolved, files linted so far), for a progress line on long runs.
     """
     path_list = [os.fspath(p) for p in paths]
     if settings is None:
         settings = discover_settings(path_list[0] if path_list else ".")
     settings = validated(settings)
     files, results = collect_files(path_list, settings)
+    if progress is not None:
+        progress(f"reading {len(files)} files")
     sources = read_sources(files)
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
+    if progress is not None:
+        progress(f"resolving the imports of {len(files)} files")
     program = program_facts(files, sources, settings.extra_paths, store=store)
     facts: dict[str, FileFacts] = {**program.checked, **program.libraries}
     libraries = set(program.libraries)
@@ -418,7 +468,7 @@ def check_paths(
                 pending.append(path)
             else:
                 lint_results.append(hit)
-    for result, linted_hash in _lint_files(pending, settings, jobs, facts):
+    for result, linted_hash in _lint_files(pending, settings, jobs, facts, progress):
         lint_results.append(result)
         if store is not None and linted_hash is not None:
             store.store(
@@ -464,6 +514,7 @@ def rule_descriptors() -> list[SarifRule]:
             help_text=rule.fix_hint,
             help_markdown=rule.documentation(),
             severity=rule.severity,
+            help_uri=rule_help_uri(rule.code),
         )
         for rule in all_rules()
     ]

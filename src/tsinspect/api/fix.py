@@ -80,6 +80,15 @@ def fix_source(source: str, path: str = "<string>", settings: Settings | None = 
     return fix_text(source, path, _linter(path, rules_for_path(settings, path), facts=facts))
 
 
+def fix_data(data: bytes, path: str = "-", settings: Settings | None = None) -> FixResult | None:
+    """:func:`fix_source` for bytes as a file or stdin holds them (BOM, coding line); None
+    when they do not decode (``check_text`` reports TS002 for them)."""
+    decoded = _decode(data)
+    if decoded is None:
+        return None
+    return fix_source(decoded[0], path, settings)
+
+
 def _linter(
     path: str,
     rules: Sequence[type[Rule]],

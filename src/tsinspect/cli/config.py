@@ -23,6 +23,7 @@ from tsinspect.cli.options import (
     trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
+from tsinspect.progress import Progress
 
 if TYPE_CHECKING:
     from tsinspect.api.config import ValidationResult
@@ -125,22 +126,24 @@ def config(
     if output and model_repository:
         raise click.UsageError("use either -o/--output or --model-repository, not both")
     ensure_writable(output, model_repository, default_name(model, name), force)
-    result = infer_config_from_text(
-        model,
-        input_shapes=input_shapes,
-        input_dtypes=input_dtypes,
-        parameters=parameters,
-        max_batch_size=max_batch_size,
-        name=name,
-        naming=naming,
-        instance_kind=f"KIND_{instance_kind.upper()}" if instance_kind else None,
-        instance_count=instance_count,
-        dynamic_batching=dynamic_batching,
-        preferred_batch_sizes=preferred_batch_sizes,
-        max_queue_delay_microseconds=max_queue_delay,
-        libraries=libraries,
-        trust_model=trust_model,
-    )
+    with Progress(enabled=False if quiet else None) as progress:
+        progress(f"loading and probing {model}")
+        result = infer_config_from_text(
+            model,
+            input_shapes=input_shapes,
+            input_dtypes=input_dtypes,
+            parameters=parameters,
+            max_batch_size=max_batch_size,
+            name=name,
+            naming=naming,
+            instance_kind=f"KIND_{instance_kind.upper()}" if instance_kind else None,
+            instance_count=instance_count,
+            dynamic_batching=dynamic_batching,
+            preferred_batch_sizes=preferred_batch_sizes,
+            max_queue_delay_microseconds=max_queue_delay,
+            libraries=libraries,
+            trust_model=trust_model,
+        )
     if result.config is None:
         _echo_findings(result.blockers)
         click.echo(f"tsinspect: no config written: {len(result.blockers)} blocker(s)", err=True)
@@ -174,6 +177,7 @@ def config(
 @format_option(["text", "json"], "text")
 @library_option
 @trust_model_option
+@quiet_option
 def validate(
     model: str,
     config_path: str | None,
@@ -181,6 +185,7 @@ def validate(
     output_format: str,
     libraries: tuple[str, ...],
     trust_model: bool,
+    quiet: bool,
 ) -> None:
     """Check a config.pbtxt against the model it serves.
 
@@ -193,13 +198,15 @@ def validate(
     from tsinspect.api.config import validate_config
     from tsinspect.render.config_pbtxt import findings_json
 
-    result = validate_config(
-        model,
-        config_path or model,
-        require_schema=require_schema,
-        libraries=libraries,
-        trust_model=trust_model,
-    )
+    with Progress(enabled=False if quiet else None) as progress:
+        progress(f"loading {model} and checking its config")
+        result = validate_config(
+            model,
+            config_path or model,
+            require_schema=require_schema,
+            libraries=libraries,
+            trust_model=trust_model,
+        )
     if output_format == "json":
         click.echo(findings_json(result.diagnostics, result.schema_checked))
     else:
