@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -27,6 +28,7 @@ from tsinspect.progress import Progress
 
 if TYPE_CHECKING:
     from tsinspect.api.config import ValidationResult
+    from tsinspect.triton.infer import InferenceResult
 
 
 def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
@@ -162,7 +164,34 @@ def config(
         click.echo(f"tsinspect: wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+    if (model_repository or output) and not quiet:
+        click.echo(next_steps(result, model_repository, output), err=True, nl=False)
     sys.exit(EXIT_CLEAN)
+
+
+def next_steps(result: InferenceResult, repository: str | None, output: str | None) -> str:
+    """What a deployer runs once the files are written: serve the repository, then load it
+    with perf_analyzer at the shapes the model was run with (every -1 dim made concrete)."""
+    from tsinspect.triton.next_steps import perf_analyzer_command, serve_command
+
+    config = result.config
+    assert config is not None  # only called once a config was written
+    lines = ["tsinspect: next steps:"]
+    if repository is None and output is not None:
+        written = Path(output)
+        if written.name == "config.pbtxt" and written.parent.name == config.name:
+            repository = str(written.parent.parent)
+            lines.append(f"  # the model file goes to {written.parent / '1' / 'model.pt'}")
+        else:
+            repository = "REPOSITORY"
+            lines.append(
+                f"  # save the config as REPOSITORY/{config.name}/config.pbtxt and the model as "
+                f"REPOSITORY/{config.name}/1/model.pt"
+            )
+    assert repository is not None
+    lines.append(f"  {serve_command(repository)}")
+    lines.append(f"  {perf_analyzer_command(config, result.example_shapes)}")
+    return "\n".join(lines) + "\n"
 
 
 @click.command("validate")
