@@ -35,7 +35,7 @@ from tsinspect.render.sarif import SarifRule, rule_help_uri
 from tsinspect.settings import Settings, discover_settings
 
 #: Called with a one-line description of the step that starts (``tsinspect.progress.Progress``).
-Progress = Callable[[str], None]
+ProgressCallback = Callable[[str], None]
 
 INPUT_ERROR_PREFIX = "TS0"
 LINT_CRASHED = "TS004"
@@ -346,7 +346,7 @@ def _lint_files(
     settings: Settings,
     jobs: int | None,
     facts: Mapping[str, FileFacts],
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[tuple[FileResult, str | None]]:
     """Lint ``files``: in worker processes when there are many, else in this one.
 
@@ -431,7 +431,7 @@ def check_paths(
     jobs: int | None = None,
     *,
     cache: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> CheckResult:
     """Lint files and folders. ``settings`` defaults to the pyproject found above the first path.
 
