@@ -270,6 +270,13 @@ def test_noqa_on_the_users_line_suppresses_a_library_finding(tmp_path: Path) -> 
         },
     )
     assert _check(tmp_path, settings, "model.py") == []
+    # The comment is in use (TS005 stays quiet), and --fix keeps it.
+    from tsinspect.api.fix import fix_paths
+
+    model = tmp_path / "proj" / "model.py"
+    before = model.read_text()
+    report = fix_paths([str(model)], settings)
+    assert report.check.diagnostics == () and model.read_text() == before
 
 
 def test_unused_library_code_and_unresolved_imports_report_nothing(tmp_path: Path) -> None:

@@ -227,11 +227,11 @@ def _entry_findings(
 
 def library_findings(
     program: ProgramFacts, settings: Settings, sources: Mapping[str, bytes]
-) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
-    """Lint the library files ``program`` compiles; their findings at the checked lines."""
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]], set[tuple[str, int]]]:
+    """Lint the library files ``program`` compiles; their findings at the checked lines, the
+    lines' text, and the (path, line) of suppression comments that hid one (in use)."""
     linted = _lint_files(list(program.libraries), settings, 1, program.libraries)
-    kept, snippets, _ = _entry_findings([result for result, _ in linted], sources)
-    return kept, snippets
+    return _entry_findings([result for result, _ in linted], sources)
 
 
 def _cached_result(

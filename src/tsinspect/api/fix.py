@@ -31,6 +31,7 @@ from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_
 from tsinspect.lint.engine import source_lines as source_lines_of
 from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.fix import FixResult, Linter, fix_text
+from tsinspect.lint.noqa import UNUSED_NOQA
 from tsinspect.lint.program import program_facts
 from tsinspect.lint.registry import get_rule
 from tsinspect.lint.rule import Rule
@@ -94,19 +95,33 @@ def _linter(
     rules: Sequence[type[Rule]],
     linted: dict[str, FileResult] | None = None,
     facts: FileFacts | None = None,
+    kept_directives: frozenset[str] = frozenset(),
 ) -> Linter:
     """The engine with ``rules``, as a text -> diagnostics function.
 
     ``linted``: text -> result, read before linting (a cached result of the file as it is
     on disk) and filled with every text linted (to store the fixed file's result).
+    ``kept_directives``: the stripped text of lines whose suppression comment hides a
+    library finding (TS005 is not reported there: the comment is in use).
     """
 
     def lint(text: str) -> Sequence[Diagnostic]:
         if linted is None:
-            return lint_source(text, path, rules, facts).diagnostics
-        if text not in linted:
-            linted[text] = lint_source(text, path, rules, facts)
-        return linted[text].diagnostics
+            found = lint_source(text, path, rules, facts).diagnostics
+        else:
+            if text not in linted:
+                linted[text] = lint_source(text, path, rules, facts)
+            found = linted[text].diagnostics
+        if not kept_directives or not any(d.code == UNUSED_NOQA for d in found):
+            return found
+        lines = source_lines_of(text)
+        return [
+            d
+            for d in found
+            if d.code != UNUSED_NOQA
+            or not 0 < d.line <= len(lines)
+            or lines[d.line - 1].strip() not in kept_directives
+        ]
 
     return lint
 
@@ -202,6 +217,16 @@ def fix_paths(
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
     sources = read_sources(files)
     program = program_facts(files, sources, settings.extra_paths, store=store)
+    # Findings in library code the checked files compile: never fixed (not the user's file),
+    # always reported. Found first: a suppression comment that hides one is in use, and
+    # TS005's fix must not remove it (its line, by text: fixes above it may move it).
+    through, through_lines, in_use = library_findings(program, settings, sources)
+    kept_directives: dict[str, set[str]] = {}
+    for path, line in in_use:
+        decoded = _decode(sources.get(path, b""))
+        lines = source_lines_of(decoded[0]) if decoded is not None else []
+        if 0 < line <= len(lines):
+            kept_directives.setdefault(path, set()).add(lines[line - 1].strip())
     results: list[FixResult] = []
     pending: list[_Pending] = []
     diagnostics: list[Diagnostic] = [d for problem in problems for d in problem.diagnostics]
@@ -236,7 +261,8 @@ def fix_paths(
                 source_lines[path] = hit.source_lines
             continue
         linted: dict[str, FileResult] = {text: hit} if hit is not None else {}
-        result = fix_text(text, path, _linter(path, rules, linted, facts))
+        lint = _linter(path, rules, linted, facts, frozenset(kept_directives.get(path, ())))
+        result = fix_text(text, path, lint)
         if store is not None:
             _remember(store, rules, linted, text, digest, fingerprint)
         if write and result.changed:
@@ -270,9 +296,6 @@ def fix_paths(
                     fingerprint,
                 )
         _record(result, results, diagnostics, source_lines)
-    # Findings in library code the checked files compile: never fixed (not the user's
-    # file), always reported.
-    through, through_lines = library_findings(program, settings, sources)
     diagnostics.extend(through)
     for path, entry_lines in through_lines.items():
         source_lines[path] = {**source_lines.get(path, {}), **entry_lines}
