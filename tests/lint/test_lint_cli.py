@@ -343,6 +343,9 @@ def test_stdin_with_a_file_name(project: Path) -> None:
     plain = runner.invoke(main, ["check", "-"], input=BAD)
     assert plain.exit_code == 1 and plain.stdout.startswith("-:10:13: TS101")
     assert runner.invoke(main, ["check", "-", "net.py"], input=BAD).exit_code == 2
+    as_json = runner.invoke(main, ["check", "-", "--format", "json"], input=BAD)
+    assert as_json.exit_code == 1
+    assert [d["code"] for d in json.loads(as_json.stdout)["diagnostics"]] == ["TS101"]
 
 
 def test_stdin_fix_writes_the_fixed_source_to_stdout(project: Path) -> None:

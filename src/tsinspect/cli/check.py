@@ -171,6 +171,8 @@ def check(
     """
     if "-" in paths and len(paths) > 1:
         raise click.UsageError("'-' (stdin) cannot be combined with other paths")
+    if statistics and output_format not in ("text", "json"):
+        raise click.UsageError("--statistics prints text or json: pass --format text or json")
     if output_file is not None:
         check_output(output_file, force)  # before the run, not after it
     reading_stdin = paths == ("-",)
@@ -191,8 +193,14 @@ def check(
     )
     output = Output(output_file, force, quiet)
     if reading_stdin:
-        code = _check_stdin(stdin_filename or "-", settings, fix, diff, output)
-        sys.exit(_exit_code(code, exit_zero))
+        data = click.get_binary_stream("stdin").read()
+        name = stdin_filename or "-"
+        if fix or diff:
+            sys.exit(_exit_code(_fix_stdin(data, name, settings, diff, output), exit_zero))
+        result = api.check_text(data, name, settings)
+        exit_code = _exit_code(result.exit_code, exit_zero)
+        output.write(_render(result, output_format, statistics, no_source, quiet, exit_code))
+        sys.exit(exit_code)
     cache = not no_cache
     if diff:
         preview = api_fix.fix_paths(targets, settings=settings, write=False, cache=cache)
@@ -279,8 +287,6 @@ def _render(
     if statistics:
         if output_format == "json":
             return render_statistics_json(result.diagnostics)
-        if output_format != "text":
-            raise click.UsageError("--statistics prints text or json: pass --format text or json")
         return render_statistics(result.diagnostics)
     if output_format == "json":
         return render_json(result.diagnostics, files_checked=result.files_checked)
@@ -308,21 +314,14 @@ def _render(
     return text
 
 
-def _check_stdin(path: str, settings: Settings, fix: bool, diff: bool, output: Output) -> int:
-    """``tsinspect check -``: one module from stdin; the exit code."""
-    data = click.get_binary_stream("stdin").read()
-    fixed = api_fix.fix_data(data, path, settings) if fix or diff else None
+def _fix_stdin(data: bytes, path: str, settings: Settings, diff: bool, output: Output) -> int:
+    """``tsinspect check - --fix`` (or ``--diff``): one module from stdin; the exit code."""
+    fixed = api_fix.fix_data(data, path, settings)
     if fixed is None:
-        if fix:  # not text: echoed unchanged, so that a formatter pipe never loses the buffer
-            click.get_binary_stream("stdout").write(data)
         result = api.check_text(data, path, settings)
-        report = render_text(
-            result.diagnostics, result.source_lines, 1, show_summary=not output.quiet
-        )
-        if fix:
-            click.echo(report, err=True, nl=False)
-        else:
-            output.write(report)
+        if not diff:  # not text: echoed unchanged, so that a formatter pipe never loses it
+            click.get_binary_stream("stdout").write(data)
+        click.echo(render_text(result.diagnostics, {}, 1), err=True, nl=False)
         return result.exit_code
     if diff:
         output.write(fixed.diff())
@@ -330,10 +329,11 @@ def _check_stdin(path: str, settings: Settings, fix: bool, diff: bool, output: O
     # ruff's contract: the fixed source on stdout, what remains on stderr.
     output.write(fixed.fixed_source)
     remaining = api.check_text(fixed.fixed_source, path, settings)
-    if remaining.diagnostics and not output.quiet:
-        click.echo(
-            render_text(remaining.diagnostics, remaining.source_lines, 1), err=True, nl=False
+    if remaining.diagnostics:  # the findings themselves, also with -q (only the summary goes)
+        report = render_text(
+            remaining.diagnostics, remaining.source_lines, 1, show_summary=not output.quiet
         )
+        click.echo(report, err=True, nl=False)
     return remaining.exit_code
 
 
