@@ -44,3 +44,5 @@ class UnusedNoqaRule(Rule):
     severity = Severity.WARNING
     compiled_only = False
     file_level = True
+    # Its edits remove comments only; tests/lint/test_lint_engine.py proves the fix.
+    fixable = True
