@@ -31,6 +31,7 @@ class Collected:
 
 
 def reason_of(stage: str, diagnostic: Diagnostic) -> Reason:
+    """A diagnostic as one verdict line of ``stage``: where, what, and the fix hint."""
     where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.line > 0 else diagnostic.path
     hint = diagnostic.fix.hint if diagnostic.fix is not None else ""
     return Reason(

@@ -55,6 +55,8 @@ def _dtype_rows(parameters: Sequence[ParameterRecord]) -> tuple[DtypeRow, ...]:
 def deployment_section(
     loaded: LoadedModel, inferred: InferenceResult | None, model_path: str, collected: Collected
 ) -> DeploymentSection:
+    """The checklist of the archive's TS6xx findings by topic, its dtypes and size, and the
+    naming sentences; every finding above info becomes a verdict reason."""
     findings = tuple(loaded.findings)
     for diagnostic in findings:
         if diagnostic.severity is not Severity.INFO:

@@ -24,6 +24,8 @@ def _snippet(diagnostic: Diagnostic, text: str | None) -> tuple[SnippetLine, ...
 def lint_section(
     sources: list[str], settings: Settings | None, collected: Collected, step: ProgressCallback
 ) -> LintSection:
+    """``tsinspect check`` on ``sources``, grouped by module and rule; one verdict reason per
+    rule, and unreadable sources as input reasons. Not run when no source was given."""
     if not sources:
         return LintSection(ran=False)
     from tsinspect.api.check import check_paths

@@ -36,6 +36,8 @@ def load_model_or_reason(
     step: ProgressCallback,
     trust_model: bool,
 ) -> LoadedModel | None:
+    """The loaded archive, or None with the reason it could not be loaded (untrusted code,
+    not TorchScript, missing); MissingDependencyError (no torch) is raised, not reported."""
     from tsinspect.api.model import load_model
     from tsinspect.errors import UntrustedModelError
 
@@ -135,6 +137,8 @@ def config_section(
 def validation_section(
     config_model: ProbedModel, config_path: str, collected: Collected
 ) -> ValidationSection:
+    """The TS7xx findings of the user's ``--config`` against the model, or why it could not
+    be checked; errors and warnings become verdict reasons."""
     from tsinspect.api.config import validate_config
 
     try:
@@ -179,6 +183,8 @@ def _dims_text(dims: Sequence[int], reshape: Sequence[int] | None) -> str:
 def interface_section(
     loaded: LoadedModel, inferred: InferenceResult | None, section: ConfigSection | None
 ) -> InterfaceSection:
+    """forward's signature and, when a config was inferred, one row per Triton input and output
+    with what of forward it binds to and how its dtype and dims were found."""
     from tsinspect.triton import naming
 
     signature = loaded.signature

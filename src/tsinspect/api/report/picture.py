@@ -16,6 +16,8 @@ PICTURE_TIMEOUT_S = 60.0
 
 
 def picture_section(loaded: LoadedModel, draw: bool) -> PictureSection:
+    """forward's graph drawn by Graphviz (each top-level submodule one node, the SVG sanitized),
+    or the module tree when ``draw`` is False, Graphviz is missing or fails."""
     from tsinspect.api.model import render_picture
 
     parameters_by_module = {

@@ -24,6 +24,8 @@ def _brief(reason: Reason) -> Reason:
 
 
 def verdict(reasons: list[Reason]) -> Verdict:
+    """The verdict from every reason: unusable (an input could not be read), blocked (errors),
+    review (warnings) or ready, with the reasons most serious first."""
     ordered = tuple(
         sorted(
             (_brief(r) for r in reasons),
