@@ -71,8 +71,9 @@ def artifact_uri(path: str, base: str | None = None) -> str:
         # Outside the base: an absolute file URI (SARIF wants a URI, not a bare path).
         return Path(absolute).as_uri()
     # A URI reference: "my model.py" is "my%20model.py" and "a,b.py" is "a%2Cb.py"
-    # (RFC 3986; only unreserved characters and the "/" separators stay as they are).
-    return quote(PurePath(relative).as_posix(), safe="/")
+    # (RFC 3986; only unreserved characters and the "/" separators stay as they are). The
+    # path's own bytes are encoded, so a name that is not UTF-8 ("bad\xff.py") is bad%FF.py.
+    return quote(os.fsencode(PurePath(relative).as_posix()), safe="/")
 
 
 def _artifact(path: str, base: str | None) -> dict[str, str]:
