@@ -264,3 +264,15 @@ def test_model_commands_show_progress_on_a_terminal_only(
     assert b"tsinspect: [" not in piped.stderr
     _, _, quiet = _stderr_on_a_terminal([*args, "-q"])
     assert "tsinspect: [" not in quiet
+
+
+def test_a_delayed_progress_line_stays_silent_on_short_runs() -> None:
+    """check's line appears only once a run has lasted ``delay`` seconds."""
+    terminal = _Terminal()
+    with Progress(terminal, delay=60.0) as progress:
+        progress("linting 1/1 files")
+    assert terminal.getvalue() == "" and progress.steps == 1
+    shown = _Terminal()
+    with Progress(shown, delay=0.0) as progress:
+        progress("linting 1/1 files")
+    assert "linting 1/1 files ..." in shown.getvalue()
