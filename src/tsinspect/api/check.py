@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from tsinspect.lint.engine import (
     source_lines as split_lines,
 )
 from tsinspect.lint.facts import FileFacts
-from tsinspect.lint.noqa import UNUSED_NOQA
+from tsinspect.lint.noqa import UNUSED_NOQA, with_uses_elsewhere
 from tsinspect.lint.program import ProgramFacts, program_facts
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
@@ -191,14 +191,14 @@ def read_sources(files: Sequence[str]) -> dict[str, bytes]:
 
 def _entry_findings(
     results: Sequence[FileResult], sources: Mapping[str, bytes]
-) -> tuple[list[Diagnostic], dict[str, dict[int, str]], set[tuple[str, int]]]:
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]], dict[str, set[tuple[int, str]]]]:
     """Findings of library files, reported at checked lines: minus those a comment on that
-    checked line suppresses, with the checked lines for snippets, and the (path, line) of
-    the comments that suppressed one (in use, though the file's own lint saw nothing)."""
+    checked line suppresses, with the checked lines for snippets, and per checked file the
+    (line, code) its comments suppressed that way (in use, though its own lint saw nothing)."""
     kept: list[Diagnostic] = []
     snippets: dict[str, dict[int, str]] = {}
     lines_of: dict[str, list[str]] = {}
-    in_use: set[tuple[str, int]] = set()
+    in_use: dict[str, set[tuple[int, str]]] = {}
     for result in results:
         for diagnostic in result.diagnostics:
             if diagnostic.origin is None:
@@ -217,7 +217,7 @@ def _entry_findings(
                 diagnostic.code,
             ):
                 # The comment is in use: the checked file's own lint could not know it.
-                in_use.add((diagnostic.path, diagnostic.line))
+                in_use.setdefault(diagnostic.path, set()).add((diagnostic.line, diagnostic.code))
                 continue
             kept.append(diagnostic)
             if line:
@@ -225,11 +225,27 @@ def _entry_findings(
     return kept, snippets, in_use
 
 
+def _with_uses_elsewhere(
+    result: FileResult,
+    uses: Collection[tuple[int, str]] | None,
+    sources: Mapping[str, bytes],
+    settings: Settings,
+) -> tuple[Diagnostic, ...]:
+    """The file's diagnostics, TS005 recomputed where its comments hide library findings."""
+    if not uses or result.path not in sources:
+        return result.diagnostics
+    try:
+        text = decode_source(sources[result.path])
+    except (UnicodeDecodeError, LookupError):
+        return result.diagnostics
+    return with_uses_elsewhere(result, text, uses, rules_for_path(settings, result.path))
+
+
 def library_findings(
     program: ProgramFacts, settings: Settings, sources: Mapping[str, bytes]
-) -> tuple[list[Diagnostic], dict[str, dict[int, str]], set[tuple[str, int]]]:
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]], dict[str, set[tuple[int, str]]]]:
     """Lint the library files ``program`` compiles; their findings at the checked lines, the
-    lines' text, and the (path, line) of suppression comments that hid one (in use)."""
+    lines' text, and per checked file the (line, code) its suppression comments hid."""
     linted = _lint_files(list(program.libraries), settings, 1, program.libraries)
     return _entry_findings([result for result, _ in linted], sources)
 
@@ -489,8 +505,7 @@ def check_paths(
         [
             d
             for result in results
-            for d in result.diagnostics
-            if d.code != UNUSED_NOQA or (d.path, d.line) not in in_use
+            for d in _with_uses_elsewhere(result, in_use.get(result.path), sources, settings)
         ]
         + through
     )

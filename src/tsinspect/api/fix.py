@@ -31,7 +31,7 @@ from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_
 from tsinspect.lint.engine import source_lines as source_lines_of
 from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.fix import FixResult, Linter, fix_text
-from tsinspect.lint.noqa import UNUSED_NOQA
+from tsinspect.lint.noqa import with_uses_elsewhere
 from tsinspect.lint.program import program_facts
 from tsinspect.lint.registry import get_rule
 from tsinspect.lint.rule import Rule
@@ -95,35 +95,38 @@ def _linter(
     rules: Sequence[type[Rule]],
     linted: dict[str, FileResult] | None = None,
     facts: FileFacts | None = None,
-    kept_directives: frozenset[str] = frozenset(),
+    uses_elsewhere: Mapping[str, set[str]] | None = None,
 ) -> Linter:
     """The engine with ``rules``, as a text -> diagnostics function.
 
     ``linted``: text -> result, read before linting (a cached result of the file as it is
     on disk) and filled with every text linted (to store the fixed file's result).
-    ``kept_directives``: the stripped text of lines whose suppression comment hides a
-    library finding (TS005 is not reported there: the comment is in use).
+    ``uses_elsewhere``: a line's code (without its comment) -> codes its suppression comment
+    hides in library code reached from it; TS005 counts them as used there.
     """
 
     def lint(text: str) -> Sequence[Diagnostic]:
         if linted is None:
-            found = lint_source(text, path, rules, facts).diagnostics
+            result = lint_source(text, path, rules, facts)
         else:
             if text not in linted:
                 linted[text] = lint_source(text, path, rules, facts)
-            found = linted[text].diagnostics
-        if not kept_directives or not any(d.code == UNUSED_NOQA for d in found):
-            return found
-        lines = source_lines_of(text)
-        return [
-            d
-            for d in found
-            if d.code != UNUSED_NOQA
-            or not 0 < d.line <= len(lines)
-            or lines[d.line - 1].strip() not in kept_directives
+            result = linted[text]
+        if not uses_elsewhere:
+            return result.diagnostics
+        uses = [
+            (number, code)
+            for number, line in enumerate(source_lines_of(text), start=1)
+            for code in uses_elsewhere.get(_code_part(line), ())
         ]
+        return with_uses_elsewhere(result, text, uses, rules)
 
     return lint
+
+
+def _code_part(line: str) -> str:
+    """A line without its comment, stripped: what identifies it while fixes edit comments."""
+    return line.split("#", 1)[0].strip()
 
 
 def _fixable(result: FileResult) -> bool:
@@ -219,14 +222,17 @@ def fix_paths(
     program = program_facts(files, sources, settings.extra_paths, store=store)
     # Findings in library code the checked files compile: never fixed (not the user's file),
     # always reported. Found first: a suppression comment that hides one is in use, and
-    # TS005's fix must not remove it (its line, by text: fixes above it may move it).
+    # TS005's fix must not remove it (its line found by its code: fixes may move the line
+    # or rewrite the comment).
     through, through_lines, in_use = library_findings(program, settings, sources)
-    kept_directives: dict[str, set[str]] = {}
-    for path, line in in_use:
+    uses_elsewhere: dict[str, dict[str, set[str]]] = {}
+    for path, uses in in_use.items():
         decoded = _decode(sources.get(path, b""))
         lines = source_lines_of(decoded[0]) if decoded is not None else []
-        if 0 < line <= len(lines):
-            kept_directives.setdefault(path, set()).add(lines[line - 1].strip())
+        for line, code in uses:
+            key = _code_part(lines[line - 1]) if 0 < line <= len(lines) else ""
+            if key:
+                uses_elsewhere.setdefault(path, {}).setdefault(key, set()).add(code)
     results: list[FixResult] = []
     pending: list[_Pending] = []
     diagnostics: list[Diagnostic] = [d for problem in problems for d in problem.diagnostics]
@@ -261,7 +267,7 @@ def fix_paths(
                 source_lines[path] = hit.source_lines
             continue
         linted: dict[str, FileResult] = {text: hit} if hit is not None else {}
-        lint = _linter(path, rules, linted, facts, frozenset(kept_directives.get(path, ())))
+        lint = _linter(path, rules, linted, facts, uses_elsewhere.get(path, {}))
         result = fix_text(text, path, lint)
         if store is not None:
             _remember(store, rules, linted, text, digest, fingerprint)

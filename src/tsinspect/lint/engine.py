@@ -15,7 +15,7 @@ import os
 import re
 import tokenize
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -43,11 +43,16 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True)
 class FileResult:
-    """The diagnostics of one file, and the source lines they point at (for snippets)."""
+    """The diagnostics of one file, and the source lines they point at (for snippets).
+
+    ``suppressed``: (line, code) of what the file's suppression comments hid (TS005 is
+    recomputed from it when a comment also hides a finding of another file).
+    """
 
     path: str
     diagnostics: tuple[Diagnostic, ...]
     source_lines: Mapping[int, str] = field(default_factory=dict)
+    suppressed: tuple[tuple[int, str], ...] = ()
 
 
 def file_diagnostic(
@@ -289,7 +294,7 @@ def _lint_source(
         return _refused(text, path, by_code, "too deeply nested for the linter", 1, 1)
     if UNUSED_NOQA in by_code:
         result = _with_unused_noqa(result, text, used, by_code)
-    return result
+    return replace(result, suppressed=tuple(used)) if used else result
 
 
 def _with_unused_noqa(

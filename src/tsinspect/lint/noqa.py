@@ -13,10 +13,14 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from tsinspect.diagnostics import Diagnostic, Edit, Fix, Span
+from tsinspect.diagnostics import Diagnostic, Edit, Fix, Span, sorted_diagnostics
 from tsinspect.lint.rule import Rule
+
+if TYPE_CHECKING:
+    from tsinspect.lint.engine import FileResult
 
 UNUSED_NOQA = "TS005"
 _OUR_CODE = re.compile(r"TS\d+", re.IGNORECASE)
@@ -111,6 +115,31 @@ def unused_suppressions(
                         )
                     )
     return found
+
+
+def with_uses_elsewhere(
+    result: FileResult,
+    text: str,
+    uses: Collection[tuple[int, str]],
+    rules: Sequence[type[Rule]],
+) -> tuple[Diagnostic, ...]:
+    """``result``'s diagnostics with TS005 recomputed on the lines of ``uses``: (line, code)
+    that the file's comments hid in another file (a library finding reported at the line
+    that reaches it), which the file's own lint could not know about."""
+    from tsinspect.lint.registry import all_rules
+
+    lines = {line for line, _ in uses}
+    if not lines or not any(d.code == UNUSED_NOQA for d in result.diagnostics):
+        return result.diagnostics
+    fresh = unused_suppressions(
+        text,
+        result.path,
+        [*result.suppressed, *uses],
+        {rule.code: rule for rule in rules},
+        {rule.code for rule in all_rules()},
+    )
+    kept = [d for d in result.diagnostics if d.code != UNUSED_NOQA or d.line not in lines]
+    return tuple(sorted_diagnostics([*kept, *(d for d in fresh if d.line in lines)]))
 
 
 def _diagnostic(
