@@ -199,7 +199,13 @@ def test_collapse_and_depth(model_archive: Callable[..., Path]) -> None:
 def test_output_file_is_written_whole(model_archive: Callable[..., Path], tmp_path: Path) -> None:
     target = tmp_path / "graph.dot"
     target.write_text("old content")
-    code, out, _ = run(str(model_archive("simple_cnn")), "--dot", "-o", str(target))
+    code, out, err = run(str(model_archive("simple_cnn")), "--dot", "-o", str(target))
+    assert (
+        code == 2
+        and err == f"tsinspect: error: {target} already exists; pass --force to overwrite it\n"
+    )
+    assert target.read_text() == "old content"
+    code, out, _ = run(str(model_archive("simple_cnn")), "--dot", "-o", str(target), "--force")
     assert code == 0 and out == ""
     assert target.read_text().startswith("digraph model {")
     assert [p.name for p in tmp_path.iterdir()] == ["graph.dot"]  # no temporary file left

@@ -100,6 +100,10 @@ def test_example(rule: type[Rule], example: Valid | Invalid, index: int, tmp_pat
 def test_fixable_declaration_matches_the_examples(rule: type[Rule]) -> None:
     """``fixable`` is what the docs and ``tsinspect rules`` say; the examples must prove it."""
     fixed = [example for example in rule.INVALID if example.fixed is not None]
+    if rule.file_level:
+        # Engine-reported rules have no examples torch could judge; their fixes are
+        # proven by the engine's own tests (TS005's in test_lint_engine.py).
+        pytest.skip(f"{rule.code} is reported by the engine, not by examples")
     if rule.fixable:
         assert fixed, f"{rule.code} declares fixable: give an INVALID example its fixed= text"
     else:

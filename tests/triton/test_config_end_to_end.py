@@ -134,3 +134,53 @@ def test_every_inferred_value_is_labelled(
     assert "# data_type <- weights: conv2d weight conv1.weight is float32" in text
     assert "sizes 28..31 run; picked 28" in text
     assert "dims <- weights" in result.stderr  # the same summary on stderr
+
+
+def test_config_prints_the_deployers_next_commands(
+    run_cli: Callable[..., Any], model_archive: Callable[..., Path], tmp_path: Path
+) -> None:
+    """After writing a model repository: the server command for that folder, and a
+    perf_analyzer line whose --shape makes every -1 dim concrete at a size the model runs."""
+    import shlex
+
+    archive = model_archive("resnet_like")
+    repository = tmp_path / "model repo"
+    result = run_cli("config", archive, "--model-repository", repository)
+    assert result.exit_code == 0, result.stderr
+    steps = result.stderr.split("tsinspect: next steps:\n", 1)[1].splitlines()
+    assert steps[0] == f"  tritonserver --model-repository {shlex.quote(str(repository))}"
+    command = shlex.split(steps[1])
+    assert command[:3] == ["perf_analyzer", "-m", "resnet_like"]
+    assert command[3] == "--shape" and command[4].startswith("input__0:")
+    dims = [int(size) for size in command[4].split(":", 1)[1].split(",")]
+    assert len(dims) == 3 and dims[0] == 3 and all(size > 0 for size in dims)
+    model = torch.jit.load(str(repository / "resnet_like" / "1" / "model.pt"))
+    assert model(torch.zeros(1, *dims)).shape == (1, 10)  # perf_analyzer's requests run
+
+    # -o into a model folder: the repository is the folder above it.
+    folder = tmp_path / "repo" / "simple_cnn"
+    folder.mkdir(parents=True)
+    written = run_cli("config", model_archive("simple_cnn"), "-o", folder / "config.pbtxt")
+    assert written.exit_code == 0, written.stderr
+    assert f"tritonserver --model-repository {tmp_path / 'repo'}\n" in written.stderr
+    assert "perf_analyzer -m simple_cnn\n" in written.stderr  # fixed dims need no --shape
+    # stdout (a pipe) and -q print no steps
+    assert "next steps" not in run_cli("config", model_archive("simple_cnn")).stderr
+    quiet = run_cli("config", model_archive("simple_cnn"), "-o", tmp_path / "c.pbtxt", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr.startswith("tsinspect: wrote")
+    assert "next steps" not in quiet.stderr
+
+
+def test_perf_analyzer_shapes_leave_out_the_batch_and_fill_every_variable_dim() -> None:
+    from tsinspect.triton.config import ModelConfig, TensorConfig
+    from tsinspect.triton.next_steps import perf_analyzer_command
+
+    image = TensorConfig("IMAGE", "TYPE_FP32", (3, -1, -1))
+    fixed = TensorConfig("SCALE", "TYPE_FP32", (1,))
+    batched = ModelConfig("my model", 8, (image, fixed), ())
+    assert (
+        perf_analyzer_command(batched, [(1, 3, 224, 200), (1, 1)])
+        == "perf_analyzer -m 'my model' --shape IMAGE:3,224,200"
+    )
+    unbatched = ModelConfig("m", 0, (TensorConfig("x", "TYPE_INT64", (-1, 16)),), ())
+    assert perf_analyzer_command(unbatched, [(4, 16)]) == "perf_analyzer -m m --shape x:4,16"
