@@ -788,6 +788,24 @@ class ProjectIndex:
         """Bytes already read for ``path`` (a checked file): the index does not read it again."""
         self._sources[str(Path(os.path.realpath(path)))] = data
 
+    def replace_source(self, path: str, data: bytes | None) -> None:
+        """New bytes for ``path`` (an edited, unsaved buffer; None: read the file again).
+
+        The module read from it is summarised again on next use; names resolved through it
+        may resolve differently now, so every resolution is forgotten (cheap to redo).
+        """
+        resolved = str(Path(os.path.realpath(path)))
+        if data is None:
+            self._sources.pop(resolved, None)
+        else:
+            self._sources[resolved] = data
+        for name, located in self._paths.items():
+            if located is not None and str(Path(os.path.realpath(located))) == resolved:
+                self.summaries.pop(name, None)
+        if resolved in self.checked:
+            self.summaries.pop(self.checked[resolved], None)
+        self._resolved.clear()
+
     def locate(self, module: str) -> str | None:
         """The source of ``module``: ``a/b.py``, ``a/b/__init__.py``, or the folder of a
         namespace package; None when it is not found or is never read (torch, stdlib)."""

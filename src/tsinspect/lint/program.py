@@ -26,6 +26,7 @@ An unresolved name compiles nothing: the index never guesses.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -79,10 +80,10 @@ class Program:
     _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     _queue: deque[_Item] = field(default_factory=deque)
 
-    @property
-    def checked_names(self) -> set[str]:
-        """Module names of the checked files."""
-        return {m.name for m in self.checked_modules}
+    @functools.cached_property
+    def checked_names(self) -> frozenset[str]:
+        """Module names of the checked files (asked at every step of the walk: built once)."""
+        return frozenset(m.name for m in self.checked_modules)
 
     # --- classes ------------------------------------------------------------------------
     def base_classes(self, module: ModuleSummary, cls: ClassSummary) -> Iterator[_Owner]:
@@ -524,6 +525,16 @@ def program_facts(
     index.store = store
     for path, data in sources.items():
         index.add_source(path, data)
+    return walk_program(index, file_list)
+
+
+def walk_program(index: ProjectIndex, files: Iterable[str]) -> ProgramFacts:
+    """The program-wide reach over an index built already, rooted in ``files``.
+
+    The language server keeps one index alive between edits (re-reading only the module
+    that changed) and walks it again after each edit; ``program_facts`` builds a fresh one.
+    """
+    file_list = list(files)
     modules: dict[str, ModuleSummary] = {}
     for path in file_list:
         summary = index.module_for_file(path)

@@ -1,0 +1,296 @@
+"""The language server's view of one workspace: the linter's project index kept alive between edits.
+
+``tsinspect check .`` indexes every module, walks the program (what TorchScript compiles
+across files) and lints each file with the facts the walk gives it. The server does the same
+once, then, after each edit, only what the edit can change:
+
+- the edited buffer replaces the file's bytes in the index, and only its module is read
+  again (:meth:`ProjectIndex.replace_source`);
+- the program walk runs again only when that module's summary changed (its imports, classes,
+  defs, references; typing inside a statement usually changes none of them);
+- a file's lint is a pure function of its text, its rules and its :class:`FileFacts`, so the
+  files to lint again are the edited one and the open ones whose facts the walk changed:
+  exactly the files that depend on the edit. The reverse-import map (``importers``) says
+  which modules import which, for the hover's "imported by" and for tests.
+
+Nothing here knows about LSP: the protocol layer (:mod:`tsinspect.server.app`) feeds it
+texts and publishes what it returns. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tsinspect.api.check import collect_files, entry_findings, rules_for_path, validated
+from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.errors import TsinspectError
+from tsinspect.files import read_regular
+from tsinspect.lint.cache import LintCache, content_hash, open_cache
+from tsinspect.lint.engine import SYNTAX_ERROR, FileResult, lint_source
+from tsinspect.lint.facts import FileFacts
+from tsinspect.lint.index import ModuleSummary, ProjectIndex
+from tsinspect.lint.program import ProgramFacts, walk_program
+from tsinspect.lint.types.schema_data import schema_fingerprint
+from tsinspect.settings import Settings, discover_settings
+
+# A workspace bigger than this is not indexed whole: the open files are the checked files
+# (a home folder opened as a workspace must not cost minutes of indexing).
+MAX_WORKSPACE_FILES = 5000
+
+
+@dataclass(frozen=True)
+class FileDiagnostics:
+    """What to publish for one open file.
+
+    ``syntax_note``: set when the buffer does not parse; ``diagnostics`` are then the last
+    good ones (positions may be off by the edit) plus the TS001 note.
+    """
+
+    path: str
+    diagnostics: tuple[Diagnostic, ...]
+    syntax_note: Diagnostic | None = None
+
+
+@dataclass
+class _Open:
+    text: str
+    good: tuple[Diagnostic, ...] = ()
+
+
+@dataclass
+class Project:
+    """One workspace (or one folder of loose files): settings, index, facts, open buffers."""
+
+    root: str | None
+    settings: Settings = field(default_factory=Settings)
+    files: list[str] = field(default_factory=list)
+    index: ProjectIndex | None = None
+    program: ProgramFacts = field(default_factory=lambda: ProgramFacts({}, {}))
+    opened: dict[str, _Open] = field(default_factory=dict)
+    cache: LintCache | None = None
+    settings_error: str | None = None
+    # library path -> (facts fingerprint, disk content hash, result)
+    _libraries: dict[str, tuple[str, str, FileResult]] = field(default_factory=dict)
+    # what the last update linted (tests and the bench read it)
+    relinted: tuple[str, ...] = ()
+
+    # --- loading ------------------------------------------------------------------------
+    def load(self) -> None:
+        """Read settings, collect the workspace's files, index them and walk the program.
+
+        A broken ``[tool.tsinspect]`` keeps the defaults and records the one-line error
+        (the server shows it); it never stops the server.
+        """
+        start = self.root or (next(iter(self.opened)) if self.opened else os.getcwd())
+        try:
+            self.settings = validated(discover_settings(start))
+            self.settings_error = None
+        except TsinspectError as error:
+            self.settings = Settings(root=self.root or os.getcwd())
+            self.settings_error = str(error)
+        files: list[str] = []
+        if self.root is not None:
+            found, _ = collect_files([self.root], self.settings)
+            if len(found) <= MAX_WORKSPACE_FILES:
+                files = [os.path.abspath(path) for path in found]
+        known = set(files)
+        files.extend(path for path in self.opened if path not in known)
+        self.files = files
+        self._libraries.clear()
+        try:
+            self.cache = open_cache(self.settings, schema_fingerprint=schema_fingerprint() or "")
+        except OSError:
+            self.cache = None
+        self._reindex()
+
+    def _reindex(self) -> None:
+        index = ProjectIndex.for_files(self.files, self.settings.extra_paths)
+        # Summaries of files on disk come from (and go to) the lint cache; edited buffers'
+        # summaries are not stored: one per keystroke would fill it.
+        index.store = self.cache
+        for path, document in self.opened.items():
+            index.add_source(path, document.text.encode())
+        self.index = index
+        self.program = walk_program(index, self.files)
+        index.store = None
+
+    def save_cache(self) -> str | None:
+        """Write what was cached (module summaries, library results); a warning or None."""
+        return self.cache.save() if self.cache is not None else None
+
+    # --- buffers ------------------------------------------------------------------------
+    def open(self, path: str, text: str) -> list[FileDiagnostics]:
+        """A file opened in the editor; what to publish (for it and the files it changes)."""
+        path = os.path.abspath(path)
+        self.opened[path] = _Open(text)
+        if self.index is None:
+            self.load()
+            return [self.diagnose(path)]
+        if path not in set(self.files):
+            # A file outside the workspace: checked too, from now on.
+            self.files.append(path)
+            self._reindex()
+            return [self.diagnose(path)]
+        return self.change(path, text)
+
+    def close(self, path: str) -> None:
+        """The editor closed it: the file on disk is what the index sees again."""
+        path = os.path.abspath(path)
+        if self.opened.pop(path, None) is not None and self.index is not None:
+            self.index.replace_source(path, None)
+
+    def change(self, path: str, text: str) -> list[FileDiagnostics]:
+        """New text for an open file: re-index it, walk again if its summary changed, and
+        lint it and every open file whose facts changed."""
+        path = os.path.abspath(path)
+        document = self.opened.setdefault(path, _Open(text))
+        document.text = text
+        if self.index is None:
+            self.load()
+            return [self.diagnose(path)]
+        before = self._summary(path)
+        self.index.replace_source(path, text.encode())
+        after = self._summary(path)
+        targets = [path]
+        if after is not None and not _same_summary(before, after):
+            old = self.program
+            self.program = walk_program(self.index, self.files)
+            targets += [p for p in self._changed_facts(old, self.program) if p != path]
+        return [self.diagnose(target) for target in targets]
+
+    def disk_changed(self, paths: Iterable[str]) -> list[FileDiagnostics]:
+        """Files saved or changed on disk (not the open buffers): read again, walk again."""
+        if self.index is None:
+            return []
+        for path in paths:
+            path = os.path.abspath(path)
+            if path not in self.opened:
+                self.index.replace_source(path, None)
+        old = self.program
+        self.program = walk_program(self.index, self.files)
+        return [self.diagnose(p) for p in self._changed_facts(old, self.program)]
+
+    def _summary(self, path: str) -> ModuleSummary | None:
+        assert self.index is not None
+        return self.index.module_for_file(path)
+
+    def _changed_facts(self, old: ProgramFacts, new: ProgramFacts) -> list[str]:
+        """Open files whose own facts changed, or whose findings through a library might."""
+        changed: list[str] = []
+        for path in self.opened:
+            if _fingerprint(old.checked.get(path)) != _fingerprint(new.checked.get(path)):
+                changed.append(path)
+        libraries = set(old.libraries) | set(new.libraries)
+        for library in libraries:
+            before, after = old.libraries.get(library), new.libraries.get(library)
+            if _fingerprint(before) == _fingerprint(after):
+                continue
+            for facts in (before, after):
+                for reached in facts.reached if facts else ():
+                    entry = reached.entry
+                    if entry is not None and entry.path in self.opened:
+                        if entry.path not in changed:
+                            changed.append(entry.path)
+        return sorted(changed)
+
+    # --- linting ------------------------------------------------------------------------
+    def facts(self, path: str) -> FileFacts | None:
+        """What the program walk tells ``path``'s lint (None: the file alone)."""
+        return self.program.checked.get(os.path.abspath(path))
+
+    def diagnose(self, path: str) -> FileDiagnostics:
+        """The findings ``check`` gives for the open file's current text."""
+        path = os.path.abspath(path)
+        document = self.opened[path]
+        rules = rules_for_path(self.settings, path)
+        result = lint_source(document.text, path, rules, self.facts(path))
+        self.relinted = (*self.relinted, path)
+        syntax = next((d for d in result.diagnostics if d.code == SYNTAX_ERROR), None)
+        if syntax is not None:
+            # Mid-edit: keep what was found in the last text that parsed, and say why.
+            return FileDiagnostics(path, document.good, syntax)
+        found = list(result.diagnostics)
+        found += self._through_libraries(path)
+        document.good = tuple(sorted_diagnostics(found))
+        return FileDiagnostics(path, document.good)
+
+    def _through_libraries(self, path: str) -> list[Diagnostic]:
+        """Findings in library code (outside the workspace) compiled from ``path``."""
+        wanted = [
+            (library, facts)
+            for library, facts in self.program.libraries.items()
+            if any(r.entry is not None and r.entry.path == path for r in facts.reached)
+        ]
+        if not wanted:
+            return []
+        results = [self._library_result(library, facts) for library, facts in wanted]
+        sources: dict[str, bytes] = {
+            p: d.text.encode() for p, d in self.opened.items() if p == path
+        }
+        for result in results:
+            for diagnostic in result.diagnostics:
+                if diagnostic.origin is not None and diagnostic.path not in sources:
+                    sources[diagnostic.path] = self._disk(diagnostic.path)
+        kept, _ = entry_findings(results, sources)
+        return [d for d in kept if d.path == path]
+
+    def _library_result(self, library: str, facts: FileFacts) -> FileResult:
+        data = self._disk(library)
+        digest, fingerprint = content_hash(data), facts.fingerprint()
+        known = self._libraries.get(library)
+        if known is not None and known[:2] == (fingerprint, digest):
+            return known[2]
+        rules = rules_for_path(self.settings, library)
+        result = None
+        if self.cache is not None:
+            result = self.cache.lookup(library, digest, rules, fingerprint)
+        if result is None:
+            result = lint_source(data, library, rules, facts)
+            if self.cache is not None:
+                self.cache.store(digest, rules, result, fingerprint)
+        self._libraries[library] = (fingerprint, digest, result)
+        return result
+
+    def _disk(self, path: str) -> bytes:
+        try:
+            return read_regular(path)
+        except OSError:
+            return b""
+
+    # --- the reverse-import map -----------------------------------------------------------
+    def importers(self) -> Mapping[str, frozenset[str]]:
+        """Module name -> the indexed modules that import it (directly)."""
+        if self.index is None:
+            return {}
+        found: dict[str, set[str]] = {}
+        for name, summary in list(self.index.summaries.items()):
+            if summary is None:
+                continue
+            for _, target in summary.imports:
+                parts = target.split(".")
+                for cut in range(len(parts), 0, -1):
+                    module = ".".join(parts[:cut])
+                    if self.index.summaries.get(module) is not None and module != name:
+                        found.setdefault(module, set()).add(name)
+                        break
+        return {module: frozenset(names) for module, names in found.items()}
+
+
+def _fingerprint(facts: FileFacts | None) -> str:
+    return facts.fingerprint() if facts is not None else ""
+
+
+def _same_summary(before: ModuleSummary | None, after: ModuleSummary) -> bool:
+    """The same module as far as the program walk can tell (the content hash aside)."""
+    if before is None:
+        return False
+    return dataclasses.replace(before, content_hash=after.content_hash) == after
+
+
+def path_of(root: str | None) -> str | None:
+    """A workspace folder as an absolute path (None stays None)."""
+    return str(Path(root).resolve()) if root else None
