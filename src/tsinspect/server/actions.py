@@ -19,7 +19,7 @@ from tsinspect.server.convert import diagnostic_span, to_lsp, to_range, to_text_
 
 SHOW_RULE_PAGE = "tsinspect.showRulePage"
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.tsinspect"
-# `# noqa: TS101, TS102` at the end of a line (the codes group is NOQA's own).
+# A noqa comment that ends the line, with or without codes (the codes group is NOQA's own).
 _TRAILING_NOQA = re.compile(NOQA.pattern + r"\s*$", re.IGNORECASE)
 
 
@@ -68,7 +68,9 @@ def code_actions(
                     title=f"Suppress {diagnostic.code} on this line (# noqa: {diagnostic.code})",
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[shown],
-                    edit=types.WorkspaceEdit(changes={document.uri: to_text_edits(document, [noqa])}),
+                    edit=types.WorkspaceEdit(
+                        changes={document.uri: to_text_edits(document, [noqa])}
+                    ),
                 )
             )
         # A bare Command, not a CodeAction carrying one: lsprotocol's converter reads a

@@ -16,6 +16,7 @@ Never imports torch (a test runs the server with torch made unimportable).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import traceback
@@ -74,17 +75,15 @@ class TsinspectServer(LanguageServer):
         best: Project | None = None
         for project in self.projects:
             root = project.root or ""
-            if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
-                if best is None or len(root) > len(best.root or ""):
-                    best = project
+            inside = path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+            if inside and (best is None or len(root) > len(best.root or "")):
+                best = project
         return best or self.loose
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
         """``window/logMessage`` (the client's output panel); never raises."""
-        try:
+        with contextlib.suppress(Exception):  # the client is gone: nothing to tell
             self.window_log_message(types.LogMessageParams(type=kind, message=message))
-        except Exception:  # the client is gone: nothing to tell
-            pass
 
     async def in_worker(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``function`` on the lint thread."""

@@ -192,9 +192,9 @@ class Project:
             for facts in (before, after):
                 for reached in facts.reached if facts else ():
                     entry = reached.entry
-                    if entry is not None and entry.path in self.opened:
-                        if entry.path not in changed:
-                            changed.append(entry.path)
+                    opened = entry is not None and entry.path in self.opened
+                    if entry is not None and opened and entry.path not in changed:
+                        changed.append(entry.path)
         return sorted(changed)
 
     # --- linting ------------------------------------------------------------------------
