@@ -542,10 +542,10 @@ def walk_program(index: ProjectIndex, files: Iterable[str]) -> ProgramFacts:
             modules[path] = summary
     program = Program(index, list(modules.values())).run()
     checked = {path: program.facts_for(summary, checked=True) for path, summary in modules.items()}
-    checked_paths = {os.path.realpath(path) for path in file_list}
+    checked_paths = {index.real(path) for path in file_list}
     libraries = {
         module.path: program.facts_for(module, checked=False)
         for module in program.library_modules()
-        if os.path.realpath(module.path) not in checked_paths
+        if index.real(module.path) not in checked_paths
     }
     return ProgramFacts(checked=checked, libraries=libraries)
