@@ -182,6 +182,20 @@ async def test_pyproject_change_is_picked_up(client: LanguageClient, project: Pa
     assert "TS501" in codes(shown)
 
 
+async def test_pyproject_change_is_seen_without_a_notification(
+    client: LanguageClient, project: Path
+) -> None:
+    """An editor that reports no file changes: the next check reads the settings again."""
+    model = project / "model.py"
+    uri = open_file(client, model)
+    await published(client, uri, lambda ds: "TS101" in codes(ds))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("ignore = []", 'ignore = ["TS5"]'))
+    replace_all(client, uri, 2, model.read_text() + "\n")
+    shown = await published(client, uri, lambda ds: "TS501" not in codes(ds))
+    assert "TS101" in codes(shown)
+
+
 async def test_editing_a_base_class_rechecks_its_dependents_only(
     client: LanguageClient, project: Path
 ) -> None:

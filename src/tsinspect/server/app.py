@@ -110,8 +110,10 @@ class TsinspectServer(LanguageServer):
             project = self.project_for(path)
             results = await self.in_worker(project.change, path, text)
             if self.workspace.get_text_document(uri).version != version:
-                return  # edited again meanwhile: that run publishes
-            self.publish(results, {path: (text, version)})
+                # Edited again meanwhile: that run publishes this file (the files whose facts
+                # this run changed are not checked again then: publish them now).
+                results = [r for r in results if r.path != path]
+            self.publish(results)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -120,17 +122,14 @@ class TsinspectServer(LanguageServer):
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
 
-    def publish(
-        self, results: Sequence[FileDiagnostics], texts: dict[str, tuple[str, int | None]]
-    ) -> None:
-        """Publish each file's findings, positioned in the text they were made from."""
+    def publish(self, results: Sequence[FileDiagnostics]) -> None:
+        """Publish each file's findings, positioned in the text they were made from (with
+        the buffer's version when that text is still the buffer's)."""
         for result in results:
             uri = from_fs_path(result.path) or result.path
-            if result.path in texts:
-                text, version = texts[result.path]
-            else:
-                current = self.workspace.get_text_document(uri)
-                text, version = current.source, current.version
+            current = self.workspace.get_text_document(uri)
+            text = result.text
+            version = current.version if current.source == text else None
             snapshot = _snapshot(self, uri, text, version)
             shown = [to_lsp(snapshot, d) for d in result.diagnostics]
             if result.syntax_note is not None:
@@ -144,10 +143,11 @@ class TsinspectServer(LanguageServer):
         """Settings changed: read them again, re-index, and check every open file again."""
         self.log(f"tsinspect: {reason}; reading [tool.tsinspect] again")
         for project in [*self.projects, self.loose]:
-            await self.in_worker(project.load)
+            if project.index is None and not project.opened:
+                continue  # never used: nothing to read again
+            results = await self.in_worker(project.reload)
             self._settings_problem(project)
-        for uri in list(self.workspace.text_documents):
-            self.schedule(uri, delay=0)
+            self.publish(results)
 
     def _settings_problem(self, project: Project) -> None:
         if project.settings_error:
@@ -236,7 +236,7 @@ def create_server() -> TsinspectServer:
         results = await ls.in_worker(project.open, path, document.text)
         current = ls.workspace.get_text_document(document.uri)
         if current.version == document.version:
-            ls.publish(results, {path: (document.text, document.version)})
+            ls.publish(results)
 
     @feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded
@@ -281,7 +281,7 @@ def create_server() -> TsinspectServer:
             changed = by_project.get(id(project))
             if changed:
                 results = await ls.in_worker(project.disk_changed, changed)
-                ls.publish(results, {})
+                ls.publish(results)
 
     @feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @guarded

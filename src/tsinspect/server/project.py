@@ -53,6 +53,8 @@ class FileDiagnostics:
     path: str
     diagnostics: tuple[Diagnostic, ...]
     syntax_note: Diagnostic | None = None
+    # the text linted: positions are in it
+    text: str = ""
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Project:
     _libraries: dict[str, tuple[str, str, FileResult]] = field(default_factory=dict)
     # what the last update linted (tests and the bench read it)
     relinted: tuple[str, ...] = ()
+    # (path, mtime, size) of every pyproject.toml the settings come from or could come from
+    _config_stamp: tuple[tuple[str, int, int], ...] = ()
 
     # --- loading ------------------------------------------------------------------------
     def load(self) -> None:
@@ -85,7 +89,8 @@ class Project:
         A broken ``[tool.tsinspect]`` keeps the defaults and records the one-line error
         (the server shows it); it never stops the server.
         """
-        start = self.root or (next(iter(self.opened)) if self.opened else os.getcwd())
+        start = self._settings_start()
+        self._config_stamp = _stamp(start)
         try:
             self.settings = validated(discover_settings(start))
             self.settings_error = None
@@ -106,6 +111,20 @@ class Project:
         except OSError:
             self.cache = None
         self._reindex()
+
+    def _settings_start(self) -> str:
+        return self.root or (next(iter(self.opened)) if self.opened else os.getcwd())
+
+    def settings_changed(self) -> bool:
+        """True when a ``pyproject.toml`` the settings come from (or could) changed on disk
+        since they were read: a few ``stat`` calls, made before each check, so an editor that
+        reports no file changes still sees a new ``[tool.tsinspect]``."""
+        return self.index is not None and _stamp(self._settings_start()) != self._config_stamp
+
+    def reload(self) -> list[FileDiagnostics]:
+        """Read the settings again, re-index, and check every open file again."""
+        self.load()
+        return [self.diagnose(path) for path in sorted(self.opened)]
 
     def _reindex(self) -> None:
         index = ProjectIndex.for_files(self.files, self.settings.extra_paths)
@@ -152,6 +171,8 @@ class Project:
         if self.index is None:
             self.load()
             return [self.diagnose(path)]
+        if self.settings_changed():
+            return self.reload()
         before = self._summary(path)
         self.index.replace_source(path, text.encode())
         after = self._summary(path)
@@ -212,11 +233,11 @@ class Project:
         syntax = next((d for d in result.diagnostics if d.code == SYNTAX_ERROR), None)
         if syntax is not None:
             # Mid-edit: keep what was found in the last text that parsed, and say why.
-            return FileDiagnostics(path, document.good, syntax)
+            return FileDiagnostics(path, document.good, syntax, document.text)
         found = list(result.diagnostics)
         found += self._through_libraries(path)
         document.good = tuple(sorted_diagnostics(found))
-        return FileDiagnostics(path, document.good)
+        return FileDiagnostics(path, document.good, text=document.text)
 
     def _through_libraries(self, path: str) -> list[Diagnostic]:
         """Findings in library code (outside the workspace) compiled from ``path``."""
@@ -278,6 +299,21 @@ class Project:
                         found.setdefault(module, set()).add(name)
                         break
         return {module: frozenset(names) for module, names in found.items()}
+
+
+def _stamp(start: str) -> tuple[tuple[str, int, int], ...]:
+    """``(path, mtime, size)`` of each ``pyproject.toml`` from ``start``'s folder up to the
+    file system's root: where :func:`discover_settings` looks."""
+    folder = Path(start) if os.path.isdir(start) else Path(start).parent
+    found: list[tuple[str, int, int]] = []
+    for candidate in (folder, *folder.parents):
+        config = candidate / "pyproject.toml"
+        try:
+            info = config.stat()
+        except OSError:
+            continue
+        found.append((str(config), info.st_mtime_ns, info.st_size))
+    return tuple(found)
 
 
 def _fingerprint(facts: FileFacts | None) -> str:
