@@ -77,8 +77,9 @@ class Project:
     settings_error: str | None = None
     # library path -> (facts fingerprint, disk content hash, result)
     _libraries: dict[str, tuple[str, str, FileResult]] = field(default_factory=dict)
-    # what the last update linted (tests and the bench read it)
+    # what the last update linted, and how many program walks so far (tests, the bench)
     relinted: tuple[str, ...] = ()
+    walks: int = 0
     # (path, mtime, size) of every pyproject.toml the settings come from or could come from
     _config_stamp: tuple[tuple[str, int, int], ...] = ()
 
@@ -177,11 +178,33 @@ class Project:
         self.index.replace_source(path, text.encode())
         after = self._summary(path)
         targets = [path]
-        if after is not None and not _same_summary(before, after):
+        if after is not None and self._needs_walk(path, before, after):
             old = self.program
             self.program = walk_program(self.index, self.files)
+            self.walks += 1
             targets += [p for p in self._changed_facts(old, self.program) if p != path]
         return [self.diagnose(target) for target in targets]
+
+    def _needs_walk(self, path: str, before: ModuleSummary | None, after: ModuleSummary) -> bool:
+        """Whether the program walk can give other facts after this edit.
+
+        Not when the module's summary is the same but for positions (lines moved by an
+        inserted line), unless positions in it reach facts: the lines of its annotated
+        attributes (TS313), or entries into library code (where library findings are
+        reported in this file).
+        """
+        if _same_summary(before, after):
+            return False
+        if before is None or _shape(before) != _shape(after):
+            return True
+        own = self.program.checked.get(path)
+        if own is not None and own.annotated_attributes:
+            return True
+        return any(
+            reached.entry is not None and reached.entry.path == path
+            for facts in self.program.libraries.values()
+            for reached in facts.reached
+        )
 
     def disk_changed(self, paths: Iterable[str]) -> list[FileDiagnostics]:
         """Files saved or changed on disk (not the open buffers): read again, walk again."""
@@ -318,6 +341,32 @@ def _stamp(start: str) -> tuple[tuple[str, int, int], ...]:
 
 def _fingerprint(facts: FileFacts | None) -> str:
     return facts.fingerprint() if facts is not None else ""
+
+
+_POSITIONS = frozenset({"line", "column", "content_hash"})
+
+
+def _shape(value: object) -> object:
+    """A summary without its positions: what the program walk decides from.
+
+    Fields named ``line`` and ``column`` go, and so do the integers in plain tuples (a
+    class's bases and annotations carry their line and column that way); everything else,
+    ``FunctionSummary.index`` included, stays.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            tuple(
+                (f.name, _shape(getattr(value, f.name)))
+                for f in dataclasses.fields(value)
+                if f.name not in _POSITIONS
+            ),
+        )
+    if isinstance(value, tuple):
+        return tuple(_shape(item) for item in value if type(item) is not int)
+    if isinstance(value, frozenset):
+        return value
+    return value
 
 
 def _same_summary(before: ModuleSummary | None, after: ModuleSummary) -> bool:
