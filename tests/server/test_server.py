@@ -15,9 +15,12 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tsinspect.api.check import check_paths
+from tsinspect.api.fix import fix_source
 from tsinspect.settings import discover_settings
 
 pytestmark = pytest.mark.asyncio
+
+FIX_ALL = "source.fixAll.tsinspect"
 
 
 async def test_open_publishes_what_check_finds(client: LanguageClient, project: Path) -> None:
@@ -119,6 +122,13 @@ async def test_code_actions_fix_suppress_and_page(client: LanguageClient, projec
     new_texts = [e.new_text for e in fix.edit.changes[uri]]
     assert any("Optional[torch.Tensor]" in t for t in new_texts), new_texts
     assert any("noqa: TS501" in t for t in titles), titles
+    # "Fix all" is `check --fix` on the buffer: the same text fix_source gives.
+    fix_all = next(a for a in actions if isinstance(a, types.CodeAction) and a.kind == FIX_ALL)
+    assert fix_all.edit is not None and fix_all.edit.changes is not None
+    (whole,) = fix_all.edit.changes[uri]
+    settings = discover_settings(project)
+    assert whole.new_text == fix_source(model.read_text(), str(model), settings).fixed_source
+    assert whole.new_text != model.read_text()
     page = next(a for a in actions if isinstance(a, types.Command))
     assert page.title.startswith("Show the page of TS501")
     await client.workspace_execute_command_async(

@@ -124,6 +124,7 @@ class Project:
 
     def reload(self) -> list[FileDiagnostics]:
         """Read the settings again, re-index, and check every open file again."""
+        self.relinted = ()
         self.load()
         return [self.diagnose(path) for path in sorted(self.opened)]
 
@@ -146,6 +147,7 @@ class Project:
     def open(self, path: str, text: str) -> list[FileDiagnostics]:
         """A file opened in the editor; what to publish (for it and the files it changes)."""
         path = os.path.abspath(path)
+        self.relinted = ()
         self.opened[path] = _Open(text)
         if self.index is None:
             self.load()
@@ -167,6 +169,7 @@ class Project:
         """New text for an open file: re-index it, walk again if its summary changed, and
         lint it and every open file whose facts changed."""
         path = os.path.abspath(path)
+        self.relinted = ()
         document = self.opened.setdefault(path, _Open(text))
         document.text = text
         if self.index is None:
@@ -210,6 +213,7 @@ class Project:
         """Files saved or changed on disk (not the open buffers): read again, walk again."""
         if self.index is None:
             return []
+        self.relinted = ()
         for path in paths:
             path = os.path.abspath(path)
             if path not in self.opened:
