@@ -105,15 +105,13 @@ class TsinspectServer(LanguageServer):
         try:
             await asyncio.sleep(delay)
             document = self.workspace.get_text_document(uri)
-            text, version = document.source, document.version
+            text = document.source
             path = _path(uri)
             project = self.project_for(path)
-            results = await self.in_worker(project.change, path, text)
-            if self.workspace.get_text_document(uri).version != version:
-                # Edited again meanwhile: that run publishes this file (the files whose facts
-                # this run changed are not checked again then: publish them now).
-                results = [r for r in results if r.path != path]
-            self.publish(results)
+            # The edited file first, with the facts it had; then what the edit changes in the
+            # program (usually nothing), each published as soon as it is known.
+            self.publish(await self.in_worker(project.edit, path, text))
+            self.publish(await self.in_worker(project.settle, path))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -123,13 +121,15 @@ class TsinspectServer(LanguageServer):
                 del self.pending[uri]
 
     def publish(self, results: Sequence[FileDiagnostics]) -> None:
-        """Publish each file's findings, positioned in the text they were made from (with
-        the buffer's version when that text is still the buffer's)."""
+        """Publish each open file's findings, unless its buffer changed since they were made:
+        an edited buffer has a check of its own pending, which publishes (so a burst of edits
+        publishes the last text's findings only)."""
         for result in results:
             uri = from_fs_path(result.path) or result.path
-            current = self.workspace.get_text_document(uri)
-            text = result.text
-            version = current.version if current.source == text else None
+            current = self.workspace.text_documents.get(uri)
+            if current is None or current.source != result.text:
+                continue  # closed meanwhile, or edited again
+            text, version = result.text, current.version
             snapshot = _snapshot(self, uri, text, version)
             shown = [to_lsp(snapshot, d) for d in result.diagnostics]
             if result.syntax_note is not None:
@@ -233,10 +233,7 @@ def create_server() -> TsinspectServer:
         if os.path.basename(path) == CONFIG_FILE:
             return
         project = ls.project_for(path)
-        results = await ls.in_worker(project.open, path, document.text)
-        current = ls.workspace.get_text_document(document.uri)
-        if current.version == document.version:
-            ls.publish(results)
+        ls.publish(await ls.in_worker(project.open, path, document.text))
 
     @feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded

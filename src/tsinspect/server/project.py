@@ -80,6 +80,8 @@ class Project:
     # what the last update linted, and how many program walks so far (tests, the bench)
     relinted: tuple[str, ...] = ()
     walks: int = 0
+    # open file -> the summary the program was last walked with, while an edit is unsettled
+    _walked: dict[str, ModuleSummary | None] = field(default_factory=dict)
     # (path, mtime, size) of every pyproject.toml the settings come from or could come from
     _config_stamp: tuple[tuple[str, int, int], ...] = ()
 
@@ -129,6 +131,7 @@ class Project:
         return [self.diagnose(path) for path in sorted(self.opened)]
 
     def _reindex(self) -> None:
+        self._walked.clear()
         index = ProjectIndex.for_files(self.files, self.settings.extra_paths)
         # Summaries of files on disk come from (and go to) the lint cache; edited buffers'
         # summaries are not stored: one per keystroke would fill it.
@@ -166,8 +169,18 @@ class Project:
             self.index.replace_source(path, None)
 
     def change(self, path: str, text: str) -> list[FileDiagnostics]:
-        """New text for an open file: re-index it, walk again if its summary changed, and
-        lint it and every open file whose facts changed."""
+        """New text for an open file: :meth:`edit`, then :meth:`settle`; what to publish."""
+        first = self.edit(path, text)
+        if not self.pending_settle(path):
+            return first  # a reload: everything was checked with new facts already
+        settled = self.settle(path)
+        again = {result.path for result in settled}
+        return [*(r for r in first if r.path not in again), *settled]
+
+    def edit(self, path: str, text: str) -> list[FileDiagnostics]:
+        """New text for an open file, linted at once with the facts it had: an edit rarely
+        changes them, and the module's summary (an ``ast`` pass over the file) and the
+        program walk can wait for :meth:`settle`, which checks again what they change."""
         path = os.path.abspath(path)
         self.relinted = ()
         document = self.opened.setdefault(path, _Open(text))
@@ -177,16 +190,34 @@ class Project:
             return [self.diagnose(path)]
         if self.settings_changed():
             return self.reload()
-        before = self._summary(path)
+        if path not in self._walked:
+            # The summary the program was walked with (read before the edit replaces it).
+            self._walked[path] = self._summary(path)
         self.index.replace_source(path, text.encode())
+        return [self.diagnose(path)]
+
+    def pending_settle(self, path: str) -> bool:
+        """True when an edit of ``path`` has not been settled yet."""
+        return os.path.abspath(path) in self._walked
+
+    def settle(self, path: str) -> list[FileDiagnostics]:
+        """After :meth:`edit`: summarise the module again, walk the program if the summary
+        changed in a way the walk can see, and check every open file whose facts changed
+        (the edited one included)."""
+        path = os.path.abspath(path)
+        if self.index is None or path not in self._walked:
+            return []
+        before = self._walked.pop(path)
         after = self._summary(path)
-        targets = [path]
-        if after is not None and self._needs_walk(path, before, after):
-            old = self.program
-            self.program = walk_program(self.index, self.files)
-            self.walks += 1
-            targets += [p for p in self._changed_facts(old, self.program) if p != path]
-        return [self.diagnose(target) for target in targets]
+        if after is None:
+            self._walked[path] = before  # does not parse: the walk keeps the last good one
+            return []
+        if not self._needs_walk(path, before, after):
+            return []
+        old = self.program
+        self.program = walk_program(self.index, self.files)
+        self.walks += 1
+        return [self.diagnose(target) for target in self._changed_facts(old, self.program)]
 
     def _needs_walk(self, path: str, before: ModuleSummary | None, after: ModuleSummary) -> bool:
         """Whether the program walk can give other facts after this edit.
