@@ -65,3 +65,20 @@ def test_a_syntax_error_keeps_the_last_good_findings(project: Project) -> None:
     broken = project.change(model, project.opened[model].text + "\ndef (:\n")[0]
     assert broken.syntax_note is not None and broken.syntax_note.code == "TS001"
     assert broken.diagnostics == good
+
+
+def test_a_model_that_stops_calling_a_helper_relints_the_helper(project: Project) -> None:
+    """helpers.py does not import model.py, but what model.py compiles decides what is
+    compiled in helpers.py: the helper's finding goes when the model stops calling it."""
+    model = next(p for p in project.opened if p.endswith("model.py"))
+    helpers = next(p for p in project.opened if p.endswith("helpers.py"))
+    with_lambda = project.opened[helpers].text.replace(
+        "return t * 2", "f = lambda u: u\n    return f(t)"
+    )
+    project.change(helpers, with_lambda)
+    assert "TS101" in _codes(project, "helpers.py")
+    project.relinted = ()
+    results = project.change(model, project.opened[model].text.replace("scale(act(y))", "act(y)"))
+    assert helpers in project.relinted
+    by_path = {r.path: r for r in results}
+    assert "TS101" not in [d.code for d in by_path[helpers].diagnostics]

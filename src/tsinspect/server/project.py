@@ -4,14 +4,20 @@
 across files) and lints each file with the facts the walk gives it. The server does the same
 once, then, after each edit, only what the edit can change:
 
-- the edited buffer replaces the file's bytes in the index, and only its module is read
-  again (:meth:`ProjectIndex.replace_source`);
-- the program walk runs again only when that module's summary changed (its imports, classes,
-  defs, references; typing inside a statement usually changes none of them);
-- a file's lint is a pure function of its text, its rules and its :class:`FileFacts`, so the
-  files to lint again are the edited one and the open ones whose facts the walk changed:
-  exactly the files that depend on the edit. The reverse-import map (``importers``) says
-  which modules import which, for the hover's "imported by" and for tests.
+- :meth:`Project.edit`: the edited buffer replaces the file's bytes in the index and is
+  linted at once with the facts it had (an edit rarely changes them); this is what the
+  editor shows first;
+- :meth:`Project.settle`: the module is summarised again, and the program walk runs again
+  only when the summary changed in a way the walk can see (typing inside a statement, or a
+  line inserted that only moves others, changes nothing it reads); then the open files whose
+  facts changed are linted again, the edited one included.
+
+A file's lint is a pure function of its text, its rules and its :class:`FileFacts`, so the
+files linted again are exactly the files that depend on the edit: those whose facts the walk
+changed. That is narrower than the reverse-import closure (``importers`` keeps that map: a
+file importing the edited one often lints the same), and wider where it must be: a helper
+module does not import the model whose ``forward`` starts calling one of its functions, yet
+that function is compiled from then on and its file must be linted again.
 
 Nothing here knows about LSP: the protocol layer (:mod:`tsinspect.server.app`) feeds it
 texts and publishes what it returns. Never imports torch.
