@@ -248,6 +248,10 @@ def main() -> None:
     parser.add_argument("--files", nargs="+", default=list(DEFAULT_FILES))
     parser.add_argument("--edits", type=int, default=10, help="edits of each kind per file")
     parser.add_argument("--wheel", help="a timm wheel already downloaded")
+    parser.add_argument(
+        "--no-end-to-end", action="store_true", help="server work only (no server process)"
+    )
+    parser.add_argument("--no-dependents", action="store_true", help="skip the shared-layer edit")
     args = parser.parse_args()
     sys.path.insert(0, str(SRC))
     with tempfile.TemporaryDirectory(prefix="tsinspect-lsp-bench-") as folder:
@@ -263,11 +267,12 @@ def main() -> None:
         }
         for name in args.files:
             work = in_process(workspace, name, args.edits)
-            e2e = asyncio.run(end_to_end(workspace, name, args.edits))
+            e2e = {} if args.no_end_to_end else asyncio.run(end_to_end(workspace, name, args.edits))
             report["files"][name] = {"server_work": work, "end_to_end": e2e}
             print(name, json.dumps(report["files"][name], indent=1))
-        report["dependents"] = dependents(workspace)
-        print("dependents", json.dumps(report["dependents"], indent=1))
+        if not args.no_dependents:
+            report["dependents"] = dependents(workspace)
+            print("dependents", json.dumps(report["dependents"], indent=1))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "lsp_latency.json").write_text(json.dumps(report, indent=1) + "\n")
 
