@@ -396,7 +396,10 @@ class _Flow:
                         self._eval(part.expression, state, overlay, record)
             return STR
         if isinstance(node, cst.Attribute):
-            return self._attribute(node, state, overlay, record)
+            found = self._attribute(node, state, overlay, record)
+            if self.names is not None:
+                self.names[id(node.attr)] = found
+            return found
         if isinstance(node, cst.Call):
             return self._call(node, state, overlay, record)
         if isinstance(node, cst.Subscript):
@@ -1602,7 +1605,9 @@ def flow(context: LintContext, node: cst.FunctionDef) -> FlowResult:
 
 def name_types(context: LintContext, node: cst.FunctionDef) -> dict[int, Type | None]:
     """``id(Name)`` -> the type TorchScript gives the name there, for every name the flow
-    pass reads or binds in ``node`` (a fresh pass: the editor's hover asks for one function)."""
+    pass reads or binds in ``node``, and for the ``attr`` of every attribute it reads
+    (``self.scale``: the type of the attribute). A fresh pass: the editor's hover asks for
+    one function."""
     method = is_method(context, node)
     owner: ClassInfo | None = None
     if method and not _has_decorator(node, "classmethod"):
