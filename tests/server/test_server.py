@@ -243,3 +243,17 @@ async def test_a_failing_request_does_not_stop_the_server(
     assert any("hover failed" in m.message for m in client.log_messages)
     uri = open_file(client, project / "model.py")
     assert "TS101" in codes(await published(client, uri, lambda ds: bool(ds)))
+
+
+async def test_an_unsaved_buffer_is_checked(client: LanguageClient, project: Path) -> None:
+    """An editor's new, never saved buffer (no file behind its uri) gets its findings too."""
+    uri = "untitled:Untitled-1"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=(project / "model.py").read_text()
+            )
+        )
+    )
+    shown = await published(client, uri, lambda ds: bool(ds))
+    assert "TS101" in codes(shown)

@@ -64,6 +64,8 @@ class TsinspectServer(LanguageServer):
         self.projects: list[Project] = []
         self.loose = Project(root=None)
         self.published: dict[str, Published] = {}
+        # path -> the uri the editor opened it as (an `untitled:` buffer has no file path)
+        self.uris: dict[str, str] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
         # One thread: the index and its caches are used by one run at a time, in order.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsinspect-lint")
@@ -125,7 +127,7 @@ class TsinspectServer(LanguageServer):
         an edited buffer has a check of its own pending, which publishes (so a burst of edits
         publishes the last text's findings only)."""
         for result in results:
-            uri = from_fs_path(result.path) or result.path
+            uri = self.uris.get(result.path) or from_fs_path(result.path) or result.path
             current = self.workspace.text_documents.get(uri)
             if current is None or current.source != result.text:
                 continue  # closed meanwhile, or edited again
@@ -232,6 +234,7 @@ def create_server() -> TsinspectServer:
         path = _path(document.uri)
         if os.path.basename(path) == CONFIG_FILE:
             return
+        ls.uris[path] = document.uri
         project = ls.project_for(path)
         ls.publish(await ls.in_worker(project.open, path, document.text))
 
@@ -258,6 +261,7 @@ def create_server() -> TsinspectServer:
         path = _path(uri)
         await ls.in_worker(ls.project_for(path).close, path)
         ls.published.pop(uri, None)
+        ls.uris.pop(path, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
