@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -219,7 +220,12 @@ def create_server() -> TsinspectServer:
             roots = [path_of(ls.workspace.root_path)]
         ls.projects = [Project(root=root) for root in roots if root]
         for project in ls.projects:
+            began = time.perf_counter()
             await ls.in_worker(project.load)
+            ls.log(
+                f"tsinspect: indexed {len(project.files)} files of {project.root} "
+                f"in {time.perf_counter() - began:.1f} s"
+            )
             ls._settings_problem(project)
             warning = await ls.in_worker(project.save_cache)
             if warning:
