@@ -136,8 +136,9 @@ class RuleDoc:
     invalid: tuple[ExampleDoc, ...] = ()
 
 
-#: Where the rule pages (``docs/rules/<code>.md``) are read online. The one place this address
-#: is written: the editor's links (LSP ``codeDescription.href``) and SARIF's ``helpUri`` use it.
+#: Where the rule pages (``docs/rules/<code>.md``) are read online: the one place this address
+#: is written. The language server's links (LSP ``codeDescription.href``) use it; so should
+#: every other renderer that links a rule (SARIF's ``helpUri``).
 RULE_PAGES_URL = "https://github.com/tsinspect/tsinspect/blob/main/docs/rules/"
 
 
