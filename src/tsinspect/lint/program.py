@@ -27,7 +27,6 @@ An unresolved name compiles nothing: the index never guesses.
 from __future__ import annotations
 
 import functools
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
