@@ -14,8 +14,9 @@ Two measurements per file:
 
 - **end to end**, through the real protocol: the server runs as ``python -m tsinspect server``
   and a pygls client sends each edit (``didChange`` with the whole text) and waits for the
-  ``publishDiagnostics`` of that version. This includes the debounce (150 ms), JSON-RPC and
-  the conversion of positions.
+  ``publishDiagnostics`` of that version: JSON-RPC, the lint, the conversion of positions.
+  Each edit follows a quiet spell (the previous one's diagnostics arrived), so the server
+  checks it at once; edits typed faster than 150 ms apart are coalesced instead.
 - **server work**, in process: the same edits through :class:`tsinspect.server.project.Project`
   (what the server's worker thread runs after the debounce): ``edit`` (lint the edited text
   with the facts it had: what is published first), then ``settle`` (summarise the module

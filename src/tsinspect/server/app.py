@@ -1,7 +1,8 @@
 """The language server: LSP over stdio on pygls, wired to :class:`~tsinspect.server.project.Project`.
 
-- Diagnostics on open and on change, debounced (:data:`DEBOUNCE_SECONDS`): each edit cancels
-  the run waiting for the previous one, and a run whose text is no longer the buffer's is
+- Diagnostics on open and on change, debounced (:data:`DEBOUNCE_SECONDS`): an edit after a
+  quiet spell is checked at once, an edit close behind another cancels the run waiting for
+  the previous one and waits the delay; a result whose text is no longer the buffer's is
   thrown away, so a burst of edits publishes the last text's findings only.
 - All linting happens on one worker thread, in order: the project index is not shared
   between threads, and the event loop stays free to take the next edit.
@@ -68,6 +69,7 @@ class TsinspectServer(LanguageServer):
         # path -> the uri the editor opened it as (an `untitled:` buffer has no file path)
         self.uris: dict[str, str] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
+        self.last_edit: dict[str, float] = {}
         # One thread: the index and its caches are used by one run at a time, in order.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsinspect-lint")
         self.debounce = DEBOUNCE_SECONDS
@@ -95,14 +97,21 @@ class TsinspectServer(LanguageServer):
 
     # --- diagnostics ----------------------------------------------------------------------
     def schedule(self, uri: str, delay: float | None = None) -> None:
-        """Check ``uri`` after the debounce delay, cancelling a run still waiting for it."""
+        """Check ``uri`` soon, cancelling a run still waiting for it.
+
+        The first edit after a quiet spell (nothing pending, no edit for the debounce delay)
+        is checked at once; an edit that follows another closely waits for the delay, so a
+        burst of typing is checked once, after its last edit.
+        """
         waiting = self.pending.pop(uri, None)
         if waiting is not None:
             waiting.cancel()
-        task = asyncio.get_running_loop().create_task(
-            self._check_later(uri, self.debounce if delay is None else delay)
-        )
-        self.pending[uri] = task
+        now = time.monotonic()
+        quiet = waiting is None and now - self.last_edit.get(uri, -1e9) > self.debounce
+        self.last_edit[uri] = now
+        if delay is None:
+            delay = 0.0 if quiet else self.debounce
+        self.pending[uri] = asyncio.get_running_loop().create_task(self._check_later(uri, delay))
 
     async def _check_later(self, uri: str, delay: float) -> None:
         try:
@@ -268,6 +277,7 @@ def create_server() -> TsinspectServer:
         await ls.in_worker(ls.project_for(path).close, path)
         ls.published.pop(uri, None)
         ls.uris.pop(path, None)
+        ls.last_edit.pop(uri, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
