@@ -100,22 +100,9 @@ def hover_at(
 ) -> HoverInfo | None:
     """The hover for the name at ``line`` (1-based), ``column`` (0-based, in characters);
     None outside any function or away from a name, or when the text does not parse."""
-    if parser_refusal(text, path) is not None:
+    context = _context(text, path, facts)
+    if context is None:
         return None
-    try:
-        module = cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError):
-        return None
-    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    context = LintContext(
-        path=path,
-        source=text,
-        module=wrapper.module,
-        wrapper=wrapper,
-        reach=Reach(),
-        facts=facts or FileFacts(),
-    )
-    context.reach = analyze(context, facts)
     finder = _NameAt(context, line, column)
     walk(context.module, finder)
     name = finder.found
@@ -141,6 +128,40 @@ def hover_at(
         end_line=span.end.line,
         end_column=span.end.column + 1,
     )
+
+
+# The contexts of the last texts hovered: moving the pointer over one file asks for the same
+# parse, positions and reach again and again. Two: a model and the file beside it.
+_CONTEXTS: dict[tuple[str, str, str], LintContext] = {}
+_KEEP = 2
+
+
+def _context(text: str, path: str, facts: FileFacts | None) -> LintContext | None:
+    """The parsed file with its reach, as the engine builds it; None when it does not parse."""
+    key = (path, text, facts.fingerprint() if facts is not None else "")
+    found = _CONTEXTS.get(key)
+    if found is not None:
+        return found
+    if parser_refusal(text, path) is not None:
+        return None
+    try:
+        module = cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return None
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    context = LintContext(
+        path=path,
+        source=text,
+        module=wrapper.module,
+        wrapper=wrapper,
+        reach=Reach(),
+        facts=facts or FileFacts(),
+    )
+    context.reach = analyze(context, facts)
+    while len(_CONTEXTS) >= _KEEP:
+        del _CONTEXTS[next(iter(_CONTEXTS))]
+    _CONTEXTS[key] = context
+    return context
 
 
 def _compiled(context: LintContext, function: cst.FunctionDef) -> CompiledFunction | None:
