@@ -190,20 +190,9 @@ FAMILY_REFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Where the rule pages (``docs/rules/<code>.md``) are read online: the one place this address
-#: is written. The language server's links (LSP ``codeDescription.href``) use it; so should
-#: every other renderer that links a rule (SARIF's ``helpUri``).
-RULE_PAGES_URL = "https://github.com/tsinspect/tsinspect/blob/main/docs/rules/"
-
-
 def rule_filename(code: str) -> str:
     """The page's file name under ``docs/rules/``."""
     return f"{code}.md"
-
-
-def rule_page_url(code: str) -> str:
-    """The rule's page online (``TS101`` -> ``.../docs/rules/TS101.md``)."""
-    return RULE_PAGES_URL + rule_filename(code)
 
 
 def _autofix_section(rule: RuleDoc) -> list[str]:

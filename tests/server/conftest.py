@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pytest_lsp")
+
+# pytest imports tests with --import-mode=importlib: no test folder is on sys.path, so this
+# one puts itself there for the helpers its tests share (lsp_session).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest_lsp
 from lsp_session import server_config, start, write_project

@@ -36,7 +36,7 @@ import tsinspect
 from tsinspect.api.check import rules_for_path
 from tsinspect.diagnostics import Diagnostic, Fix, Severity, Span
 from tsinspect.lint.engine import lint_source
-from tsinspect.render.docs_pages import rule_page_url
+from tsinspect.render.rule_pages import rule_page_url
 from tsinspect.server.actions import FIX_ALL_KIND, SHOW_RULE_PAGE, code_actions, fix_all_with
 from tsinspect.server.convert import from_position, to_lsp, to_range
 from tsinspect.server.hover import hover_at

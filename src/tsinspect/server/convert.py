@@ -14,7 +14,7 @@ from pygls.uris import from_fs_path
 from pygls.workspace import TextDocument
 
 from tsinspect.diagnostics import Diagnostic, Edit, Severity, Span
-from tsinspect.render.docs_pages import rule_page_url
+from tsinspect.render.rule_pages import rule_page_url
 
 SOURCE = "tsinspect"
 _SEVERITY = {
