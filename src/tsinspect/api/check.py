@@ -189,7 +189,7 @@ def read_sources(files: Sequence[str]) -> dict[str, bytes]:
     return sources
 
 
-def _entry_findings(
+def entry_findings(
     results: Sequence[FileResult], sources: Mapping[str, bytes]
 ) -> tuple[list[Diagnostic], dict[str, dict[int, str]], dict[str, set[tuple[int, str]]]]:
     """Findings of library files, reported at checked lines: minus those a comment on that
@@ -247,7 +247,7 @@ def library_findings(
     """Lint the library files ``program`` compiles; their findings at the checked lines, the
     lines' text, and per checked file the (line, code) its suppression comments hid."""
     linted = _lint_files(list(program.libraries), settings, 1, program.libraries)
-    return _entry_findings([result for result, _ in linted], sources)
+    return entry_findings([result for result, _ in linted], sources)
 
 
 def _cached_result(
@@ -498,7 +498,7 @@ def check_paths(
         warning = store.save()
         warnings = (warning,) if warning else ()
     results.extend(r for r in lint_results if r.path not in libraries)
-    through, through_lines, in_use = _entry_findings(
+    through, through_lines, in_use = entry_findings(
         [r for r in lint_results if r.path in libraries], sources
     )
     diagnostics = sorted_diagnostics(

@@ -17,13 +17,11 @@ from urllib.parse import quote
 
 from tsinspect.diagnostics import Diagnostic, Severity
 from tsinspect.render.names import valid_document
+from tsinspect.render.rule_pages import rule_page_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 INFORMATION_URI = "https://github.com/tsinspect/tsinspect"
-#: Where the rule pages live: ``{RULES_URI}/TS101.md`` is docs/rules/TS101.md on the default
-#: branch, the page ``tsinspect rule TS101`` prints (code scanning links each alert to it).
-RULES_URI = f"{INFORMATION_URI}/blob/main/docs/rules"
 #: Our key in ``partialFingerprints``. Not ``primaryLocationLineHash``: GitHub's upload
 #: action computes that one itself from the file and warns when a tool sent another value.
 FINGERPRINT_KEY = "tsinspectLineHash/v1"
@@ -55,8 +53,9 @@ class SarifInvocation:
 
 
 def rule_help_uri(code: str) -> str:
-    """The page of ``code`` in the documentation (``docs/rules/<code>.md``)."""
-    return f"{RULES_URI}/{code}.md"
+    """The page of ``code`` in the documentation (``docs/rules/<code>.md``): code scanning
+    links each alert to it."""
+    return rule_page_url(code)
 
 
 def artifact_uri(path: str, base: str | None = None) -> str:
