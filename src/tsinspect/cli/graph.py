@@ -42,6 +42,11 @@ from tsinspect.diagnostics import Severity
     "--collapse", is_flag=True, help="Draw every top-level submodule as a single node (--depth 0)."
 )
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Pictures: draw every submodule open, however big (default: collapse to fit a screen).",
+)
+@click.option(
     "--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads."
 )
 @click.option(
@@ -51,6 +56,13 @@ from tsinspect.diagnostics import Severity
     type=click.Path(dir_okay=False, path_type=str),
     help="Write to this file (replaced atomically) instead of stdout.",
 )
+@click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    metavar="NAME:D,D,...",
+    help="Full shape of an input (batch dim included, -1 free) instead of the inferred one; repeatable.",
+)
 @library_option
 @trust_model_option
 def graph(
@@ -58,8 +70,10 @@ def graph(
     output_format: str | None,
     depth: int | None,
     collapse: bool,
+    full: bool,
     all_nodes: bool,
     output_path: str | None,
+    input_shapes: tuple[str, ...],
     libraries: tuple[str, ...],
     trust_model: bool,
 ) -> None:
@@ -78,11 +92,14 @@ def graph(
     if collapse:
         depth = 0
     loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
+    shapes = api.model_shapes(loaded, _parse_input_shapes(input_shapes))
     module_types = {s.path: s.type_name for s in loaded.submodules}
     data: bytes
     if output_format in ("dot", "svg", "png"):
-        from tsinspect.render.dot import render_dot
+        from tsinspect.render.dot import fit_depth, render_dot
 
+        if depth is None and not full:
+            depth = fit_depth(loaded.graph, module_types)
         dot_text = render_dot(
             loaded.graph, depth=depth, show_all=all_nodes, module_types=module_types
         )
@@ -94,11 +111,19 @@ def graph(
     elif output_format == "json":
         from tsinspect.render.graph_json import render_graph_json
 
-        data = render_graph_json(loaded, depth=depth).encode("utf-8")
+        data = render_graph_json(loaded, depth=depth, shapes=shapes).encode("utf-8")
     else:
+        from tsinspect.ir.symbolic.edges import module_inputs, module_outputs
         from tsinspect.render.graph_text import render_graph_text
 
-        data = render_graph_text(loaded, depth=depth).encode("utf-8")
+        module_shapes = module_outputs(loaded.walk, shapes)
+        data = render_graph_text(
+            loaded,
+            depth=depth,
+            shapes=shapes,
+            module_shapes=module_shapes,
+            module_input_shapes=module_inputs(loaded.walk, shapes),
+        ).encode("utf-8")
     if output_path is not None:
         api.write_output(output_path, data)
     else:
@@ -106,3 +131,19 @@ def graph(
     reported = output_format in (None, "json")
     serious = any(d.severity in (Severity.ERROR, Severity.WARNING) for d in loaded.findings)
     sys.exit(EXIT_FINDINGS if reported and serious else EXIT_CLEAN)
+
+
+def _parse_input_shapes(texts: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    for text in texts:
+        name, separator, dims = text.rpartition(":")
+        try:
+            parsed = tuple(int(part) for part in dims.replace("x", ",").split(",") if part.strip())
+        except ValueError:
+            parsed = ()
+        if not separator or not name or not parsed:
+            raise click.UsageError(
+                f"--input-shape {text!r}: expected NAME:D,D,... (e.g. x:1,3,224,224)"
+            )
+        shapes[name] = parsed
+    return shapes

@@ -235,7 +235,21 @@ def _conv_out(
     padding: sympy.Expr,
     dilation: sympy.Expr,
 ) -> sympy.Expr:
-    return sympy.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+    return _floor_div(size + 2 * padding - dilation * (kernel - 1) - 1, stride) + 1
+
+
+def _floor_div(numerator: sympy.Expr, divisor: sympy.Expr) -> sympy.Expr:
+    """``numerator // divisor``, with ``(x//a + c)//b`` folded into ``(x + a*c)//(a*b)``.
+
+    True for integers and positive a, b: it keeps a chain of strided layers readable
+    (``(H - 1)//4 + 1`` rather than ``((H - 1)//2)//2 + 1``).
+    """
+    if divisor.is_Integer and int(divisor) > 0:
+        constant, rest = numerator.as_coeff_Add()
+        if isinstance(rest, sympy.floor) and constant.is_Integer:
+            inner = rest.args[0]
+            return sympy.floor((inner + constant) / divisor)
+    return sympy.floor(numerator / divisor)
 
 
 def _convolution(
