@@ -65,8 +65,8 @@ class OpContext:
 
     def at_least(self, found: sympy.Expr, bound: int, detail: str = "") -> None:
         """Require ``found >= bound`` (an output dim that must not vanish)."""
-        if found.is_Number:
-            return
+        if found.is_Number or (isinstance(found, sympy.Symbol) and bound <= 1):
+            return  # dims are positive: ``H >= 1`` says nothing
         self.constraints.append(
             Constraint("at_least", found, sympy.Integer(bound), self.where(detail))
         )

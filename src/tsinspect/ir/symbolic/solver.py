@@ -54,6 +54,14 @@ class SolvedDim:
         """True when nothing fixes the dim (any size from ``minimum`` up runs)."""
         return self.value is None
 
+    def describe_value(self) -> str:
+        """``28 (sizes 28..31 fit)`` or ``free (>= 8)``."""
+        if self.value is None:
+            return f"free (>= {self.minimum})"
+        if self.sizes is not None and self.sizes[0] != self.sizes[1]:
+            return f"{self.value} (sizes {self.sizes[0]}..{self.sizes[1]} fit)"
+        return str(self.value)
+
     def describe(self) -> str:
         """``H = 28: fc1: aten::linear fc1.weight [128, 3136]: 64*(H//4)*(W//4) == 3136; ...``."""
         if self.value is None:
@@ -79,6 +87,24 @@ class Solution:
     def values(self) -> dict[sympy.Symbol, int]:
         """The solved dims' values (free dims left out)."""
         return {symbol: dim.value for symbol, dim in self.dims.items() if dim.value is not None}
+
+
+def describe_dims(dims: Sequence[SolvedDim]) -> str:
+    """Solved dims grouped by the equations that fixed them, for one line of provenance.
+
+    ``C = 1 from C == 1 (conv1: ...); H = W = 28 (sizes 28..31 fit) from 64*(H//4)*(W//4) == 3136
+    (fc1: ...), square input: W == H``.
+    """
+    groups: dict[tuple[tuple[str, ...], str], list[SolvedDim]] = {}
+    for dim in dims:
+        if dim.value is not None and dim.equations:
+            groups.setdefault((dim.equations, dim.note), []).append(dim)
+    parts = []
+    for (equations, note), members in groups.items():
+        names = " = ".join(member.name for member in members)
+        text = f"{names} = {members[0].describe_value()} from {'; '.join(equations)}"
+        parts.append(f"{text}, {note}" if note else text)
+    return "; ".join(parts)
 
 
 def aligned_pick(sizes: Sequence[int]) -> int:
@@ -217,7 +243,7 @@ def _solve_one(
         sizes = [candidate] if all(value == 0 for value in checks) else []
     else:
         sizes = _satisfying(exprs, bound_exprs, symbol)
-    texts = tuple(dict.fromkeys(f"{c.where}: {c.text}" for c in found))
+    texts = tuple(dict.fromkeys(f"{c.text} ({c.where})" for c in found))
     if not sizes:
         solution.conflicts.extend(texts)
         return None
@@ -235,4 +261,4 @@ def _solve_one(
     return value
 
 
-__all__ = ["MAX_SIZE", "Solution", "SolvedDim", "aligned_pick", "solve"]
+__all__ = ["MAX_SIZE", "Solution", "SolvedDim", "aligned_pick", "describe_dims", "solve"]
