@@ -77,7 +77,10 @@ def load_libraries(libraries: Iterable[str | os.PathLike[str]]) -> None:
 
 
 def model_shapes(
-    model: LoadedModel, input_shapes: Mapping[str, Sequence[int]] | None = None
+    model: LoadedModel,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    annotate: bool = True,
 ) -> GraphShapes:
     """Shapes on every value of ``model``'s forward, its inputs' shapes inferred (docs/graph.md).
 
@@ -85,14 +88,16 @@ def model_shapes(
     equations the weights impose are solved (``ir.symbolic``), and the graph's
     edges get a ``shapes`` attribute and its nodes ``meta["shapes"]``.
     ``input_shapes`` fixes inputs by argument name or dict key (full shapes,
-    batch dim included; -1 leaves a dim free). Nothing is run.
+    batch dim included; -1 leaves a dim free). Nothing is run. ``annotate=False``
+    skips the networkx graph (the text summary does not draw it).
     """
     from tsinspect.ir.symbolic import infer_shapes
     from tsinspect.ir.symbolic.edges import annotate_graph
 
     parameter_shapes = {record.name: record.shape for record in model.parameters}
     shapes = infer_shapes(model.walk, parameter_shapes, input_shapes)
-    annotate_graph(model.graph, model.walk, shapes)
+    if annotate:
+        annotate_graph(model.graph, model.walk, shapes)
     return shapes
 
 

@@ -92,7 +92,9 @@ def graph(
     if collapse:
         depth = 0
     loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
-    shapes = api.model_shapes(loaded, _parse_input_shapes(input_shapes))
+    shapes = api.model_shapes(
+        loaded, _parse_input_shapes(input_shapes), annotate=output_format is not None
+    )
     module_types = {s.path: s.type_name for s in loaded.submodules}
     data: bytes
     if output_format in ("dot", "svg", "png"):

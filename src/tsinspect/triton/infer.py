@@ -23,7 +23,7 @@ import itertools
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tsinspect.diagnostics import Diagnostic
@@ -244,7 +244,7 @@ def _dtype_from_consumer(consumer: shapes.Consumer | None) -> tuple[str, Provena
 # --------------------------------------------------------------------------- symbolic solver
 
 
-def _apply_solved_shapes(module: Any, items: list[_Input]) -> None:
+def _apply_solved_shapes(module: Any, items: list[_Input]) -> Any:
     """Put the symbolic solver's shape first among each input's templates (ir.symbolic).
 
     The solver reads the graph and the weights without running anything; its
@@ -258,7 +258,7 @@ def _apply_solved_shapes(module: Any, items: list[_Input]) -> None:
     try:
         shapes_found = module_shapes(module)
     except (RuntimeError, ValueError, TypeError, RecursionError):
-        return  # a graph the walk cannot read: the probes decide, as before
+        return None  # a graph the walk cannot read: the probes decide, as before
     for index, solved_input in enumerate(shapes_found.inputs):
         item = next(
             (
@@ -290,6 +290,161 @@ def _apply_solved_shapes(module: Any, items: list[_Input]) -> None:
         item.solved_dims = solved_template
         item.solved_from = describe_dims(solved_dims)
         item.templates = [solved_template] + [t for t in item.templates if t != solved_template]
+    return shapes_found
+
+
+#: A second size for free dims when confirming a solved config: odd, small, unlike 64.
+_SECOND_SIZE = 33
+
+
+def _solved_config(
+    module: Any,
+    items: list[_Input],
+    solved_shapes: Any,
+    config_names: list[str],
+    overrides: Overrides,
+    options: ConfigOptions,
+    model_path: str,
+    dict_mode: bool,
+) -> InferenceResult | None:
+    """The config straight from the solved shapes, confirmed by two real forwards on the CPU.
+
+    Only when the solver decided every input and knows every output's shape with
+    the inputs' batch dim ``N`` in front: then the meta probes (each as slow as a
+    forward) have nothing left to find. The first forward runs zeros of exactly
+    the config (batch 1, free dims at 64), the second a batch of 2 with free dims
+    at another size, and both must give the outputs the solver predicted. Any
+    doubt returns None, and the probes decide as before.
+    """
+    import sympy
+
+    from tsinspect.ir.symbolic import SymTensor
+
+    started = time.monotonic()
+    if overrides.input_shapes or overrides.max_batch_size is not None:
+        return None
+    if len(solved_shapes.inputs) != len(items) or any(
+        item.solved_dims is None or item.is_str_list for item in items
+    ):
+        return None
+    returned = solved_shapes.outputs[0] if len(solved_shapes.outputs) == 1 else None
+    predicted = list(returned) if isinstance(returned, tuple) else [returned]
+    batch_symbol = sympy.Symbol("N", integer=True, positive=True)
+    if not predicted or not all(
+        isinstance(value, SymTensor) and value.rank >= 1 and value.dims[0] == batch_symbol
+        for value in predicted
+    ):
+        return None
+    free = {
+        symbol: solved
+        for symbol, solved in solved_shapes.solution.dims.items()
+        if solved.free and symbol != batch_symbol
+    }
+    picked = max([FLEXIBLE_SIZES[0], *(solved.minimum for solved in free.values())])
+    second = max([_SECOND_SIZE, *(solved.minimum for solved in free.values())])
+    if second == picked:
+        second += 1
+    prober = _Prober(None, module, dict_mode)
+    templates = [_Template(item.solved_dims or ()) for item in items]
+
+    def expected(size: int, batch: int) -> list[list[int]]:
+        mapping = {symbol: sympy.Integer(size) for symbol in free}
+        mapping[batch_symbol] = sympy.Integer(batch)
+        shapes_at = []
+        for value in predicted:
+            dims = [dim.xreplace(mapping) for dim in value.dims]
+            if not all(dim.is_Integer for dim in dims):
+                return []
+            shapes_at.append([int(dim) for dim in dims])
+        return shapes_at
+
+    runs = []
+    for size, batch in ((picked, 1), (second, 2)):
+        result = prober.run(items, [t.fill(size, batch) for t in templates], device="cpu")
+        want = expected(size, batch)
+        if not result.ok or result.output is None or not want:
+            return None
+        got = [
+            list(element.tensor.shape) if element.tensor is not None else None
+            for element in _tensors_of(result.output)
+        ]
+        if got != want:
+            return None  # the solver and torch disagree: let the probes decide
+        runs.append(result)
+    first = runs[0]
+    assert first.output is not None
+    variable_output = [
+        {axis for axis, dim in enumerate(value.dims) if axis and dim.free_symbols & free.keys()}
+        for value in predicted
+    ]
+    output_blockers, outputs = _outputs(first.output, variable_output, True, model_path)
+    if output_blockers:
+        return None  # the probing path reports them, with its own wording
+    outputs = [
+        replace(
+            tensor,
+            provenance=tuple(
+                (what, Provenance("solved", f"{value.text()}; {provenance.detail}"))
+                if what == "dims"
+                else (what, provenance)
+                for what, provenance in tensor.provenance
+            ),
+        )
+        for tensor, value in zip(outputs, predicted, strict=True)
+    ]
+    variable_inputs = [_FREE in (item.solved_dims or ()) for item in items]
+    solution = _Solution(
+        templates,
+        [t.fill(picked, 1) for t in templates],
+        any(variable_inputs),
+        [picked, second],
+        picked,
+        first.output,
+        variable_inputs,
+    )
+    inputs = _input_configs(items, solution, config_names, True)
+    max_batch_size = DEFAULT_MAX_BATCH_SIZE
+    config = ModelConfig(
+        name=options.name,
+        max_batch_size=max_batch_size,
+        inputs=tuple(inputs),
+        outputs=tuple(outputs),
+        instance_groups=(InstanceGroup(options.instance_kind, options.instance_count),)
+        if options.instance_kind
+        else (),
+        dynamic_batching=_dynamic_batching(options, max_batch_size),
+        parameters=_checked_parameters(options.parameters),
+        provenance=(
+            (
+                "max_batch_size",
+                Provenance(
+                    "solved",
+                    "every output's leading dim is the inputs' batch dim N (checked at batch 1 "
+                    f"and 2); {DEFAULT_MAX_BATCH_SIZE} is tsinspect's default, raise it with "
+                    "--max-batch-size",
+                ),
+            ),
+        ),
+    )
+    if output_mismatches(config, first.output, batch=1):
+        return None
+    summary = list(_summary(config, prober.count, ""))
+    summary[-1] = (
+        f"{prober.count} real forward pass(es) on zeros confirmed the solved shapes "
+        "(no meta probes needed)"
+    )
+    notes = (
+        f"Generated by tsinspect from {model_path.rsplit('/', 1)[-1]} for Triton's PyTorch (libtorch) backend.",
+        "Values marked '<-' were inferred (weights, solved, probe, graph, default) or given (override);",
+        "checked by one forward pass on zeros of exactly these inputs. Review before deploying.",
+    )
+    return InferenceResult(
+        config=replace(config, notes=notes),
+        summary=tuple(summary),
+        probes=prober.count,
+        seconds=time.monotonic() - started,
+        example_shapes=tuple(tuple(t.fill(picked, 1)) for t in templates),
+    )
 
 
 def _solved_provenance(item: _Input, solution: _Solution, variable: bool) -> Provenance:
@@ -297,12 +452,13 @@ def _solved_provenance(item: _Input, solution: _Solution, variable: bool) -> Pro
     parts = [item.solved_from] if item.solved_from else []
     if _FREE in (item.solved_dims or ()):
         if variable:
+            sizes = solution.sizes if solution.variable and solution.sizes else FLEXIBLE_SIZES
             parts.append(
-                f"free dims: no weight fixes them; sizes {_size_label(FLEXIBLE_SIZES)} all run, so -1"
+                f"free dims: no weight fixes them; sizes {', '.join(map(str, sizes))} all run, so -1"
             )
         else:
             parts.append(f"free dims: probe picked {solution.picked}")
-    parts.append("confirmed by probe")
+    parts.append("confirmed by running the model")
     return Provenance("solved", "; ".join(parts))
 
 
@@ -592,7 +748,7 @@ def infer_model_config(
         if index in shape_overrides:
             item.override_dims = tuple(shape_overrides[index])
 
-    _apply_solved_shapes(module, items)
+    solved_shapes = _apply_solved_shapes(module, items)
 
     for item in items:
         if not is_supported_by_libtorch(item.dtype):
@@ -612,6 +768,13 @@ def infer_model_config(
         return InferenceResult(
             config=None, blockers=tuple(blockers), seconds=time.monotonic() - started
         )
+
+    if solved_shapes is not None:
+        solved_result = _solved_config(
+            module, items, solved_shapes, config_names, overrides, options, model_path, dict_mode
+        )
+        if solved_result is not None:
+            return solved_result
 
     prober = _Prober(meta_module, module, dict_mode)
     solution, batching, failure = _solve_all(prober, items, overrides, deadline)

@@ -94,7 +94,7 @@ class _DimPrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc]
         return str(super().parenthesize(item, level, strict))
 
     def _print_floor(self, expr: Any) -> str:
-        numerator, denominator = sympy.fraction(sympy.together(expr.args[0]))
+        numerator, denominator = _over_common_denominator(expr.args[0])
         if denominator == 1:
             return f"floor({self._print(expr.args[0])})"
         inner = self._print(numerator)
@@ -103,23 +103,44 @@ class _DimPrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc]
         return f"{inner}//{self._print(denominator)}"
 
     def _print_ceiling(self, expr: Any) -> str:
-        numerator, denominator = sympy.fraction(sympy.together(expr.args[0]))
+        numerator, denominator = _over_common_denominator(expr.args[0])
         if denominator == 1:
             return f"ceil({self._print(expr.args[0])})"
         return f"-(-({self._print(numerator)})//{self._print(denominator)})"
 
 
+def _over_common_denominator(expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """``H/4 - 3/4`` -> ``(H - 3, 4)``: the terms' rational coefficients over their lcm.
+
+    Much cheaper than ``sympy.together`` (which factors), and dims only ever
+    have rational coefficients.
+    """
+    denominator = 1
+    for term in sympy.Add.make_args(expr):
+        coefficient, _ = term.as_coeff_Mul()
+        if coefficient.is_Rational:
+            denominator = sympy.ilcm(denominator, int(coefficient.q))
+    if denominator == 1:
+        return expr, sympy.Integer(1)
+    return sympy.expand(expr * denominator), sympy.Integer(denominator)
+
+
 _PRINTER = _DimPrinter()
+# Printing is what costs (a ResNet-50 prints the same few dims thousands of times).
+_TEXT_CACHE: dict[sympy.Expr, str] = {}
 
 
 def dim_text(dim: sympy.Expr) -> str:
-    """One dim as text: ``64``, ``N``, ``H//4 - 1``."""
-    return str(_PRINTER.doprint(dim)).replace(" ", "") if dim.is_Integer else _spaced(dim)
-
-
-def _spaced(dim: sympy.Expr) -> str:
-    # ``64*(H//4 - 1)``: sympy's spacing around + and -, none around * and //.
-    return str(_PRINTER.doprint(dim))
+    """One dim as text: ``64``, ``N``, ``H//4 - 1`` (sympy's spacing around + and -)."""
+    if dim.is_Integer:
+        return str(int(dim))
+    text = _TEXT_CACHE.get(dim)
+    if text is None:
+        if len(_TEXT_CACHE) > 100_000:
+            _TEXT_CACHE.clear()
+        text = str(_PRINTER.doprint(dim))
+        _TEXT_CACHE[dim] = text
+    return text
 
 
 def value_text(value: Any) -> str | None:
@@ -136,10 +157,28 @@ def value_text(value: Any) -> str | None:
 _TENSOR_CONSTANT = re.compile(r"^tensor\(shape=\[([0-9, ]*)\], dtype=\w+\)$")
 
 
+_INT_TEXT = re.compile(r"^-?\d+$")
+_WORDS = {"True": True, "False": False, "None": None}
+_CONSTANT_CACHE: dict[str, Any] = {}
+
+
 def parse_constant(text: str | None) -> Any:
     """A ``prim::Constant``'s value from the walk's constant text (UNKNOWN when it is not a literal)."""
     if text is None:
         return UNKNOWN
+    if text in _WORDS:
+        return _WORDS[text]
+    if _INT_TEXT.match(text):
+        return sympy.Integer(int(text))
+    if text not in _CONSTANT_CACHE:
+        if len(_CONSTANT_CACHE) > 10_000:
+            _CONSTANT_CACHE.clear()
+        _CONSTANT_CACHE[text] = _parse_constant(text)
+    value = _CONSTANT_CACHE[text]
+    return list(value) if isinstance(value, list) else value  # rules may build on a list
+
+
+def _parse_constant(text: str) -> Any:
     match = _TENSOR_CONSTANT.match(text)
     if match:
         dims = [int(part) for part in match.group(1).split(",") if part.strip()]
