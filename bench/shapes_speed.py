@@ -29,10 +29,10 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from graph_load import ResNet50Like  # noqa: E402
+from graph_load import ResNet50Like
 
-from tsinspect.api.config import infer_config  # noqa: E402
-from tsinspect.cli import main as cli_main  # noqa: E402
+from tsinspect.api.config import infer_config
+from tsinspect.cli import main as cli_main
 
 
 def _best(actions: list[Callable[[], object]], repeat: int) -> list[float]:

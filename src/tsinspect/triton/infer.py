@@ -328,12 +328,14 @@ def _solved_config(
     ):
         return None
     returned = solved_shapes.outputs[0] if len(solved_shapes.outputs) == 1 else None
-    predicted = list(returned) if isinstance(returned, tuple) else [returned]
+    elements = list(returned) if isinstance(returned, tuple) else [returned]
     batch_symbol = sympy.Symbol("N", integer=True, positive=True)
-    if not predicted or not all(
-        isinstance(value, SymTensor) and value.rank >= 1 and value.dims[0] == batch_symbol
-        for value in predicted
-    ):
+    predicted = [
+        value
+        for value in elements
+        if isinstance(value, SymTensor) and value.rank >= 1 and value.dims[0] == batch_symbol
+    ]
+    if not predicted or len(predicted) != len(elements):
         return None
     free = {
         symbol: solved

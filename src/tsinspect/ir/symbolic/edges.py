@@ -89,8 +89,8 @@ def module_outputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
         if not scope:
             continue
         for out in op.outputs:
-            value = values.get(out.id)
-            if not isinstance(value, SymTensor):
+            shape = values.get(out.id)
+            if not isinstance(shape, SymTensor):
                 continue
             readers = consumers.get(out.id, [])
             parts = scope.split(".")
@@ -101,7 +101,7 @@ def module_outputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
                     for reader in readers
                 )
                 if leaves:
-                    found[prefix] = value.text()
+                    found[prefix] = shape.text()
     return found
 
 

@@ -86,10 +86,7 @@ def _int(value: Any) -> sympy.Expr:
 
 
 def _ints(value: Any, count: int | None = None) -> list[sympy.Expr]:
-    if isinstance(value, (list, tuple)):
-        items = [_int(item) for item in value]
-    else:
-        items = [_int(value)]
+    items = [_int(item) for item in value] if isinstance(value, (list, tuple)) else [_int(value)]
     if count is not None and len(items) == 1 and count > 1:
         items = items * count
     if count is not None and len(items) != count:
