@@ -307,14 +307,14 @@ def _solved_config(
     model_path: str,
     dict_mode: bool,
 ) -> InferenceResult | None:
-    """The config straight from the solved shapes, confirmed by two real forwards on the CPU.
+    """The config straight from the solved shapes, confirmed by one real forward on the CPU.
 
     Only when the solver decided every input and knows every output's shape with
     the inputs' batch dim ``N`` in front: then the meta probes (each as slow as a
-    forward) have nothing left to find. The first forward runs zeros of exactly
-    the config (batch 1, free dims at 64), the second a batch of 2 with free dims
-    at another size, and both must give the outputs the solver predicted. Any
-    doubt returns None, and the probes decide as before.
+    forward) have nothing left to find. The forward runs zeros of the config's
+    dtypes and dims (a batch of 2, free dims at 33) and must give exactly the
+    output shapes the solver predicted there. Any doubt returns None, and the
+    probes decide as before.
     """
     import sympy
 
@@ -342,39 +342,29 @@ def _solved_config(
         for symbol, solved in solved_shapes.solution.dims.items()
         if solved.free and symbol != batch_symbol
     }
-    picked = max([FLEXIBLE_SIZES[0], *(solved.minimum for solved in free.values())])
-    second = max([_SECOND_SIZE, *(solved.minimum for solved in free.values())])
-    if second == picked:
-        second += 1
+    # One forward, at a point where a wrong prediction shows: a batch of 2 (1 hides a batch
+    # dim that squeeze() drops) and free dims at an odd size no stride divides.
+    size = max([_SECOND_SIZE, *(solved.minimum for solved in free.values())])
+    batch = BATCH_PROBES[0]
     prober = _Prober(None, module, dict_mode)
     templates = [_Template(item.solved_dims or ()) for item in items]
-
-    def expected(size: int, batch: int) -> list[list[int]]:
-        mapping = {symbol: sympy.Integer(size) for symbol in free}
-        mapping[batch_symbol] = sympy.Integer(batch)
-        shapes_at = []
-        for value in predicted:
-            dims = [dim.xreplace(mapping) for dim in value.dims]
-            if not all(dim.is_Integer for dim in dims):
-                return []
-            shapes_at.append([int(dim) for dim in dims])
-        return shapes_at
-
-    runs = []
-    for size, batch in ((picked, 1), (second, 2)):
-        result = prober.run(items, [t.fill(size, batch) for t in templates], device="cpu")
-        want = expected(size, batch)
-        if not result.ok or result.output is None or not want:
+    mapping = {symbol: sympy.Integer(size) for symbol in free}
+    mapping[batch_symbol] = sympy.Integer(batch)
+    want = []
+    for value in predicted:
+        dims = [dim.xreplace(mapping) for dim in value.dims]
+        if not all(dim.is_Integer for dim in dims):
             return None
-        got = [
-            list(element.tensor.shape) if element.tensor is not None else None
-            for element in _tensors_of(result.output)
-        ]
-        if got != want:
-            return None  # the solver and torch disagree: let the probes decide
-        runs.append(result)
-    first = runs[0]
-    assert first.output is not None
+        want.append([int(dim) for dim in dims])
+    first = prober.run(items, [t.fill(size, batch) for t in templates], device="cpu")
+    if not first.ok or first.output is None:
+        return None
+    got = [
+        list(element.tensor.shape) if element.tensor is not None else None
+        for element in _tensors_of(first.output)
+    ]
+    if got != want:
+        return None  # the solver and torch disagree: let the probes decide
     variable_output = [
         {axis for axis, dim in enumerate(value.dims) if axis and dim.free_symbols & free.keys()}
         for value in predicted
@@ -397,10 +387,10 @@ def _solved_config(
     variable_inputs = [_FREE in (item.solved_dims or ()) for item in items]
     solution = _Solution(
         templates,
-        [t.fill(picked, 1) for t in templates],
+        [t.fill(size, batch) for t in templates],
         any(variable_inputs),
-        [picked, second],
-        picked,
+        [size],
+        size,
         first.output,
         variable_inputs,
     )
@@ -421,19 +411,20 @@ def _solved_config(
                 "max_batch_size",
                 Provenance(
                     "solved",
-                    "every output's leading dim is the inputs' batch dim N (checked at batch 1 "
-                    f"and 2); {DEFAULT_MAX_BATCH_SIZE} is tsinspect's default, raise it with "
+                    "every output's leading dim is the inputs' batch dim N (checked at batch "
+                    f"{batch}); {DEFAULT_MAX_BATCH_SIZE} is tsinspect's default, raise it with "
                     "--max-batch-size",
                 ),
             ),
         ),
     )
-    if output_mismatches(config, first.output, batch=1):
+    if output_mismatches(config, first.output, batch=batch):
         return None
     summary = list(_summary(config, prober.count, ""))
     summary[-1] = (
-        f"{prober.count} real forward pass(es) on zeros confirmed the solved shapes "
-        "(no meta probes needed)"
+        f"one real forward pass on zeros (batch {batch}"
+        + (f", free dims at {size}" if free else "")
+        + ") confirmed the solved shapes; no meta probe was needed"
     )
     notes = (
         f"Generated by tsinspect from {model_path.rsplit('/', 1)[-1]} for Triton's PyTorch (libtorch) backend.",
@@ -445,7 +436,7 @@ def _solved_config(
         summary=tuple(summary),
         probes=prober.count,
         seconds=time.monotonic() - started,
-        example_shapes=tuple(tuple(t.fill(picked, 1)) for t in templates),
+        example_shapes=tuple(tuple(t.fill(size, batch)) for t in templates),
     )
 
 
@@ -454,10 +445,15 @@ def _solved_provenance(item: _Input, solution: _Solution, variable: bool) -> Pro
     parts = [item.solved_from] if item.solved_from else []
     if _FREE in (item.solved_dims or ()):
         if variable:
-            sizes = solution.sizes if solution.variable and solution.sizes else FLEXIBLE_SIZES
-            parts.append(
-                f"free dims: no weight fixes them; sizes {', '.join(map(str, sizes))} all run, so -1"
-            )
+            if solution.variable and len(solution.sizes) == 1:
+                parts.append(
+                    "free dims: no weight fixes them, and at size "
+                    f"{solution.sizes[0]} the model returns the shapes the solver predicts, so -1"
+                )
+            else:
+                parts.append(
+                    f"free dims: no weight fixes them; sizes {_size_label(FLEXIBLE_SIZES)} all run, so -1"
+                )
         else:
             parts.append(f"free dims: probe picked {solution.picked}")
     parts.append("confirmed by running the model")
