@@ -117,3 +117,19 @@ def test_audio_length_is_solved_in_one_dimension(
     assert list(config.input[0].dims) == [1, 8000]
     assert "L = 8000 (sizes 7872..8127 fit)" in result.stdout
     _serve(path, config)
+
+
+def test_batch_baked_in_by_tracing_gives_full_shapes(
+    model_archive: Callable[[str], Path],
+    run_cli: Callable[..., Any],
+    parse_config: Callable[[str], Any],
+) -> None:
+    path = model_archive("traced_batch_loop")
+    result = run_cli("config", path)
+    assert result.exit_code == 0, result.stderr
+    config = parse_config(result.stdout)
+    assert config.max_batch_size == 0
+    assert list(config.input[0].dims) == [2, 12]
+    assert list(config.output[0].dims) == [2, 3]
+    assert "the batch is baked in: no batching, full shapes with N = 2" in result.stdout
+    _serve(path, config)

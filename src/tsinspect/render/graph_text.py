@@ -40,7 +40,7 @@ def _shape_lines(shapes: GraphShapes) -> list[str]:
     for index in range(len(shapes.inputs)):
         lines.append(f"    {shapes.input_text(index)}  <- {shapes.inputs[index].reason}")
         for solved in shapes.dims_of(index):
-            if solved is None or (solved.free and solved.name == "N"):
+            if solved is None or (solved.free and solved.name == "N" and solved.minimum <= 1):
                 continue
             lines.append(f"      {solved.describe()}")
     for conflict in shapes.solution.conflicts:

@@ -330,12 +330,12 @@ def _solved_config(
     returned = solved_shapes.outputs[0] if len(solved_shapes.outputs) == 1 else None
     elements = list(returned) if isinstance(returned, tuple) else [returned]
     batch_symbol = sympy.Symbol("N", integer=True, positive=True)
-    predicted = [
-        value
-        for value in elements
-        if isinstance(value, SymTensor) and value.rank >= 1 and value.dims[0] == batch_symbol
-    ]
+    predicted = [value for value in elements if isinstance(value, SymTensor) and value.rank >= 1]
     if not predicted or len(predicted) != len(elements):
+        return None
+    batched = all(value.dims[0] == batch_symbol for value in predicted)
+    baked = not any(batch_symbol in dim.free_symbols for v in predicted for dim in v.dims)
+    if not (batched or baked):
         return None
     free = {
         symbol: solved
@@ -346,8 +346,17 @@ def _solved_config(
     # dim that squeeze() drops) and free dims at an odd size no stride divides.
     size = max([_SECOND_SIZE, *(solved.minimum for solved in free.values())])
     batch = BATCH_PROBES[0]
+    batch_dim = solved_shapes.solution.dims.get(batch_symbol)
+    if baked:
+        # No output depends on the batch dim: tracing unrolled a loop over it (x[0], x[1]...).
+        # The batch the graph reads is the smallest the indexing allows: the traced one.
+        batch = batch_dim.minimum if batch_dim is not None else 1
+    full_dims = [
+        tuple(item.solved_dims or ()) if batched else (batch, *(item.solved_dims or ()))
+        for item in items
+    ]
     prober = _Prober(None, module, dict_mode)
-    templates = [_Template(item.solved_dims or ()) for item in items]
+    templates = [_Template(dims, batched=batched) for dims in full_dims]
     mapping = {symbol: sympy.Integer(size) for symbol in free}
     mapping[batch_symbol] = sympy.Integer(batch)
     want = []
@@ -369,7 +378,7 @@ def _solved_config(
         {axis for axis, dim in enumerate(value.dims) if axis and dim.free_symbols & free.keys()}
         for value in predicted
     ]
-    output_blockers, outputs = _outputs(first.output, variable_output, True, model_path)
+    output_blockers, outputs = _outputs(first.output, variable_output, batched, model_path)
     if output_blockers:
         return None  # the probing path reports them, with its own wording
     outputs = [
@@ -394,8 +403,27 @@ def _solved_config(
         first.output,
         variable_inputs,
     )
-    inputs = _input_configs(items, solution, config_names, True)
-    max_batch_size = DEFAULT_MAX_BATCH_SIZE
+    for item, dims in zip(items, full_dims, strict=True):
+        item.solved_dims = dims  # from here on the config's dims are these
+    inputs = _input_configs(items, solution, config_names, batched)
+    max_batch_size = DEFAULT_MAX_BATCH_SIZE if batched else 0
+    batch_from = Provenance(
+        "solved",
+        f"every output's leading dim is the inputs' batch dim N (checked at batch {batch}); "
+        f"{DEFAULT_MAX_BATCH_SIZE} is tsinspect's default, raise it with --max-batch-size",
+    )
+    if baked:
+        rows = (
+            f"the graph reads fixed rows of it (x[0]..x[{batch - 1}], as a traced loop over "
+            "the batch leaves), so the batch is baked in"
+            if batch > 1
+            else "it cannot batch"
+        )
+        batch_from = Provenance(
+            "solved",
+            f"no output dim depends on the inputs' batch dim N: {rows}: no batching, full "
+            f"shapes with N = {batch}",
+        )
     config = ModelConfig(
         name=options.name,
         max_batch_size=max_batch_size,
@@ -406,19 +434,9 @@ def _solved_config(
         else (),
         dynamic_batching=_dynamic_batching(options, max_batch_size),
         parameters=_checked_parameters(options.parameters),
-        provenance=(
-            (
-                "max_batch_size",
-                Provenance(
-                    "solved",
-                    "every output's leading dim is the inputs' batch dim N (checked at batch "
-                    f"{batch}); {DEFAULT_MAX_BATCH_SIZE} is tsinspect's default, raise it with "
-                    "--max-batch-size",
-                ),
-            ),
-        ),
+        provenance=(("max_batch_size", batch_from),),
     )
-    if output_mismatches(config, first.output, batch=batch):
+    if output_mismatches(config, first.output, batch=batch if batched else None):
         return None
     summary = list(_summary(config, prober.count, ""))
     summary[-1] = (

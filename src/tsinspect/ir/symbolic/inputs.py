@@ -119,6 +119,7 @@ def _first_names(
     uses: Mapping[int, list[tuple[OpRecord, int]]],
     parameter_shapes: Mapping[str, tuple[int, ...]],
     attrs: Mapping[int, str],
+    constants: Mapping[int, str | None],
 ) -> tuple[tuple[str, ...], str] | None:
     frontier = [start]
     seen = {start}
@@ -130,7 +131,15 @@ def _first_names(
                 if names is not None:
                     scope = f"{op.scope}: " if op.scope else ""
                     return names, f"{scope}{op.kind} reads it"
-                if op.kind in _RANK_KEEPING and position == 0 and op.outputs:
+                # ``x[i]`` (select on dim 0) takes one sample out of the batch: the reader
+                # then sees an unbatched sample, so the names stay the reader's (a traced
+                # loop over the batch reads x[0], x[1]...)
+                takes_sample = (
+                    op.kind == "aten::select"
+                    and len(op.inputs) > 1
+                    and parse_constant(constants.get(op.inputs[1])) == 0
+                )
+                if (op.kind in _RANK_KEEPING or takes_sample) and position == 0 and op.outputs:
                     out = op.outputs[0].id
                     if out not in seen:
                         seen.add(out)
@@ -163,7 +172,7 @@ def symbolic_inputs(
         elif record.type.kind == "Tensor":
             starts.append((None, record.id))
         for key, value_id in starts:
-            named = _first_names(value_id, uses, parameter_shapes, attrs)
+            named = _first_names(value_id, uses, parameter_shapes, attrs, constants)
             if named is None:
                 continue
             names, reason = named

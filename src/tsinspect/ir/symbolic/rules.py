@@ -568,6 +568,10 @@ def stack(context: OpContext, args: list[Any]) -> Any:
 def select(context: OpContext, args: list[Any]) -> Any:
     x = _tensor(args[0])
     axis = _dim_index(args[1], x.rank)
+    index = as_expr(args[2])
+    if index is not None and index.is_Integer and int(index) >= 0:
+        # ``x[1]`` needs at least 2 rows: the smallest batch a traced loop over it accepts
+        context.at_least(x.dims[axis], int(index) + 1, f"index {int(index)}")
     return SymTensor((*x.dims[:axis], *x.dims[axis + 1 :]))
 
 
