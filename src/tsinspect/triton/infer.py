@@ -403,8 +403,8 @@ def _solved_config(
         first.output,
         variable_inputs,
     )
-    for item, dims in zip(items, full_dims, strict=True):
-        item.solved_dims = dims  # from here on the config's dims are these
+    for item, item_dims in zip(items, full_dims, strict=True):
+        item.solved_dims = item_dims  # from here on the config's dims are these
     inputs = _input_configs(items, solution, config_names, batched)
     max_batch_size = DEFAULT_MAX_BATCH_SIZE if batched else 0
     batch_from = Provenance(
