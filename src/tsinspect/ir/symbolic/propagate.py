@@ -17,7 +17,7 @@ from typing import Any
 import sympy
 
 from tsinspect.ir.symbolic.constraints import Constraint
-from tsinspect.ir.symbolic.rules import RULES, OpContext
+from tsinspect.ir.symbolic.rules import NONE_VALUE, RULES, OpContext
 from tsinspect.ir.symbolic.values import UNKNOWN, SymTensor, parse_constant
 from tsinspect.ir.walk import GraphWalk, OpRecord
 
@@ -154,14 +154,18 @@ def propagate(
             )
             try:
                 results = rule(context, arguments)
-            except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, AttributeError):
-                results = None  # an argument of a form the rule does not handle: unknown
+            except Exception:
+                # an argument of a form the rule does not handle (sympy raises its own error
+                # types too): the op's outputs are unknown, never a crash of `graph`
+                results = None
         if results is None:
             if op.outputs:
                 unknown_kinds[kind] = unknown_kinds.get(kind, 0) + 1
             for out in op.outputs:
                 values[out.id] = UNKNOWN
             continue
+        if results is NONE_VALUE:
+            results = None
         if len(op.outputs) == 1:
             values[op.outputs[0].id] = results
         else:

@@ -683,9 +683,9 @@ def unpack(context: OpContext, args: list[Any]) -> Any:
 def getitem(context: OpContext, args: list[Any]) -> Any:
     container, key = args[0], args[1]
     if isinstance(container, dict) and isinstance(key, str):
-        return container.get(key, UNKNOWN)
+        return _value(container.get(key, UNKNOWN))
     if isinstance(container, (list, tuple)):
-        return container[int(_int(key))]
+        return _value(container[int(_int(key))])
     return None
 
 
@@ -708,8 +708,20 @@ def is_none(context: OpContext, args: list[Any]) -> Any:
     return same if context.op.kind == "aten::__is__" else not same
 
 
+class _NoneValue:
+    """A rule's answer "the value None" (a bare None means "no answer")."""
+
+
+#: Returned by a rule whose result is the value None; propagate stores None.
+NONE_VALUE = _NoneValue()
+
+
+def _value(value: Any) -> Any:
+    return NONE_VALUE if value is None else value
+
+
 def passthrough(context: OpContext, args: list[Any]) -> Any:
-    return args[0]
+    return _value(args[0])
 
 
 def boolean_not(context: OpContext, args: list[Any]) -> Any:
@@ -730,6 +742,77 @@ def chunk(context: OpContext, args: list[Any]) -> Any:
         if int(size_at) - piece * index > 0
     ]
     return [SymTensor((*x.dims[:axis], sympy.Integer(s), *x.dims[axis + 1 :])) for s in sizes]
+
+
+def native_attention(context: OpContext, args: list[Any]) -> Any:
+    """aten::_native_multi_head_attention(query, key, value, ...): (output like query, weights)."""
+    return (_tensor(args[0]), UNKNOWN)
+
+
+def scaled_dot_product_attention(context: OpContext, args: list[Any]) -> Any:
+    query, value = _tensor(args[0]), _tensor(args[2])
+    return SymTensor((*query.dims[:-1], value.dims[-1]))
+
+
+def baddbmm(context: OpContext, args: list[Any]) -> Any:
+    """aten::baddbmm(input, batch1, batch2, ...): batch1 @ batch2 broadcast with input."""
+    product = _matmul(context, _tensor(args[1]), _tensor(args[2]))
+    return _broadcast(context, [_tensor(args[0]), product])
+
+
+def unflatten(context: OpContext, args: list[Any]) -> Any:
+    x = _tensor(args[0])
+    axis = _dim_index(args[1], x.rank)
+    sizes = _ints(args[2])
+    if any(size == -1 for size in sizes):
+        known: sympy.Expr = sympy.Integer(1)
+        for size in sizes:
+            if size != -1:
+                known = known * size
+        sizes = [sympy.cancel(x.dims[axis] / known) if size == -1 else size for size in sizes]
+    return SymTensor((*x.dims[:axis], *sizes, *x.dims[axis + 1 :]))
+
+
+def split(context: OpContext, args: list[Any]) -> Any:
+    """aten::split(input, split_size, dim) on a concrete dim: a list of pieces."""
+    x = _tensor(args[0])
+    axis = _dim_index(args[2], x.rank)
+    total = x.dims[axis]
+    piece = as_expr(args[1])
+    if piece is None or not total.is_Integer or not piece.is_Integer or int(piece) <= 0:
+        return None
+    sizes = [min(int(piece), int(total) - start) for start in range(0, int(total), int(piece))]
+    return [SymTensor((*x.dims[:axis], sympy.Integer(n), *x.dims[axis + 1 :])) for n in sizes]
+
+
+def factory(context: OpContext, args: list[Any]) -> Any:
+    """aten::zeros/ones/empty/full(size, ...): a tensor of the given size."""
+    return SymTensor(tuple(_ints(args[0])))
+
+
+def to_padded_tensor(context: OpContext, args: list[Any]) -> Any:
+    """aten::to_padded_tensor(nested, padding, output_size): the size asked for, when given."""
+    if len(args) < 3 or not isinstance(args[2], (list, tuple)):
+        return None
+    return SymTensor(tuple(_ints(args[2])))
+
+
+def repeat(context: OpContext, args: list[Any]) -> Any:
+    x = _tensor(args[0])
+    counts = _ints(args[1])
+    dims = [sympy.Integer(1)] * (len(counts) - x.rank) + list(x.dims)
+    return SymTensor(tuple(dim * count for dim, count in zip(dims, counts, strict=True)))
+
+
+def pad(context: OpContext, args: list[Any]) -> Any:
+    """aten::pad(input, pad, ...): pairs from the last dim backwards."""
+    x = _tensor(args[0])
+    amounts = _ints(args[1])
+    dims = list(x.dims)
+    for pair in range(len(amounts) // 2):
+        axis = x.rank - 1 - pair
+        dims[axis] = dims[axis] + amounts[2 * pair] + amounts[2 * pair + 1]
+    return SymTensor(tuple(dims))
 
 
 _SAME = (
@@ -885,6 +968,18 @@ RULES: dict[str, Rule] = {
     "aten::expand": expand,
     "aten::expand_as": expand_as,
     "aten::chunk": chunk,
+    "aten::_native_multi_head_attention": native_attention,
+    "aten::scaled_dot_product_attention": scaled_dot_product_attention,
+    "aten::baddbmm": baddbmm,
+    "aten::unflatten": unflatten,
+    "aten::split": split,
+    "aten::zeros": factory,
+    "aten::ones": factory,
+    "aten::empty": factory,
+    "aten::full": factory,
+    "aten::repeat": repeat,
+    "aten::to_padded_tensor": to_padded_tensor,
+    "aten::pad": pad,
     "aten::size": size,
     "aten::dim": dim,
     "aten::numel": numel,
@@ -906,4 +1001,4 @@ RULES: dict[str, Rule] = {
 }
 
 
-__all__ = ["RULES", "OpContext", "Rule"]
+__all__ = ["NONE_VALUE", "RULES", "OpContext", "Rule"]

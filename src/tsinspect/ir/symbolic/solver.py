@@ -132,7 +132,7 @@ def _satisfying(
         for check, is_equation in checks:
             try:
                 value = check(size)
-            except (ZeroDivisionError, ValueError, OverflowError):
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 ok = False
                 break
             if (value != 0) if is_equation else (value < 0):
