@@ -173,3 +173,71 @@ def test_an_unknown_op_makes_shapes_unknown_not_guessed() -> None:
     (output,) = walk.outputs
     assert analysis.values[output.id] is UNKNOWN
     assert analysis.unknown_kinds.get("aten::nonzero") == 1
+
+
+class _ManyOps(torch.nn.Module):
+    """One of each rule the fixtures above do not reach, for the same oracle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = torch.nn.Embedding(50, 16)
+        self.norm = torch.nn.LayerNorm(16)
+        self.conv = torch.nn.Conv1d(16, 8, 3, padding=1)
+        self.up = torch.nn.ConvTranspose1d(8, 8, 2, stride=2)
+        self.pool = torch.nn.AvgPool1d(2)
+        self.proj = torch.nn.Linear(8, 6)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.embed(ids))  # [N, L, 16]
+        y = self.conv(x.transpose(1, 2))  # [N, 8, L]
+        y = self.pool(self.up(y))  # [N, 8, L]
+        z = self.proj(y.permute(0, 2, 1))  # [N, L, 6]
+        a, b = torch.chunk(z, 2, dim=2)
+        w = torch.cat([a, b, a], dim=2).unsqueeze(1).squeeze(1)  # [N, L, 9]
+        s = torch.stack([w, w], dim=0).mean(dim=0)
+        m = torch.matmul(s, s.transpose(1, 2)).softmax(-1)  # [N, L, L]
+        r = torch.bmm(m, z).reshape(ids.size(0), -1)  # [N, 6L]
+        p = torch.nn.functional.pad(r, [1, 2]).unflatten(1, (1, -1))  # [N, 1, 6L + 3]
+        q = p.repeat(1, 2, 1)[:, :, 1:4].expand(-1, 2, -1)  # [N, 2, 3]
+        return q.select(1, 0).flatten() + torch.zeros(3).sum()
+
+
+def test_many_ops_against_a_real_forward() -> None:
+    module = torch.jit.script(_ManyOps().eval())
+    graph = module.forward.graph.copy()
+    torch._C._jit_pass_inline(graph)
+    parameter_shapes = {record.name: record.shape for record in read_parameters(module)}
+    shapes = infer_shapes(walk_graph(graph), parameter_shapes)
+    assert shapes.shapes[0].text() == "[N, L]"
+    claimed = [
+        value
+        for node in graph.nodes()
+        for value in node.outputs()
+        if value.type().kind() == "TensorType"
+        and isinstance(shapes.analysis.values.get(value.unique()), SymTensor)
+    ]
+    kinds = {value.node().kind() for value in claimed}
+    expected = {"conv_transpose1d", "avg_pool1d", "unflatten", "pad", "repeat", "bmm", "matmul"}
+    expected |= {"stack", "cat", "permute", "embedding", "layer_norm", "softmax", "reshape"}
+    assert {f"aten::{name}" for name in expected} <= kinds
+    every = graph.create("prim::TupleConstruct", claimed)
+    graph.appendNode(every)
+    every.output().setType(torch._C.TupleType([value.type() for value in claimed]))
+    graph.eraseOutput(0)
+    graph.registerOutput(every.output())
+    function = torch._C._create_function_from_graph("every_value", graph)
+    for batch, length in ((2, 5), (3, 8)):
+        with torch.no_grad():
+            results = function(module._c, torch.zeros(batch, length, dtype=torch.long))
+        sizes = {"L": length}
+        wrong = []
+        for value, tensor in zip(claimed, results, strict=True):
+            symbolic = shapes.analysis.values[value.unique()]
+            mapping = {
+                sympy.Symbol("N", integer=True, positive=True): sympy.Integer(batch),
+                sympy.Symbol("L", integer=True, positive=True): sympy.Integer(sizes["L"]),
+            }
+            dims = [int(dim.xreplace(mapping)) for dim in symbolic.dims]
+            if dims != list(tensor.shape):
+                wrong.append(f"{value.node().kind()}: {symbolic.text()} vs {list(tensor.shape)}")
+        assert wrong == []
