@@ -241,3 +241,19 @@ def test_many_ops_against_a_real_forward() -> None:
             if dims != list(tensor.shape):
                 wrong.append(f"{value.node().kind()}: {symbolic.text()} vs {list(tensor.shape)}")
         assert wrong == []
+
+
+def test_graph_input_shape_option(model_archive: Callable[..., Any]) -> None:
+    from click.testing import CliRunner
+
+    from tsinspect.cli import main
+
+    path = str(model_archive("fully_convolutional"))
+    result = CliRunner().invoke(main, ["graph", path, "--input-shape", "x:2,3,64,48"])
+    assert result.exit_code == 0, result.output
+    assert "    x: [2, 3, 64, 48]" in result.stdout
+    assert "[2, 5, 64, 48]" in result.stdout  # the classifier's output
+    wrong = CliRunner().invoke(main, ["graph", path, "--input-shape", "image:1,3,8,8"])
+    assert wrong.exit_code == 2
+    assert "no input 'image' (inputs: x)" in wrong.stderr
+    assert "Traceback" not in wrong.output

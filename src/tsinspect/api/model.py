@@ -96,6 +96,14 @@ def model_shapes(
 
     parameter_shapes = {record.name: record.shape for record in model.parameters}
     shapes = infer_shapes(model.walk, parameter_shapes, input_shapes)
+    known = {item.label for item in shapes.inputs}
+    for name in input_shapes or {}:
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none whose shape can be named"
+            raise InputError(
+                f"--input-shape: the model has no input {name!r} (inputs: {listed})",
+                path=model.path,
+            )
     if annotate:
         annotate_graph(model.graph, model.walk, shapes)
     return shapes
