@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -33,24 +34,65 @@ def test_simple_cnn_summary(model_archive: Callable[..., Path]) -> None:
     assert "    x  Tensor" in out
     assert "  output: Tensor" in out
     assert "submodules (10) of SimpleCNN" in out
+    # like torchinfo, from the .pt alone: what each layer sees and makes for the inferred
+    # 28x28 input (tests/model/test_symbolic_shapes.py checks them against a real forward)
     expected_rows = [
-        ("conv1", "Conv2d", "weight float32[32, 1, 3, 3]  bias float32[32]"),
-        ("relu1", "ReLU", ""),
-        ("pool1", "MaxPool2d", ""),
-        ("conv2", "Conv2d", "weight float32[64, 32, 3, 3]  bias float32[64]"),
-        ("relu2", "ReLU", ""),
-        ("pool2", "MaxPool2d", ""),
-        ("flatten", "Flatten", ""),
-        ("fc1", "Linear", "weight float32[128, 3136]  bias float32[128]"),
-        ("relu3", "ReLU", ""),
-        ("fc2", "Linear", "weight float32[10, 128]  bias float32[10]"),
+        (
+            "conv1",
+            "Conv2d",
+            "[N, 1, 28, 28]",
+            "[N, 32, 28, 28]",
+            "320",
+            "weight float32[32, 1, 3, 3]  bias float32[32]",
+        ),
+        ("relu1", "ReLU", "[N, 32, 28, 28]", "[N, 32, 28, 28]", "0", ""),
+        ("pool1", "MaxPool2d", "[N, 32, 28, 28]", "[N, 32, 14, 14]", "0", ""),
+        (
+            "conv2",
+            "Conv2d",
+            "[N, 32, 14, 14]",
+            "[N, 64, 14, 14]",
+            "18,496",
+            "weight float32[64, 32, 3, 3]  bias float32[64]",
+        ),
+        ("relu2", "ReLU", "[N, 64, 14, 14]", "[N, 64, 14, 14]", "0", ""),
+        ("pool2", "MaxPool2d", "[N, 64, 14, 14]", "[N, 64, 7, 7]", "0", ""),
+        ("flatten", "Flatten", "[N, 64, 7, 7]", "[N, 3136]", "0", ""),
+        (
+            "fc1",
+            "Linear",
+            "[N, 3136]",
+            "[N, 128]",
+            "401,536",
+            "weight float32[128, 3136]  bias float32[128]",
+        ),
+        ("relu3", "ReLU", "[N, 128]", "[N, 128]", "0", ""),
+        (
+            "fc2",
+            "Linear",
+            "[N, 128]",
+            "[N, 10]",
+            "1,290",
+            "weight float32[10, 128]  bias float32[10]",
+        ),
     ]
     lines = out.splitlines()
     start = lines.index("submodules (10) of SimpleCNN") + 1
-    rows = [line.split() for line in lines[start : start + 10]]
-    assert [(r[0], r[1], " ".join(r[2:])) for r in rows] == [
-        (name, type_name, " ".join(params.split())) for name, type_name, params in expected_rows
+    assert lines[start].split() == [
+        "path",
+        "type",
+        "input",
+        "shape",
+        "output",
+        "shape",
+        "params",
+        "own",
+        "parameters",
     ]
+    rows = [re.split(r"\s{2,}", line.strip(), maxsplit=5) for line in lines[start + 1 : start + 11]]
+    assert [tuple(row + [""] * (6 - len(row))) for row in rows] == expected_rows
+    assert "    x: [N, 1, 28, 28]  <- conv1: aten::conv2d reads it" in out
+    assert "H = 28" in out and "64*(H//4)*(W//4) == 3136" in out
     assert "aten::conv2d      2" in out
     assert "findings: none" in out
 
@@ -82,8 +124,10 @@ def test_dot_parses_back_with_pydot(model_archive: Callable[..., Path]) -> None:
         "pool2 (MaxPool2d)", "flatten (Flatten)", "fc1 (Linear)", "relu3 (ReLU)", "fc2 (Linear)",
     }  # fmt: skip
     labels = {n.get_label().strip('"') for n in graph.get_nodes() if n.get_label()}
-    assert "input x\\nTensor" in labels
-    assert "output\\nTensor" in labels
+    assert "input x\\nTensor\\n[N, 1, 28, 28]" in labels
+    assert "output\\nTensor\\n[N, 10]" in labels
+    edge_labels = [e.get_label().strip('"') for e in graph.get_edges()]
+    assert "[N, 64, 7, 7]" in edge_labels  # pool2 -> flatten
     conv_cluster = next(
         s for s in graph.get_subgraphs() if s.get_label().strip('"') == "conv1 (Conv2d)"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -76,3 +77,41 @@ def test_block_nodes_fold_into_their_owners_submodule() -> None:
     assert deeper.nodes["module:body.norm"]["meta"]["nodes"] == 4
     # without collapsing, nothing moves
     assert view_graph(graph).number_of_nodes() == 7
+
+
+def test_pictures_collapse_to_fit_a_screen_by_default(
+    model_archive: Callable[..., Any], loaded_model: Callable[..., Any]
+) -> None:
+    from click.testing import CliRunner
+
+    from tsinspect.cli import main
+    from tsinspect.render.dot import SCREEN_NODES, fit_depth
+
+    pytest.importorskip("pydot")
+    model = loaded_model("resnet_like")
+    module_types = {s.path: s.type_name for s in model.submodules}
+    whole = view_graph(model.graph, module_types=module_types).number_of_nodes()
+    assert whole > SCREEN_NODES  # drawn whole it would not fit
+    depth = fit_depth(model.graph, module_types)
+    assert depth is not None
+    assert view_graph(model.graph, depth=depth, module_types=module_types).number_of_nodes() <= (
+        SCREEN_NODES
+    )
+    # the deepest that fits: one level more would not
+    assert view_graph(model.graph, depth=depth + 1, module_types=module_types).number_of_nodes() > (
+        SCREEN_NODES
+    )
+
+    def drawn_nodes(*options: str) -> int:
+        result = CliRunner().invoke(
+            main, ["graph", str(model_archive("resnet_like")), "--dot", *options]
+        )
+        assert result.exit_code == 0, result.output
+        # node statements: an id (n12, m_layers_0) then attributes; edges have "->"
+        return len(re.findall(r"^\s*(?:n\d+|m_\w+) \[", result.stdout, flags=re.MULTILINE))
+
+    assert 0 < drawn_nodes() <= SCREEN_NODES
+    assert drawn_nodes("--full") >= whole
+    # a small model is drawn whole
+    simple = loaded_model("simple_cnn")
+    assert fit_depth(simple.graph, {s.path: s.type_name for s in simple.submodules}) is None

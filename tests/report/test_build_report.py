@@ -32,7 +32,7 @@ def test_simple_cnn_is_ready_with_the_inferred_interface(model_report: Callable[
     assert (rows["output__0"].data_type, rows["output__0"].dims, rows["output__0"].dims_source) == (
         "TYPE_FP32",
         "[10]",
-        "probe",
+        "solved",  # [N, 10] from the weights, confirmed by one real forward
     )
     assert report.interface.max_batch_size == 8
     assert 'platform: "pytorch_libtorch"' in report.config.text

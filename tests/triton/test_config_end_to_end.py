@@ -130,10 +130,17 @@ def test_every_inferred_value_is_labelled(
 ) -> None:
     result = run_cli("config", model_archive("simple_cnn"))
     text = result.stdout
-    assert "# max_batch_size <- probe:" in text
+    assert (
+        "# max_batch_size <- solved: every output's leading dim is the inputs' batch dim N" in text
+    )
     assert "# data_type <- weights: conv2d weight conv1.weight is float32" in text
-    assert "sizes 28..31 run; picked 28" in text
-    assert "dims <- weights" in result.stderr  # the same summary on stderr
+    # the Linear's equation, solved (28..31 all flatten to 3136 features), then probed
+    assert (
+        "# dims <- solved: C = 1 from C == 1 (conv1: aten::conv2d conv1.weight [32, 1, 3, 3]: "
+        "channels); H = W = 28 (sizes 28..31 fit) from 64*(H//4)*(W//4) == 3136" in text
+    )
+    assert "square input: W == H; confirmed by running the model" in text
+    assert "dims <- solved" in result.stderr  # the same summary on stderr
 
 
 def test_config_prints_the_deployers_next_commands(

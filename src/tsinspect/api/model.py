@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tsinspect.diagnostics import sorted_diagnostics
 from tsinspect.errors import InputError, MissingDependencyError
@@ -20,6 +21,9 @@ from tsinspect.ir.archive import (
 )
 from tsinspect.ir.model import LoadedModel, read_model
 from tsinspect.triton.serving import signature_blockers
+
+if TYPE_CHECKING:
+    from tsinspect.ir.symbolic import GraphShapes
 
 
 def load_model(
@@ -70,6 +74,39 @@ def load_libraries(libraries: Iterable[str | os.PathLike[str]]) -> None:
                 f"cannot load this custom-op library ({error}): build it for this torch version",
                 path=str(library),
             ) from None
+
+
+def model_shapes(
+    model: LoadedModel,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    annotate: bool = True,
+) -> GraphShapes:
+    """Shapes on every value of ``model``'s forward, its inputs' shapes inferred (docs/graph.md).
+
+    The input dims are named by the op that first reads each input, the
+    equations the weights impose are solved (``ir.symbolic``), and the graph's
+    edges get a ``shapes`` attribute and its nodes ``meta["shapes"]``.
+    ``input_shapes`` fixes inputs by argument name or dict key (full shapes,
+    batch dim included; -1 leaves a dim free). Nothing is run. ``annotate=False``
+    skips the networkx graph (the text summary does not draw it).
+    """
+    from tsinspect.ir.symbolic import infer_shapes
+    from tsinspect.ir.symbolic.edges import annotate_graph
+
+    parameter_shapes = {record.name: record.shape for record in model.parameters}
+    shapes = infer_shapes(model.walk, parameter_shapes, input_shapes)
+    known = {item.label for item in shapes.inputs}
+    for name in input_shapes or {}:
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none whose shape can be named"
+            raise InputError(
+                f"--input-shape: the model has no input {name!r} (inputs: {listed})",
+                path=model.path,
+            )
+    if annotate:
+        annotate_graph(model.graph, model.walk, shapes)
+    return shapes
 
 
 #: Output formats Graphviz's ``dot`` renders for ``tsinspect graph``.

@@ -20,6 +20,7 @@ from tsinspect.progress import Progress
 
 if TYPE_CHECKING:
     from tsinspect.ir.model import LoadedModel
+    from tsinspect.ir.symbolic import GraphShapes
 
 
 @click.command()
@@ -53,10 +54,22 @@ if TYPE_CHECKING:
     "--collapse", is_flag=True, help="Draw every top-level submodule as a single node (--depth 0)."
 )
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Pictures: draw every submodule open, however big (default: collapse to fit a screen).",
+)
+@click.option(
     "--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads."
 )
 @output_option("Write to FILE instead of stdout.", name="output_path")
 @force_option
+@click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    metavar="NAME:D,D,...",
+    help="Full shape of an input (batch dim included, -1 free) instead of the inferred one; repeatable.",
+)
 @library_option
 @trust_model_option
 @quiet_option
@@ -65,9 +78,11 @@ def graph(
     output_format: str | None,
     depth: int | None,
     collapse: bool,
+    full: bool,
     all_nodes: bool,
     output_path: str | None,
     force: bool,
+    input_shapes: tuple[str, ...],
     libraries: tuple[str, ...],
     trust_model: bool,
     quiet: bool,
@@ -93,8 +108,12 @@ def graph(
     with Progress(enabled=False if quiet else None) as progress:
         progress(f"loading {model_path}")
         loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
+        progress("solving shapes")
+        shapes = api.model_shapes(
+            loaded, _parse_input_shapes(input_shapes), annotate=output_format is not None
+        )
         progress(f"rendering {output_format or 'text'}")
-        data = _render(loaded, output_format, depth, all_nodes)
+        data = _render(loaded, shapes, output_format, depth, all_nodes, full)
     if output_path is not None:
         api.write_output(output_path, data, force=force)
     else:
@@ -105,7 +124,12 @@ def graph(
 
 
 def _render(
-    loaded: LoadedModel, output_format: str | None, depth: int | None, all_nodes: bool
+    loaded: LoadedModel,
+    shapes: GraphShapes,
+    output_format: str | None,
+    depth: int | None,
+    all_nodes: bool,
+    full: bool,
 ) -> bytes:
     """The picked renderer's output, as bytes (pictures are binary)."""
     from tsinspect.api import model as api
@@ -113,8 +137,10 @@ def _render(
     module_types = {s.path: s.type_name for s in loaded.submodules}
     data: bytes
     if output_format in ("dot", "svg", "png"):
-        from tsinspect.render.dot import render_dot
+        from tsinspect.render.dot import fit_depth, render_dot
 
+        if depth is None and not full:
+            depth = fit_depth(loaded.graph, module_types)
         dot_text = render_dot(
             loaded.graph, depth=depth, show_all=all_nodes, module_types=module_types
         )
@@ -126,9 +152,33 @@ def _render(
     elif output_format == "json":
         from tsinspect.render.graph_json import render_graph_json
 
-        data = render_graph_json(loaded, depth=depth).encode("utf-8")
+        data = render_graph_json(loaded, depth=depth, shapes=shapes).encode("utf-8")
     else:
+        from tsinspect.ir.symbolic.edges import module_inputs, module_outputs
         from tsinspect.render.graph_text import render_graph_text
 
-        data = render_graph_text(loaded, depth=depth).encode("utf-8")
+        data = render_graph_text(
+            loaded,
+            depth=depth,
+            shapes=shapes,
+            module_shapes=module_outputs(loaded.walk, shapes),
+            module_input_shapes=module_inputs(loaded.walk, shapes),
+        ).encode("utf-8")
     return data
+
+
+def _parse_input_shapes(texts: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """``--input-shape NAME:D,D,...`` values by input name; a malformed one is a usage error."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for text in texts:
+        name, separator, dims = text.rpartition(":")
+        try:
+            parsed = tuple(int(part) for part in dims.replace("x", ",").split(",") if part.strip())
+        except ValueError:
+            parsed = ()
+        if not separator or not name or not parsed:
+            raise click.UsageError(
+                f"--input-shape {text!r}: expected NAME:D,D,... (e.g. x:1,3,224,224)"
+            )
+        shapes[name] = parsed
+    return shapes

@@ -119,29 +119,67 @@ def view_graph(
         if u == v:
             continue
         existing = edges.get((u, v))
+        shapes = data.get("shapes") or [None] * len(data["values"])
         if existing is None:
             edges[(u, v)] = {
                 "values": list(data["values"]),
                 "types": list(data["types"]),
                 "role": data["role"],
             }
+            if "shapes" in data:
+                edges[(u, v)]["shapes"] = list(shapes)
         else:
-            for name, type_text in zip(data["values"], data["types"], strict=True):
+            for name, type_text, shape in zip(data["values"], data["types"], shapes, strict=True):
                 if name not in existing["values"]:
                     existing["values"].append(name)
                     existing["types"].append(type_text)
+                    if "shapes" in existing:
+                        existing["shapes"].append(shape)
     view = nx.DiGraph()
     view.add_nodes_from(nodes.items())
     view.add_edges_from((u, v, data) for (u, v), data in edges.items())
     return view
 
 
+#: The most nodes a picture drawn without --depth shows: about what fits a screen readably.
+SCREEN_NODES = 80
+
+
+def fit_depth(
+    graph: Any, module_types: Mapping[str, str] | None = None, limit: int = SCREEN_NODES
+) -> int | None:
+    """The deepest ``--depth`` whose view has at most ``limit`` nodes (None: the whole graph fits).
+
+    A ResNet-50 drawn whole is tens of thousands of pixels across; collapsed to its
+    stages it reads at a glance. Depth 0 is the floor, however many nodes it leaves.
+    """
+    deepest = max(
+        (
+            str(data.get("scope", "")).count(".")
+            for _, data in graph.nodes(data=True)
+            if data.get("scope")
+        ),
+        default=-1,
+    )
+    if view_graph(graph, depth=None, module_types=module_types).number_of_nodes() <= limit:
+        return None
+    for depth in range(deepest, -1, -1):
+        if view_graph(graph, depth=depth, module_types=module_types).number_of_nodes() <= limit:
+            return depth
+    return 0
+
+
+def _shapes_text(data: Mapping[str, Any]) -> str:
+    shapes = [shape for shape in data.get("meta", {}).get("shapes", []) if shape]
+    return f"\n{', '.join(shapes)}" if shapes else ""
+
+
 def _node_label(node: Any, data: Mapping[str, Any]) -> str:
     op = data.get("op")
     if op == "input":
-        return f"input {data['target']}\n{', '.join(data['types'])}"
+        return f"input {data['target']}\n{', '.join(data['types'])}{_shapes_text(data)}"
     if op == "output":
-        return f"output\n{', '.join(data['types'])}"
+        return f"output\n{', '.join(data['types'])}{_shapes_text(data)}"
     if op == "module":
         type_name = f" ({data['module_type']})" if data.get("module_type") else ""
         return f"{data['target']}{type_name}\n{data['meta'].get('nodes', 0)} nodes"
@@ -151,9 +189,14 @@ def _node_label(node: Any, data: Mapping[str, Any]) -> str:
 
 
 def _edge_label(data: Mapping[str, Any]) -> str:
+    """The shape that flows (``[N, 64, 7, 7]``) where known, else the TorchScript type."""
     types = data.get("types", [])
+    shapes = data.get("shapes") or []
     if len(types) == 1:
-        return str(types[0])
+        return str(shapes[0]) if shapes and shapes[0] else str(types[0])
+    known = [shape for shape in shapes if shape]
+    if known and len(known) <= 2:
+        return "\n".join(known)
     return f"{len(types)} values"
 
 

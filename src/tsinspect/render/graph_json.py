@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -17,6 +17,9 @@ from tsinspect.ir.model import LoadedModel
 from tsinspect.ir.signature import Signature, TorchType
 from tsinspect.render.dot import view_graph
 from tsinspect.render.json_format import diagnostic_to_dict
+
+if TYPE_CHECKING:
+    from tsinspect.ir.symbolic import GraphShapes
 
 #: Bumped when a field changes meaning or disappears (adding fields does not bump it).
 GRAPH_SCHEMA_VERSION = 1
@@ -49,10 +52,69 @@ def signature_to_dict(signature: Signature) -> dict[str, Any]:
     }
 
 
-def model_to_dict(
-    model: LoadedModel, depth: int | None = None, show_all: bool = True
+def shapes_to_dict(
+    shapes: GraphShapes,
+    module_inputs: Mapping[str, str] | None = None,
+    module_outputs: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The whole document as a dict (see docs/graph.md for every field)."""
+    """The inferred input shapes, how each dim was found, and each submodule's shapes."""
+    inputs = []
+    for index, item in enumerate(shapes.inputs):
+        dims = []
+        for symbol, solved in zip(item.shape.dims, shapes.dims_of(index), strict=True):
+            entry: dict[str, Any] = {"name": str(symbol), "value": None, "free": False}
+            if solved is not None:
+                entry.update(
+                    value=solved.value,
+                    free=solved.free,
+                    minimum=solved.minimum,
+                    sizes=list(solved.sizes) if solved.sizes else None,
+                    equations=list(solved.equations),
+                    note=solved.note,
+                )
+            else:
+                entry["value"] = int(symbol)
+            dims.append(entry)
+        inputs.append(
+            {
+                "argument": item.argument,
+                "key": item.key,
+                "shape": shapes.shapes[index].text(),
+                "symbolic": item.shape.text(),
+                "reason": item.reason,
+                "dims": dims,
+            }
+        )
+    paths = sorted(set(module_inputs or {}) | set(module_outputs or {}))
+    return {
+        "inputs": inputs,
+        "constraints": [
+            {"kind": c.kind, "text": c.text, "where": c.where} for c in shapes.constraints
+        ],
+        "conflicts": list(shapes.solution.conflicts),
+        "unknown_ops": dict(sorted(shapes.analysis.unknown_kinds.items())),
+        "modules": {
+            path: {
+                "input": (module_inputs or {}).get(path),
+                "output": (module_outputs or {}).get(path),
+            }
+            for path in paths
+        },
+    }
+
+
+def model_to_dict(
+    model: LoadedModel,
+    depth: int | None = None,
+    show_all: bool = True,
+    shapes: GraphShapes | None = None,
+) -> dict[str, Any]:
+    """The whole document as a dict (see docs/graph.md for every field).
+
+    With ``shapes`` (``api.model.model_shapes``, which also puts ``shapes`` on
+    the graph's edges), a ``shapes`` field: the inferred inputs and each
+    submodule's input and output shapes.
+    """
     module_types = {s.path: s.type_name for s in model.submodules}
     graph = model.graph
     if depth is not None or not show_all:
@@ -86,8 +148,19 @@ def model_to_dict(
         "custom_op_namespaces": list(model.custom_op_namespaces),
         "device_constants": list(model.device_constants),
         "findings": [diagnostic_to_dict(d) for d in model.findings],
+        "shapes": _shapes_field(model, shapes),
         "graph": _node_link(graph),
     }
+
+
+def _shapes_field(model: LoadedModel, shapes: GraphShapes | None) -> dict[str, Any] | None:
+    if shapes is None:
+        return None
+    from tsinspect.ir.symbolic.edges import module_inputs, module_outputs
+
+    return shapes_to_dict(
+        shapes, module_inputs(model.walk, shapes), module_outputs(model.walk, shapes)
+    )
 
 
 def _node_link(graph: Any) -> Mapping[str, Any]:
@@ -95,7 +168,12 @@ def _node_link(graph: Any) -> Mapping[str, Any]:
     return data
 
 
-def render_graph_json(model: LoadedModel, depth: int | None = None, show_all: bool = True) -> str:
+def render_graph_json(
+    model: LoadedModel,
+    depth: int | None = None,
+    show_all: bool = True,
+    shapes: GraphShapes | None = None,
+) -> str:
     """The JSON document, indented, with a trailing newline."""
-    document = model_to_dict(model, depth=depth, show_all=show_all)
+    document = model_to_dict(model, depth=depth, show_all=show_all, shapes=shapes)
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

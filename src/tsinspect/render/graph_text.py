@@ -8,11 +8,15 @@ the op histogram and the TS6xx findings.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from tsinspect.ir.model import LoadedModel
 from tsinspect.render.text import render_diagnostic
 from tsinspect.render.units import human_bytes
+
+if TYPE_CHECKING:
+    from tsinspect.ir.symbolic import GraphShapes
 
 _HISTOGRAM_ROWS = 20
 
@@ -28,8 +32,50 @@ def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
     return lines
 
 
-def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
-    """The summary: signature, parameters, submodules (down to ``depth`` levels), ops, findings."""
+def _shape_lines(shapes: GraphShapes) -> list[str]:
+    """The inferred input shapes, each solved dim with the equation that fixed it."""
+    if not shapes.inputs:
+        return ["  input shapes: not inferred (no input is read by an op that fixes its rank)"]
+    lines = ["  input shapes (N: the batch; free dims stay symbols):"]
+    for index in range(len(shapes.inputs)):
+        lines.append(f"    {shapes.input_text(index)}  <- {shapes.inputs[index].reason}")
+        for solved in shapes.dims_of(index):
+            if solved is None or (solved.free and solved.name == "N" and solved.minimum <= 1):
+                continue
+            lines.append(f"      {solved.describe()}")
+    for conflict in shapes.solution.conflicts:
+        lines.append(f"    no size satisfies: {conflict}")
+    return lines
+
+
+def _subtree_parameter_counts(model: LoadedModel) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in model.parameters:
+        if record.role != "parameter":
+            continue
+        size = 1
+        for dim in record.shape:
+            size *= dim
+        parts = record.name.split(".")[:-1]
+        for depth in range(len(parts) + 1):
+            prefix = ".".join(parts[:depth])
+            counts[prefix] = counts.get(prefix, 0) + size
+    return counts
+
+
+def render_graph_text(
+    model: LoadedModel,
+    depth: int | None = None,
+    shapes: GraphShapes | None = None,
+    module_shapes: Mapping[str, str] | None = None,
+    module_input_shapes: Mapping[str, str] | None = None,
+) -> str:
+    """The summary: signature, parameters, submodules (down to ``depth`` levels), ops, findings.
+
+    With ``shapes`` (``api.model.model_shapes``), the inferred input shapes and,
+    per submodule, its output shape (``module_shapes``), the shape it sees (``module_input_shapes``) and parameter count
+    (its own and its children's), as torchinfo prints them.
+    """
     lines: list[str] = []
     version = f", file format version {model.producer_version}" if model.producer_version else ""
     lines.append(f"{model.path}: TorchScript archive, {model.kind}{version}")
@@ -52,6 +98,8 @@ def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
     ]
     lines.extend(_table(input_rows, indent="    ") or ["    (none)"])
     lines.append(f"  output: {signature.returns.text}")
+    if shapes is not None:
+        lines.extend(_shape_lines(shapes))
     lines.append("")
 
     parameters = [p for p in model.parameters if p.role == "parameter"]
@@ -70,6 +118,11 @@ def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
     root_name = root.type_name if root is not None else "module"
     lines.append(f"submodules ({len(children)}) of {root_name}")
     rows: list[tuple[str, ...]] = []
+    counts = _subtree_parameter_counts(model) if shapes is not None else {}
+    outputs = module_shapes or {}
+    if shapes is not None:
+        rows.append(("path", "type", "input shape", "output shape", "params", "own parameters"))
+    seen = module_input_shapes or {}
     hidden = 0
     for submodule in model.submodules:
         if not submodule.path and not submodule.parameters:
@@ -83,7 +136,14 @@ def render_graph_text(model: LoadedModel, depth: int | None = None) -> str:
             + (" (buffer)" if p.role == "buffer" else "")
             for p in submodule.parameters
         )
-        rows.append((indent + (submodule.path or "(root)"), submodule.type_name, own))
+        name = indent + (submodule.path or "(root)")
+        if shapes is not None:
+            shape = outputs.get(submodule.path, "?") if submodule.path else ""
+            count = f"{counts.get(submodule.path, 0):,}"
+            entering = seen.get(submodule.path, "?") if submodule.path else ""
+            rows.append((name, submodule.type_name, entering, shape, count, own))
+        else:
+            rows.append((name, submodule.type_name, own))
     lines.extend(_table(rows) or ["  (none)"])
     if hidden:
         lines.append(f"  ... {hidden} deeper submodules not shown (--depth {depth})")

@@ -13,13 +13,15 @@ PLATFORM = "pytorch_libtorch"
 DEFAULT_MAX_BATCH_SIZE = 8
 
 #: How a value was found. ``override``: the user passed it; ``weights``: read from the
-#: weights of the first op that consumes the input; ``probe``: solved by running the model
+#: weights of the first op that consumes the input; ``solved``: the equations the weights put
+#: on the input dims, solved symbolically (ir/symbolic); ``probe``: solved by running the model
 #: on the meta device; ``declared type``: forward's TorchScript signature; ``graph``: read
 #: from the forward graph (dict keys); ``default``: tsinspect's default; ``model``: the
 #: model's own output when run.
 SOURCES: tuple[str, ...] = (
     "override",
     "weights",
+    "solved",
     "probe",
     "declared type",
     "graph",

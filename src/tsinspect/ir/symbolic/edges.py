@@ -1,0 +1,108 @@
+"""Shapes onto the graph: each edge's and node's shapes, each submodule's output shape.
+
+:func:`annotate_graph` adds, to the networkx graph built from a walk, an edge
+attribute ``shapes`` (one text per entry of ``values``: ``[N, 64, 7, 7]``, or
+None where unknown) and ``meta["shapes"]`` on every node (one per output).
+:func:`module_outputs` finds, per submodule path, the tensors that leave it
+(read by an op outside it, or returned): what torchinfo calls a layer's
+output shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsinspect.ir.symbolic import GraphShapes
+from tsinspect.ir.symbolic.values import SymTensor, value_text
+from tsinspect.ir.walk import GraphWalk
+
+
+def annotate_graph(graph: Any, walk: GraphWalk, shapes: GraphShapes) -> None:
+    """Put the shapes on ``graph``'s edges (``shapes``) and nodes (``meta["shapes"]``)."""
+    values = shapes.analysis.values
+
+    def text(value_id: int) -> str | None:
+        return value_text(values.get(value_id))
+
+    for record, node_id in zip(walk.inputs, walk.input_node_ids, strict=True):
+        if node_id in graph:
+            graph.nodes[node_id]["meta"]["shapes"] = [text(record.id)]
+    for op in walk.ops:
+        if op.id in graph:
+            graph.nodes[op.id]["meta"]["shapes"] = [text(out.id) for out in op.outputs]
+    if walk.output_node_id in graph:
+        graph.nodes[walk.output_node_id]["meta"]["shapes"] = [text(v.id) for v in walk.outputs]
+    flows: list[tuple[int, int]] = [(value_id, op.id) for op in walk.ops for value_id in op.inputs]
+    flows += [(value_id, owner) for owner, returned in walk.block_returns for value_id in returned]
+    flows += [(value.id, walk.output_node_id) for value in walk.outputs]
+    for value_id, target in flows:
+        source = walk.producers.get(value_id)
+        if source is None or not graph.has_edge(source, target):
+            continue
+        data = graph.edges[source, target]
+        names = data["values"]
+        found = data.get("shapes")
+        if found is None or len(found) != len(names):
+            found = [None] * len(names)
+            data["shapes"] = found
+        name = walk.value_names.get(value_id)
+        if name in names:
+            found[names.index(name)] = text(value_id)
+
+
+def module_inputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
+    """Per submodule path, the shape of the first tensor that enters it (what it sees)."""
+    values = shapes.analysis.values
+    producer_scope = {out.id: op.scope for op in walk.ops for out in op.outputs}
+    found: dict[str, str] = {}
+    for op in walk.ops:
+        if not op.scope:
+            continue
+        parts = op.scope.split(".")
+        for value_id in op.inputs:
+            value = values.get(value_id)
+            if not isinstance(value, SymTensor):
+                continue
+            source = producer_scope.get(value_id)  # None: a graph input
+            for depth in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:depth])
+                if prefix in found:
+                    continue
+                if source is None or not (source == prefix or source.startswith(prefix + ".")):
+                    found[prefix] = value.text()
+    return found
+
+
+def module_outputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
+    """Per submodule path (``layer1.0``), the shape of the last tensor that leaves it."""
+    values = shapes.analysis.values
+    scope_of_op = {op.id: op.scope for op in walk.ops}
+    consumers: dict[int, list[str | None]] = {}
+    for op in walk.ops:
+        for value_id in op.inputs:
+            consumers.setdefault(value_id, []).append(op.scope)
+    for value in walk.outputs:
+        consumers.setdefault(value.id, []).append(None)  # returned: leaves every submodule
+    found: dict[str, str] = {}
+    for op in walk.ops:
+        scope = scope_of_op[op.id]
+        if not scope:
+            continue
+        for out in op.outputs:
+            shape = values.get(out.id)
+            if not isinstance(shape, SymTensor):
+                continue
+            readers = consumers.get(out.id, [])
+            parts = scope.split(".")
+            for depth in range(len(parts), 0, -1):
+                prefix = ".".join(parts[:depth])
+                leaves = any(
+                    reader is None or not (reader == prefix or reader.startswith(prefix + "."))
+                    for reader in readers
+                )
+                if leaves:
+                    found[prefix] = shape.text()
+    return found
+
+
+__all__ = ["annotate_graph", "module_inputs", "module_outputs"]

@@ -1,0 +1,214 @@
+"""Shape propagation over the walked forward graph (``ir.walk.GraphWalk``), with sympy dims.
+
+One pass in walk order (a topological order: producers before consumers,
+a block's nodes after its owner). Each op kind with a rule in :mod:`rules`
+maps its input values to output values and may add constraints; any other op
+makes its outputs UNKNOWN, and so does anything that reads UNKNOWN. Nothing
+here imports torch: the walk's records are all it reads, with the
+parameters' real shapes for ``prim::GetAttr`` of a weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from tsinspect.ir.symbolic.constraints import Constraint
+from tsinspect.ir.symbolic.rules import NONE_VALUE, RULES, OpContext
+from tsinspect.ir.symbolic.values import UNKNOWN, SymTensor, parse_constant
+from tsinspect.ir.walk import GraphWalk, OpRecord
+
+
+@dataclass
+class ShapeAnalysis:
+    """What one pass found: a value per value id, the constraints, the ops it had no rule for."""
+
+    values: dict[int, Any]
+    constraints: list[Constraint]
+    unknown_kinds: dict[str, int] = field(default_factory=dict)
+
+    def substituted(self, solved: Mapping[sympy.Symbol, int]) -> ShapeAnalysis:
+        """The same values with the solved dims put in."""
+        if not solved:
+            return self
+        mapping = {symbol: sympy.Integer(value) for symbol, value in solved.items()}
+        cache: dict[sympy.Expr, sympy.Expr] = {}
+
+        def put(value: Any) -> Any:
+            if isinstance(value, SymTensor):
+                return SymTensor(tuple(expr(dim) for dim in value.dims))
+            if isinstance(value, sympy.Expr):
+                return expr(value)
+            if isinstance(value, list):
+                return [put(item) for item in value]
+            if isinstance(value, tuple):
+                return tuple(put(item) for item in value)
+            if isinstance(value, dict):
+                return {key: put(item) for key, item in value.items()}
+            return value
+
+        def expr(dim: sympy.Expr) -> sympy.Expr:
+            if dim.is_Integer:
+                return dim
+            cached = cache.get(dim)
+            if cached is None:
+                cached = dim.xreplace(mapping) if dim.free_symbols & mapping.keys() else dim
+                cache[dim] = cached
+            return cached
+
+        return ShapeAnalysis(
+            {key: put(value) for key, value in self.values.items()},
+            self.constraints,
+            self.unknown_kinds,
+        )
+
+
+def propagate(
+    walk: GraphWalk,
+    parameter_shapes: Mapping[str, tuple[int, ...]],
+    inputs: Mapping[int, Any],
+) -> ShapeAnalysis:
+    """Values for every value id of ``walk``, given the graph inputs' values (by value id).
+
+    ``parameter_shapes`` maps a parameter or buffer name (``conv1.weight``) to
+    its real shape; ``inputs`` maps a graph input's value id to a SymTensor
+    (or a dict of them for a ``Dict[str, Tensor]`` argument).
+    """
+    values: dict[int, Any] = dict(inputs)
+    constraints: list[Constraint] = []
+    unknown_kinds: dict[str, int] = {}
+    returns_by_owner: dict[int, list[tuple[int, ...]]] = {}
+    for owner, returned in walk.block_returns:
+        returns_by_owner.setdefault(owner, []).append(returned)
+    # prim::If/prim::Loop outputs are known only after their blocks: settle them when the
+    # next op outside the blocks comes (the walk lists block nodes right after their owner).
+    pending: list[OpRecord] = []
+    names: dict[int, str] = {}
+    known: dict[
+        sympy.Symbol, sympy.Integer
+    ] = {}  # dims an equation fixed to a number  # value id -> attribute path, for the constraints' text
+    params = {
+        name: SymTensor(tuple(sympy.Integer(d) for d in shape))
+        for name, shape in parameter_shapes.items()
+    }
+
+    def settle(op: OpRecord) -> None:
+        branches = returns_by_owner.get(op.id, [])
+        outputs = op.outputs
+        if op.kind == "prim::If" and branches:
+            condition = values.get(op.inputs[0], UNKNOWN) if op.inputs else UNKNOWN
+            if isinstance(condition, bool) and len(branches) == 2:
+                chosen = branches[0] if condition else branches[1]
+                for out, value_id in zip(outputs, chosen, strict=False):
+                    values[out.id] = values.get(value_id, UNKNOWN)
+                return
+            for position, out in enumerate(outputs):
+                candidates = [
+                    values.get(branch[position], UNKNOWN)
+                    for branch in branches
+                    if position < len(branch)
+                ]
+                first = candidates[0] if candidates else UNKNOWN
+                values[out.id] = first if all(_same(first, c) for c in candidates[1:]) else UNKNOWN
+            return
+        if op.kind == "prim::Loop" and branches:
+            # carried values: the outputs keep the loop's inputs when the body returns them unchanged
+            carried_in = op.inputs[2:]
+            body = branches[0][1:]
+            for out, initial, returned in zip(outputs, carried_in, body, strict=False):
+                start = values.get(initial, UNKNOWN)
+                values[out.id] = start if _same(start, values.get(returned, UNKNOWN)) else UNKNOWN
+            return
+        for out in outputs:
+            values[out.id] = UNKNOWN
+
+    for op in walk.ops:
+        while pending and not _inside(op, pending[-1]):
+            settle(pending.pop())
+        if op.num_blocks:
+            pending.append(op)
+            if op.kind == "prim::Loop":
+                # the body's parameters (counter, carried values) start from the loop's inputs
+                for out in op.outputs:
+                    values[out.id] = UNKNOWN
+            continue
+        kind = op.kind
+        if kind == "prim::Constant":
+            values[op.outputs[0].id] = parse_constant(op.constant)
+            continue
+        if kind == "prim::GetAttr":
+            values[op.outputs[0].id] = params.get(op.target, UNKNOWN)
+            names[op.outputs[0].id] = op.target
+            continue
+        rule = RULES.get(kind)
+        arguments = [values.get(value_id, UNKNOWN) for value_id in op.inputs]
+        if known:
+            arguments = [_put_known(argument, known) for argument in arguments]
+        results: Any = None
+        if rule is not None:
+            context = OpContext(
+                op, constraints, [names.get(value_id) for value_id in op.inputs], known
+            )
+            try:
+                results = rule(context, arguments)
+            except Exception:
+                # an argument of a form the rule does not handle (sympy raises its own error
+                # types too): the op's outputs are unknown, never a crash of `graph`
+                results = None
+        if results is None:
+            if op.outputs:
+                unknown_kinds[kind] = unknown_kinds.get(kind, 0) + 1
+            for out in op.outputs:
+                values[out.id] = UNKNOWN
+            continue
+        if results is NONE_VALUE:
+            results = None
+        if len(op.outputs) == 1:
+            values[op.outputs[0].id] = results
+        else:
+            items = list(results) if isinstance(results, (list, tuple)) else []
+            for position, out in enumerate(op.outputs):
+                values[out.id] = items[position] if position < len(items) else UNKNOWN
+    while pending:
+        settle(pending.pop())
+    if known:
+        values = {key: _put_known(value, known) for key, value in values.items()}
+    return ShapeAnalysis(values, constraints, unknown_kinds)
+
+
+def _put_known(value: Any, known: Mapping[sympy.Symbol, sympy.Integer]) -> Any:
+    if isinstance(value, SymTensor):
+        if all(dim.is_Integer for dim in value.dims):
+            return value
+        return SymTensor(
+            tuple(dim if dim.is_Integer else dim.xreplace(known) for dim in value.dims)
+        )
+    if isinstance(value, sympy.Expr) and not value.is_Integer:
+        return value.xreplace(known)
+    if isinstance(value, list):
+        return [_put_known(item, known) for item in value]
+    return value
+
+
+def _inside(op: OpRecord, owner: OpRecord) -> bool:
+    return any(step[0] == owner.id for step in op.block)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is UNKNOWN or b is UNKNOWN:
+        return False
+    if isinstance(a, SymTensor) and isinstance(b, SymTensor):
+        return a.rank == b.rank and all(
+            sympy.simplify(x - y) == 0 for x, y in zip(a.dims, b.dims, strict=True)
+        )
+    if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
+        return bool(sympy.simplify(a - b) == 0)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+__all__ = ["ShapeAnalysis", "propagate"]

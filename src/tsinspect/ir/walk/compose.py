@@ -1,0 +1,289 @@
+"""The composer: the inlined walk, each body's records copied at every call site."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from typing import Any
+
+from tsinspect.ir.walk.bodies import (
+    _Bodies,
+    _Call,
+    _call_target,
+    _CannotSummarise,
+    _graph_inputs,
+    _graph_outputs,
+    _is_inlined_function_constant,
+    _self_unique,
+)
+from tsinspect.ir.walk.flat import (
+    _KINDS_WITH_BLOCKS,
+    _NO_SOURCE_KINDS,
+    _Walker,
+    block_nodes,
+    constant_text,
+    walk_graph,
+)
+from tsinspect.ir.walk.records import GraphWalk, OpRecord, ValueRecord
+
+
+def walk_module(script_module: Any, method: str = "forward") -> GraphWalk:
+    """Records and a DiGraph for ``script_module.<method>`` with every submodule and function call inlined.
+
+    Each distinct method body (one per TorchScript type: submodules of one
+    type share their code) is read once and its records are copied at every
+    call site, as an inline pass would; see :class:`_Bodies` for the clean-ups
+    applied to each body. A call on a module value that is not read from
+    ``self`` (none seen in practice) cannot be followed that way: the graph is
+    then inlined by ``torch._C._jit_pass_inline`` and walked by
+    :func:`walk_graph`. The module is not changed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()  # as in walk_graph
+    try:
+        try:
+            return _Composer(_Bodies()).walk(script_module._c, method)
+        except _CannotSummarise:
+            pass
+    finally:
+        if was_enabled:
+            gc.enable()
+    import torch
+
+    graph = getattr(script_module, method).graph.copy()
+    torch._C._jit_pass_inline(graph)
+    return walk_graph(graph)
+
+
+@dataclass
+class _TemplateNode:
+    """One node of a body, read completely; ids are the body's own value uniques."""
+
+    kind: str
+    source: tuple[str | None, int | None, str]
+    block: tuple[tuple[int, int], ...]  # (owner's index in the body, block index)
+    inputs: tuple[int, ...]
+    outputs: tuple[ValueRecord, ...]
+    constant: str | None
+    attribute: str | None  # a prim::GetAttr's name
+    block_params: tuple[tuple[ValueRecord, ...], ...]
+    call: _Call | None = None
+
+
+@dataclass
+class _BlockEnd:
+    owner: int  # the owner's index in the body
+    returned: tuple[int, ...]
+
+
+@dataclass
+class _Template:
+    inputs: tuple[ValueRecord, ...]  # self first for a method
+    has_self: bool
+    outputs: tuple[int, ...]
+    events: list[_TemplateNode | _BlockEnd]
+
+
+class _Composer:
+    """Builds the inlined walk by copying each body's records at its call sites."""
+
+    def __init__(self, bodies: _Bodies) -> None:
+        self.sources = bodies
+        self.walker = _Walker()  # its ops, producers, names, types, attribute paths and caches
+        self.method_templates: dict[tuple[str, str], _Template] = {}
+        self.next_value = 0
+
+    def walk(self, module: Any, method: str) -> GraphWalk:
+        walker = self.walker
+        template = self.method_template(module, method)
+        arguments: list[int] = []
+        inputs: list[ValueRecord] = []
+        input_node_ids: list[int] = []
+        for position, value in enumerate(template.inputs):
+            new = self.new_value(value)
+            arguments.append(new.id)
+            if position == 0 and template.has_self:
+                walker.attr_path[new.id] = ""
+                continue
+            node_id = walker.new_id()
+            walker.producer[new.id] = node_id
+            inputs.append(new)
+            input_node_ids.append(node_id)
+        returned = self.instantiate(template, module, "", "", arguments, ())
+        outputs = tuple(
+            ValueRecord(value, walker.value_name[value], walker.value_type[value])
+            for value in returned
+        )
+        return walker.result(inputs, input_node_ids, outputs)
+
+    def new_value(self, value: ValueRecord) -> ValueRecord:
+        new = ValueRecord(self.next_value, value.name, value.type)
+        self.next_value += 1
+        self.walker.value_name[new.id] = new.name
+        self.walker.value_type[new.id] = new.type
+        return new
+
+    def method_template(self, module: Any, method: str) -> _Template:
+        key, graph = self.sources.method(module, method)
+        template = self.method_templates.get(key)
+        if template is None:
+            template = self.method_templates[key] = self.read_template(graph)
+        return template
+
+    def read_template(self, graph: Any) -> _Template:
+        walker = self.walker
+        self_unique = _self_unique(graph)
+        events: list[_TemplateNode | _BlockEnd] = []
+
+        def record(value: Any) -> ValueRecord:
+            return ValueRecord(value.unique(), value.debugName(), walker.type_of(value))
+
+        def read_block(block: Any, path: tuple[tuple[int, int], ...]) -> None:
+            for node in block_nodes(block):
+                read_node(node, path)
+
+        def read_node(node: Any, path: tuple[tuple[int, int], ...]) -> None:
+            kind = node.kind()
+            call: _Call | None = None
+            if kind == "prim::CallMethod":
+                target = _call_target(node, self_unique)
+                if target is not None:
+                    call = _Call(target[0], node.s("name"), target[1], target[2])
+            elif (
+                kind == "prim::Constant"
+                and node.outputsSize() == 1
+                and _is_inlined_function_constant(node)
+            ):
+                return
+            index = len(events)
+            inputs = tuple(node.inputsAt(i).unique() for i in range(node.inputsSize()))
+            outputs = tuple(record(node.outputsAt(i)) for i in range(node.outputsSize()))
+            if call is not None:
+                events.append(
+                    _TemplateNode(
+                        kind, (None, None, "none"), path, inputs, outputs, None, None, (), call
+                    )
+                )
+                return
+            source: tuple[str | None, int | None, str] = (None, None, "none")
+            if kind not in _NO_SOURCE_KINDS:
+                source = walker.source_of(node)
+            blocks = list(node.blocks()) if kind in _KINDS_WITH_BLOCKS else []
+            params = tuple(
+                tuple(
+                    record(block.paramNode().outputsAt(i))
+                    for i in range(block.paramNode().outputsSize())
+                )
+                for block in blocks
+            )
+            events.append(
+                _TemplateNode(
+                    kind=kind,
+                    source=source,
+                    block=path,
+                    inputs=inputs,
+                    outputs=outputs,
+                    constant=constant_text(node) if kind == "prim::Constant" else None,
+                    attribute=node.s("name") if kind == "prim::GetAttr" else None,
+                    block_params=params,
+                )
+            )
+            for block_index, block in enumerate(blocks):
+                read_block(block, (*path, (index, block_index)))
+                block_return = block.returnNode()
+                returned = tuple(
+                    block_return.inputsAt(i).unique() for i in range(block_return.inputsSize())
+                )
+                events.append(_BlockEnd(index, returned))
+
+        read_block(graph.block(), ())
+        return _Template(
+            inputs=tuple(record(value) for value in _graph_inputs(graph)),
+            has_self=self_unique is not None,
+            outputs=tuple(value.unique() for value in _graph_outputs(graph)),
+            events=events,
+        )
+
+    def instantiate(
+        self,
+        template: _Template,
+        module: Any,
+        scope: str,
+        module_type: str,
+        arguments: list[int],
+        prefix: tuple[tuple[int, int], ...],
+    ) -> list[int]:
+        """Copy ``template``'s records for one call; returns the global ids of its results."""
+        walker = self.walker
+        values = {
+            value.id: argument for value, argument in zip(template.inputs, arguments, strict=True)
+        }
+        node_ids: dict[int, int] = {}  # event index -> node id, for block owners
+        attr_path = walker.attr_path
+        for index, event in enumerate(template.events):
+            if isinstance(event, _BlockEnd):
+                walker.block_returns.append(
+                    (node_ids[event.owner], tuple(values[unique] for unique in event.returned))
+                )
+                continue
+            block = prefix + tuple((node_ids[owner], i) for owner, i in event.block)
+            call = event.call
+            if call is not None:
+                callee = module
+                for name in call.chain:
+                    callee = callee.getattr(name)
+                callee_scope, callee_type = scope, module_type
+                if call.segment:
+                    callee_scope = f"{scope}.{call.segment}" if scope else call.segment
+                    callee_type = call.type_name
+                results = self.instantiate(
+                    self.method_template(callee, call.method),
+                    callee,
+                    callee_scope,
+                    callee_type,
+                    [values[unique] for unique in event.inputs],
+                    block,
+                )
+                for output, result in zip(event.outputs, results, strict=True):
+                    values[output.id] = result
+                continue
+            node_id = walker.new_id()
+            node_ids[index] = node_id
+            inputs = tuple(values[unique] for unique in event.inputs)
+            outputs = []
+            for output in event.outputs:
+                new = self.new_value(output)
+                values[output.id] = new.id
+                walker.producer[new.id] = node_id
+                outputs.append(new)
+            for params in event.block_params:
+                for param in params:
+                    new = self.new_value(param)
+                    values[param.id] = new.id
+                    walker.producer[new.id] = node_id
+            target = event.kind
+            if event.constant is not None:
+                target = event.constant
+            elif event.attribute is not None:
+                owner = attr_path.get(inputs[0]) if inputs else None
+                target = event.attribute if not owner else f"{owner}.{event.attribute}"
+                attr_path[outputs[0].id] = target
+            source_file, source_line, style = event.source
+            walker.ops.append(
+                OpRecord(
+                    id=node_id,
+                    kind=event.kind,
+                    scope=scope,
+                    module_type=module_type,
+                    source_file=source_file,
+                    source_line=source_line,
+                    block=block,
+                    inputs=inputs,
+                    outputs=tuple(outputs),
+                    constant=event.constant,
+                    target=target,
+                    num_blocks=len(event.block_params),
+                    traced_frame=style == "traced",
+                )
+            )
+        return [values[unique] for unique in template.outputs]
