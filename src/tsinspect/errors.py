@@ -42,5 +42,9 @@ class InferenceError(TsinspectError):
     """Shapes or dtypes could not be inferred; the message says which option to pass instead."""
 
 
+class ModelTimeoutError(TsinspectError):
+    """A forward call did not return within the time limit and was stopped (--time-limit)."""
+
+
 class OverwriteError(TsinspectError):
     """Writing would replace something the user already has; pass --force to allow it."""

@@ -16,6 +16,7 @@ from tsinspect.cli.options import (
     max_batch_size_option,
     name_option,
     naming_option,
+    time_limit_option,
     trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
@@ -85,6 +86,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 )
 @library_option
 @trust_model_option
+@time_limit_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
 def config(
@@ -104,6 +106,7 @@ def config(
     model_repository: str | None,
     libraries: tuple[str, ...],
     trust_model: bool,
+    time_limit: float,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -143,6 +146,7 @@ def config(
         max_queue_delay_microseconds=max_queue_delay,
         libraries=libraries,
         trust_model=trust_model,
+        time_limit_s=time_limit,
     )
     if result.config is None:
         _echo_findings(result.blockers)
@@ -183,6 +187,7 @@ def config(
 )
 @library_option
 @trust_model_option
+@time_limit_option
 def validate(
     model: str,
     config_path: str | None,
@@ -190,6 +195,7 @@ def validate(
     output_format: str,
     libraries: tuple[str, ...],
     trust_model: bool,
+    time_limit: float,
 ) -> None:
     """Check a config.pbtxt against the model it serves.
 
@@ -208,6 +214,7 @@ def validate(
         require_schema=require_schema,
         libraries=libraries,
         trust_model=trust_model,
+        time_limit_s=time_limit,
     )
     if output_format == "json":
         click.echo(findings_json(result.diagnostics, result.schema_checked))

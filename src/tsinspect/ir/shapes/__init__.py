@@ -17,7 +17,12 @@ functions.
 
 from __future__ import annotations
 
-from tsinspect.ir.shapes.consumers import Consumer, dict_keys_read, first_consumer
+from tsinspect.ir.shapes.consumers import (
+    Consumer,
+    dict_keys_read,
+    first_consumer,
+    fixed_leading_dim,
+)
 from tsinspect.ir.shapes.failures import ProbeFailure, classify_failure
 from tsinspect.ir.shapes.probes import (
     OutputValue,
@@ -40,6 +45,7 @@ __all__ = [
     "describe_output",
     "dict_keys_read",
     "first_consumer",
+    "fixed_leading_dim",
     "meta_copy",
     "run_probe",
 ]

@@ -334,3 +334,28 @@ def _consumer_at(
         direct=direct,
         source=_source_of(node),
     )
+
+
+def fixed_leading_dim(module: Any, argument_index: int, key: str | None = None) -> int | None:
+    """The first dim a graph fixes by taking items 0, 1, ... k-1 of it one by one, as k; else None.
+
+    ``torch.jit.trace`` unrolls a Python loop over the batch
+    (``for i in range(x.shape[0])``) into one ``aten::select(x, 0, i)`` per
+    example item with constant indices, so the archive takes exactly that many
+    items: its first dim is not a batch dim. Only a run of at least two
+    indices starting at 0 counts; a lone ``x[0]`` says nothing about the size.
+    """
+    graph = _inlined_graph(module)
+    indices: set[int] = set()
+    for value in _start_values(graph, argument_index, key):
+        for use in value.uses():
+            node = use.user
+            if node.kind() != "aten::select" or use.offset != 0:
+                continue
+            inputs = list(node.inputs())
+            dim, index = _constant_int(inputs[1]), _constant_int(inputs[2])
+            if dim == 0 and index is not None and index >= 0:
+                indices.add(index)
+    if len(indices) >= 2 and indices == set(range(max(indices) + 1)):
+        return max(indices) + 1
+    return None

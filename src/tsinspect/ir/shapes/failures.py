@@ -24,6 +24,12 @@ _UNDECIDABLE_MARKERS = (
     "data dependent",
     "does not have a meta",
     "no meta",
+    # A tensor the model builds without a device (torch.arange, torch.ones in forward) is on
+    # the CPU whatever the input's device: the meta device cannot decide, the CPU can.
+    "is not on the expected device meta",
+    "but found at least two devices, cpu and meta",
+    "but found at least two devices, meta and cpu",
+    "device meta does not match device cpu",
 )
 
 # A model with a hard-coded CUDA device cannot run on a CPU-only machine, whatever the shapes.
@@ -121,7 +127,7 @@ def is_library_file(path: str) -> bool:
     return "site-packages/torch/" in path or "/torch/nn/" in path or path == "<string>"
 
 
-def _first_sentence(message: str, limit: int = 240) -> str:
+def first_sentence(message: str, limit: int = 240) -> str:
     """Errors end up in one-line messages: keep the first sentence of a long one (dispatcher errors run to 1,500 characters)."""
     if len(message) <= limit:
         return message
@@ -134,7 +140,7 @@ def _first_sentence(message: str, limit: int = 240) -> str:
 def classify_failure(error: BaseException) -> ProbeFailure:
     """Turn an exception from forward into a ProbeFailure (kind, message, op, source line)."""
     text = str(error)
-    message = _first_sentence(_innermost_message(text)) or type(error).__name__
+    message = first_sentence(_innermost_message(text)) or type(error).__name__
     frames = _frames(text)
     user_frames = [frame for frame in frames if not is_library_file(frame[0])]
     source, op, code = "", "", ""

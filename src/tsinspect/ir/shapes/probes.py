@@ -171,8 +171,23 @@ def run_probe(
 
     A sequence is passed positionally; a mapping is passed as one
     ``Dict[str, Tensor]`` argument (Triton's dict-input mode). Grad is off,
-    as in Triton (INFERENCE_MODE defaults to true).
+    as in Triton (INFERENCE_MODE defaults to true). A module wrapped by
+    ``ModelRunner.guard`` runs in the runner's worker under its time limit
+    (``ModelTimeoutError`` when forward does not return in time).
     """
+    from tsinspect.ir.shapes.runner import GuardedModule
+
+    if isinstance(module, GuardedModule):
+        return module.run(inputs, device)
+    return run_probe_here(module, inputs, device)
+
+
+def run_probe_here(
+    module: Any,
+    inputs: Sequence[ProbeInput] | Mapping[str, ProbeInput],
+    device: str,
+) -> ProbeResult:
+    """``run_probe`` in this process, with no time limit (the worker's side of a ModelRunner)."""
     import torch
 
     _import_dynamo_safely()
