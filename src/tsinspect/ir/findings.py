@@ -43,10 +43,16 @@ CODES: dict[str, tuple[str, Severity, str]] = {
         E,
         "a Python call or an @unused stub that raises when reached",
     ),
-    "TS607": ("bf16-parameters", W, "bfloat16 parameters or buffers"),
+    # Information, not a warning: bf16 weights compute the same on the server as where they were
+    # made; only bf16 inputs or outputs break serving, and `config` blocks those (TS709).
+    "TS607": ("bf16-parameters", I, "bfloat16 parameters or buffers: slow on many CPUs"),
     "TS608": ("fp16-parameters", I, "float16 parameters or buffers: many CPU kernels lack fp16"),
     "TS609": ("print-in-forward", I, "prim::Print writes to the server's stdout on every request"),
-    "TS610": ("saved-in-training-mode", W, "the module was saved in training mode"),
+    "TS610": (
+        "saved-in-training-mode",
+        W,
+        "saved in training mode, and the graph reads it (dropout, batch norm, self.training)",
+    ),
     "TS611": (
         "runs-at-load",
         W,
@@ -126,7 +132,11 @@ def archive_findings(
     kind: str,
     training: bool,
 ) -> tuple[Diagnostic, ...]:
-    """Every TS6xx finding for one archive, in the deterministic output order."""
+    """Every TS6xx finding for one archive, in the deterministic output order.
+
+    ``training``: the module was saved in training mode *and* its graph reads the flag
+    (``ir.model.training_readers``); a module that never reads it computes the same in eval mode.
+    """
     op_list = list(ops)
     found: list[Diagnostic] = []
     found += device_constants(path, op_list, kind)
@@ -135,12 +145,12 @@ def archive_findings(
     found += python_escape_hatches(path, op_list)
     found += reduced_precision(path, list(parameters))
     found += prints(path, op_list)
-    if training:
+    if training:  # the caller passes True only when the graph reads the flag
         found.append(
             finding(
                 "TS610",
-                "the module was saved in training mode: dropout stays active and batch norm "
-                "uses batch statistics when the server runs it",
+                "the module was saved in training mode and its graph reads it: dropout stays "
+                "active and batch norm uses batch statistics when the server runs it",
                 path,
                 hint="call model.eval() before torch.jit.script/trace and save again",
             )
@@ -279,8 +289,8 @@ def reduced_precision(path: str, parameters: list[ParameterRecord]) -> list[Diag
         (
             "bfloat16",
             "TS607",
-            "Triton's PyTorch backend has no TYPE_BF16 for inputs or outputs, and bf16 is slow "
-            "on many CPU instances",
+            "bf16 is slow on CPU instances without native bf16 support, and Triton's PyTorch "
+            "backend has no TYPE_BF16 for inputs or outputs (config checks those: TS709)",
             "keep the model's inputs and outputs float32/float16 and cast inside forward",
         ),
         (
