@@ -257,7 +257,7 @@ def test_custom_op_model_with_its_library(
     parse_config: Callable[[str], Any],
     tmp_path: Path,
 ) -> None:
-    config, _ = _config(
+    config, text = _config(
         run_cli,
         parse_config,
         native_op_archive,
@@ -268,6 +268,7 @@ def test_custom_op_model_with_its_library(
     )
     assert [list(entry.dims) for entry in config.input] == [[5]]
     assert [list(entry.dims) for entry in config.output] == [[5]]
+    assert f"LD_PRELOAD={native_op_library.name}" in text  # the server needs the library too
     _serve_like_triton(native_op_archive, config)  # the library is loaded in this process
 
 

@@ -192,10 +192,11 @@ def infer_config(
     """
     name = default_name(model, name)
     _refuse_before_libraries(model, trust_model)
-    load_libraries(libraries)
+    library_list = [os.fspath(library) for library in libraries]
+    load_libraries(library_list)
     loaded = load_for_probing(model, trust_model=trust_model, time_limit_s=time_limit_s)
     try:
-        return _infer_loaded(
+        result = _infer_loaded(
             loaded,
             input_shapes=input_shapes,
             input_dtypes=input_dtypes,
@@ -212,6 +213,21 @@ def infer_config(
     finally:
         if loaded is not model and loaded.runner is not None:
             loaded.runner.close()  # a ProbedModel the caller passed in is the caller's to close
+    return _with_library_note(result, library_list)
+
+
+def _with_library_note(result: InferenceResult, libraries: Sequence[str]) -> InferenceResult:
+    """Say in the config that the server needs the custom-op libraries the model was read with."""
+    if result.config is None or not libraries:
+        return result
+    from dataclasses import replace
+
+    names = ":".join(Path(library).name for library in libraries)
+    note = (
+        f"The model's custom operators come from {', '.join(libraries)}: the server must load "
+        f"it too (e.g. LD_PRELOAD={names} tritonserver ...), built for its libtorch."
+    )
+    return replace(result, config=replace(result.config, notes=(*result.config.notes, note)))
 
 
 def _infer_loaded(

@@ -90,7 +90,7 @@ def meta_copy(module_or_path: Any) -> Any:
 # --------------------------------------------------------------------------- running
 
 
-def _import_dynamo_safely() -> None:
+def import_dynamo_safely() -> None:
     """Import torch._dynamo (meta kernels need it) without a stray ``triton`` folder breaking it.
 
     torch._dynamo imports OpenAI's ``triton`` when it is importable. A plain
@@ -190,7 +190,7 @@ def run_probe_here(
     """``run_probe`` in this process, with no time limit (the worker's side of a ModelRunner)."""
     import torch
 
-    _import_dynamo_safely()
+    import_dynamo_safely()
     try:
         if isinstance(inputs, Mapping):
             arguments: list[Any] = [

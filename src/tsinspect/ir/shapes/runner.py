@@ -136,6 +136,11 @@ class ModelRunner:
             return
         import multiprocessing
 
+        from tsinspect.ir.shapes.probes import import_dynamo_safely
+
+        # Meta kernels need torch._dynamo (1-2 s to import): import it here once, so that every
+        # worker forked from this process inherits it instead of importing it again.
+        import_dynamo_safely()
         context = multiprocessing.get_context("fork")
         parent_end, child_end = context.Pipe()
         process = context.Process(
