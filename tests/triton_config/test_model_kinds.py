@@ -290,16 +290,18 @@ def test_custom_op_model_without_its_library_names_the_option(native_op_archive:
 # --------------------------------------------------------------------------- time limits, Ctrl-C
 
 
+class Endless(torch.nn.Module):
+    """forward never returns."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        while True:
+            x = x + 1
+        return x
+
+
 @pytest.fixture(scope="module")
 def endless_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scripted model whose forward never returns."""
-
-    class Endless(torch.nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            while True:
-                x = x + 1
-            return x
-
     path = tmp_path_factory.mktemp("endless") / "endless.pt"
     torch.jit.script(Endless()).save(str(path))
     return path
