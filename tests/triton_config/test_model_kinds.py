@@ -200,7 +200,7 @@ def test_optimize_for_inference_conv_model_is_refused_with_the_fix(
     model_archive: Callable[[str], Path], run_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     """MKL-DNN constants are not saved: torch.jit.load and Triton cannot load the archive."""
-    archive = model_archive("optimized_cnn")
+    archive = model_archive("_optimized_cnn")
     with pytest.raises(RuntimeError):
         torch.jit.load(str(archive))  # the oracle: this archive really cannot be loaded
     out = tmp_path / "config.pbtxt"
@@ -224,7 +224,7 @@ def native_op_library() -> Path:
     sys.path.insert(0, str(ROOT / "fixtures"))
     import build as fixture_build
 
-    source = fixture_build.load_fixture("native_op_model")
+    source = fixture_build.load_fixture("_native_op_model")
     # torch's extensions cache keeps the build between sessions (rebuilt when the source changes).
     try:
         library: Path = source.build_library()
@@ -243,7 +243,7 @@ def native_op_archive(
     os.environ["TSINSPECT_NATIVE_OP_LIBRARY"] = str(native_op_library)
     try:
         yield fixture_build.build_archive(
-            "native_op_model", tmp_path_factory.mktemp("native") / "native_op_model.pt"
+            "_native_op_model", tmp_path_factory.mktemp("native") / "native_op_model.pt"
         )
     finally:
         os.environ.pop("TSINSPECT_NATIVE_OP_LIBRARY", None)
