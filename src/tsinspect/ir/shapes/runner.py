@@ -17,8 +17,8 @@ Two measured hazards shape the worker: libgomp's thread pool does not survive
 ``fork`` (the first parallel op in the child hangs once the parent has run
 one), so the worker runs with one intra-op thread; and the worker ignores
 SIGINT, so Ctrl-C reaches the parent only, which kills the worker and reports
-one line. Where ``fork`` is not available (Windows) the run happens in the
-calling process without a limit. docs/dev/model-runs.md has the whole story.
+one line. Off Linux (no ``fork`` on Windows; on macOS system frameworks are
+not fork-safe) the run happens in the calling process without a limit. docs/dev/model-runs.md has the whole story.
 
 torch is imported only inside functions.
 """
@@ -169,9 +169,12 @@ class ModelRunner:
 
 
 def _can_fork() -> bool:
+    """Linux only: macOS's system frameworks are not fork-safe once threads exist (Python
+    defaults to spawn there), and Windows has no fork."""
     import multiprocessing
+    import sys
 
-    return "fork" in multiprocessing.get_all_start_methods()
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _kill(process: Any, connection: Any) -> None:
