@@ -123,7 +123,10 @@ class ModelRunner:
             result: ProbeResult = self._connection.recv()
         except (EOFError, OSError, BrokenPipeError):
             # The worker died inside forward (a crash in native code): this probe failed.
-            code = self._process.exitcode if self._process is not None else None
+            code = None
+            if self._process is not None:
+                self._process.join(5)  # reap it: the pipe closes a moment before the exit status
+                code = self._process.exitcode
             self.close()
             return ProbeResult(output=None, failure=_crash_failure(code), device=device)
         except BaseException:
@@ -188,9 +191,14 @@ def _kill(process: Any, connection: Any) -> None:
 
 def _serve(modules: Mapping[str, Any], connection: Any) -> None:
     """The worker's loop: (key, inputs, device) in, ProbeResult out, until the pipe closes."""
+    import faulthandler
+
     import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # A crash in forward is reported by the parent in one line; a fault handler inherited from
+    # the parent (pytest, python -X faulthandler) would print a Python stack dump first.
+    faulthandler.disable()
     # libgomp's pool does not survive fork: with more than one thread the first parallel op hangs.
     torch.set_num_threads(1)
     while True:
