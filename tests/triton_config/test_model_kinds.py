@@ -331,6 +331,20 @@ def test_a_forward_that_never_returns_is_stopped_by_the_time_limit(
     assert not out.exists()
 
 
+def test_validate_has_the_time_limit_too(endless_model: Path, run_cli: Callable[..., Any]) -> None:
+    config = endless_model.parent / "config.pbtxt"
+    config.write_text(
+        'name: "endless"\nplatform: "pytorch_libtorch"\nmax_batch_size: 0\n'
+        'input [ { name: "input__0" data_type: TYPE_FP32 dims: [ 2 ] } ]\n'
+        'output [ { name: "output__0" data_type: TYPE_FP32 dims: [ 2 ] } ]\n'
+    )
+    result = run_cli("validate", endless_model, config, "--time-limit", "2")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "did not return within 2 s" in lines[0]
+
+
 def test_the_api_takes_the_time_limit_too(endless_model: Path) -> None:
     from tsinspect.api.config import infer_config
     from tsinspect.errors import ModelTimeoutError
