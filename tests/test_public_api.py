@@ -141,7 +141,7 @@ def test_without_torch_linting_works_and_model_calls_say_what_to_install(
 def test_the_example_in_the_api_reference_runs(
     tmp_path: Path, model_archive: Callable[..., Path]
 ) -> None:
-    from tsinspect.render.docs_pages import API_EXAMPLE
+    from docs_pages import API_EXAMPLE
 
     (tmp_path / "models_src").mkdir()
     (tmp_path / "models_src" / "net.py").write_text(

@@ -11,6 +11,7 @@ imported only inside the calls that load a model.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -119,11 +120,14 @@ def _meta_copy_or_reason(source: Any) -> tuple[Any, str]:
     try:
         return meta_copy(source), ""
     except Exception as error:  # any load failure on meta only means: probe on the CPU
-        message = first_sentence(str(error).strip().splitlines()[0] if str(error).strip() else "")
-        return (
-            None,
-            f"torch cannot load this model on the meta device ({message or type(error).__name__})",
+        text = str(error).strip()
+        message = first_sentence(text.splitlines()[0] if text else "") or type(error).__name__
+        no_kernel = re.match(
+            r"([\w:.]+): attempted to run this operator with Meta tensors", message
         )
+        if no_kernel is not None:
+            message = f"{no_kernel.group(1)} has no meta kernel"
+        return None, f"torch cannot load this model on the meta device ({message})"
 
 
 def _refuse_before_libraries(model: Any, trust_model: bool) -> None:

@@ -19,6 +19,7 @@ Nothing here imports torch; ``tsinspect.ir.shapes`` does the running.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import time
@@ -26,12 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tsinspect.codes import finding
 from tsinspect.diagnostics import Diagnostic
 from tsinspect.errors import InferenceError, InputError
 from tsinspect.ir import shapes
 from tsinspect.ir.signature import Signature
 from tsinspect.triton import naming
-from tsinspect.triton.codes import finding
 from tsinspect.triton.config import (
     DEFAULT_MAX_BATCH_SIZE,
     DynamicBatching,
@@ -159,7 +160,7 @@ class _Prober:
         if result.failure is not None and result.failure.kind == "undecidable":
             # The model needs real values (.item(), data-dependent indexing), a CPU constant
             # meets the meta input, or torch cannot load it on meta at all: zeros on the CPU.
-            self.cpu_reason = self.cpu_reason or result.failure.describe()
+            self.cpu_reason = self.cpu_reason or _portable_reason(result.failure)
             elements = sum(_elements(shape) for shape in full_shapes)
             if elements > CPU_PROBE_ELEMENTS:
                 # Real memory and time on the CPU: a search step this large is skipped as "too
@@ -175,6 +176,16 @@ class _Prober:
             self.cpu_count += 1
             return shapes.run_probe(self.cpu_module, arguments, device="cpu")
         return result
+
+
+def _portable_reason(failure: shapes.ProbeFailure) -> str:
+    """``failure.describe()`` naming the model's source file without its folder: the config
+    says why the CPU was used, and the same model gives the same text on every machine."""
+    source = failure.source
+    if source:
+        file, _, line = source.rpartition(":")
+        source = f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}:{line}"
+    return dataclasses.replace(failure, source=source).describe()
 
 
 def _elements(shape: Sequence[int]) -> int:

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsinspect.lint.classes import class_facts, enclosing_class, is_final
 from tsinspect.lint.reach import IS_SCRIPTING, ClassInfo, Truth, scripting_truth
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._classes import class_facts, enclosing_class, is_final
 from tsinspect.lint.scopes import full_name
 from tsinspect.lint.traversal import walk
 from tsinspect.lint.types.annotations import (
