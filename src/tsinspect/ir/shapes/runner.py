@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import warnings
 import weakref
 from collections.abc import Mapping, Sequence
@@ -175,7 +176,6 @@ def _can_fork() -> bool:
     """Linux only: macOS's system frameworks are not fork-safe once threads exist (Python
     defaults to spawn there), and Windows has no fork."""
     import multiprocessing
-    import sys
 
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
@@ -206,7 +206,13 @@ def _serve(modules: Mapping[str, Any], connection: Any) -> None:
             key, inputs, device = connection.recv()
         except (EOFError, OSError):
             os._exit(0)
-        connection.send(run_probe_here(modules[key], inputs, device))
+        result = run_probe_here(modules[key], inputs, device)
+        # TorchScript's print goes through Python's sys.stdout; the worker ends with SIGKILL,
+        # which would drop what is still buffered.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        connection.send(result)
 
 
 def _timeout_message(inputs: Arguments, device: str, limit: float | None) -> str:
