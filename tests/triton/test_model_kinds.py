@@ -162,6 +162,32 @@ def test_fixed_batch_traced_model_says_why_it_does_not_batch(
     assert traced.max_batch_size > 0
 
 
+class _BatchReadAsInt(torch.nn.Module):
+    """Reads the batch size as a Python int: tracing makes it the constant 4 in a reshape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = torch.nn.Linear(12, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x.reshape(int(x.shape[0]), -1))
+
+
+def test_batch_baked_into_a_reshape_is_recognised(
+    run_cli: Callable[..., Any], parse_config: Callable[[str], Any], tmp_path: Path
+) -> None:
+    archive = tmp_path / "baked_reshape.pt"
+    traced = torch.jit.trace(_BatchReadAsInt().eval(), (torch.zeros(4, 3, 4),), check_trace=False)
+    traced.save(str(archive))
+    with pytest.raises(RuntimeError):
+        torch.jit.load(str(archive))(torch.zeros(2, 3, 4))  # the oracle: batch 2 does not run
+    config, text = _config(run_cli, parse_config, archive, tmp_path)
+    assert config.max_batch_size == 0
+    assert [list(entry.dims) for entry in config.input] == [[4, 12]]
+    assert "reshapes x to a constant first dim of 4" in text
+    _serve_like_triton(archive, config)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="two dict inputs that meet in one Linear need the joint shape solver "

@@ -125,7 +125,7 @@ class _Input:
     override_dims: tuple[int, ...] | None = None
     solved: tuple[int, ...] = ()
     dims_from: Provenance | None = None
-    fixed_leading: int | None = None  # the graph takes exactly this many items of dim 0
+    fixed_leading: shapes.FixedLeadingDim | None = None  # dim 0 is a constant in the graph
 
 
 @dataclass
@@ -564,9 +564,12 @@ def infer_model_config(
         elif not item.is_str_list and overrides.max_batch_size in (None, 0):
             item.fixed_leading = shapes.fixed_leading_dim(meta_module, argument_index, item.key)
             if item.fixed_leading is not None:
-                item.shape_from.append(
-                    f"graph: first dim {item.fixed_leading} (items selected one by one)"
+                how = (
+                    "items selected one by one"
+                    if item.fixed_leading.how == "select"
+                    else "reshaped to a constant"
                 )
+                item.shape_from.append(f"graph: first dim {item.fixed_leading.size} ({how})")
 
     for item in items:
         if not is_supported_by_libtorch(item.dtype):
@@ -689,12 +692,21 @@ def infer_model_config(
 
 def _fixed_batch_reason(fixed: list[_Input]) -> str:
     first = fixed[0]
-    count = first.fixed_leading or 0
+    assert first.fixed_leading is not None
+    count = first.fixed_leading.size
+    if first.fixed_leading.how == "select":
+        how = (
+            f"the graph takes items 0..{count - 1} of {first.label}'s first dim one by one "
+            "(a loop over the batch unrolled by torch.jit.trace)"
+        )
+    else:
+        how = (
+            f"the graph reshapes {first.label} to a constant first dim of {count} (a batch size "
+            "read as a Python int, made a constant by torch.jit.trace)"
+        )
     return (
-        f"the graph takes items 0..{count - 1} of {first.label}'s first dim one by one "
-        f"(a loop over the batch unrolled by torch.jit.trace), so it accepts exactly "
-        f"{count}: max_batch_size 0 and the full traced shape; re-export with "
-        "torch.jit.script, or trace without the loop, to batch"
+        f"{how}, so it accepts exactly {count}: max_batch_size 0 and full shapes; "
+        "re-export with torch.jit.script, or trace without it, to batch"
     )
 
 
@@ -731,7 +743,10 @@ def _solve_all(
         elif item.fixed_leading is not None:
             # Dim 0 is fixed by the graph: the full shape, never a batch dim in front.
             choices.append(
-                [_Template((item.fixed_leading, *dims), batched=False) for dims in item.templates]
+                [
+                    _Template((item.fixed_leading.size, *dims), batched=False)
+                    for dims in item.templates
+                ]
             )
         else:
             choices.append([_Template(dims) for dims in item.templates])

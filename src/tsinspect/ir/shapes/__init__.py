@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from tsinspect.ir.shapes.consumers import (
     Consumer,
+    FixedLeadingDim,
     dict_keys_read,
     first_consumer,
     fixed_leading_dim,
@@ -36,6 +37,7 @@ from tsinspect.ir.shapes.probes import (
 
 __all__ = [
     "Consumer",
+    "FixedLeadingDim",
     "OutputValue",
     "ProbeFailure",
     "ProbeInput",

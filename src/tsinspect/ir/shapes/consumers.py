@@ -336,26 +336,53 @@ def _consumer_at(
     )
 
 
-def fixed_leading_dim(module: Any, argument_index: int, key: str | None = None) -> int | None:
-    """The first dim a graph fixes by taking items 0, 1, ... k-1 of it one by one, as k; else None.
+@dataclass(frozen=True)
+class FixedLeadingDim:
+    """A first dim the graph fixes: ``size``, and ``how`` (``select``: items 0..size-1 taken
+    one by one; ``reshape``: reshaped or viewed to a constant leading ``size``)."""
 
-    ``torch.jit.trace`` unrolls a Python loop over the batch
-    (``for i in range(x.shape[0])``) into one ``aten::select(x, 0, i)`` per
-    example item with constant indices, so the archive takes exactly that many
-    items: its first dim is not a batch dim. Only a run of at least two
-    indices starting at 0 counts; a lone ``x[0]`` says nothing about the size.
+    size: int
+    how: str
+
+
+def fixed_leading_dim(
+    module: Any, argument_index: int, key: str | None = None
+) -> FixedLeadingDim | None:
+    """The first dim of forward's argument when the graph fixes it to a constant; else None.
+
+    ``torch.jit.trace`` turns what depended on the batch size into constants. A Python loop
+    over the batch (``for i in range(x.shape[0])``) becomes one ``aten::select(x, 0, i)``
+    per example item: only a run of at least two indices starting at 0 counts (a lone
+    ``x[0]`` says nothing about the size). A batch size read as a Python int
+    (``x.reshape(int(x.shape[0]), -1)``) becomes a constant in a ``reshape``/``view`` of
+    the input: a constant leading dim of at least 2 counts.
     """
     graph = _inlined_graph(module)
     indices: set[int] = set()
     for value in _start_values(graph, argument_index, key):
         for use in value.uses():
             node = use.user
-            if node.kind() != "aten::select" or use.offset != 0:
+            if use.offset != 0:
                 continue
             inputs = list(node.inputs())
-            dim, index = _constant_int(inputs[1]), _constant_int(inputs[2])
-            if dim == 0 and index is not None and index >= 0:
-                indices.add(index)
+            if node.kind() == "aten::select":
+                dim, index = _constant_int(inputs[1]), _constant_int(inputs[2])
+                if dim == 0 and index is not None and index >= 0:
+                    indices.add(index)
+            elif node.kind() in ("aten::reshape", "aten::view") and len(inputs) > 1:
+                leading = _leading_constant(inputs[1])
+                if leading is not None and leading >= 2:
+                    return FixedLeadingDim(leading, "reshape")
     if len(indices) >= 2 and indices == set(range(max(indices) + 1)):
-        return max(indices) + 1
+        return FixedLeadingDim(max(indices) + 1, "select")
     return None
+
+
+def _leading_constant(value: Any) -> int | None:
+    """The first element of an int list when it is a constant (a ListConstruct or a constant list)."""
+    node = value.node()
+    if node.kind() == "prim::ListConstruct":
+        items = list(node.inputs())
+        return _constant_int(items[0]) if items else None
+    constant = _constant_int_list(value)
+    return constant[0] if constant else None
