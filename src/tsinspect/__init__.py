@@ -35,6 +35,7 @@ _LAZY: dict[str, str] = {
     "ModelArchiveError": "tsinspect.errors",
     "MissingDependencyError": "tsinspect.errors",
     "InferenceError": "tsinspect.errors",
+    "ModelTimeoutError": "tsinspect.errors",
     # Triton configs (torch imported only when a model is loaded)
     "infer_config": "tsinspect.api.config",
     "render_config": "tsinspect.api.config",
@@ -151,6 +152,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         InputError,
         MissingDependencyError,
         ModelArchiveError,
+        ModelTimeoutError,
         TsinspectError,
     )
     from tsinspect.ir.archive import ArchiveInfo, inspect_archive

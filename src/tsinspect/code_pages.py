@@ -119,9 +119,10 @@ PAGES: dict[str, CodePage] = {
         ),
     ),
     "TS607": CodePage(
-        "The model holds bfloat16 weights. The libtorch backend has no TYPE_BF16: a config "
-        "cannot declare a bfloat16 input or output, so the model must take and return another "
-        "dtype; on CPU instances bfloat16 kernels are also slower or missing.",
+        "The model holds bfloat16 weights (information: the server computes with them "
+        "exactly as they were saved). The libtorch backend has no TYPE_BF16, so the model must "
+        "take and return another dtype, which `config` checks (TS709); on CPU instances "
+        "bfloat16 kernels are also slower or missing.",
         "Take TYPE_FP32 or TYPE_FP16 inputs and convert inside forward "
         "(`x.to(torch.bfloat16)`, and back before returning), or save the model in float32.",
         (
@@ -149,9 +150,12 @@ PAGES: dict[str, CodePage] = {
         ),
     ),
     "TS610": CodePage(
-        "The module was saved with `training=True`. The backend never calls `eval()`: it "
-        "runs the module as saved, so dropout stays active and batch norm uses (and updates) "
-        "batch statistics, and served outputs differ from the model you evaluated.",
+        "The module was saved with `training=True` and its graph reads that flag (dropout, "
+        "batch norm, or code testing `self.training`; in a trace, dropout or batch norm with "
+        "training baked in). The backend never calls `eval()`: it runs the module as saved, so "
+        "dropout stays active and batch norm uses (and updates) batch statistics, and served "
+        "outputs differ from the model you evaluated. A module in training mode that reads no "
+        "such flag computes the same either way and is not reported.",
         "Call `model.eval()` before `torch.jit.script`/`trace` and `torch.jit.save`.",
         (
             f"`{_STATE}:183-250`: LoadModel loads the archive and does not change its training"

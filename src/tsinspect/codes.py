@@ -40,10 +40,16 @@ ARCHIVE_CODES: dict[str, tuple[str, Severity, str]] = {
         E,
         "a Python call or an @unused stub that raises when reached",
     ),
-    "TS607": ("bf16-parameters", W, "bfloat16 parameters or buffers"),
+    # Information, not a warning: bf16 weights compute the same on the server as where they were
+    # made; only bf16 inputs or outputs break serving, and `config` blocks those (TS709).
+    "TS607": ("bf16-parameters", I, "bfloat16 parameters or buffers: slow on many CPUs"),
     "TS608": ("fp16-parameters", I, "float16 parameters or buffers: many CPU kernels lack fp16"),
     "TS609": ("print-in-forward", I, "prim::Print writes to the server's stdout on every request"),
-    "TS610": ("saved-in-training-mode", W, "the module was saved in training mode"),
+    "TS610": (
+        "saved-in-training-mode",
+        W,
+        "saved in training mode, and the graph reads it (dropout, batch norm, self.training)",
+    ),
     "TS611": (
         "runs-at-load",
         W,

@@ -42,5 +42,12 @@ class InferenceError(TsinspectError):
     """Shapes or dtypes could not be inferred; the message says which option to pass instead."""
 
 
+class ModelTimeoutError(InferenceError):
+    """A forward call did not return within the time limit and was stopped (--time-limit).
+
+    An InferenceError: the model's shapes could not be found by running it, and the message
+    names the options (``--time-limit``, ``--input-shape``)."""
+
+
 class OverwriteError(TsinspectError):
     """Writing would replace something the user already has; pass --force to allow it."""

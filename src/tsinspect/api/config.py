@@ -11,6 +11,7 @@ imported only inside the calls that load a model.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,40 +31,54 @@ DtypeSpec = Mapping[str, str] | Sequence[str] | None
 
 @dataclass(frozen=True)
 class ProbedModel:
-    """A model ready for config work: the CPU module, its meta copy, forward's signature, the file."""
+    """A model ready for config work: the CPU module, its meta copy, forward's signature, the file.
+
+    ``module`` and ``meta_module`` run their probes in ``runner``'s worker
+    process, each call under its time limit (``ir.shapes.runner``); attributes
+    read through to the modules. ``meta_unavailable`` says why the meta copy
+    cannot run ('' when it can): a frozen model, for one, does not load on the
+    meta device, and its probes all run on the CPU.
+    """
 
     module: Any
     meta_module: Any
     signature: Any
     path: str
+    runner: Any = None
+    meta_unavailable: str = ""
 
 
 def load_for_probing(
-    model: str | os.PathLike[str] | Any, *, trust_model: bool = False
+    model: str | os.PathLike[str] | Any,
+    *,
+    trust_model: bool = False,
+    time_limit_s: float | None = None,
 ) -> ProbedModel:
     """A TorchScript archive, a ScriptModule, or a ``tsinspect.load_model`` result, with its meta copy.
 
     An archive whose code the pre-load scan flagged raises UntrustedModelError
     unless ``trust_model`` (docs/security.md); the probes run its ``forward``.
+    ``time_limit_s`` bounds each forward call (default
+    ``DEFAULT_TIME_LIMIT_S``; None or 0 for none).
 
     A model already read by ``tsinspect.load_model`` is not loaded again (twice the
     memory for a large model): only the meta copy the probes run on is added.
     """
     from tsinspect.ir.archive import load_scripted
     from tsinspect.ir.model import LoadedModel
-    from tsinspect.ir.shapes import meta_copy
+    from tsinspect.ir.shapes.runner import DEFAULT_TIME_LIMIT_S, ModelRunner
     from tsinspect.ir.signature import read_signature
 
     if isinstance(model, ProbedModel):
         return model
     if isinstance(model, LoadedModel):
         path, module, signature = model.path, model.module, model.signature
-        meta = meta_copy(path)
+        source: Any = path
     elif isinstance(model, (str, os.PathLike)):
         path = str(model)
         module = load_scripted(path, trust_model=trust_model)
-        meta = meta_copy(path)
         signature = read_signature(module, path=path)
+        source = path
     else:
         if not hasattr(model, "forward") or not hasattr(model, "_c"):
             raise InputError(
@@ -72,11 +87,45 @@ def load_for_probing(
             )
         path = "<module>"
         module = model
-        meta = meta_copy(model)
         signature = read_signature(module, path=path)
+        source = model
+    meta, meta_unavailable = _meta_copy_or_reason(source)
     module.eval()
-    meta.eval()
-    return ProbedModel(module, meta, signature, path)
+    if meta is not None:
+        meta.eval()
+    limit = DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    runner = ModelRunner({"cpu": module, "meta": meta if meta is not None else module}, limit, path)
+    return ProbedModel(
+        runner.guard("cpu"),
+        runner.guard("meta", unavailable=meta_unavailable),
+        signature,
+        path,
+        runner,
+        meta_unavailable,
+    )
+
+
+def _meta_copy_or_reason(source: Any) -> tuple[Any, str]:
+    """The meta copy, or None and why torch cannot make one.
+
+    Loading on the meta device runs the archive's constant code on meta
+    tensors; a frozen model's (``torch.jit.freeze``) compares constants with
+    ``aten::equal``, which has no meta kernel. Such a model is probed on the CPU.
+    """
+    from tsinspect.ir.shapes import meta_copy
+    from tsinspect.ir.shapes.failures import first_sentence
+
+    try:
+        return meta_copy(source), ""
+    except Exception as error:  # any load failure on meta only means: probe on the CPU
+        text = str(error).strip()
+        message = first_sentence(text.splitlines()[0] if text else "") or type(error).__name__
+        no_kernel = re.match(
+            r"([\w:.]+): attempted to run this operator with Meta tensors", message
+        )
+        if no_kernel is not None:
+            message = f"{no_kernel.group(1)} has no meta kernel"
+        return None, f"torch cannot load this model on the meta device ({message})"
 
 
 def _refuse_before_libraries(model: Any, trust_model: bool) -> None:
@@ -126,6 +175,7 @@ def infer_config(
     parameters: Mapping[str, str] | Sequence[tuple[str, str]] = (),
     libraries: Iterable[str | os.PathLike[str]] = (),
     trust_model: bool = False,
+    time_limit_s: float | None = None,
 ) -> InferenceResult:
     """Infer a checked pytorch_libtorch config for a model; blockers instead when it cannot be served.
 
@@ -137,13 +187,66 @@ def infer_config(
     batches), by input name or in order; ``input_dtypes`` are dtype spellings
     (``fp16``, ``int64``, ``TYPE_FP32``). ``name`` defaults to the file's stem.
     ``libraries``: custom-op libraries the model's operators come from.
-    Raises InferenceError, naming the option to pass, when shapes or dtypes
-    cannot be inferred.
+    ``time_limit_s``: seconds each forward call may take (default 120; None
+    for the default, 0 for no limit); ModelTimeoutError when one does not
+    return in time. Raises InferenceError, naming the option to pass, when
+    shapes or dtypes cannot be inferred.
     """
     name = default_name(model, name)
     _refuse_before_libraries(model, trust_model)
-    load_libraries(libraries)
-    loaded = load_for_probing(model, trust_model=trust_model)
+    library_list = [os.fspath(library) for library in libraries]
+    load_libraries(library_list)
+    loaded = load_for_probing(model, trust_model=trust_model, time_limit_s=time_limit_s)
+    try:
+        result = _infer_loaded(
+            loaded,
+            input_shapes=input_shapes,
+            input_dtypes=input_dtypes,
+            max_batch_size=max_batch_size,
+            name=name,
+            naming=naming,
+            instance_kind=instance_kind,
+            instance_count=instance_count,
+            dynamic_batching=dynamic_batching,
+            preferred_batch_sizes=preferred_batch_sizes,
+            max_queue_delay_microseconds=max_queue_delay_microseconds,
+            parameters=parameters,
+        )
+    finally:
+        if loaded is not model and loaded.runner is not None:
+            loaded.runner.close()  # a ProbedModel the caller passed in is the caller's to close
+    return _with_library_note(result, library_list)
+
+
+def _with_library_note(result: InferenceResult, libraries: Sequence[str]) -> InferenceResult:
+    """Say in the config that the server needs the custom-op libraries the model was read with."""
+    if result.config is None or not libraries:
+        return result
+    from dataclasses import replace
+
+    names = ":".join(Path(library).name for library in libraries)
+    note = (
+        f"The model's custom operators come from {', '.join(libraries)}: the server must load "
+        f"it too (e.g. LD_PRELOAD={names} tritonserver ...), built for its libtorch."
+    )
+    return replace(result, config=replace(result.config, notes=(*result.config.notes, note)))
+
+
+def _infer_loaded(
+    loaded: ProbedModel,
+    *,
+    input_shapes: ShapeSpec,
+    input_dtypes: DtypeSpec,
+    max_batch_size: int | None,
+    name: str,
+    naming: str,
+    instance_kind: str | None,
+    instance_count: int,
+    dynamic_batching: bool,
+    preferred_batch_sizes: Sequence[int],
+    max_queue_delay_microseconds: int,
+    parameters: Mapping[str, str] | Sequence[tuple[str, str]],
+) -> InferenceResult:
     if instance_kind is not None and instance_kind not in (
         "KIND_CPU",
         "KIND_GPU",
@@ -364,6 +467,7 @@ def validate_config(
     require_schema: bool = False,
     libraries: Iterable[str | os.PathLike[str]] = (),
     trust_model: bool = False,
+    time_limit_s: float | None = None,
 ) -> ValidationResult:
     """Check a config.pbtxt (or a model folder) against the model; TS7xx diagnostics.
 
@@ -373,6 +477,7 @@ def validate_config(
     custom-op libraries the model's operators come from. The model is run (its
     ``__setstate__`` at load, then ``forward``): an archive whose code the
     pre-load scan flagged raises UntrustedModelError unless ``trust_model``.
+    ``time_limit_s`` bounds each forward call as in :func:`infer_config`.
     """
     from tsinspect.triton.validate import validate_against_model
 
@@ -384,17 +489,21 @@ def validate_config(
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
     _refuse_before_libraries(model_ref, trust_model)
     load_libraries(libraries)
-    loaded = load_for_probing(model_ref, trust_model=trust_model)
-    with model_output_to_stderr():
-        diagnostics, schema_checked = validate_against_model(
-            text,
-            str(config_path),
-            loaded.module,
-            loaded.meta_module,
-            loaded.signature,
-            folder_name=folder_name,
-            require_schema=require_schema,
-        )
+    loaded = load_for_probing(model_ref, trust_model=trust_model, time_limit_s=time_limit_s)
+    try:
+        with model_output_to_stderr():
+            diagnostics, schema_checked = validate_against_model(
+                text,
+                str(config_path),
+                loaded.module,
+                loaded.meta_module,
+                loaded.signature,
+                folder_name=folder_name,
+                require_schema=require_schema,
+            )
+    finally:
+        if loaded is not model_ref and loaded.runner is not None:
+            loaded.runner.close()
     return ValidationResult(
         tuple(sorted_diagnostics(diagnostics)), schema_checked, str(config_path)
     )

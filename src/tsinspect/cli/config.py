@@ -21,6 +21,7 @@ from tsinspect.cli.options import (
     naming_option,
     output_option,
     quiet_option,
+    time_limit_option,
     trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
@@ -87,6 +88,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 @trust_model_option
 @force_option
 @quiet_option
+@time_limit_option
 def config(
     model: str,
     input_shapes: tuple[str, ...],
@@ -104,6 +106,7 @@ def config(
     model_repository: str | None,
     libraries: tuple[str, ...],
     trust_model: bool,
+    time_limit: float,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -145,6 +148,7 @@ def config(
             max_queue_delay_microseconds=max_queue_delay,
             libraries=libraries,
             trust_model=trust_model,
+            time_limit_s=time_limit,
         )
     if result.config is None:
         _echo_findings(result.blockers)
@@ -207,6 +211,7 @@ def next_steps(result: InferenceResult, repository: str | None, output: str | No
 @library_option
 @trust_model_option
 @quiet_option
+@time_limit_option
 def validate(
     model: str,
     config_path: str | None,
@@ -215,6 +220,7 @@ def validate(
     libraries: tuple[str, ...],
     trust_model: bool,
     quiet: bool,
+    time_limit: float,
 ) -> None:
     """Check a config.pbtxt against the model it serves.
 
@@ -235,6 +241,7 @@ def validate(
             require_schema=require_schema,
             libraries=libraries,
             trust_model=trust_model,
+            time_limit_s=time_limit,
         )
     if output_format == "json":
         click.echo(findings_json(result.diagnostics, result.schema_checked))

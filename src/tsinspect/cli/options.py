@@ -118,3 +118,16 @@ quiet_option = click.option(
     is_flag=True,
     help="Print nothing on stderr but errors: no progress or summary.",
 )
+
+
+#: ``--time-limit SECONDS``: how long one forward call may run before it is stopped.
+time_limit_option = click.option(
+    "--time-limit",
+    "time_limit",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop any single forward call (probe, confirmation, validation) that runs longer; "
+    "0 for no limit. Ctrl-C stops a run at any time (exit 130).",
+)

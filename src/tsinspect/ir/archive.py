@@ -190,6 +190,16 @@ def load_checked(info: ArchiveInfo, *, trust_model: bool = False) -> Any:
         return torch.jit.load(info.path, map_location="cpu")
     except (RuntimeError, ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
         first_line = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+        if "required keyword attribute 'value'" in first_line and _code_mentions(
+            info, "ConstantMKLDNNTensor"
+        ):
+            raise ModelArchiveError(
+                "this archive was saved after torch.jit.optimize_for_inference, whose MKL-DNN "
+                "weight constants (prim::ConstantMKLDNNTensor) TorchScript does not save "
+                "(pytorch/pytorch#81085): neither torch.jit.load nor Triton can load it; save "
+                "torch.jit.freeze(torch.jit.script(model.eval())) instead and let the server optimize",
+                path=info.path,
+            ) from None
         unknown_op = _UNKNOWN_OP.search(str(error))
         if unknown_op is not None:
             raise ModelArchiveError(
@@ -203,6 +213,21 @@ def load_checked(info: ArchiveInfo, *, trust_model: bool = False) -> Any:
             "re-export it with this torch version, or check that the file was copied completely",
             path=info.path,
         ) from None
+
+
+def _code_mentions(info: ArchiveInfo, text: str, limit: int = 4 << 20) -> bool:
+    """True when one of the archive's ``code/`` records contains ``text`` (first ``limit`` bytes)."""
+    needle = text.encode("ascii")
+    try:
+        with zipfile.ZipFile(info.path) as archive:
+            for name in info.records:
+                if name.startswith(info.prefix + "code/") and name.endswith(".py"):
+                    with archive.open(name) as stream:
+                        if needle in stream.read(limit):
+                            return True
+    except (OSError, zipfile.BadZipFile, zlib.error, ValueError):
+        return False
+    return False
 
 
 def import_torch() -> Any:

@@ -68,7 +68,11 @@ def archive_findings(
     kind: str,
     training: bool,
 ) -> tuple[Diagnostic, ...]:
-    """Every TS6xx finding for one archive, in the deterministic output order."""
+    """Every TS6xx finding for one archive, in the deterministic output order.
+
+    ``training``: the module was saved in training mode *and* its graph reads the flag
+    (``ir.model.training_readers``); a module that never reads it computes the same in eval mode.
+    """
     op_list = list(ops)
     found: list[Diagnostic] = []
     found += device_constants(path, op_list, kind)
@@ -77,12 +81,12 @@ def archive_findings(
     found += python_escape_hatches(path, op_list)
     found += reduced_precision(path, list(parameters))
     found += prints(path, op_list)
-    if training:
+    if training:  # the caller passes True only when the graph reads the flag
         found.append(
             finding(
                 "TS610",
-                "the module was saved in training mode: dropout stays active and batch norm "
-                "uses batch statistics when the server runs it",
+                "the module was saved in training mode and its graph reads it: dropout stays "
+                "active and batch norm uses batch statistics when the server runs it",
                 path,
                 hint="call model.eval() before torch.jit.script/trace and save again",
             )
@@ -221,8 +225,8 @@ def reduced_precision(path: str, parameters: list[ParameterRecord]) -> list[Diag
         (
             "bfloat16",
             "TS607",
-            "Triton's PyTorch backend has no TYPE_BF16 for inputs or outputs, and bf16 is slow "
-            "on many CPU instances",
+            "bf16 is slow on CPU instances without native bf16 support, and Triton's PyTorch "
+            "backend has no TYPE_BF16 for inputs or outputs (config checks those: TS709)",
             "keep the model's inputs and outputs float32/float16 and cast inside forward",
         ),
         (

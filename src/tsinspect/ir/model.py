@@ -203,7 +203,9 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     submodules = read_submodules(script_module, parameters)
     kind, evidence = decide_kind(info, summary)
     training = bool(getattr(script_module, "training", False))
-    findings = archive_findings(info.path, summary.finding_ops, parameters, kind, training)
+    # Training mode changes what the server computes only where the graph reads it.
+    reads_training = training and training_readers(script_module) != ()
+    findings = archive_findings(info.path, summary.finding_ops, parameters, kind, reads_training)
     findings = _with_code_findings(findings, info.code_findings)
     model = LoadedModel(
         path=info.path,
@@ -222,6 +224,66 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     if walked is not None:
         model.__dict__["walk"] = walked  # fills the cached_property: no second walk
     return model
+
+
+#: Ops whose ``training`` argument a trace bakes in as a constant (argument position).
+_TRAIN_ARGUMENT: dict[str, int] = {
+    "aten::dropout": 2,
+    "aten::dropout_": 2,
+    "aten::feature_dropout": 2,
+    "aten::alpha_dropout": 2,
+    "aten::feature_alpha_dropout": 2,
+    "aten::batch_norm": 5,
+    "aten::instance_norm": 5,
+}
+
+
+def training_readers(script_module: Any) -> tuple[str, ...]:
+    """Where the saved code depends on training mode, as ``module path: what`` texts.
+
+    A scripted module reads ``self.training`` (``prim::GetAttr[name="training"]``:
+    dropout, batch norm, user code); a traced one has the flag baked into its
+    dropout and batch-norm calls as a constant True. Modules in training mode
+    that read neither compute the same thing in eval mode, so saving them
+    without ``.eval()`` is harmless.
+    """
+    found: list[str] = []
+    for name, submodule in script_module.named_modules():
+        if not getattr(submodule, "training", False):
+            continue
+        try:
+            method_names = list(submodule._c._method_names())
+        except (AttributeError, RuntimeError):
+            continue
+        for method_name in method_names:
+            try:
+                graph = submodule._c._get_method(method_name).graph
+            except RuntimeError:
+                continue
+            reason = _training_use(graph)
+            if reason:
+                found.append(f"{name or type(submodule).__name__}.{method_name}: {reason}")
+                break
+    return tuple(found)
+
+
+def _training_use(graph: Any) -> str:
+    for node in graph.findAllNodes("prim::GetAttr", True):
+        if node.s("name") == "training":
+            return "reads self.training"
+    for kind, position in _TRAIN_ARGUMENT.items():
+        for node in graph.findAllNodes(kind, True):
+            inputs = list(node.inputs())
+            if position < len(inputs):
+                producer = inputs[position].node()
+                if (
+                    producer.kind() == "prim::Constant"
+                    and producer.hasAttribute("value")
+                    and producer.kindOf("value") == "i"
+                    and producer.i("value") == 1
+                ):
+                    return f"{kind} with training=True baked in"
+    return ""
 
 
 def _with_code_findings(

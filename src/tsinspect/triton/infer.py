@@ -19,6 +19,7 @@ Nothing here imports torch; ``tsinspect.ir.shapes`` does the running.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import time
@@ -52,6 +53,9 @@ from tsinspect.triton.serving import signature_blockers
 FLEXIBLE_SIZES: tuple[int, ...] = (64, 97, 128)
 #: The search for the sizes that run covers 1..MAX_SIZE.
 MAX_SIZE = 1 << 16
+#: Probes that fall back to the CPU use real memory: beyond this many input elements (16 MiB of
+#: float32) a search step counts as too large instead of running.
+CPU_PROBE_ELEMENTS = 1 << 22
 #: Batch sizes probed to decide whether the model batches (1 is avoided: squeeze() hides it).
 BATCH_PROBES: tuple[int, int] = (2, 3)
 
@@ -123,6 +127,7 @@ class _Input:
     dims_from: Provenance | None = None
     solved_dims: tuple[int, ...] | None = None  # the symbolic solver's template (_FREE: free)
     solved_from: str = ""
+    fixed_leading: shapes.FixedLeadingDim | None = None  # dim 0 is a constant in the graph
 
 
 @dataclass
@@ -155,11 +160,41 @@ class _Prober:
             return shapes.run_probe(self.cpu_module, arguments, device="cpu")
         result = shapes.run_probe(self.meta_module, arguments, device="meta")
         if result.failure is not None and result.failure.kind == "undecidable":
-            # The model needs real values (.item(), data-dependent indexing): zeros on the CPU.
+            # The model needs real values (.item(), data-dependent indexing), a CPU constant
+            # meets the meta input, or torch cannot load it on meta at all: zeros on the CPU.
+            self.cpu_reason = self.cpu_reason or _portable_reason(result.failure)
+            elements = sum(_elements(shape) for shape in full_shapes)
+            if elements > CPU_PROBE_ELEMENTS:
+                # Real memory and time on the CPU: a search step this large is skipped as "too
+                # large", so the search settles on the smallest sizes that run.
+                return shapes.ProbeResult(
+                    output=None,
+                    failure=shapes.ProbeFailure(
+                        kind="too_large",
+                        message=f"{elements} input elements is more than a CPU probe may use",
+                    ),
+                    device="cpu",
+                )
             self.cpu_count += 1
-            self.cpu_reason = self.cpu_reason or result.failure.describe()
             return shapes.run_probe(self.cpu_module, arguments, device="cpu")
         return result
+
+
+def _portable_reason(failure: shapes.ProbeFailure) -> str:
+    """``failure.describe()`` naming the model's source file without its folder: the config
+    says why the CPU was used, and the same model gives the same text on every machine."""
+    source = failure.source
+    if source:
+        file, _, line = source.rpartition(":")
+        source = f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}:{line}"
+    return dataclasses.replace(failure, source=source).describe()
+
+
+def _elements(shape: Sequence[int]) -> int:
+    count = 1
+    for dim in shape:
+        count *= max(dim, 1)
+    return count
 
 
 # --------------------------------------------------------------------------- blockers
@@ -491,6 +526,8 @@ def _size_direction(failure: shapes.ProbeFailure | None) -> int:
     """+1 when a failed probe's input was too small, -1 too large, 0 unknown."""
     if failure is None:
         return 0
+    if failure.kind == "too_large":
+        return -1
     for pattern in _REDUCTION:
         match = pattern.search(failure.message)
         if match:
@@ -763,6 +800,15 @@ def infer_model_config(
             )
         if index in shape_overrides:
             item.override_dims = tuple(shape_overrides[index])
+        elif not item.is_str_list and overrides.max_batch_size in (None, 0):
+            item.fixed_leading = shapes.fixed_leading_dim(meta_module, argument_index, item.key)
+            if item.fixed_leading is not None:
+                how = (
+                    "items selected one by one"
+                    if item.fixed_leading.how == "select"
+                    else "reshaped to a constant"
+                )
+                item.shape_from.append(f"graph: first dim {item.fixed_leading.size} ({how})")
 
     solved_shapes = _apply_solved_shapes(module, items)
 
@@ -801,6 +847,9 @@ def infer_model_config(
         if item.override_dims is not None and -1 in item.override_dims:
             solution.variable_inputs[index] = True  # the user asked for a variable dim
     max_batch_size, batch_from = _batch_decision(batching, overrides)
+    fixed = [item for item in items if item.fixed_leading is not None]
+    if fixed and overrides.max_batch_size is None:
+        batch_from = Provenance("graph", _fixed_batch_reason(fixed))
     if max_batch_size == 0 and any(t.batched for t in solution.templates):
         # Full shapes without batching: what the model returns for a leading dim of 1.
         at_one = [t.fill(solution.picked, 1) for t in solution.templates]
@@ -843,7 +892,9 @@ def infer_model_config(
             seconds=time.monotonic() - started,
         )
 
-    inputs = _input_configs(items, solution, config_names, max_batch_size > 0)
+    # Probes that fell back to the CPU say so: the sizes were run on real (zero) tensors.
+    probe_label = "CPU probe" if prober.cpu_count else "meta probe"
+    inputs = _input_configs(items, solution, config_names, max_batch_size > 0, probe_label)
     config = ModelConfig(
         name=options.name,
         max_batch_size=max_batch_size,
@@ -865,11 +916,18 @@ def infer_model_config(
             f"this model ({prober.cpu_reason})"
         )
     summary = _summary(config, prober.count, cpu_note)
-    notes = (
+    notes: tuple[str, ...] = (
         f"Generated by tsinspect from {model_path.rsplit('/', 1)[-1]} for Triton's PyTorch (libtorch) backend.",
         "Values marked '<-' were inferred (weights, solved, probe, graph, default) or given (override);",
         "checked by one forward pass on zeros of exactly these inputs. Review before deploying.",
     )
+    if fixed and max_batch_size == 0:
+        notes += (f"No batching: {_fixed_batch_reason(fixed)}.",)
+    if prober.cpu_count:
+        notes += (
+            f"Shapes were probed on the CPU ({prober.cpu_count} run(s), smallest sizes first): "
+            f"{_clip(prober.cpu_reason)}.",
+        )
     config = _with_notes(config, notes)
     return InferenceResult(
         config=config,
@@ -878,6 +936,30 @@ def infer_model_config(
         seconds=time.monotonic() - started,
         example_shapes=example,
     )
+
+
+def _fixed_batch_reason(fixed: list[_Input]) -> str:
+    first = fixed[0]
+    assert first.fixed_leading is not None
+    count = first.fixed_leading.size
+    if first.fixed_leading.how == "select":
+        how = (
+            f"the graph takes items 0..{count - 1} of {first.label}'s first dim one by one "
+            "(a loop over the batch unrolled by torch.jit.trace)"
+        )
+    else:
+        how = (
+            f"the graph reshapes {first.label} to a constant first dim of {count} (a batch size "
+            "read as a Python int, made a constant by torch.jit.trace)"
+        )
+    return (
+        f"{how}, so it accepts exactly {count}: max_batch_size 0 and full shapes; "
+        "re-export with torch.jit.script, or trace without it, to batch"
+    )
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _with_notes(config: ModelConfig, notes: tuple[str, ...]) -> ModelConfig:
@@ -906,6 +988,14 @@ def _solve_all(
             dims = tuple(_FREE if dim == -1 else dim for dim in item.override_dims)
             # --input-shape gives config dims: the full shape when the user turns batching off.
             choices.append([_Template(dims, batched=overrides.max_batch_size != 0)])
+        elif item.fixed_leading is not None:
+            # Dim 0 is fixed by the graph: the full shape, never a batch dim in front.
+            choices.append(
+                [
+                    _Template((item.fixed_leading.size, *dims), batched=False)
+                    for dims in item.templates
+                ]
+            )
         else:
             choices.append([_Template(dims) for dims in item.templates])
     last_failure: shapes.ProbeFailure | None = None
@@ -1076,7 +1166,11 @@ def _string_list_config(name: str, batching: bool, data_type_from: Provenance) -
 
 
 def _input_configs(
-    items: list[_Input], solution: _Solution, names: list[str], batching: bool
+    items: list[_Input],
+    solution: _Solution,
+    names: list[str],
+    batching: bool,
+    probe_label: str = "meta probe",
 ) -> list[TensorConfig]:
     configs: list[TensorConfig] = []
     for index, (item, template, name) in enumerate(
@@ -1106,20 +1200,22 @@ def _input_configs(
             parts = list(item.shape_from)
             if template.has_free:
                 if solution.variable:
-                    parts.append(f"meta probe: sizes {_size_label(solution.sizes)} all run, so -1")
+                    parts.append(
+                        f"{probe_label}: sizes {_size_label(solution.sizes)} all run, so -1"
+                    )
                 elif variable:
                     parts.append(
-                        f"meta probe: sizes {_size_label(FLEXIBLE_SIZES)} all run with the other "
+                        f"{probe_label}: sizes {_size_label(FLEXIBLE_SIZES)} all run with the other "
                         f"inputs at {solution.picked}, so -1"
                     )
                 elif len(solution.sizes) > 1:
                     parts.append(
-                        f"meta probe: sizes {_size_label(solution.sizes)} run; picked {solution.picked}"
+                        f"{probe_label}: sizes {_size_label(solution.sizes)} run; picked {solution.picked}"
                     )
                 else:
-                    parts.append(f"meta probe: only size {solution.picked} runs")
+                    parts.append(f"{probe_label}: only size {solution.picked} runs")
             dims_from = Provenance(
-                "weights" if item.shape_from else "probe", "; ".join(parts) or "meta probe"
+                "weights" if item.shape_from else "probe", "; ".join(parts) or probe_label
             )
         configs.append(
             TensorConfig(
