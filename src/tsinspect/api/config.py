@@ -394,6 +394,7 @@ def validate_config(
     ``__setstate__`` at load, then ``forward``): an archive whose code the
     pre-load scan flagged raises UntrustedModelError unless ``trust_model``.
     """
+    from tsinspect.triton.pbtxt import check_readable
     from tsinspect.triton.validate import validate_against_model
 
     config_path, folder_name = resolve_config_path(config)
@@ -402,6 +403,7 @@ def validate_config(
         text = config_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
+    check_readable(text, str(config_path))  # bad escapes, runaway nesting: exit 2, one line
     _refuse_before_libraries(model_ref, trust_model)
     load_libraries(libraries)
     loaded = load_for_probing(model_ref, trust_model=trust_model)
