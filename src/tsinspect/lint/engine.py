@@ -22,9 +22,10 @@ from libcst.metadata import CodeRange
 
 from tsinspect.diagnostics import Diagnostic, Fix, Origin, Severity, sorted_diagnostics
 from tsinspect.lint.facts import Entry, FileFacts
-from tsinspect.lint.guard import TOO_DEEP, parser_refusal
+from tsinspect.lint.guard import TOO_DEEP, content_key, parser_refusal
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
+from tsinspect.lint.scopes import Scope
 from tsinspect.lint.traversal import visit_batched, walk
 
 SYNTAX_ERROR = "TS001"
@@ -271,7 +272,8 @@ def _lint_source(
             return FileResult(path, (file_diagnostic(rule, path, detail),) if rule else ())
     else:
         text = source
-    refusal = parser_refusal(text, path)
+    key = content_key(source) if isinstance(source, bytes) else None
+    refusal = parser_refusal(text, path, key)
     if refusal is None:
         try:
             module = cst.parse_module(text)
@@ -308,6 +310,52 @@ def _lint_module(
     rules: Sequence[type[Rule]],
     facts: FileFacts | None,
 ) -> FileResult:
+    contexts: list[LintContext] = []
+    try:
+        return _lint_module_in(module, text, path, rules, facts, contexts)
+    finally:
+        for context in contexts:
+            _release(context)
+
+
+def _release(context: LintContext) -> None:
+    """Break the reference cycles of the file's scope graph (a scope holds its bindings, each
+    binding its scope and its reads, each read its bindings), so that reference counting frees
+    the file's tree as soon as the file is done. Left to the cyclic collector, that garbage
+    (the whole libcst tree, ~400,000 objects over torch/nn) cost ~11% of a run."""
+    file_scopes = context._scopes
+    if file_scopes is None:
+        return
+    scopes: dict[int, Scope] = {}
+    for start in (file_scopes.module_scope, *file_scopes.scope_of.values()):
+        scope: Scope | None = start
+        while scope is not None and id(scope) not in scopes:  # up to the builtins' scope
+            scopes[id(scope)] = scope
+            scope = scope.parent
+    for scope in scopes.values():
+        for bindings in scope.bindings.values():
+            for binding in bindings:
+                binding.references.clear()
+        for binding in scope._builtins.values():
+            binding.references.clear()
+        scope.bindings.clear()
+        scope.overrides.clear()
+        scope._builtins.clear()
+    for access in file_scopes.accesses:
+        access.referents = ()
+    file_scopes.accesses.clear()
+    file_scopes.access_at.clear()
+    file_scopes.scope_of.clear()
+
+
+def _lint_module_in(
+    module: cst.Module,
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    facts: FileFacts | None,
+    contexts: list[LintContext],
+) -> FileResult:
     visitor_rules = [rule for rule in rules if not rule.file_level]
     # Metadata is most of the cost: skip it for files where nothing can be compiled.
     told = facts is not None and bool(facts.reached or facts.module_classes)
@@ -324,6 +372,7 @@ def _lint_module(
         reach=Reach(),
         facts=facts or FileFacts(),
     )
+    contexts.append(context)
     context.reach = analyze(context, facts)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())
