@@ -1,7 +1,7 @@
 """A long fuzz run: the CI fuzz tests, with a fresh random seed per round, for minutes.
 
 The tests are ``tests/lint/test_fuzz_source.py`` (hypothesmith's Python through
-``tsinspect check``, the library API and the CLI) and ``tests/model/test_fuzz_archive.py``
+``tsinspect check``, the library API and the CLI) and ``tests/ir/test_fuzz_archive.py``
 (a mutated ``simple_cnn`` archive through the reader, ``graph``, ``validate`` and
 ``report``). CI runs them derandomized with 25 examples each; here each round is a pytest
 process with ``TSINSPECT_FUZZ_RANDOM=1`` (a new seed) and ``--examples`` per test, until
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 TESTS = {
     "source": "tests/lint/test_fuzz_source.py",
-    "archive": "tests/model/test_fuzz_archive.py",
+    "archive": "tests/ir/test_fuzz_archive.py",
 }
 
 

@@ -10,7 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-sys.path.insert(0, str(FIXTURES))
+# pytest runs with --import-mode=importlib (pyproject.toml): no test folder lands on sys.path,
+# so tests/triton never shadows a `triton` package. The shared helpers are put there by name:
+# the fixture builder, the oracles that tests in several folders import, and the docs generator.
+for helpers in (FIXTURES, ROOT / "tests" / "lint", ROOT / "tests" / "report", ROOT / "scripts"):
+    sys.path.insert(0, str(helpers))
 
 import build as fixture_build  # noqa: E402
 

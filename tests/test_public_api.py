@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -141,7 +143,7 @@ def test_without_torch_linting_works_and_model_calls_say_what_to_install(
 def test_the_example_in_the_api_reference_runs(
     tmp_path: Path, model_archive: Callable[..., Path]
 ) -> None:
-    from tsinspect.render.docs_pages import API_EXAMPLE
+    from docs_pages import API_EXAMPLE
 
     (tmp_path / "models_src").mkdir()
     (tmp_path / "models_src" / "net.py").write_text(
@@ -158,3 +160,55 @@ def test_the_example_in_the_api_reference_runs(
     assert "config ok: True" in result.stdout
     assert "max_batch_size: 16" in (tmp_path / "config.pbtxt").read_text()
     assert (tmp_path / "report.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_all_is_the_lazy_table() -> None:
+    """``__all__`` is written out (mypy reads only a literal list) and must follow the table."""
+    assert tsinspect.__all__ == sorted([*tsinspect._LAZY, "__version__"])
+
+
+def _documented_names() -> list[str]:
+    """Every name docs/api.md documents (its ``### `name``` headings)."""
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    return re.findall(r"^### `(\w+)`$", text, flags=re.MULTILINE)
+
+
+def test_a_users_script_over_the_documented_api_passes_mypy_strict(tmp_path: Path) -> None:
+    """What docs/api.md promises: a user's code importing every documented name, and the
+    page's own example, type-check under ``mypy --strict`` against the installed package."""
+    pytest.importorskip("mypy")
+    from docs_pages import API_EXAMPLE
+
+    names = _documented_names()
+    assert len(names) >= 30 and "check_paths" in names  # the page was parsed
+    script = tmp_path / "uses_tsinspect.py"
+    script.write_text(
+        f"from tsinspect import {', '.join(names)}\n\n"
+        f"documented: list[object] = [{', '.join(names)}]\n"
+        "findings: list[Diagnostic] = check_source('x = 1\\n', 'x.py')\n"
+        "result: CheckResult = check_paths(['.'], Settings(), jobs=1)\n"
+        "codes: list[str] = [d.code for d in findings] + [r.code for r in all_rules()]\n",
+        encoding="utf-8",
+    )
+    example = tmp_path / "api_example.py"
+    example.write_text(API_EXAMPLE, encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "mypy_cache"),
+            str(script),
+            str(example),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

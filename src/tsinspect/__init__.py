@@ -59,7 +59,50 @@ _LAZY: dict[str, str] = {
     "render_report_markdown": "tsinspect.render.report_markdown",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+# Static, so that type checkers read it (a computed __all__ is opaque to mypy);
+# a test keeps it equal to the lazy table.
+__all__ = [
+    "ArchiveInfo",
+    "Argument",
+    "CheckResult",
+    "Diagnostic",
+    "Edit",
+    "Fix",
+    "FixReport",
+    "FixResult",
+    "InferenceError",
+    "InferenceResult",
+    "InputError",
+    "LoadedModel",
+    "MissingDependencyError",
+    "ModelArchiveError",
+    "OpRecord",
+    "ParameterRecord",
+    "Report",
+    "Settings",
+    "Severity",
+    "Signature",
+    "Span",
+    "SubmoduleRecord",
+    "TorchType",
+    "TsinspectError",
+    "ValidationResult",
+    "__version__",
+    "all_rules",
+    "build_report",
+    "check_paths",
+    "check_source",
+    "fix_paths",
+    "fix_source",
+    "get_rule",
+    "infer_config",
+    "inspect_archive",
+    "load_model",
+    "render_config",
+    "render_report_html",
+    "render_report_markdown",
+    "validate_config",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -76,12 +119,33 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from tsinspect.api.check import CheckResult, check_paths, check_source
-    from tsinspect.api.config import ValidationResult, infer_config, render_config, validate_config
-    from tsinspect.api.fix import FixReport, FixResult, fix_paths, fix_source
+    # Exported for mypy --strict by the static __all__ above (no implicit re-export).
+    from tsinspect.api.check import (
+        CheckResult,
+        check_paths,
+        check_source,
+    )
+    from tsinspect.api.config import (
+        ValidationResult,
+        infer_config,
+        render_config,
+        validate_config,
+    )
+    from tsinspect.api.fix import (
+        FixReport,
+        FixResult,
+        fix_paths,
+        fix_source,
+    )
     from tsinspect.api.model import load_model
     from tsinspect.api.report import build_report
-    from tsinspect.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+    from tsinspect.diagnostics import (
+        Diagnostic,
+        Edit,
+        Fix,
+        Severity,
+        Span,
+    )
     from tsinspect.errors import (
         InferenceError,
         InputError,
@@ -92,7 +156,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tsinspect.ir.archive import ArchiveInfo, inspect_archive
     from tsinspect.ir.findings import ParameterRecord
     from tsinspect.ir.model import LoadedModel, SubmoduleRecord
-    from tsinspect.ir.signature import Argument, Signature, TorchType
+    from tsinspect.ir.signature import (
+        Argument,
+        Signature,
+        TorchType,
+    )
     from tsinspect.ir.walk import OpRecord
     from tsinspect.lint.registry import all_rules, get_rule
     from tsinspect.render.report_html import render_report_html

@@ -7,7 +7,6 @@ records, so they must import nothing of ours and nothing heavy.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -96,34 +95,6 @@ class Diagnostic:
     def reach_text(self) -> str:
         """The compile path as users read it: ``A.forward -> A._head``."""
         return " -> ".join(self.reach)
-
-
-#: A family's code table: code -> (kebab-case name, default severity, one-line summary).
-CodeTable = Mapping[str, tuple[str, Severity, str]]
-
-
-def table_finding(
-    table: CodeTable,
-    code: str,
-    message: str,
-    path: str,
-    *,
-    line: int = 0,
-    hint: str | None = None,
-    severity: Severity | None = None,
-) -> Diagnostic:
-    """A Diagnostic for a code defined in ``table``, with its name and default severity."""
-    name, default_severity, _ = table[code]
-    return Diagnostic(
-        code=code,
-        name=name,
-        message=message,
-        path=path,
-        line=line,
-        column=1 if line else 0,
-        severity=severity or default_severity,
-        fix=Fix(hint=hint) if hint else None,
-    )
 
 
 def sorted_diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[Diagnostic]:

@@ -21,16 +21,21 @@ class Progress:
     """A callable progress line: ``progress("loading model.pt")`` shows the step that starts now.
 
     ``enabled`` defaults to "the stream is a terminal"; pass False for
-    ``--quiet``. Use it as a context manager so the line is cleared at the end,
+    ``--quiet``. ``delay``: seconds before the first step is shown. Use it as a context manager so the line is cleared at the end,
     also when the work fails.
     """
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, enabled: bool | None = None, delay: float = 0.0
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
             isatty = getattr(self.stream, "isatty", None)
             enabled = bool(isatty and isatty())
         self.enabled = enabled
+        # Steps reported before ``delay`` seconds are not shown: a quick run stays silent,
+        # a long one starts showing where it is once it has taken that long.
+        self.delay = delay
         self.steps = 0
         self._started = time.monotonic()
         self._shown = False
@@ -41,6 +46,8 @@ class Progress:
         if not self.enabled:
             return
         elapsed = time.monotonic() - self._started
+        if elapsed < self.delay:
+            return
         self.stream.write(f"{_CLEAR_LINE}tsinspect: [{elapsed:4.1f}s] {message} ...")
         self.stream.flush()
         self._shown = True

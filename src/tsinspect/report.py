@@ -180,13 +180,20 @@ class InterfaceSection:
 
 @dataclass(frozen=True)
 class ConfigSection:
-    """The inferred config.pbtxt (``text``), or why there is none (``blockers`` or ``error``)."""
+    """The inferred config.pbtxt (``text``), or why there is none (``blockers`` or ``error``).
+
+    ``commands``: what a deployer runs next, once the config is saved in a model
+    repository (``repository`` stands for that folder in them): the server, then
+    perf_analyzer with a concrete size for every variable dim.
+    """
 
     text: str | None
     name: str = ""
     blockers: tuple[Diagnostic, ...] = ()
     error: str = ""
     probes: int = 0
+    commands: tuple[str, ...] = ()
+    repository: str = ""
 
 
 @dataclass(frozen=True)

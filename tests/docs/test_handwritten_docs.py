@@ -94,3 +94,31 @@ def test_ci_snippets_are_valid_yaml_using_real_hooks() -> None:
     assert hooks["tsinspect"]["language"] == "python"
     assert hooks["tsinspect"]["types"] == ["python"]
     assert "additional_dependencies" not in hooks["tsinspect"]
+
+
+def test_the_architecture_page_names_real_modules() -> None:
+    """docs/dev/architecture.md is where a newcomer looks first: every module, package and
+    script it names exists (packages may be a module or a folder: `walk`, `shapes`)."""
+    text = (DOCS / "dev" / "architecture.md").read_text(encoding="utf-8")
+    src = ROOT / "src" / "tsinspect"
+    names = set(re.findall(r"`([a-z_/]+(?:\.py)?)`", text))
+    files = {p.name for p in ROOT.glob("*/**/*.py")} | {p.name for p in src.rglob("*.py")}
+    folders = {p.name + "/" for p in src.rglob("*") if p.is_dir()}
+    checked = 0
+    for name in names:
+        leaf = name.rstrip("/").rsplit("/", 1)[-1] + ("/" if name.endswith("/") else "")
+        if name.endswith(".py"):
+            assert leaf in files, f"architecture.md names {name}, which does not exist"
+            checked += 1
+        elif name.endswith("/") and name.rstrip("/") in {
+            "cli",
+            "api",
+            "lint",
+            "ir",
+            "triton",
+            "render",
+            "types",
+        }:
+            assert leaf in folders, f"architecture.md names {name}, which does not exist"
+            checked += 1
+    assert checked > 30

@@ -224,3 +224,37 @@ def test_commit_hook_blocks_unscriptable_staged_code_and_passes_clean_code(
     assert "mask: Optional[torch.Tensor] = None" in (project / "fixable.py").read_text()
     again = _pre_commit(project, env, "run", "--config", "fix-config.yaml", "--files", "fixable.py")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _documented_config() -> str:
+    """The first ``.pre-commit-config.yaml`` of docs/ci.md, as a user copies it."""
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "rev:" in block and "id: tsinspect" in block
+    return block
+
+
+def test_the_documented_config_pins_a_commit_and_runs(hook_repo: Path, tmp_path: Path) -> None:
+    """docs/ci.md's recipe as written: its config, `pre-commit autoupdate --bleeding-edge
+    --freeze` pinning the newest commit (no release tag exists), then the hook runs."""
+    env = _environment(tmp_path / "home")
+    project = _project(tmp_path / "project", env)
+    documented = _documented_config()
+    upstream = "https://github.com/tsinspect/tsinspect"
+    assert upstream in documented
+    # The snapshot stands in for GitHub; everything else is the documented text.
+    (project / ".pre-commit-config.yaml").write_text(documented.replace(upstream, str(hook_repo)))
+    pinned = _pre_commit(
+        project, env, "autoupdate", "--bleeding-edge", "--freeze", "--repo", str(hook_repo)
+    )
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    revision = _git(hook_repo, env, "rev-parse", "HEAD").strip()
+    config = (project / ".pre-commit-config.yaml").read_text()
+    assert f"rev: {revision}" in config, config
+
+    (project / "model.py").write_text(BAD_MODEL)
+    _git(project, env, "add", "model.py")
+    result = _pre_commit(project, env, "run", "--files", "model.py")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert f"model.py:{BAD_LINE}:22: TS101" in output

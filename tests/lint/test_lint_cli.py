@@ -260,3 +260,166 @@ def test_diff_then_fix(project: Path) -> None:
     assert fixed.exit_code == 0
     assert "n = n // 2" in path.read_text(encoding="utf-8")
     assert run("check", "net.py", "--diff").exit_code == 0
+
+
+# --- ruff's everyday flags -------------------------------------------------------------
+
+FIXABLE_AND_NOT = BAD.replace("f = lambda v: v * 2", "f = lambda v: v * 2  # noqa: TS101, TS105")
+
+
+def test_output_file_is_written_and_not_replaced_without_force(project: Path) -> None:
+    write(project / "net.py", BAD)
+    result = run("check", "net.py", "--no-source", "-o", "out.txt")
+    assert result.exit_code == 1 and result.stdout == ""
+    written = (project / "out.txt").read_text()
+    assert written.startswith("net.py:10:13: TS101") and "Found 1 error" in written
+    again = run("check", "net.py", "--output-file", "out.txt", "--format", "json")
+    assert again.exit_code == 2
+    assert (
+        again.stderr == "tsinspect: error: out.txt already exists; pass --force to overwrite it\n"
+    )
+    assert (project / "out.txt").read_text() == written
+    forced = run("check", "net.py", "--output-file", "out.txt", "--format", "json", "--force")
+    assert forced.exit_code == 1
+    assert json.loads((project / "out.txt").read_text())["diagnostics"][0]["code"] == "TS101"
+
+
+def test_statistics_count_findings_per_code(project: Path) -> None:
+    write(project / "a.py", BAD)
+    write(project / "b.py", BAD)
+    write(project / "c.py", FIXABLE_AND_NOT)
+    result = run("check", ".", "--statistics", "--no-cache")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "2\tTS101\t[ ] lambda-in-compiled-code",
+        "1\tTS005\t[*] unused-noqa",
+    ]
+    rows = json.loads(run("check", ".", "--statistics", "--format", "json").stdout)
+    assert rows == [
+        {"code": "TS101", "name": "lambda-in-compiled-code", "count": 2, "fixable": False},
+        {"code": "TS005", "name": "unused-noqa", "count": 1, "fixable": True},
+    ]
+    assert run("check", ".", "--statistics", "--format", "sarif").exit_code == 2
+
+
+def test_exit_zero_keeps_findings_but_not_unreadable_inputs(project: Path) -> None:
+    write(project / "net.py", BAD)
+    result = run("check", "net.py", "--exit-zero")
+    assert result.exit_code == 0 and "TS101" in result.stdout
+    assert run("check", "net.py", "missing.py", "--exit-zero").exit_code == 2
+
+
+def test_quiet_prints_the_findings_and_nothing_else(project: Path) -> None:
+    write(project / "net.py", BAD)
+    write(project / "good.py", GOOD)
+    result = run("check", "net.py", "-q")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("net.py:10:13: TS101") and "Found" not in result.stdout
+    assert result.stderr == ""
+    clean = run("check", "good.py", "--quiet")
+    assert clean.exit_code == 0 and clean.stdout == "" and clean.stderr == ""
+
+
+def test_show_fixes_lists_what_was_fixed(project: Path) -> None:
+    write(project / "net.py", FIXABLE_AND_NOT)
+    result = run("check", "net.py", "--fix", "--show-fixes", "--no-source")
+    assert result.exit_code == 0  # the lambda stays, suppressed
+    assert "Fixed 1 finding:\n- net.py:\n    1 \u00d7 TS005 (unused-noqa)\n" in result.stderr
+    assert "# noqa: TS101\n" in (project / "net.py").read_text()
+
+
+def test_stdin_with_a_file_name(project: Path) -> None:
+    write(
+        project / "pyproject.toml",
+        '[tool.tsinspect]\nper-file-ignores = {"legacy/*" = ["TS101"]}\n',
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["check", "-", "--stdin-filename", "models/net.py"], input=BAD)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("models/net.py:10:13: TS101")
+    # per-file-ignores follow the name given
+    ignored = runner.invoke(main, ["check", "-", "--stdin-filename", "legacy/net.py"], input=BAD)
+    assert ignored.exit_code == 0, ignored.stdout
+    plain = runner.invoke(main, ["check", "-"], input=BAD)
+    assert plain.exit_code == 1 and plain.stdout.startswith("-:10:13: TS101")
+    assert runner.invoke(main, ["check", "-", "net.py"], input=BAD).exit_code == 2
+    as_json = runner.invoke(main, ["check", "-", "--format", "json"], input=BAD)
+    assert as_json.exit_code == 1
+    assert [d["code"] for d in json.loads(as_json.stdout)["diagnostics"]] == ["TS101"]
+
+
+def test_stdin_fix_writes_the_fixed_source_to_stdout(project: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["check", "-", "--fix", "--stdin-filename", "net.py"], input=FIXABLE_AND_NOT
+    )
+    # As ruff: stdout is exactly the fixed module, findings that remain go to stderr.
+    assert result.stdout == FIXABLE_AND_NOT.replace("# noqa: TS101, TS105", "# noqa: TS101")
+    assert result.exit_code == 0
+    left = runner.invoke(main, ["check", "-", "--fix"], input=BAD)
+    assert left.stdout == BAD and left.exit_code == 1
+    assert "-:10:13: TS101" in left.stderr
+    diff = runner.invoke(main, ["check", "-", "--diff"], input=FIXABLE_AND_NOT)
+    assert diff.exit_code == 1 and "+        f = lambda v: v * 2  # noqa: TS101\n" in diff.stdout
+
+
+def test_extend_exclude_adds_to_the_configured_excludes(project: Path) -> None:
+    write(project / "pyproject.toml", '[tool.tsinspect]\nexclude = ["generated"]\n')
+    write(project / "generated" / "net.py", BAD)
+    write(project / "vendored" / "net.py", BAD)
+    write(project / "models" / "net.py", GOOD)
+    assert run("check", ".").exit_code == 1
+    result = run("check", ".", "--extend-exclude", "vendored", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["files_checked"] == 1
+
+
+def test_selector_that_matches_no_code_is_a_usage_error(project: Path) -> None:
+    write(project / "net.py", BAD)
+    for option in ("--select", "--ignore", "--extend-select"):
+        result = run("check", "net.py", option, "TS9")
+        assert result.exit_code == 2, option
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1
+        assert "'TS9'" in result.stderr and "matches no code" in result.stderr
+    # Archive and config codes share the settings: TS6 is a real prefix.
+    assert run("check", "net.py", "--ignore", "TS6").exit_code == 1
+    write(project / "pyproject.toml", '[tool.tsinspect]\nselect = ["TS8"]\n')
+    assert run("check", "net.py").exit_code == 2
+
+
+def test_progress_on_a_terminal_for_a_long_check(project: Path) -> None:
+    """A check shows where it is on stderr when stderr is a terminal (a pseudo-terminal
+    here) and the run takes long (the delay is 0 for the test); never when piped."""
+    import pty
+    import subprocess
+    import sys
+
+    for index in range(3):
+        write(project / f"m{index}.py", GOOD)
+    env = {**os.environ, "TSINSPECT_PROGRESS_DELAY": "0", "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "tsinspect", "check", ".", "--no-cache", "-j", "1"]
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=follower, env=env, timeout=120, check=False
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert "tsinspect: [" in text and "linting 3/3 files" in text
+    assert text.endswith("\r\x1b[K"), "the line is erased at the end"
+    assert done.stdout.decode().startswith("All checks passed!")
+    piped = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
+    assert piped.returncode == 0 and piped.stderr == b""

@@ -53,7 +53,63 @@ def test_suppression_comments() -> None:
     assert codes(MODEL.format(comment="  # tsinspect: ignore")) == []
     # a comment for another code does not hide this one
     assert codes(MODEL.format(comment="  # noqa: E731")) == [("TS101", 7)]
-    assert codes(MODEL.format(comment="  # tsinspect: ignore[TS102]")) == [("TS101", 7)]
+    # ... and the comment itself suppresses nothing (TS005)
+    assert codes(MODEL.format(comment="  # tsinspect: ignore[TS102]")) == [
+        ("TS101", 7),
+        ("TS005", 7),
+    ]
+
+
+UNUSED = """\
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = lambda v: v  # noqa: TS101
+        y = x * 2  # noqa: TS101, E501
+        z = x + 1  # type: ignore  # noqa: TS101
+        w = x  # noqa: TS999
+        q = x  # tsinspect: ignore
+        r = x  # noqa
+        s = x  # noqa: E501
+        t = x  # noqa: TS005, TS101
+        u = "# noqa: TS101"
+        return f(y) + z + w + q + r + s + t  # noqa: TS101  # why
+"""
+
+
+def test_unused_suppression_comments_are_reported_and_fixed() -> None:
+    """TS005, as ruff's RUF100: TS codes that hide nothing on their line, or no rule has; a
+    bare noqa and other tools' codes are left alone; the fix keeps everything else."""
+    from tsinspect.api.fix import fix_source
+
+    found = {(d.line, d.message) for d in check_source(UNUSED, "m.py") if d.code == "TS005"}
+    assert found == {
+        (8, "Unused `noqa` directive (unused: TS101)"),
+        (9, "Unused `noqa` directive (unused: TS101)"),
+        (10, "Unused `noqa` directive (unknown: TS999)"),
+        (11, "Unused `tsinspect: ignore` directive (unused: all codes)"),
+        (16, "Unused `noqa` directive (unused: TS101)"),
+    }
+    fixed = fix_source(UNUSED, "m.py")
+    assert fixed.fixed_source.splitlines()[6:] == [
+        "        f = lambda v: v  # noqa: TS101",
+        "        y = x * 2  # noqa: E501",
+        "        z = x + 1  # type: ignore",
+        "        w = x",
+        "        q = x",
+        "        r = x  # noqa",
+        "        s = x  # noqa: E501",
+        "        t = x  # noqa: TS005, TS101",
+        '        u = "# noqa: TS101"',
+        "        return f(y) + z + w + q + r + s + t  # why",
+    ]
+    assert [d.code for d in fixed.remaining] == []
+    # A disabled rule's code is not "unused": another configuration may enable it.
+    quiet = Settings(ignore=("TS101",))
+    assert [d.line for d in check_source(UNUSED, "m.py", quiet) if d.code == "TS005"] == [10, 11]
 
 
 def test_noqa_inside_a_string_is_not_a_suppression() -> None:

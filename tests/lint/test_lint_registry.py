@@ -62,7 +62,7 @@ def test_selectors_prefixes_and_precedence() -> None:
     assert not is_selected("TS101", ["TS101"], ["TS101"])
     assert is_selected("TS101", ["lambda-in-compiled-code"], ["TS1"])
     codes = {r.code for r in select_rules(["TS0"], [])}
-    assert codes == {"TS001", "TS002", "TS003", "TS004"}
+    assert codes == {"TS001", "TS002", "TS003", "TS004", "TS005"}
 
 
 def test_validate_selector_rejects_unknown_names() -> None:

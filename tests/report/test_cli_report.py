@@ -204,3 +204,75 @@ def test_model_prints_never_reach_a_report_on_stdout(model_archive: Callable[...
     printed = [line for line in completed.stderr.splitlines() if line.startswith("[")]
     assert printed, "the model's prints are still visible, on stderr"
     assert not any(line in completed.stdout.splitlines() for line in printed)
+
+
+def _stderr_on_a_terminal(args: list[str]) -> tuple[int, str, str]:
+    """Run ``python -m tsinspect ARGS`` with stderr on a pseudo-terminal: (exit, stdout, stderr)."""
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tsinspect", *args],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=300,
+            check=False,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    return done.returncode, done.stdout.decode(), shown.decode()
+
+
+@pytest.mark.parametrize("command", ["graph", "config", "validate"])
+def test_model_commands_show_progress_on_a_terminal_only(
+    command: str, model_archive: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Loading and probing a big model takes a while: graph, config and validate say what they
+    are doing on a terminal (one line, erased at the end), and nothing when piped or -q."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    archive = model_archive("simple_cnn")
+    args = [command, str(archive)]
+    if command == "validate":
+        config = tmp_path / "config.pbtxt"
+        written = CliRunner().invoke(main, ["config", str(archive), "-o", str(config), "-q"])
+        assert written.exit_code == 0, written.stderr
+        args.append(str(config))
+    code, stdout, shown = _stderr_on_a_terminal(args)
+    assert code == 0, shown
+    assert "tsinspect: [" in shown and f"{archive}" in shown
+    assert "\r\x1b[K" in shown, "the progress line is erased"
+    assert "tsinspect: [" not in stdout
+    piped = subprocess.run(
+        [sys.executable, "-m", "tsinspect", *args], capture_output=True, timeout=300, check=False
+    )
+    assert b"tsinspect: [" not in piped.stderr
+    _, _, quiet = _stderr_on_a_terminal([*args, "-q"])
+    assert "tsinspect: [" not in quiet
+
+
+def test_a_delayed_progress_line_stays_silent_on_short_runs() -> None:
+    """check's line appears only once a run has lasted ``delay`` seconds."""
+    terminal = _Terminal()
+    with Progress(terminal, delay=60.0) as progress:
+        progress("linting 1/1 files")
+    assert terminal.getvalue() == "" and progress.steps == 1
+    shown = _Terminal()
+    with Progress(shown, delay=0.0) as progress:
+        progress("linting 1/1 files")
+    assert "linting 1/1 files ..." in shown.getvalue()

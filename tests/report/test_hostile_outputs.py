@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,63 @@ def test_report_source_symlink_loop_first(
     written = out.read_text(encoding="utf-8")
     assert "loop.py" in written and "too many levels of symbolic links" in written.lower()
     assert ("TS115" in written) is second  # the file after the loop is still linted
+
+
+# Each writer: the command line, the files it writes (relative to tmp_path), and the flag
+# that names the output.
+WRITERS = {
+    "config -o": (
+        ["config", "{model}", "--input-shape", "2", "-o", "{out}/config.pbtxt"],
+        ["config.pbtxt"],
+    ),
+    "config --model-repository": (
+        ["config", "{model}", "--input-shape", "2", "--model-repository", "{out}/repo"],
+        ["repo/m/config.pbtxt", "repo/m/1/model.pt"],
+    ),
+    "report -o": (
+        ["report", "{model}", "--no-picture", "-q", "-o", "{out}/report.md"],
+        ["report.md"],
+    ),
+    "graph -o": (["graph", "{model}", "--dot", "-o", "{out}/graph.dot"], ["graph.dot"]),
+}
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_every_written_file_has_the_umask_mode_and_is_not_replaced_without_force(
+    writer: str, model: Path, tmp_path: Path, umask_022: None
+) -> None:
+    """Files come out 0644 under umask 022 (a Triton container running as another user
+    reads them), and a second write without --force changes nothing: one line, exit 2."""
+    template, written = WRITERS[writer]
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [arg.format(model=model, out=out) for arg in template]
+    runner = CliRunner()
+    first = runner.invoke(main, args, catch_exceptions=False)
+    assert first.exit_code in (0, 1), first.stderr
+    paths = [out / name for name in written]
+    for path in paths:
+        assert oct(path.stat().st_mode & 0o777) == oct(0o644), path
+    before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths}
+    listing = sorted(p.relative_to(out) for p in out.rglob("*"))
+
+    second = runner.invoke(main, args, catch_exceptions=False)
+    assert second.exit_code == 2
+    assert second.stderr.count("\n") == 1 and "--force" in second.stderr
+    assert second.stderr.startswith("tsinspect: error: ")
+    assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in paths} == before
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == listing  # no temporary left
+
+    forced = runner.invoke(main, [*args, "--force"], catch_exceptions=False)
+    assert forced.exit_code in (0, 1), forced.stderr
+    for path in paths:
+        assert oct(path.stat().st_mode & 0o777) == oct(0o644), path

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsinspect.code_pages import PAGES
+from tsinspect.codes import ARCHIVE_CODES, CONFIG_CODES
 from tsinspect.diagnostics import Severity
 from tsinspect.errors import InputError
-from tsinspect.ir.findings import CODES as ARCHIVE_CODES
 from tsinspect.lint.registry import all_rules
-from tsinspect.triton.codes import CODES as CONFIG_CODES
 
 #: Who reports each kind of code, for the pages of the table-defined codes.
 _REPORTED_BY = {
@@ -67,9 +67,19 @@ def code_entry(code_or_name: str) -> CodeEntry:
 
 
 def _table_page(code: str, name: str, severity: Severity, summary: str, source: str) -> str:
-    return (
+    """A TS6xx/TS7xx page, in the shape of a lint rule's: what it means for a deployment, how
+    to fix it, who reports it, and the public sources it rests on (:mod:`tsinspect.code_pages`)."""
+    head = (
         f"# {code} {name}\n\n"
         f"Severity: {severity.value}\n\n"
         f"## What it means\n{summary[:1].upper()}{summary[1:]}.\n\n"
-        f"## Reported by\n{_REPORTED_BY[source]}.\n"
+    )
+    reported_by = f"## Reported by\n{_REPORTED_BY[source]}.\n"
+    page = PAGES.get(code)
+    if page is None:  # a code added without its page: tests/docs fails, users still get this
+        return head + reported_by
+    references = "".join(f"- {reference}\n" for reference in page.sources)
+    return (
+        f"{head}## Why is this bad?\n{page.deployment}\n\n## How to fix\n{page.fix}\n\n"
+        f"{reported_by}\n## References\n{references}"
     )

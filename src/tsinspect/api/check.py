@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
+from tsinspect.errors import InputError
 from tsinspect.files import file_kind, read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import (
@@ -26,18 +27,28 @@ from tsinspect.lint.engine import (
     source_lines as split_lines,
 )
 from tsinspect.lint.facts import FileFacts
+from tsinspect.lint.noqa import UNUSED_NOQA, with_uses_elsewhere
 from tsinspect.lint.program import ProgramFacts, program_facts
 from tsinspect.lint.registry import all_rules, get_rule, select_rules, validate_selector
 from tsinspect.lint.rule import Rule
 from tsinspect.lint.types.schema_data import schema_fingerprint
-from tsinspect.render.sarif import SarifRule
+from tsinspect.render.sarif import SarifRule, rule_help_uri
 from tsinspect.settings import Settings, discover_settings
+
+#: Called with a one-line description of the step that starts (``tsinspect.progress.Progress``).
+ProgressCallback = Callable[[str], None]
 
 INPUT_ERROR_PREFIX = "TS0"
 LINT_CRASHED = "TS004"
 # Below this many files, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 8
 SOURCE_SUFFIXES = (".py",)
+
+
+def is_input_error(diagnostic: Diagnostic) -> bool:
+    """TS001-TS004: an input that could not be read (exit 2). TS005, an unused suppression
+    comment, is a finding about code like any other."""
+    return diagnostic.code.startswith(INPUT_ERROR_PREFIX) and diagnostic.code != UNUSED_NOQA
 
 
 @dataclass(frozen=True)
@@ -58,12 +69,12 @@ class CheckResult:
     @property
     def input_errors(self) -> tuple[Diagnostic, ...]:
         """TS0xx diagnostics: files that could not be read or parsed."""
-        return tuple(d for d in self.diagnostics if d.code.startswith(INPUT_ERROR_PREFIX))
+        return tuple(d for d in self.diagnostics if is_input_error(d))
 
     @property
     def findings(self) -> tuple[Diagnostic, ...]:
         """Diagnostics about code (everything but input errors)."""
-        return tuple(d for d in self.diagnostics if not d.code.startswith(INPUT_ERROR_PREFIX))
+        return tuple(d for d in self.diagnostics if not is_input_error(d))
 
     @property
     def exit_code(self) -> int:
@@ -79,11 +90,26 @@ def validated(settings: Settings) -> Settings:
     # select/ignore may come from the config or the command line: name both places.
     where = f"--select/--ignore or {config}" if config else "--select/--ignore"
     for selector in (*settings.select, *settings.ignore):
-        validate_selector(selector, where)
+        _require_some_code(validate_selector(selector, where), selector, where)
     for pattern, selectors in settings.per_file_ignores:
         for selector in selectors:
             validate_selector(selector, f"{config} per-file-ignores {pattern!r}")
     return settings
+
+
+def _require_some_code(normalized: str, selector: str, where: str) -> None:
+    """InputError for a code prefix that names no code at all (``TS9``): it would select or
+    ignore nothing, silently. Archive and config codes count (they share the settings)."""
+    if not normalized.startswith("TS") or normalized == "ALL":
+        return  # a rule name: validate_selector checked it
+    if any(rule.code.startswith(normalized) for rule in all_rules()):
+        return
+    from tsinspect.api.catalogue import all_codes  # tables only, no torch
+
+    if not any(entry.code.startswith(normalized) for entry in all_codes()):
+        raise InputError(
+            f"rule selector {selector!r} in {where} matches no code; `tsinspect rules` lists them"
+        )
 
 
 @cache
@@ -110,6 +136,18 @@ def check_source(
     settings = validated(settings or Settings())
     facts = source_facts(source, path, settings)
     return list(lint_source(source, path, rules_for_path(settings, path), facts).diagnostics)
+
+
+def check_text(
+    source: str | bytes, path: str = "-", settings: Settings | None = None
+) -> CheckResult:
+    """Lint one module given as text (``tsinspect check -``), with snippets, as a
+    :class:`CheckResult` so that every renderer applies."""
+    settings = validated(settings or Settings())
+    facts = source_facts(source, path, settings)
+    result = lint_source(source, path, rules_for_path(settings, path), facts)
+    lines = {path: dict(result.source_lines)} if result.source_lines else {}
+    return CheckResult(result.diagnostics, files_checked=1, source_lines=lines)
 
 
 def source_facts(source: str | bytes, path: str, settings: Settings) -> FileFacts | None:
@@ -152,14 +190,16 @@ def read_sources(files: Sequence[str]) -> dict[str, bytes]:
     return sources
 
 
-def _entry_findings(
+def entry_findings(
     results: Sequence[FileResult], sources: Mapping[str, bytes]
-) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]], dict[str, set[tuple[int, str]]]]:
     """Findings of library files, reported at checked lines: minus those a comment on that
-    checked line suppresses, with the checked lines for snippets."""
+    checked line suppresses, with the checked lines for snippets, and per checked file the
+    (line, code) its comments suppressed that way (in use, though its own lint saw nothing)."""
     kept: list[Diagnostic] = []
     snippets: dict[str, dict[int, str]] = {}
     lines_of: dict[str, list[str]] = {}
+    in_use: dict[str, set[tuple[int, str]]] = {}
     for result in results:
         for diagnostic in result.diagnostics:
             if diagnostic.origin is None:
@@ -177,19 +217,38 @@ def _entry_findings(
                 diagnostic.line,
                 diagnostic.code,
             ):
+                # The comment is in use: the checked file's own lint could not know it.
+                in_use.setdefault(diagnostic.path, set()).add((diagnostic.line, diagnostic.code))
                 continue
             kept.append(diagnostic)
             if line:
                 snippets.setdefault(diagnostic.path, {})[diagnostic.line] = line
-    return kept, snippets
+    return kept, snippets, in_use
+
+
+def _with_uses_elsewhere(
+    result: FileResult,
+    uses: Collection[tuple[int, str]] | None,
+    sources: Mapping[str, bytes],
+    settings: Settings,
+) -> tuple[Diagnostic, ...]:
+    """The file's diagnostics, TS005 recomputed where its comments hide library findings."""
+    if not uses or result.path not in sources:
+        return result.diagnostics
+    try:
+        text = decode_source(sources[result.path])
+    except (UnicodeDecodeError, LookupError):
+        return result.diagnostics
+    return with_uses_elsewhere(result, text, uses, rules_for_path(settings, result.path))
 
 
 def library_findings(
     program: ProgramFacts, settings: Settings, sources: Mapping[str, bytes]
-) -> tuple[list[Diagnostic], dict[str, dict[int, str]]]:
-    """Lint the library files ``program`` compiles; their findings at the checked lines."""
+) -> tuple[list[Diagnostic], dict[str, dict[int, str]], dict[str, set[tuple[int, str]]]]:
+    """Lint the library files ``program`` compiles; their findings at the checked lines, the
+    lines' text, and per checked file the (line, code) its suppression comments hid."""
     linted = _lint_files(list(program.libraries), settings, 1, program.libraries)
-    return _entry_findings([result for result, _ in linted], sources)
+    return entry_findings([result for result, _ in linted], sources)
 
 
 def _cached_result(
@@ -300,7 +359,11 @@ def balanced_chunks(files: Sequence[str], workers: int) -> list[list[str]]:
 
 
 def _lint_files(
-    files: Sequence[str], settings: Settings, jobs: int | None, facts: Mapping[str, FileFacts]
+    files: Sequence[str],
+    settings: Settings,
+    jobs: int | None,
+    facts: Mapping[str, FileFacts],
+    progress: ProgressCallback | None = None,
 ) -> list[tuple[FileResult, str | None]]:
     """Lint ``files``: in worker processes when there are many, else in this one.
 
@@ -310,7 +373,13 @@ def _lint_files(
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
-        return _check_files(files, settings, facts)
+        if progress is None:
+            return _check_files(files, settings, facts)
+        done: list[tuple[FileResult, str | None]] = []
+        for path in files:
+            progress(f"linting {len(done) + 1}/{len(files)} files: {path}")
+            done.append(_check_file(path, settings, facts.get(path)))
+        return done
     workers = min(workers, len(files))
     chunks = balanced_chunks(files, workers)
     linted: list[tuple[FileResult, str | None]] = []
@@ -325,6 +394,8 @@ def _lint_files(
                 linted.extend(future.result())
             except BrokenProcessPool:
                 lost.extend(chunk)
+            if progress is not None:
+                progress(f"linting: {len(linted) + len(lost)}/{len(files)} files done")
     if lost:
         linted.extend(_lint_one_by_one(lost, settings, facts))
     return linted
@@ -377,6 +448,7 @@ def check_paths(
     jobs: int | None = None,
     *,
     cache: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> CheckResult:
     """Lint files and folders. ``settings`` defaults to the pyproject found above the first path.
 
@@ -385,14 +457,20 @@ def check_paths(
     project's ``.tsinspect_cache`` folder (``cache-dir`` in ``[tool.tsinspect]`` or the
     ``TSINSPECT_CACHE_DIR`` environment variable move it), keyed by the file's content, the
     rules enabled for it and the tool's version; the CLI uses it unless ``--no-cache``.
+    ``progress``: called with a one-line description of each step (files found, imports
+    resolved, files linted so far), for a progress line on long runs.
     """
     path_list = [os.fspath(p) for p in paths]
     if settings is None:
         settings = discover_settings(path_list[0] if path_list else ".")
     settings = validated(settings)
     files, results = collect_files(path_list, settings)
+    if progress is not None:
+        progress(f"reading {len(files)} files")
     sources = read_sources(files)
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
+    if progress is not None:
+        progress(f"resolving the imports of {len(files)} files")
     # The cyclic collector is paused while the index parses every file with the standard
     # parser: it keeps small summaries, whose trees reference counting frees, and the
     # collector's full passes over the growing index cost ~2% of a run for nothing.
@@ -416,7 +494,7 @@ def check_paths(
                 pending.append(path)
             else:
                 lint_results.append(hit)
-    for result, linted_hash in _lint_files(pending, settings, jobs, facts):
+    for result, linted_hash in _lint_files(pending, settings, jobs, facts, progress):
         lint_results.append(result)
         if store is not None and linted_hash is not None:
             store.store(
@@ -430,11 +508,16 @@ def check_paths(
         warning = store.save()
         warnings = (warning,) if warning else ()
     results.extend(r for r in lint_results if r.path not in libraries)
-    through, through_lines = _entry_findings(
+    through, through_lines, in_use = entry_findings(
         [r for r in lint_results if r.path in libraries], sources
     )
     diagnostics = sorted_diagnostics(
-        [d for result in results for d in result.diagnostics] + through
+        [
+            d
+            for result in results
+            for d in _with_uses_elsewhere(result, in_use.get(result.path), sources, settings)
+        ]
+        + through
     )
     source_lines: dict[str, dict[int, str]] = {
         r.path: dict(r.source_lines) for r in results if r.diagnostics and r.source_lines
@@ -456,6 +539,7 @@ def rule_descriptors() -> list[SarifRule]:
             help_text=rule.fix_hint,
             help_markdown=rule.documentation(),
             severity=rule.severity,
+            help_uri=rule_help_uri(rule.code),
         )
         for rule in all_rules()
     ]

@@ -11,8 +11,6 @@ imported only inside the calls that load a model.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,16 +243,6 @@ def render_config(config: ModelConfig | InferenceResult) -> str:
     return render(config)
 
 
-def _atomic_write(path: Path, data: bytes, force: bool = True) -> None:
-    from tsinspect.files import output_refusal, write_atomically
-
-    refusal = output_refusal(path, force)
-    if refusal is not None:
-        raise OverwriteError(f"{path} {refusal}", path=None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, data)
-
-
 def check_name(name: str) -> str:
     """A model name usable as a folder in a model repository; InputError otherwise."""
     if not name or name in (".", "..") or "/" in name or "\\" in name or name != name.strip():
@@ -277,12 +265,10 @@ def ensure_writable(
     if repository is not None:
         folder = Path(repository) / name
         targets += [folder / "config.pbtxt", folder / "1" / "model.pt"]
-    from tsinspect.files import output_refusal
+    from tsinspect.files import check_output
 
     for target in targets:
-        refusal = output_refusal(target, force)
-        if refusal is not None:
-            raise OverwriteError(f"{target} {refusal}", path=None)
+        check_output(target, force, make_parents=True)
 
 
 def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
@@ -296,9 +282,9 @@ def default_name(model: str | os.PathLike[str] | Any, name: str | None) -> str:
 
 def write_config(text: str, out: str | os.PathLike[str], force: bool = False) -> Path:
     """Write config text to ``out`` atomically; OverwriteError if it exists and not ``force``."""
-    path = Path(out)
-    _atomic_write(path, text.encode("utf-8"), force)
-    return path
+    from tsinspect.files import write_output
+
+    return write_output(out, text.encode("utf-8"), force=force, make_parents=True)
 
 
 def write_model_repository(
@@ -323,16 +309,10 @@ def write_model_repository(
             f"{folder} already holds a model ({existing[0].name}); pass --force to replace it",
             path=None,
         )
-    model_target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".model.pt.", dir=model_target.parent)
-    os.close(handle)
-    try:
-        shutil.copyfile(model_path, temporary)
-        os.replace(temporary, model_target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _atomic_write(config_path, text.encode("utf-8"))
+    from tsinspect.files import copy_output, write_output
+
+    copy_output(model_path, model_target, force=True, make_parents=True)
+    write_output(config_path, text.encode("utf-8"), force=True)
     return folder
 
 

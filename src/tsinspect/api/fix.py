@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import os
 import stat
-import tempfile
 import tokenize
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from tsinspect.api.check import (
     CheckResult,
@@ -27,12 +25,13 @@ from tsinspect.api.check import (
     validated,
 )
 from tsinspect.diagnostics import Diagnostic, Fix, sorted_diagnostics
-from tsinspect.files import read_regular
+from tsinspect.files import read_regular, write_atomically
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
 from tsinspect.lint.engine import UNREADABLE, FileResult, file_diagnostic, lint_source
 from tsinspect.lint.engine import source_lines as source_lines_of
 from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.fix import FixResult, Linter, fix_text
+from tsinspect.lint.noqa import with_uses_elsewhere
 from tsinspect.lint.program import program_facts
 from tsinspect.lint.registry import get_rule
 from tsinspect.lint.rule import Rule
@@ -82,26 +81,52 @@ def fix_source(source: str, path: str = "<string>", settings: Settings | None = 
     return fix_text(source, path, _linter(path, rules_for_path(settings, path), facts=facts))
 
 
+def fix_data(data: bytes, path: str = "-", settings: Settings | None = None) -> FixResult | None:
+    """:func:`fix_source` for bytes as a file or stdin holds them (BOM, coding line); None
+    when they do not decode (``check_text`` reports TS002 for them)."""
+    decoded = _decode(data)
+    if decoded is None:
+        return None
+    return fix_source(decoded[0], path, settings)
+
+
 def _linter(
     path: str,
     rules: Sequence[type[Rule]],
     linted: dict[str, FileResult] | None = None,
     facts: FileFacts | None = None,
+    uses_elsewhere: Mapping[str, set[str]] | None = None,
 ) -> Linter:
     """The engine with ``rules``, as a text -> diagnostics function.
 
     ``linted``: text -> result, read before linting (a cached result of the file as it is
     on disk) and filled with every text linted (to store the fixed file's result).
+    ``uses_elsewhere``: a line's code (without its comment) -> codes its suppression comment
+    hides in library code reached from it; TS005 counts them as used there.
     """
 
     def lint(text: str) -> Sequence[Diagnostic]:
         if linted is None:
-            return lint_source(text, path, rules, facts).diagnostics
-        if text not in linted:
-            linted[text] = lint_source(text, path, rules, facts)
-        return linted[text].diagnostics
+            result = lint_source(text, path, rules, facts)
+        else:
+            if text not in linted:
+                linted[text] = lint_source(text, path, rules, facts)
+            result = linted[text]
+        if not uses_elsewhere:
+            return result.diagnostics
+        uses = [
+            (number, code)
+            for number, line in enumerate(source_lines_of(text), start=1)
+            for code in uses_elsewhere.get(_code_part(line), ())
+        ]
+        return with_uses_elsewhere(result, text, uses, rules)
 
     return lint
+
+
+def _code_part(line: str) -> str:
+    """A line without its comment, stripped: what identifies it while fixes edit comments."""
+    return line.split("#", 1)[0].strip()
 
 
 def _fixable(result: FileResult) -> bool:
@@ -146,23 +171,18 @@ def write_fixed(path: str, data: bytes) -> None:
 def _replace(target: str, data: bytes, status: os.stat_result) -> bool:
     """Write through a renamed temporary file with ``target``'s mode and owner; False when
     the folder does not take the temporary file or it cannot be given the owner."""
+    owner: tuple[int, int] | None = (status.st_uid, status.st_gid)
+    if not hasattr(os, "geteuid") or owner == (os.geteuid(), os.getegid()):
+        owner = None  # ours already (or no owners, on Windows)
     try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=".tsinspect", dir=os.path.dirname(target)
+        write_atomically(
+            target,
+            data,
+            mode=stat.S_IMODE(status.st_mode),
+            owner=owner,
+            durable=True,
         )
     except OSError:
-        return False
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.geteuid(), os.getegid()):
-            os.chown(temporary, status.st_uid, status.st_gid)
-        os.chmod(temporary, stat.S_IMODE(status.st_mode))
-        os.replace(temporary, target)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
         return False
     return True
 
@@ -200,6 +220,19 @@ def fix_paths(
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
     sources = read_sources(files)
     program = program_facts(files, sources, settings.extra_paths, store=store)
+    # Findings in library code the checked files compile: never fixed (not the user's file),
+    # always reported. Found first: a suppression comment that hides one is in use, and
+    # TS005's fix must not remove it (its line found by its code: fixes may move the line
+    # or rewrite the comment).
+    through, through_lines, in_use = library_findings(program, settings, sources)
+    uses_elsewhere: dict[str, dict[str, set[str]]] = {}
+    for path, uses in in_use.items():
+        decoded = _decode(sources.get(path, b""))
+        lines = source_lines_of(decoded[0]) if decoded is not None else []
+        for line, code in uses:
+            key = _code_part(lines[line - 1]) if 0 < line <= len(lines) else ""
+            if key:
+                uses_elsewhere.setdefault(path, {}).setdefault(key, set()).add(code)
     results: list[FixResult] = []
     pending: list[_Pending] = []
     diagnostics: list[Diagnostic] = [d for problem in problems for d in problem.diagnostics]
@@ -234,7 +267,8 @@ def fix_paths(
                 source_lines[path] = hit.source_lines
             continue
         linted: dict[str, FileResult] = {text: hit} if hit is not None else {}
-        result = fix_text(text, path, _linter(path, rules, linted, facts))
+        lint = _linter(path, rules, linted, facts, uses_elsewhere.get(path, {}))
+        result = fix_text(text, path, lint)
         if store is not None:
             _remember(store, rules, linted, text, digest, fingerprint)
         if write and result.changed:
@@ -268,9 +302,6 @@ def fix_paths(
                     fingerprint,
                 )
         _record(result, results, diagnostics, source_lines)
-    # Findings in library code the checked files compile: never fixed (not the user's
-    # file), always reported.
-    through, through_lines = library_findings(program, settings, sources)
     diagnostics.extend(through)
     for path, entry_lines in through_lines.items():
         source_lines[path] = {**source_lines.get(path, {}), **entry_lines}

@@ -114,23 +114,13 @@ def render_picture(dot_text: str, picture_format: str, timeout_s: float = 300.0)
     return completed.stdout
 
 
-def write_output(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then rename).
+def write_output(path: str | Path, data: bytes, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically, with the user's umask (see ``tsinspect.files``).
 
-    The user named the file with ``-o``, so an existing file (or symlink) is
-    replaced, but a failure never leaves a half-written one, and a device node
-    or FIFO is never replaced (InputError).
+    OverwriteError when the file exists and not ``force``; InputError for a folder, a device
+    node or FIFO (never replaced), or a missing parent folder. A failure never leaves a
+    half-written file.
     """
+    from tsinspect.files import write_output as write
 
-    from tsinspect.files import output_refusal, write_atomically
-
-    target = Path(path)
-    refusal = output_refusal(target, force=True)
-    if refusal is not None:
-        raise InputError(refusal, path=str(target))
-    if not target.parent.exists():
-        raise InputError(
-            "the folder for this output does not exist: create it first", path=str(target)
-        )
-    write_atomically(target, data)
-    return target
+    return write(path, data, force=force)

@@ -61,3 +61,7 @@ main.add_command(_graph)
 from tsinspect.cli.report import report as _report  # noqa: E402
 
 main.add_command(_report)
+
+from tsinspect.cli.server import server as _server  # noqa: E402
+
+main.add_command(_server)

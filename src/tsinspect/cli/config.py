@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
 from tsinspect.cli.options import (
+    force_option,
+    format_option,
     input_dtype_option,
     input_shape_option,
     library_option,
     max_batch_size_option,
     name_option,
     naming_option,
+    output_option,
+    quiet_option,
     trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
+from tsinspect.progress import Progress
 
 if TYPE_CHECKING:
     from tsinspect.api.config import ValidationResult
+    from tsinspect.triton.infer import InferenceResult
 
 
 def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
@@ -69,14 +76,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
     metavar="KEY=VALUE",
     help="A backend parameter, e.g. INFERENCE_MODE=true; repeatable.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the config to FILE instead of stdout.",
-)
+@output_option("Write the config to FILE instead of stdout.")
 @click.option(
     "--model-repository",
     type=click.Path(file_okay=False),
@@ -85,8 +85,8 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 )
 @library_option
 @trust_model_option
-@click.option("--force", is_flag=True, help="Overwrite an existing file or model.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary of inferred values on stderr.")
+@force_option
+@quiet_option
 def config(
     model: str,
     input_shapes: tuple[str, ...],
@@ -128,22 +128,24 @@ def config(
     if output and model_repository:
         raise click.UsageError("use either -o/--output or --model-repository, not both")
     ensure_writable(output, model_repository, default_name(model, name), force)
-    result = infer_config_from_text(
-        model,
-        input_shapes=input_shapes,
-        input_dtypes=input_dtypes,
-        parameters=parameters,
-        max_batch_size=max_batch_size,
-        name=name,
-        naming=naming,
-        instance_kind=f"KIND_{instance_kind.upper()}" if instance_kind else None,
-        instance_count=instance_count,
-        dynamic_batching=dynamic_batching,
-        preferred_batch_sizes=preferred_batch_sizes,
-        max_queue_delay_microseconds=max_queue_delay,
-        libraries=libraries,
-        trust_model=trust_model,
-    )
+    with Progress(enabled=False if quiet else None) as progress:
+        progress(f"loading and probing {model}")
+        result = infer_config_from_text(
+            model,
+            input_shapes=input_shapes,
+            input_dtypes=input_dtypes,
+            parameters=parameters,
+            max_batch_size=max_batch_size,
+            name=name,
+            naming=naming,
+            instance_kind=f"KIND_{instance_kind.upper()}" if instance_kind else None,
+            instance_count=instance_count,
+            dynamic_batching=dynamic_batching,
+            preferred_batch_sizes=preferred_batch_sizes,
+            max_queue_delay_microseconds=max_queue_delay,
+            libraries=libraries,
+            trust_model=trust_model,
+        )
     if result.config is None:
         _echo_findings(result.blockers)
         click.echo(f"tsinspect: no config written: {len(result.blockers)} blocker(s)", err=True)
@@ -162,7 +164,34 @@ def config(
         click.echo(f"tsinspect: wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+    if (model_repository or output) and not quiet:
+        click.echo(next_steps(result, model_repository, output), err=True, nl=False)
     sys.exit(EXIT_CLEAN)
+
+
+def next_steps(result: InferenceResult, repository: str | None, output: str | None) -> str:
+    """What a deployer runs once the files are written: serve the repository, then load it
+    with perf_analyzer at the shapes the model was run with (every -1 dim made concrete)."""
+    from tsinspect.triton.next_steps import perf_analyzer_command, serve_command
+
+    config = result.config
+    assert config is not None  # only called once a config was written
+    lines = ["tsinspect: next steps:"]
+    if repository is None and output is not None:
+        written = Path(output)
+        if written.name == "config.pbtxt" and written.parent.name == config.name:
+            repository = str(written.parent.parent)
+            lines.append(f"  # the model file goes to {written.parent / '1' / 'model.pt'}")
+        else:
+            repository = "REPOSITORY"
+            lines.append(
+                f"  # save the config as REPOSITORY/{config.name}/config.pbtxt and the model as "
+                f"REPOSITORY/{config.name}/1/model.pt"
+            )
+    assert repository is not None
+    lines.append(f"  {serve_command(repository)}")
+    lines.append(f"  {perf_analyzer_command(config, result.example_shapes)}")
+    return "\n".join(lines) + "\n"
 
 
 @click.command("validate")
@@ -174,15 +203,10 @@ def config(
     is_flag=True,
     help="Fail (exit 2) when Triton's protobuf schema (tritonclient) is not installed.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "json"], "text")
 @library_option
 @trust_model_option
+@quiet_option
 def validate(
     model: str,
     config_path: str | None,
@@ -190,6 +214,7 @@ def validate(
     output_format: str,
     libraries: tuple[str, ...],
     trust_model: bool,
+    quiet: bool,
 ) -> None:
     """Check a config.pbtxt against the model it serves.
 
@@ -202,13 +227,15 @@ def validate(
     from tsinspect.api.config import validate_config
     from tsinspect.render.config_pbtxt import findings_json
 
-    result = validate_config(
-        model,
-        config_path or model,
-        require_schema=require_schema,
-        libraries=libraries,
-        trust_model=trust_model,
-    )
+    with Progress(enabled=False if quiet else None) as progress:
+        progress(f"loading {model} and checking its config")
+        result = validate_config(
+            model,
+            config_path or model,
+            require_schema=require_schema,
+            libraries=libraries,
+            trust_model=trust_model,
+        )
     if output_format == "json":
         click.echo(findings_json(result.diagnostics, result.schema_checked))
     else:

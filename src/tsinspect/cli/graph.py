@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from tsinspect.cli.exit_codes import EXIT_CLEAN, EXIT_FINDINGS
-from tsinspect.cli.options import library_option, trust_model_option
+from tsinspect.cli.options import (
+    force_option,
+    library_option,
+    output_option,
+    quiet_option,
+    trust_model_option,
+)
 from tsinspect.diagnostics import Severity
+from tsinspect.progress import Progress
+
+if TYPE_CHECKING:
+    from tsinspect.ir.model import LoadedModel
 
 
 @click.command()
@@ -44,15 +55,11 @@ from tsinspect.diagnostics import Severity
 @click.option(
     "--all-nodes", is_flag=True, help="DOT/pictures: also draw constants and attribute reads."
 )
-@click.option(
-    "-o",
-    "--output",
-    "output_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write to this file (replaced atomically) instead of stdout.",
-)
+@output_option("Write to FILE instead of stdout.", name="output_path")
+@force_option
 @library_option
 @trust_model_option
+@quiet_option
 def graph(
     model_path: str,
     output_format: str | None,
@@ -60,8 +67,10 @@ def graph(
     collapse: bool,
     all_nodes: bool,
     output_path: str | None,
+    force: bool,
     libraries: tuple[str, ...],
     trust_model: bool,
+    quiet: bool,
 ) -> None:
     """Show what a TorchScript archive holds: signature, parameters, submodules, ops, findings.
 
@@ -77,7 +86,30 @@ def graph(
         raise click.UsageError("--png writes binary data: name the file with -o FILE.png")
     if collapse:
         depth = 0
-    loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
+    if output_path is not None:
+        from tsinspect.files import check_output
+
+        check_output(output_path, force)  # before the slow part, not after it
+    with Progress(enabled=False if quiet else None) as progress:
+        progress(f"loading {model_path}")
+        loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
+        progress(f"rendering {output_format or 'text'}")
+        data = _render(loaded, output_format, depth, all_nodes)
+    if output_path is not None:
+        api.write_output(output_path, data, force=force)
+    else:
+        click.echo(data, nl=False)
+    reported = output_format in (None, "json")
+    serious = any(d.severity in (Severity.ERROR, Severity.WARNING) for d in loaded.findings)
+    sys.exit(EXIT_FINDINGS if reported and serious else EXIT_CLEAN)
+
+
+def _render(
+    loaded: LoadedModel, output_format: str | None, depth: int | None, all_nodes: bool
+) -> bytes:
+    """The picked renderer's output, as bytes (pictures are binary)."""
+    from tsinspect.api import model as api
+
     module_types = {s.path: s.type_name for s in loaded.submodules}
     data: bytes
     if output_format in ("dot", "svg", "png"):
@@ -99,10 +131,4 @@ def graph(
         from tsinspect.render.graph_text import render_graph_text
 
         data = render_graph_text(loaded, depth=depth).encode("utf-8")
-    if output_path is not None:
-        api.write_output(output_path, data)
-    else:
-        click.echo(data, nl=False)
-    reported = output_format in (None, "json")
-    serious = any(d.severity in (Severity.ERROR, Severity.WARNING) for d in loaded.findings)
-    sys.exit(EXIT_FINDINGS if reported and serious else EXIT_CLEAN)
+    return data

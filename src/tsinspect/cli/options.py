@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
 import click
+
+FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
 
 #: ``--library LIB.so`` (repeatable): custom-op libraries to load before the model.
 library_option = click.option(
@@ -64,4 +69,52 @@ naming_option = click.option(
     default="index",
     show_default=True,
     help="Input names: input__0, input__1... or forward's argument names.",
+)
+
+
+def output_option(
+    help_text: str, *, name: str = "output", metavar: str = "FILE"
+) -> Callable[[FC], FC]:
+    """``-o/--output FILE``: where a command writes instead of stdout.
+
+    Every writer goes through ``tsinspect.files``: atomic, with the user's umask, and an
+    existing file is replaced only with ``--force``.
+    """
+    return click.option(
+        "-o",
+        "--output",
+        name,
+        type=click.Path(dir_okay=False, path_type=str),
+        default=None,
+        metavar=metavar,
+        help=help_text,
+    )
+
+
+#: ``--force``: replace files the command would otherwise refuse to overwrite.
+force_option = click.option(
+    "--force", is_flag=True, help="Replace an existing output file (refused without it)."
+)
+
+
+def format_option(
+    choices: Sequence[str], default: str | None, help_text: str = "Output format."
+) -> Callable[[FC], FC]:
+    """``--format CHOICE``, stored as ``output_format``."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )
+
+
+#: ``-q/--quiet``: nothing on stderr but errors (no progress, no summary).
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing on stderr but errors: no progress or summary.",
 )

@@ -7,12 +7,16 @@ import sys
 import click
 
 from tsinspect.cli.options import (
+    force_option,
+    format_option,
     input_dtype_option,
     input_shape_option,
     library_option,
     max_batch_size_option,
     name_option,
     naming_option,
+    output_option,
+    quiet_option,
     trust_model_option,
 )
 
@@ -35,23 +39,15 @@ from tsinspect.cli.options import (
     metavar="FILE",
     help="An existing config.pbtxt (or model folder) to validate against the model.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    default=None,
-    help="Write the report to FILE (.html, .htm or .md picks the format) instead of stdout.",
+@output_option(
+    "Write the report to FILE (.html, .htm or .md picks the format) instead of stdout.",
+    name="output_path",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["html", "markdown"]),
-    default=None,
-    help="Output format (default: from the -o suffix, else markdown).",
+@format_option(
+    ["html", "markdown"], None, "Output format (default: from the -o suffix, else markdown)."
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+@force_option
+@quiet_option
 @click.option(
     "--no-picture",
     is_flag=True,

@@ -1,7 +1,7 @@
 """The TS6xx family: findings in a model archive, computed on the walk's records.
 
-One table, code -> (kebab-case name, default severity, what it means). Codes
-are stable and never reused. Every check here is a pure function of the
+The codes themselves (name, default severity, summary) are rows of the one table of
+the model side, :mod:`tsinspect.codes`. Every check here is a pure function of the
 records (:class:`~tsinspect.ir.walk.OpRecord`, the signature, the parameter
 records): no torch. A finding's ``path`` is the archive; line and column are 0
 because the archive is not a text file, and the message names the source
@@ -13,56 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics, table_finding
+from tsinspect.codes import finding
+from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics
 from tsinspect.ir.walk import OpRecord
-
-E = Severity.ERROR
-W = Severity.WARNING
-I = Severity.INFO  # noqa: E741 - the severity initial, as in E and W
-
-#: code -> (name, severity, summary)
-CODES: dict[str, tuple[str, Severity, str]] = {
-    "TS601": (
-        "device-constant",
-        W,
-        "a device hard-coded in the graph (cuda:0, or cpu baked in by tracing)",
-    ),
-    "TS602": (
-        "traced-control-flow",
-        W,
-        "made by torch.jit.trace: Python control flow was frozen to one path",
-    ),
-    "TS603": (
-        "custom-op-library",
-        W,
-        "operators outside libtorch: the server must load their library (and tsinspect loads "
-        "the model only when trusted)",
-    ),
-    "TS604": (
-        "python-escape-hatch",
-        E,
-        "a Python call or an @unused stub that raises when reached",
-    ),
-    "TS607": ("bf16-parameters", W, "bfloat16 parameters or buffers"),
-    "TS608": ("fp16-parameters", I, "float16 parameters or buffers: many CPU kernels lack fp16"),
-    "TS609": ("print-in-forward", I, "prim::Print writes to the server's stdout on every request"),
-    "TS610": ("saved-in-training-mode", W, "the module was saved in training mode"),
-    "TS611": (
-        "runs-at-load",
-        W,
-        "a __setstate__ method: torch.jit.load runs it (the model is loaded only when trusted)",
-    ),
-    "TS612": (
-        "file-access-operator",
-        W,
-        "an operator that opens files (torch.from_file, torch.save): loaded only when trusted",
-    ),
-    "TS613": (
-        "process-access-operator",
-        W,
-        "an operator that talks to other processes (distributed, RPC): loaded only when trusted",
-    ),
-}
 
 #: Operator namespaces that libtorch itself registers in C++; any other
 #: namespace (torchvision, torchaudio, a user's library, and Python-registered
@@ -106,17 +59,6 @@ class ParameterRecord:
     def shape_text(self) -> str:
         """``float32[32, 1, 3, 3]``."""
         return f"{self.dtype}[{', '.join(str(d) for d in self.shape)}]"
-
-
-def finding(
-    code: str,
-    message: str,
-    path: str,
-    hint: str | None = None,
-    severity: Severity | None = None,
-) -> Diagnostic:
-    """A Diagnostic for TS6xx ``code`` with its registered name and default severity."""
-    return table_finding(CODES, code, message, path, hint=hint, severity=severity)
 
 
 def archive_findings(
@@ -265,7 +207,7 @@ def python_escape_hatches(path: str, ops: list[OpRecord]) -> list[Diagnostic]:
                         "archive raises 'This Python function is annotated to be ignored' if that "
                         "path runs",
                         path,
-                        severity=W,
+                        severity=Severity.WARNING,
                         hint="make sure that path is never taken when served (e.g. only under self.training)",
                     )
                 )

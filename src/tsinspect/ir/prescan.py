@@ -32,9 +32,10 @@ import re
 import zipfile
 from collections.abc import Iterable
 
+from tsinspect.codes import finding
 from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
 from tsinspect.errors import ModelArchiveError
-from tsinspect.ir.findings import LIBTORCH_NAMESPACES, finding
+from tsinspect.ir.findings import LIBTORCH_NAMESPACES
 
 #: Largest uncompressed size of one compressed (deflated) record other than tensor data.
 #: PyTorch stores tensor data uncompressed, so a larger deflated record is a zip bomb.

@@ -15,7 +15,7 @@ import os
 import re
 import tokenize
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -23,6 +23,7 @@ from libcst.metadata import CodeRange
 from tsinspect.diagnostics import Diagnostic, Fix, Origin, Severity, sorted_diagnostics
 from tsinspect.lint.facts import Entry, FileFacts
 from tsinspect.lint.guard import TOO_DEEP, content_key, parser_refusal
+from tsinspect.lint.noqa import UNUSED_NOQA, unused_suppressions
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
 from tsinspect.lint.scopes import Scope
@@ -44,11 +45,16 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True)
 class FileResult:
-    """The diagnostics of one file, and the source lines they point at (for snippets)."""
+    """The diagnostics of one file, and the source lines they point at (for snippets).
+
+    ``suppressed``: (line, code) of what the file's suppression comments hid (TS005 is
+    recomputed from it when a comment also hides a finding of another file).
+    """
 
     path: str
     diagnostics: tuple[Diagnostic, ...]
     source_lines: Mapping[int, str] = field(default_factory=dict)
+    suppressed: tuple[tuple[int, str], ...] = ()
 
 
 def file_diagnostic(
@@ -282,12 +288,37 @@ def _lint_source(
             refusal = _syntax_error_detail(error)
     if refusal is not None:
         return _refused(text, path, by_code, *refusal)
+    used: list[tuple[int, str]] = []
     try:
-        return _lint_module(module, text, path, rules, facts)
+        result = _lint_module(module, text, path, rules, facts, used)
     except RecursionError:
         # Python accepted it and libcst parsed it, but the tree is deeper than the
         # visitors' recursion allows (a sum of ~500 terms): one line instead of a traceback.
         return _refused(text, path, by_code, "too deeply nested for the linter", 1, 1)
+    if UNUSED_NOQA in by_code:
+        result = _with_unused_noqa(result, text, used, by_code)
+    return replace(result, suppressed=tuple(used)) if used else result
+
+
+def _with_unused_noqa(
+    result: FileResult,
+    text: str,
+    used: Sequence[tuple[int, str]],
+    by_code: Mapping[str, type[Rule]],
+) -> FileResult:
+    """``result`` plus TS005 for the file's suppression comments that hid nothing."""
+    from tsinspect.lint.registry import all_rules
+
+    unused = unused_suppressions(
+        text, result.path, used, by_code, {rule.code for rule in all_rules()}
+    )
+    if not unused:
+        return result
+    lines = source_lines(text)
+    snippet = dict(result.source_lines)
+    snippet.update({d.line: lines[d.line - 1] for d in unused if 0 < d.line <= len(lines)})
+    diagnostics = tuple(sorted_diagnostics([*result.diagnostics, *unused]))
+    return FileResult(result.path, diagnostics, snippet)
 
 
 def _refused(
@@ -310,10 +341,12 @@ def _lint_module(
     path: str,
     rules: Sequence[type[Rule]],
     facts: FileFacts | None,
+    used: list[tuple[int, str]],
 ) -> FileResult:
+    """Lint a parsed module (see :func:`_lint_module_in`), then free its tree."""
     contexts: list[LintContext] = []
     try:
-        return _lint_module_in(module, text, path, rules, facts, contexts)
+        return _lint_module_in(module, text, path, rules, facts, used, contexts)
     finally:
         for context in contexts:
             _release(context)
@@ -360,8 +393,10 @@ def _lint_module_in(
     path: str,
     rules: Sequence[type[Rule]],
     facts: FileFacts | None,
+    used: list[tuple[int, str]],
     contexts: list[LintContext],
 ) -> FileResult:
+    """Lint a parsed module; ``used`` receives (line, code) of what its comments suppressed."""
     visitor_rules = [rule for rule in rules if not rule.file_level]
     # Metadata is most of the cost: skip it for files where nothing can be compiled.
     told = facts is not None and bool(facts.reached or facts.module_classes)
@@ -389,11 +424,14 @@ def _lint_module_in(
     diagnostics = _filter(context.reports, context)
     if diagnostics:
         suppressed = parse_suppressions(suppression_comments(context))
-        diagnostics = [
-            d
-            for d in diagnostics
-            if not is_suppressed(suppressed, d.origin.line if d.origin else d.line, d.code)
-        ]
+        kept: list[Diagnostic] = []
+        for d in diagnostics:
+            line = d.origin.line if d.origin else d.line
+            if is_suppressed(suppressed, line, d.code):
+                used.append((line, d.code))
+            else:
+                kept.append(d)
+        diagnostics = kept
     lines = source_lines(text)
     # Findings reported through an entry point name another file: its lines come from there.
     snippet = {

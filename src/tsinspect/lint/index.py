@@ -749,6 +749,7 @@ class ProjectIndex:
     _paths: dict[str, str | None] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
     _resolved: dict[str, Entity | None] = field(default_factory=dict)
+    _real: dict[str, str] = field(default_factory=dict)
     # Summaries from earlier runs (the lint cache), keyed by content, module and path.
     store: SummaryStore | None = None
 
@@ -790,6 +791,32 @@ class ProjectIndex:
     def add_source(self, path: str, data: bytes) -> None:
         """Bytes already read for ``path`` (a checked file): the index does not read it again."""
         self._sources[str(Path(os.path.realpath(path)))] = data
+
+    def real(self, path: str) -> str:
+        """``path`` with its links resolved, remembered for the index's life (the language
+        server asks for every checked file's at each edit; the files do not move meanwhile)."""
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = str(Path(os.path.realpath(path)))
+        return found
+
+    def replace_source(self, path: str, data: bytes | None) -> None:
+        """New bytes for ``path`` (an edited, unsaved buffer; None: read the file again).
+
+        The module read from it is summarised again on next use; names resolved through it
+        may resolve differently now, so every resolution is forgotten (cheap to redo).
+        """
+        resolved = self.real(path)
+        if data is None:
+            self._sources.pop(resolved, None)
+        else:
+            self._sources[resolved] = data
+        for name, located in self._paths.items():
+            if located is not None and self.real(located) == resolved:
+                self.summaries.pop(name, None)
+        if resolved in self.checked:
+            self.summaries.pop(self.checked[resolved], None)
+        self._resolved.clear()
 
     def locate(self, module: str) -> str | None:
         """The source of ``module``: ``a/b.py``, ``a/b/__init__.py``, or the folder of a
@@ -844,15 +871,13 @@ class ProjectIndex:
 
     def module_for_file(self, path: str) -> ModuleSummary | None:
         """The summary of a checked file."""
-        name = self.checked.get(str(Path(os.path.realpath(path))))
+        name = self.checked.get(self.real(path))
         if name is None:
             return None
         summary = self.module(name)
-        if summary is not None and Path(os.path.realpath(summary.path)) != Path(
-            os.path.realpath(path)
-        ):
+        if summary is not None and self.real(summary.path) != self.real(path):
             # Another file of the same name shadows it on the path: read this one.
-            data = self._sources.get(str(Path(os.path.realpath(path))))
+            data = self._sources.get(self.real(path))
             if data is None:
                 return summary
             summary = self._summary(data, path, name)

@@ -26,7 +26,7 @@ An unresolved name compiles nothing: the index never guesses.
 
 from __future__ import annotations
 
-import os
+import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -79,10 +79,10 @@ class Program:
     _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     _queue: deque[_Item] = field(default_factory=deque)
 
-    @property
-    def checked_names(self) -> set[str]:
-        """Module names of the checked files."""
-        return {m.name for m in self.checked_modules}
+    @functools.cached_property
+    def checked_names(self) -> frozenset[str]:
+        """Module names of the checked files (asked at every step of the walk: built once)."""
+        return frozenset(m.name for m in self.checked_modules)
 
     # --- classes ------------------------------------------------------------------------
     def base_classes(self, module: ModuleSummary, cls: ClassSummary) -> Iterator[_Owner]:
@@ -524,6 +524,16 @@ def program_facts(
     index.store = store
     for path, data in sources.items():
         index.add_source(path, data)
+    return walk_program(index, file_list)
+
+
+def walk_program(index: ProjectIndex, files: Iterable[str]) -> ProgramFacts:
+    """The program-wide reach over an index built already, rooted in ``files``.
+
+    The language server keeps one index alive between edits (re-reading only the module
+    that changed) and walks it again after each edit; ``program_facts`` builds a fresh one.
+    """
+    file_list = list(files)
     modules: dict[str, ModuleSummary] = {}
     for path in file_list:
         summary = index.module_for_file(path)
@@ -531,10 +541,10 @@ def program_facts(
             modules[path] = summary
     program = Program(index, list(modules.values())).run()
     checked = {path: program.facts_for(summary, checked=True) for path, summary in modules.items()}
-    checked_paths = {os.path.realpath(path) for path in file_list}
+    checked_paths = {index.real(path) for path in file_list}
     libraries = {
         module.path: program.facts_for(module, checked=False)
         for module in program.library_modules()
-        if os.path.realpath(module.path) not in checked_paths
+        if index.real(module.path) not in checked_paths
     }
     return ProgramFacts(checked=checked, libraries=libraries)

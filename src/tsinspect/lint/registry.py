@@ -1,8 +1,8 @@
 """The one code table: every rule, by code and by name, and selector matching.
 
-Registration is automatic: every module in ``tsinspect/lint/rules/`` is imported
-and every ``Rule`` subclass defined there with a ``code`` is registered. A new
-rule file needs no edit here.
+Registration is automatic: every module under ``tsinspect/lint/rules/`` (the family
+packages included) is imported and every ``Rule`` subclass defined there with a ``code``
+is registered. A new rule file needs no edit here.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ PREFIX_PATTERN = re.compile(r"^TS\d{0,3}$")
 def _table() -> dict[str, type[Rule]]:
     table: dict[str, type[Rule]] = {}
     names: dict[str, str] = {}
-    for module_info in sorted(pkgutil.iter_modules(rules_package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{rules_package.__name__}.{module_info.name}")
+    # walk_packages imports each family package to list its modules; sorted for a stable order.
+    found = pkgutil.walk_packages(rules_package.__path__, prefix=f"{rules_package.__name__}.")
+    for module_info in sorted(found, key=lambda m: m.name):
+        module = importlib.import_module(module_info.name)
         for value in vars(module).values():
             if (
                 isinstance(value, type)

@@ -95,6 +95,12 @@ class Invalid:
     rule at that line. Set it when the error names no line in the example
     (``error_has_line=False``) or when ``fails_at`` is not ``script``; if both
     are known, the test checks that they agree.
+
+    ``message``: the message the rule reports at that line, pinned so a change to what users
+    read is a visible change to the example. ``fixed``: when the rule fixes this example,
+    the whole module after ``tsinspect check --fix`` with this rule alone (Fixit's
+    ``expected_replacement``), written like ``code``; the generic example test checks it and
+    runs it through the real ``torch.jit.script``. ``None`` when the rule offers no edit here.
     """
 
     code: str
@@ -102,11 +108,18 @@ class Invalid:
     fails_at: Stage = Stage.SCRIPT
     error_has_line: bool = True
     label: str = ""
+    message: str | None = None
+    fixed: str | None = None
 
     @property
     def source(self) -> str:
         """The example as written to the temporary ``.py`` file."""
         return _normalize(self.code)
+
+    @property
+    def fixed_source(self) -> str | None:
+        """The fixed module as ``--fix`` writes it, or None when the rule does not fix this example."""
+        return None if self.fixed is None else _normalize(self.fixed)
 
 
 @dataclass(frozen=True)
@@ -320,6 +333,9 @@ class Rule(cst.BatchableCSTVisitor):
     Class attributes every rule sets: ``code`` (``TS`` + 3 digits), ``name``
     (kebab-case), ``message`` (one line, the default report text), ``fix_hint``
     (one line), ``severity``, ``phase``, and ``VALID`` / ``INVALID`` examples.
+    ``fixable`` (default False) declares that the rule attaches edits that
+    ``tsinspect check --fix`` applies; the examples prove it (an INVALID example's
+    ``fixed`` text), and a test checks the declaration against them.
     The class docstring is the rule's documentation page, with the headings
     ``## What it does``, ``## Why is this bad?``, ``## Example``, ``## Use instead``.
 
@@ -339,6 +355,9 @@ class Rule(cst.BatchableCSTVisitor):
     compiled_only: ClassVar[bool] = True
     # TS0xx diagnostics about the file itself: produced by the engine, not by a traversal.
     file_level: ClassVar[bool] = False
+    # The rule can fix what it reports (some of it): documented on its page, checked against
+    # the examples' ``fixed`` texts by tests/lint/test_rule_examples.py.
+    fixable: ClassVar[bool] = False
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
 

@@ -79,3 +79,15 @@ def render_json(
     if extra:
         document.update(extra)
     return json.dumps(valid_document(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_statistics_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """``check --statistics --format json``: ``[{"code", "name", "count", "fixable"}]``,
+    most frequent first (ruff's field names)."""
+    from tsinspect.render.text import statistics
+
+    rows = [
+        {"code": code, "name": name, "count": count, "fixable": fixable}
+        for code, name, count, fixable in statistics(diagnostics)
+    ]
+    return json.dumps(rows, indent=2) + "\n"

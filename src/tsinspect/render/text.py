@@ -116,3 +116,42 @@ def render_text(
     if show_summary:
         blocks.append(summary(diagnostics, files_checked))
     return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def statistics(diagnostics: Sequence[Diagnostic]) -> list[tuple[str, str, int, bool]]:
+    """(code, name, count, fixable) per code, most frequent first, then by code."""
+    counts = Counter(d.code for d in diagnostics)
+    names = {d.code: d.name for d in diagnostics}
+    fixable = {d.code for d in diagnostics if d.fix is not None and d.fix.applicable}
+    return [
+        (code, names[code], count, code in fixable)
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def render_statistics(diagnostics: Sequence[Diagnostic]) -> str:
+    """``check --statistics``, as ruff prints it: count, code, ``[*]`` when fixable, name."""
+    rows = statistics(diagnostics)
+    if not rows:
+        return ""
+    width = max(len(str(count)) for _, _, count, _ in rows)
+    code_width = max(len(code) for code, _, _, _ in rows)
+    return "".join(
+        f"{count:>{width}}\t{code:<{code_width}}\t{'[*] ' if fixable else '[ ] '}{name}\n"
+        for code, name, count, fixable in rows
+    )
+
+
+def render_fixes(applied: Mapping[str, Sequence[Diagnostic]]) -> str:
+    """``check --fix --show-fixes``: what was fixed, per file and code, as ruff lists it."""
+    total = sum(len(fixed) for fixed in applied.values())
+    if not total:
+        return ""
+    lines = [f"Fixed {_plural(total, 'finding')}:"]
+    for path in sorted(applied):
+        if not applied[path]:
+            continue
+        lines.append(f"- {one_line(path)}:")
+        for code, name, count, _ in sorted(statistics(applied[path])):
+            lines.append(f"    {count} \u00d7 {code} ({name})")
+    return "\n".join(lines) + "\n"

@@ -26,12 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tsinspect.codes import finding
 from tsinspect.diagnostics import Diagnostic
 from tsinspect.errors import InferenceError, InputError
 from tsinspect.ir import shapes
 from tsinspect.ir.signature import Signature
 from tsinspect.triton import naming
-from tsinspect.triton.codes import finding
 from tsinspect.triton.config import (
     DEFAULT_MAX_BATCH_SIZE,
     DynamicBatching,

@@ -10,9 +10,9 @@ and ``tsinspect config`` refuses to write a config for such a model.
 
 from __future__ import annotations
 
+from tsinspect.codes import finding
 from tsinspect.diagnostics import Diagnostic
 from tsinspect.ir.signature import Signature, TorchType
-from tsinspect.triton.codes import finding
 
 
 def _argument_blocker(argument_name: str, torch_type: TorchType, path: str) -> Diagnostic:

@@ -20,12 +20,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from tsinspect.codes import finding
 from tsinspect.diagnostics import Diagnostic, Severity
 from tsinspect.errors import ConfigError, MissingDependencyError, TsinspectError
 from tsinspect.ir import shapes
 from tsinspect.ir.signature import Signature
 from tsinspect.triton import naming
-from tsinspect.triton.codes import finding
 from tsinspect.triton.config import ModelConfig, TensorConfig
 from tsinspect.triton.dtypes import is_supported_by_libtorch, torch_name_for_triton
 from tsinspect.triton.infer import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsinspect.lint.classes import class_facts, is_final
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._classes import class_facts, is_final
 from tsinspect.lint.types.annotations import annotation_type
 from tsinspect.lint.types.lattice import Type
 from tsinspect.lint.types.memo import file_memo

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsinspect.lint.classes import class_facts, enclosing_class, is_final
 from tsinspect.lint.reach import IS_SCRIPTING, ClassInfo, Truth, scripting_truth
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._classes import class_facts, enclosing_class, is_final
 from tsinspect.lint.scopes import full_name
 from tsinspect.lint.traversal import walk
 from tsinspect.lint.types.annotations import (
@@ -361,6 +361,8 @@ class _Flow:
         self.reported_undefined: set[str] = set()
         self.reported_conflicts: set[str] = set()
         self.recorded: set[int] = set()
+        # id(Name) -> its type where it is read or bound; kept only when asked (the hover)
+        self.names: dict[int, Type | None] | None = None
 
     # --- expressions -------------------------------------------------------------------
     def infer(self, expression: cst.BaseExpression, state: _State) -> Type | None:
@@ -377,9 +379,10 @@ class _Flow:
                 return BOOL
             if value == "None":
                 return NONE
-            if value in overlay.types:
-                return overlay.types[value]
-            return state.types.get(value)
+            found = overlay.types[value] if value in overlay.types else state.types.get(value)
+            if self.names is not None:
+                self.names[id(node)] = found
+            return found
         if isinstance(node, cst.Integer):
             return INT
         if isinstance(node, cst.Float):
@@ -393,7 +396,10 @@ class _Flow:
                         self._eval(part.expression, state, overlay, record)
             return STR
         if isinstance(node, cst.Attribute):
-            return self._attribute(node, state, overlay, record)
+            found = self._attribute(node, state, overlay, record)
+            if self.names is not None:
+                self.names[id(node.attr)] = found
+            return found
         if isinstance(node, cst.Call):
             return self._call(node, state, overlay, record)
         if isinstance(node, cst.Subscript):
@@ -1196,6 +1202,8 @@ class _Flow:
     ) -> None:
         if isinstance(target, cst.Name):
             state.assign(target.value, kind)
+            if self.names is not None:
+                self.names[id(target)] = state.types.get(target.value)
             if assign is not None and value is not None and _is_empty(value):
                 container = EmptyContainer(
                     target.value, assign, target, is_dict=isinstance(value, cst.Dict)
@@ -1593,6 +1601,23 @@ def flow(context: LintContext, node: cst.FunctionDef) -> FlowResult:
         }
         results[id(node)] = walker.run(params)
     return results[id(node)]
+
+
+def name_types(context: LintContext, node: cst.FunctionDef) -> dict[int, Type | None]:
+    """``id(Name)`` -> the type TorchScript gives the name there, for every name the flow
+    pass reads or binds in ``node``, and for the ``attr`` of every attribute it reads
+    (``self.scale``: the type of the attribute). A fresh pass: the editor's hover asks for
+    one function."""
+    method = is_method(context, node)
+    owner: ClassInfo | None = None
+    if method and not _has_decorator(node, "classmethod"):
+        found = enclosing_class(context, node)
+        if found is not None and found[0].is_nn_module:
+            owner = found[0]
+    walker = _Flow(context, node, _first_param(node) if method else None, owner)
+    walker.names = {}
+    walker.run(parameter_types(context, node))
+    return walker.names
 
 
 def _first_param(node: cst.FunctionDef) -> str | None:

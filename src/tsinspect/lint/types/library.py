@@ -33,8 +33,7 @@ from tsinspect.lint.types.lattice import (
     tuple_of,
 )
 
-# torch's tensor factories: the one table the type pass and the rules read (TS406 adds the
-# few that take no tensor and that the type pass has no use for).
+# torch's tensor factories: the one table the type pass and the rules read.
 FACTORY_NAMES = (
     "zeros",
     "ones",
@@ -56,6 +55,13 @@ LIKE_FACTORY_NAMES = (
     "randn_like",
 )
 FACTORIES = frozenset(f"torch.{name}" for name in (*FACTORY_NAMES, *LIKE_FACTORY_NAMES))
+# Factories whose leading positional arguments are the sizes (`torch.zeros(2, 3)`), so a
+# float there is a float where TorchScript wants an int (TS222); `full`'s sizes are a list.
+SIZE_FACTORIES = frozenset(f"torch.{name}" for name in ("zeros", "ones", "empty", "rand", "randn"))
+# Factories the type pass has no use for but that take `requires_grad=` in Python (TS406).
+OTHER_FACTORIES = frozenset(f"torch.{name}" for name in ("randperm", "logspace"))
+# Tensor methods that make a new tensor (`x.new_zeros(...)`).
+FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full"})
 
 TENSOR_FUNCTIONS = (
     FACTORIES

@@ -22,9 +22,9 @@ from typing import Literal
 
 import libcst as cst
 
+from tsinspect.lint.calls import ignore_kind
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._calls import ignore_kind
 from tsinspect.lint.types.annotations import (
     TypeLine,
     annotation_type,

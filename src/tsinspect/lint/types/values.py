@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsinspect.lint.calls import bound_value
 from tsinspect.lint.rule import LintContext
-from tsinspect.lint.rules._calls import bound_value
 from tsinspect.lint.types.annotations import annotation_type
 from tsinspect.lint.types.lattice import (
     BOOL,

@@ -1,0 +1,1 @@
+"""TS4xx: library calls and builtins TorchScript cannot compile."""

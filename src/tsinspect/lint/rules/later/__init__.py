@@ -1,0 +1,1 @@
+"""TS5xx: code that scripts but breaks later (on save, load or run) or differs from eager."""

@@ -1,0 +1,1 @@
+"""TS3xx: modules and attributes: what TorchScript makes of a module's class, attributes and submodules."""

@@ -1,0 +1,1 @@
+"""TS1xx: Python syntax TorchScript lacks (lambda, try, generators, sets, ...)."""
