@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tsinspect.api.check import check_source
@@ -36,6 +36,9 @@ FUZZ = settings(
     deadline=timedelta(seconds=20),  # a hang, not a slow machine
     derandomize=not RANDOM,
     database=None,
+    # No target phase (hypothesis hill-climbs towards slower cases: one round ran for
+    # 10 minutes) and no explain phase (it traces every line): a bounded run.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     suppress_health_check=list(HealthCheck),
 )
 COUNT_FILE = os.environ.get("TSINSPECT_FUZZ_COUNT")  # bench/fuzz.py counts the cases here
