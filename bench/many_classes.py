@@ -112,6 +112,26 @@ def _tsinspect_location() -> str:
     return completed.stdout.strip() or completed.stderr.strip()[-200:]
 
 
+def run_report(path: Path, model: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds and peak RSS in KiB of ``tsinspect report MODEL --source FILE``
+    (Markdown, no picture): the report's own cost over ``check`` is its sections and its
+    rendering of every finding."""
+    out = path.with_suffix(".report.md")
+    command = [sys.executable, "-m", "tsinspect", "report", str(model), "--source", str(path)]
+    command += ["--no-picture", "--force", "-o", str(out)]
+    with tempfile.TemporaryFile() as stdout:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, stdout=stdout, stderr=stdout, cwd=path.parent, env=_environment()
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            stdout.seek(0)
+            raise SystemExit(f"many_classes: report failed: {stdout.read()[-300:]!r}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
 def run_check(path: Path) -> tuple[float, float, int, int]:
     """Wall and CPU seconds, peak RSS in KiB and the number of findings of one process."""
     command = [sys.executable, "-m", "tsinspect", "check", str(path), "--no-cache"]
@@ -138,6 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classes", type=int, nargs="+", default=list(DEFAULT_CLASSES))
     parser.add_argument("--repeat", type=int, default=1, help="best of R runs per N")
     parser.add_argument("--keep", type=Path, default=None, help="write the files here")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="MODEL.pt",
+        help="also time `tsinspect report MODEL.pt --source FILE` (any small TorchScript model)",
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, float]] = []
     location = _tsinspect_location()
@@ -165,10 +192,24 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_rss_mb": peak_kib / 1024,
                 "ms_per_class": 1000 * wall / classes,
             }
+            if args.report is not None:
+                report_wall, report_cpu, report_kib = min(
+                    run_report(path, args.report.resolve()) for _ in range(args.repeat)
+                )
+                row["report_wall_s"] = report_wall
+                row["report_cpu_s"] = report_cpu
+                row["report_peak_rss_mb"] = report_kib / 1024
+                row["report_minus_check_cpu_ms_per_class"] = 1000 * (report_cpu - cpu) / classes
             rows.append(row)
             print(
                 f"{classes:>8} {row['bytes'] / 1024:>7.0f} {row['lines']:>7} {findings:>8}"
                 f" {wall:>8.2f} {cpu:>7.2f} {row['peak_rss_mb']:>8.0f} {row['ms_per_class']:>9.2f}"
+                + (
+                    f"  report: {row['report_wall_s']:.2f} s wall, {row['report_cpu_s']:.2f} CPU-s,"
+                    f" {row['report_peak_rss_mb']:.0f} MB"
+                    if args.report is not None
+                    else ""
+                )
             )
     RESULTS.mkdir(exist_ok=True)
     record = {

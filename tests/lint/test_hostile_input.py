@@ -153,7 +153,7 @@ def test_a_worker_killed_by_a_real_parser_crash_costs_that_file_only(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without the guard libcst really segfaults on bomb.py; the workers fork this process."""
-    monkeypatch.setattr(engine, "parser_refusal", lambda text, path: None)
+    monkeypatch.setattr(engine, "parser_refusal", lambda text, path, key=None: None)
     _folder_with_a_bomb(project)
     result = run("check", "--no-source", "--no-cache", "-j", "2", ".")
     assert result.exit_code == 2

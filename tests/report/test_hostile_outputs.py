@@ -54,6 +54,28 @@ def test_fifo_is_never_replaced(command: str, model: Path, tmp_path: Path) -> No
         assert not out.is_file() and out.exists()
 
 
+@pytest.mark.parametrize("second", [False, True], ids=["alone", "before-a-good-file"])
+def test_report_source_symlink_loop_first(
+    second: bool, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A symlink loop as the first --source: one line, exit 2; the report names it, and a
+    readable source after it is still linted (the same TS003 path as ``check``)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop.py").symlink_to("loop.py")
+    (tmp_path / "good.py").write_text(
+        "import torch\n\n\nclass M(torch.nn.Module):\n    def forward(self, *args):\n"
+        "        return args[0]\n"
+    )
+    out = tmp_path / "report.md"
+    extra = ["--source", "loop.py"] + (["--source", "good.py"] if second else [])
+    code, err = _invoke("report", model, out, *extra)
+    assert code == 2
+    assert err.count("\n") == 1 and "could not be read" in err and "Traceback" not in err
+    written = out.read_text(encoding="utf-8")
+    assert "loop.py" in written and "too many levels of symbolic links" in written.lower()
+    assert ("TS115" in written) is second  # the file after the loop is still linted
+
+
 # Each writer: the command line, the files it writes (relative to tmp_path), and the flag
 # that names the output.
 WRITERS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -470,7 +471,16 @@ def check_paths(
     store = open_cache(settings, schema_fingerprint=schema_fingerprint() or "") if cache else None
     if progress is not None:
         progress(f"resolving the imports of {len(files)} files")
-    program = program_facts(files, sources, settings.extra_paths, store=store)
+    # The cyclic collector is paused while the index parses every file with the standard
+    # parser: it keeps small summaries, whose trees reference counting frees, and the
+    # collector's full passes over the growing index cost ~2% of a run for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        program = program_facts(files, sources, settings.extra_paths, store=store)
+    finally:
+        if collecting:
+            gc.enable()
     facts: dict[str, FileFacts] = {**program.checked, **program.libraries}
     libraries = set(program.libraries)
     lint_results: list[FileResult] = []

@@ -479,6 +479,7 @@ def validate_config(
     pre-load scan flagged raises UntrustedModelError unless ``trust_model``.
     ``time_limit_s`` bounds each forward call as in :func:`infer_config`.
     """
+    from tsinspect.triton.pbtxt import check_readable
     from tsinspect.triton.validate import validate_against_model
 
     config_path, folder_name = resolve_config_path(config)
@@ -487,6 +488,7 @@ def validate_config(
         text = config_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
+    check_readable(text, str(config_path))  # bad escapes, runaway nesting: exit 2, one line
     _refuse_before_libraries(model_ref, trust_model)
     load_libraries(libraries)
     loaded = load_for_probing(model_ref, trust_model=trust_model, time_limit_s=time_limit_s)

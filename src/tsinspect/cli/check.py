@@ -12,7 +12,6 @@ import click
 from tsinspect import __version__
 from tsinspect.api import check as api
 from tsinspect.api import fix as api_fix
-from tsinspect.api.catalogue import all_codes, code_entry
 from tsinspect.cli.options import force_option, format_option, quiet_option
 from tsinspect.diagnostics import Diagnostic
 from tsinspect.files import check_output, write_output
@@ -341,6 +340,10 @@ def _fix_stdin(data: bytes, path: str, settings: Settings, diff: bool, output: O
 @format_option(("text", "json"), "text")
 def rules(output_format: str) -> None:
     """List every code tsinspect reports: lint rules, archive (TS6xx) and config (TS7xx) findings."""
+    # Imported here: the catalogue pulls in the model side's tables (and networkx), which
+    # cost `check` a tenth of a second at every start.
+    from tsinspect.api.catalogue import all_codes
+
     table = [
         {
             "code": entry.code,
@@ -363,4 +366,6 @@ def rules(output_format: str) -> None:
 @click.argument("code_or_name")
 def rule(code_or_name: str) -> None:
     """Print the documentation page of a code (TS101, TS601, TS711) or name (lambda-in-compiled-code)."""
+    from tsinspect.api.catalogue import code_entry
+
     click.echo(code_entry(code_or_name).page, nl=False)

@@ -256,6 +256,8 @@ def _inspect_zip(path: Path, size: int) -> ArchiveInfo:
         EOFError,
         struct.error,
         ValueError,
+        IndexError,  # a record with an empty name (ZipInfo.is_dir reads its last character)
+        OverflowError,
         zlib.error,  # a damaged compressed record (.debug_pkl files are deflated)
         NotImplementedError,  # a compression method zipfile does not know: not PyTorch's
     ) as error:

@@ -70,8 +70,6 @@ PROCESS_NAMESPACES: frozenset[str] = frozenset(
 _DEBUG_GLOBAL_PREFIX = "torch.jit._pickle "
 
 _WORD = r"[A-Za-z_][A-Za-z0-9_]*"
-# ``(torch)`` but not the call ``f(x)`` or the base class in ``class M(Module)``.
-_PARENTHESIZED_NAME = re.compile(rf"(?<![\w)\]])\(\s*({_WORD})\s*\)")
 _DOT = re.compile(r"\s*\.\s*")
 _CONTINUATION = re.compile(r"\\\r?\n")
 _OPS = re.compile(rf"\bops\.({_WORD})\.({_WORD})")
@@ -86,14 +84,46 @@ _DEF_LINE = re.compile(rf"^\s+def\s+({_WORD})")
 def _normalise(text: str) -> str:
     """Join the spellings ``torch . x``, ``(torch).x`` and backslash continuations to ``torch.x``.
 
-    Line structure is kept where it matters for :func:`_where` (a join across lines is rare).
+    Line structure is kept where it matters for :func:`_contexts` (a join across lines is rare).
     """
     text = _CONTINUATION.sub(" ", text)
-    previous = None
-    while previous != text:
-        previous = text
-        text = _PARENTHESIZED_NAME.sub(r"\1", text)
-    return _DOT.sub(".", text)
+    return _DOT.sub(".", _unwrap_names(text))
+
+
+# Words, runs of blanks, and any other single character.
+_TOKEN = re.compile(r"\w+|\s+|.", re.DOTALL)
+
+
+def _unwrap_names(text: str) -> str:
+    """``((torch))`` -> ``torch``, to a fixed point, in one pass over the text.
+
+    A ``(`` that follows a word, ``)`` or ``]`` is a call or a subscript and is kept (``f(x)``,
+    ``class M(Module)``). Rewriting the text once per level of nesting instead was quadratic:
+    an archive's code record of 10 KB of nested parentheses took seconds to scan.
+    """
+    out: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token == ")":
+            end = len(out) - (1 if out and out[-1].isspace() else 0)
+            word = out[end - 1] if end >= 1 else ""
+            start = end - 1 - (1 if end >= 2 and out[end - 2].isspace() else 0)
+            if (
+                word
+                and _IDENTIFIER.fullmatch(word)
+                and start >= 1
+                and out[start - 1] == "("
+                and not (start >= 2 and _BLOCKS_UNWRAP.search(out[start - 2]))
+            ):
+                del out[start - 1 :]
+                out.append(word)
+                continue
+        out.append(token)
+    return "".join(out)
+
+
+_IDENTIFIER = re.compile(_WORD)
+# What makes ``(`` a call or a subscript: a word character, ``)`` or ``]`` right before it.
+_BLOCKS_UNWRAP = re.compile(r"[\w)\]]\Z")
 
 
 def _module_name(record: str, prefix: str) -> str:
@@ -102,17 +132,18 @@ def _module_name(record: str, prefix: str) -> str:
     return inner.replace("/", ".")
 
 
-def _where(lines: list[str], position: int, offsets: list[int], module: str) -> str:
-    """``__torch__.Evil.__setstate__`` for the character at ``position`` of the normalised text."""
-    line_index = _line_of(offsets, position)
-    method = owner = ""
-    for line in reversed(lines[: line_index + 1]):
-        if not method and (found := _DEF_LINE.match(line)):
-            method = found.group(1)
+def _contexts(lines: list[str], module: str) -> list[str]:
+    """For each line, ``module.Class.method`` it belongs to: the last class line at or above
+    it, and the last ``def`` line between that class line and it. One pass over the lines."""
+    found: list[str] = []
+    owner = method = ""
+    for line in lines:
         if found_class := _CLASS_LINE.match(line):
-            owner = found_class.group(1)
-            break
-    return ".".join(part for part in (module, owner, method) if part)
+            owner, method = found_class.group(1), ""
+        elif found_def := _DEF_LINE.match(line):
+            method = found_def.group(1)
+        found.append(".".join(part for part in (module, owner, method) if part))
+    return found
 
 
 def _line_of(offsets: list[int], position: int) -> int:
@@ -133,6 +164,7 @@ def scan_code(text: str, module: str, path: str) -> list[Diagnostic]:
     offsets = [0]
     for line in lines[:-1]:
         offsets.append(offsets[-1] + len(line) + 1)
+    contexts = _contexts(lines, module)
     found: dict[tuple[str, str], tuple[str, set[str]]] = {}
 
     def add(code: str, what: str, where: str) -> None:
@@ -140,7 +172,7 @@ def scan_code(text: str, module: str, path: str) -> list[Diagnostic]:
 
     for match in _NAMES.finditer(normal):
         name = match.group(1)
-        where = _where(lines, match.start(), offsets, module)
+        where = contexts[_line_of(offsets, match.start())]
         if name == "__setstate__":
             add("TS611", "__setstate__", where)
         elif name in FILE_OPERATORS:
@@ -152,7 +184,7 @@ def scan_code(text: str, module: str, path: str) -> list[Diagnostic]:
             namespace, member = match.group(1), match.group(2)
             if namespace == "aten":
                 continue  # ops.aten.x is torch.x, seen by _NAMES
-            where = _where(lines, match.start(), offsets, module)
+            where = contexts[_line_of(offsets, match.start())]
             shown = (
                 f"{namespace}::{member}" if kind == "operator" else f"class {namespace}.{member}"
             )

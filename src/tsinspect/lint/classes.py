@@ -243,20 +243,15 @@ def _plain_bases(context: LintContext, info: ClassInfo) -> bool:
     return True
 
 
-_FACTS: dict[int, tuple[cst.Module, dict[str, ClassFacts]]] = {}
-
-
 def class_facts(context: LintContext, info: ClassInfo) -> ClassFacts:
     """:class:`ClassFacts` for ``info``'s family (cached per file: every rule asks for them)."""
-    entry = _FACTS.get(id(context.module))
-    if entry is None or entry[0] is not context.module:
-        _FACTS.clear()
-        entry = (context.module, {})
-        _FACTS[id(context.module)] = entry
-    facts = entry[1].get(info.name)
+    from tsinspect.lint.types.memo import file_memo  # dropped with the file's tree
+
+    cached: dict[str, ClassFacts] = file_memo(context, "class facts")
+    facts = cached.get(info.name)
     if facts is None:
         facts = _collect_facts(context, info)
-        entry[1][info.name] = facts
+        cached[info.name] = facts
     return facts
 
 

@@ -22,11 +22,13 @@ from libcst.metadata import CodeRange
 
 from tsinspect.diagnostics import Diagnostic, Fix, Origin, Severity, sorted_diagnostics
 from tsinspect.lint.facts import Entry, FileFacts
-from tsinspect.lint.guard import TOO_DEEP, parser_refusal
+from tsinspect.lint.guard import TOO_DEEP, content_key, parser_refusal
 from tsinspect.lint.noqa import UNUSED_NOQA, unused_suppressions
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
+from tsinspect.lint.scopes import Scope
 from tsinspect.lint.traversal import visit_batched, walk
+from tsinspect.lint.types.memo import forget_file
 
 SYNTAX_ERROR = "TS001"
 NOT_UTF8 = "TS002"
@@ -277,7 +279,8 @@ def _lint_source(
             return FileResult(path, (file_diagnostic(rule, path, detail),) if rule else ())
     else:
         text = source
-    refusal = parser_refusal(text, path)
+    key = content_key(source) if isinstance(source, bytes) else None
+    refusal = parser_refusal(text, path, key)
     if refusal is None:
         try:
             module = cst.parse_module(text)
@@ -340,6 +343,59 @@ def _lint_module(
     facts: FileFacts | None,
     used: list[tuple[int, str]],
 ) -> FileResult:
+    """Lint a parsed module (see :func:`_lint_module_in`), then free its tree."""
+    contexts: list[LintContext] = []
+    try:
+        return _lint_module_in(module, text, path, rules, facts, used, contexts)
+    finally:
+        for context in contexts:
+            _release(context)
+
+
+def _release(context: LintContext) -> None:
+    """Free the file's tree as soon as the file is done.
+
+    The type pass's memos keep the last file's tree (and its positions) alive until the next
+    file, so the collector walked them at every pass. The file's scope graph holds reference
+    cycles (a scope holds its bindings, each binding its scope and its reads, each read its
+    bindings), which left the whole tree to the cyclic collector: ~400,000 objects over
+    torch/nn, 11% of a run. Both are dropped here, and reference counting frees the tree.
+    """
+    forget_file()
+    file_scopes = context._scopes
+    if file_scopes is None:
+        return
+    scopes: dict[int, Scope] = {}
+    for start in (file_scopes.module_scope, *file_scopes.scope_of.values()):
+        scope: Scope | None = start
+        while scope is not None and id(scope) not in scopes:  # up to the builtins' scope
+            scopes[id(scope)] = scope
+            scope = scope.parent
+    for scope in scopes.values():
+        for bindings in scope.bindings.values():
+            for binding in bindings:
+                binding.references.clear()
+        for binding in scope._builtins.values():
+            binding.references.clear()
+        scope.bindings.clear()
+        scope.overrides.clear()
+        scope._builtins.clear()
+    for access in file_scopes.accesses:
+        access.referents = ()
+    file_scopes.accesses.clear()
+    file_scopes.access_at.clear()
+    file_scopes.scope_of.clear()
+
+
+def _lint_module_in(
+    module: cst.Module,
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    facts: FileFacts | None,
+    used: list[tuple[int, str]],
+    contexts: list[LintContext],
+) -> FileResult:
     """Lint a parsed module; ``used`` receives (line, code) of what its comments suppressed."""
     visitor_rules = [rule for rule in rules if not rule.file_level]
     # Metadata is most of the cost: skip it for files where nothing can be compiled.
@@ -357,6 +413,7 @@ def _lint_module(
         reach=Reach(),
         facts=facts or FileFacts(),
     )
+    contexts.append(context)
     context.reach = analyze(context, facts)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import hashlib
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tsinspect.files import read_regular
+from tsinspect.lint.guard import content_key, note_accepted
 from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
 # Packages whose code the index never reads: TorchScript treats torch's own modules and
@@ -636,7 +636,7 @@ def _script_calls(tree: ast.Module, names: _Names) -> list[Reference]:
 
 def content_hash(data: bytes) -> str:
     """The key a module's summary is cached under (with the tool version)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return content_key(data)
 
 
 def summarize(data: bytes, path: str, module: str, is_package: bool) -> ModuleSummary | None:
@@ -646,11 +646,14 @@ def summarize(data: bytes, path: str, module: str, is_package: bool) -> ModuleSu
         return None
     try:
         tree = ast.parse(data, filename=path)
-        return _summary(tree, data, path, module, is_package)
+        summary = _summary(tree, data, path, module, is_package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # RecursionError also from the walks below: a tree Python takes but too deep for
         # them (a sum of 1,000 terms) is not summarized; the linter reports it.
         return None
+    # The linter's parser guard need not parse this file again (it still counts and/or).
+    note_accepted(summary.content_hash)
+    return summary
 
 
 def _summary(

@@ -176,6 +176,35 @@ def _unquote(literal: str) -> str:
     return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
 
 
+def check_readable(text: str, path: str = "config.pbtxt") -> None:
+    """ConfigError (unreadable input, exit 2) when the text cannot even be decoded.
+
+    Two things make a config unreadable rather than wrong: a string whose escapes do not
+    decode (``"\\u12"``), and messages nested deeper than MAX_DEPTH (Triton's schema nests
+    about 6). Both would otherwise reach protobuf's own reader as a schema finding, or
+    recurse without bound. Any other mistake (an unknown field, a missing brace) stays a
+    finding (TS701) that points at its line. Iterative, so any depth costs one pass.
+    """
+    try:
+        tokens = _tokens(text, path)
+    except ConfigError:
+        return  # a stray character: a syntax finding (TS701) at its line, not unreadable
+    depth = 0
+    for token in tokens:
+        if token.text in ("{", "<"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(
+                    f"line {token.line}: messages nested deeper than {MAX_DEPTH} levels; "
+                    "the config cannot be read",
+                    path=path,
+                )
+        elif token.text in ("}", ">"):
+            depth = max(0, depth - 1)
+        elif token.kind == "string":
+            _Parser([], path).unquote(token)
+
+
 def parse_fields(text: str, path: str = "config.pbtxt") -> Field:
     """Parse protobuf text into a root Field (name ``""``); ConfigError with a line on bad syntax."""
     parser = _Parser(_tokens(text, path), path)

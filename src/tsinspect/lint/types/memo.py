@@ -17,3 +17,8 @@ def file_memo(context: LintContext, table: str) -> dict[Any, Any]:
     if not _MEMO or _MEMO[0][0] is not context.module:
         _MEMO[:] = [(context.module, {})]
     return _MEMO[0][1].setdefault(table, {})
+
+
+def forget_file() -> None:
+    """Drop the memos of the file just linted, so that its tree is freed with the file."""
+    _MEMO.clear()

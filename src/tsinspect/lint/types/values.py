@@ -39,6 +39,7 @@ from tsinspect.lint.types.library import (
     library_call_type,
     tensor_attribute_type,
 )
+from tsinspect.lint.types.memo import file_memo
 from tsinspect.lint.types.signatures import parameters
 
 _MAX_DEPTH = 24
@@ -307,14 +308,12 @@ class ValueTypes:
         return self._signatures[key].get(param.name.value)
 
 
-_LATEST: list[tuple[LintContext, ValueTypes]] = []
-
-
 def value_types(context: LintContext) -> ValueTypes:
-    """The file's :class:`ValueTypes`, shared by the rules of one traversal (files are linted
-    one after the other: only the latest is kept)."""
-    if _LATEST and _LATEST[0][0] is context:
-        return _LATEST[0][1]
-    found = ValueTypes(context)
-    _LATEST[:] = [(context, found)]
+    """The file's :class:`ValueTypes`, shared by the rules of one traversal (kept in the
+    file's memos: dropped with them when the file is done)."""
+    memo = file_memo(context, "value types")
+    found: ValueTypes | None = memo.get("latest")
+    if found is None or found.context is not context:
+        found = ValueTypes(context)
+        memo["latest"] = found
     return found
