@@ -77,6 +77,7 @@ __all__ = [
     "LoadedModel",
     "MissingDependencyError",
     "ModelArchiveError",
+    "ModelTimeoutError",
     "OpRecord",
     "ParameterRecord",
     "Report",
