@@ -93,7 +93,7 @@ def propagate(
     # returns, so its outputs (``prim::Uninitialized``) are not candidates for the If's.
     raising = {op.block[-1] for op in walk.ops if op.kind == "prim::RaiseException" and op.block}
     failures: dict[int, str] = {}
-    taken: dict[int, int] = {}  # prim::If id -> the block its known condition takes
+    taken: dict[int, int] = {}  # prim::If id -> the block every run that returns goes through
     # prim::If/prim::Loop outputs are known only after their blocks: settle them when the
     # next op outside the blocks comes (the walk lists block nodes right after their owner).
     pending: list[OpRecord] = []
@@ -143,12 +143,22 @@ def propagate(
     for op in walk.ops:
         while pending and not _inside(op, pending[-1]):
             settle(pending.pop())
+        if op.block and any(taken.get(owner, index) != index for owner, index in op.block):
+            # a block no returning run goes through (InstanceNorm2d's branch for unbatched
+            # input, given a batched one): its ops must not put constraints on the input
+            for out in op.outputs:
+                values[out.id] = UNKNOWN
+            continue
         if op.num_blocks:
             pending.append(op)
             if op.kind == "prim::If" and op.inputs:
                 condition = values.get(op.inputs[0], UNKNOWN)
+                returning = [index for index in (0, 1) if (op.id, index) not in raising]
                 if isinstance(condition, bool):
                     taken[op.id] = 0 if condition else 1
+                elif len(returning) == 1:
+                    # ``if x.size(1) == 4: ... else: raise``: a run that returns went this way
+                    taken[op.id] = returning[0]
             if op.kind == "prim::Loop":
                 # the body's parameters (counter, carried values) start from the loop's inputs
                 for out in op.outputs:
