@@ -1,6 +1,6 @@
 """Symbolic shapes against the oracle: a real forward through torch.jit.load on the CPU.
 
-For each model kind (SimpleCNN, a residual network, a dict input whose two branches meet
+For each model kind (SimpleCNN, a residual network, dict inputs whose two branches meet
 in one Linear, a fully convolutional network, a 1-d audio model, two inputs), the input
 shape is inferred from the .pt alone, then every value whose shape the pass claims is
 compared with the tensor torch computes at concrete sizes, two ways:
@@ -27,16 +27,21 @@ from tsinspect.ir.symbolic import SymTensor, infer_shapes  # noqa: E402
 from tsinspect.ir.symbolic.edges import module_inputs, module_outputs  # noqa: E402
 from tsinspect.ir.walk import walk_graph  # noqa: E402
 
-# fixture -> (inferred input shapes by label, with N for the batch; sizes for free dims)
+# fixture -> (inferred input shapes by label, with N for the batch; sizes for free dims and,
+# where BATCH does not run, N)
 CASES: dict[str, tuple[dict[str, str], dict[str, int]]] = {
     "simple_cnn": ({"x": "[N, 1, 28, 28]"}, {}),
     "resnet_like": ({"x": "[N, 3, H, W]"}, {"H": 37, "W": 45}),
     "dict_image_tabular": ({"image": "[N, 3, 24, 24]", "tabular": "[N, 6]"}, {}),
+    # tabular is read only by a batch norm (2-d or 3-d) and a cat: its rank, then the
+    # norm's F == 10, then the head's 32*(H//2)*(W//2) + F == 2058
+    "dict_fusion": ({"image": "[N, 3, 16, 16]", "tabular": "[N, 10]"}, {}),
     "fully_convolutional": ({"x": "[N, 3, H, W]"}, {"H": 61, "W": 48}),
     "audio_conv1d": ({"waveform": "[N, 1, 8000]"}, {}),
     "two_input": ({"image": "[N, 3, 32, 32]", "metadata": "[N, 8]"}, {}),
-    # traced with a batch of 2: x[0], x[1] and a stack; the output is [2, 3] whatever N
-    "traced_batch_loop": ({"x": "[N, 12]"}, {}),
+    # traced with a batch of 4: x[0]..x[3] and a stack; the output is [4, 1] whatever N (run
+    # at 5: x[3] needs 4 rows)
+    "fixed_batch_traced": ({"x": "[N, 6]"}, {"N": 5}),
 }
 BATCH = 3
 
@@ -46,7 +51,7 @@ def _concrete(shape: SymTensor, sizes: dict[str, int]) -> list[int]:
         sympy.Symbol(name, integer=True, positive=True): sympy.Integer(value)
         for name, value in sizes.items()
     }
-    mapping[sympy.Symbol("N", integer=True, positive=True)] = sympy.Integer(BATCH)
+    mapping.setdefault(sympy.Symbol("N", integer=True, positive=True), sympy.Integer(BATCH))
     dims = [dim.xreplace(mapping) for dim in shape.dims]
     assert all(dim.is_Integer for dim in dims), f"{shape.text()} keeps a symbol"
     return [int(dim) for dim in dims]
@@ -127,7 +132,7 @@ def test_every_submodule_row_of_graph(loaded_model: Callable[..., Any], name: st
             result = submodule(x)
         assert list(result.shape) == _concrete(by_text[output_text], sizes), path
         checked += 1
-    assert checked >= (1 if name == "traced_batch_loop" else 3)
+    assert checked >= (1 if name == "fixed_batch_traced" else 3)
     with torch.no_grad():
         output = model.module(*_arguments(shapes, sizes))
     (returned,) = (values[value.id] for value in model.walk.outputs)
@@ -173,6 +178,81 @@ def test_an_unknown_op_makes_shapes_unknown_not_guessed() -> None:
     (output,) = walk.outputs
     assert analysis.values[output.id] is UNKNOWN
     assert analysis.unknown_kinds.get("aten::nonzero") == 1
+
+
+class _NormReaders(torch.nn.Module):
+    """Inputs that only norms read, and a check that raises on one side of an ``if``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.group = torch.nn.GroupNorm(2, 8)
+        self.instance = torch.nn.InstanceNorm2d(8, affine=True)
+        self.loose = torch.nn.BatchNorm1d(5)
+
+    def forward(
+        self, image: torch.Tensor, features: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if image.size(2) > 1:  # H stays free, so this is never known: only one side returns
+            x = self.bn(image)  # inlines `if input.dim() != 4: raise ValueError(...)`
+        else:
+            raise ValueError("expected more than one row")
+        y = self.instance(self.group(torch.cat([x, x], dim=1)))
+        return y.flatten(1), self.loose(features)  # BatchNorm1d takes 2-d and 3-d
+
+
+def _every_value(graph: Any, shapes: Any) -> tuple[list[Any], Callable[..., Any]]:
+    """The tensor values the pass claims a shape for, and a function returning all of them."""
+    claimed = [
+        value
+        for node in graph.nodes()
+        for value in node.outputs()
+        if value.type().kind() == "TensorType"
+        and isinstance(shapes.analysis.values.get(value.unique()), SymTensor)
+    ]
+    every = graph.create("prim::TupleConstruct", claimed)
+    graph.appendNode(every)
+    every.output().setType(torch._C.TupleType([value.type() for value in claimed]))
+    graph.eraseOutput(0)
+    graph.registerOutput(every.output())
+    function = torch._C._create_function_from_graph("every_value", graph)
+    return claimed, function
+
+
+def test_inputs_read_only_through_norms_against_a_real_forward() -> None:
+    module = torch.jit.script(_NormReaders().eval())
+    graph = module.forward.graph.copy()
+    torch._C._jit_pass_inline(graph)
+    parameter_shapes = {record.name: record.shape for record in read_parameters(module)}
+    shapes = infer_shapes(walk_graph(graph), parameter_shapes)
+    # BatchNorm2d's check leaves rank 4 alone; its weight says C == 4. BatchNorm1d's allows
+    # 2 and 3 and nothing else decides: `features` gets no shape rather than a guessed one.
+    texts = [shapes.input_text(index) for index in range(len(shapes.inputs))]
+    assert texts == ["image: [N, 4, H, W]"]
+    assert "only rank 4 runs" in shapes.inputs[0].reason
+    assert "prim::RaiseException at rank 1, 2, 3, 5" in shapes.inputs[0].reason
+    assert shapes.solution.conflicts == []
+    claimed, function = _every_value(graph, shapes)
+    # blocks' values cannot be returned: the batch norm's and the instance norm's outputs
+    # are checked as the outputs of their `if`s (the one whose other side raises included)
+    ifs = [value for value in claimed if value.node().kind() == "prim::If"]
+    assert len(ifs) == 2
+    assert "aten::group_norm" in {value.node().kind() for value in claimed}
+    batch, height, width = 3, 5, 7
+    mapping = {
+        sympy.Symbol("N", integer=True, positive=True): sympy.Integer(batch),
+        sympy.Symbol("H", integer=True, positive=True): sympy.Integer(height),
+        sympy.Symbol("W", integer=True, positive=True): sympy.Integer(width),
+    }
+    with torch.no_grad():
+        results = function(module._c, torch.zeros(batch, 4, height, width), torch.zeros(batch, 5))
+    wrong = []
+    for value, tensor in zip(claimed, results, strict=True):
+        symbolic = shapes.analysis.values[value.unique()]
+        dims = [int(dim.xreplace(mapping)) for dim in symbolic.dims]
+        if dims != list(tensor.shape):
+            wrong.append(f"{value.node().kind()}: {symbolic.text()} vs {list(tensor.shape)}")
+    assert wrong == []
 
 
 class _ManyOps(torch.nn.Module):

@@ -124,12 +124,12 @@ def test_batch_baked_in_by_tracing_gives_full_shapes(
     run_cli: Callable[..., Any],
     parse_config: Callable[[str], Any],
 ) -> None:
-    path = model_archive("traced_batch_loop")
+    path = model_archive("fixed_batch_traced")
     result = run_cli("config", path)
     assert result.exit_code == 0, result.stderr
     config = parse_config(result.stdout)
     assert config.max_batch_size == 0
-    assert list(config.input[0].dims) == [2, 12]
-    assert list(config.output[0].dims) == [2, 3]
-    assert "the batch is baked in: no batching, full shapes with N = 2" in result.stdout
+    assert list(config.input[0].dims) == [4, 6]
+    assert list(config.output[0].dims) == [4, 1]
+    assert "the batch is baked in: no batching, full shapes with N = 4" in result.stdout
     _serve(path, config)

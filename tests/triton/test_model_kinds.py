@@ -104,7 +104,7 @@ def _config(
         ("optimized_mlp", 8, [[20]], [[3]]),
         ("positional_table", 8, [[64, 32]], [[64, 32]]),
         ("data_dependent", 8, [[12]], [[12]]),
-        ("fully_conv", 8, [[3, -1, -1]], [[5, -1, -1]]),
+        ("fully_convolutional", 8, [[3, -1, -1]], [[5, -1, -1]]),
         ("fixed_batch_traced", 0, [[4, 6]], [[4, 1]]),
     ],
 )
@@ -145,7 +145,7 @@ def test_meta_fallback_is_said_in_the_config_and_the_summary(
         text = run_cli("config", model_archive(name)).stdout
         assert "# Shapes were probed on the CPU" in text, name
     # A model that runs on meta says nothing of the kind.
-    assert "probed on the CPU" not in run_cli("config", model_archive("fully_conv")).stdout
+    assert "probed on the CPU" not in run_cli("config", model_archive("fully_convolutional")).stdout
 
 
 def test_fixed_batch_traced_model_says_why_it_does_not_batch(
@@ -190,11 +190,6 @@ def test_batch_baked_into_a_reshape_is_recognised(
     _serve_like_triton(archive, config)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two dict inputs that meet in one Linear need the joint shape solver "
-    "(ir/symbolic, issue 12 item 1), built on another branch",
-)
 def test_dict_inputs_meeting_in_one_layer(
     model_archive: Callable[[str], Path],
     run_cli: Callable[..., Any],
@@ -202,23 +197,42 @@ def test_dict_inputs_meeting_in_one_layer(
     tmp_path: Path,
 ) -> None:
     archive = model_archive("dict_fusion")
-    config, _ = _config(run_cli, parse_config, archive, tmp_path)
+    config, text = _config(run_cli, parse_config, archive, tmp_path)
     assert [entry.name for entry in config.input] == ["image", "tabular"]
     assert [list(entry.dims) for entry in config.input] == [[3, 16, 16], [10]]
+    # solved together: the batch norm's 10 channels fix F, then the head's 2058 features H, W
+    assert "F = 10 from F == 10 (norm: aten::batch_norm norm.weight [10]: channels)" in text
+    assert "from 32*(H//2)*(W//2) + 10 == 2058 (head: aten::linear head.weight [2, 2058]" in text
     _serve_like_triton(archive, config, dict_mode=True)
 
 
-def test_dict_inputs_meeting_in_one_layer_fail_in_one_line(
-    model_archive: Callable[[str], Path], run_cli: Callable[..., Any]
+class _UnderdeterminedFusion(torch.nn.Module):
+    """dict_fusion without the batch norm: one equation, 32*(H//2)*(W//2) + F == 2058, ties
+    the image's size and the tabular width, and nothing else fixes either."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 32, 3, padding=1)
+        self.head = torch.nn.Linear(32 * 8 * 8 + 10, 2)
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        image = torch.flatten(torch.max_pool2d(self.conv(inputs["image"]), 2), 1)
+        return self.head(torch.cat([image, inputs["tabular"]], dim=1))
+
+
+def test_dict_inputs_one_equation_cannot_fix_are_not_guessed(
+    run_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
-    """Until they are solved jointly: one line naming both inputs and the option, no traceback."""
-    result = run_cli("config", model_archive("dict_fusion"))
-    if result.exit_code == 0:
-        pytest.skip("solved: the joint solver has landed")
+    """Several (H, W, F) fit the one equation: no guess, one line naming both inputs."""
+    archive = tmp_path / "underdetermined.pt"
+    torch.jit.script(_UnderdeterminedFusion().eval()).save(str(archive))
+    out = tmp_path / "config.pbtxt"
+    result = run_cli("config", archive, "-o", out)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert "--input-shape image=... --input-shape tabular=..." in lines[0]
+    assert not out.exists()
 
 
 # --------------------------------------------------------------------------- refused kinds

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy
 
 from tsinspect.ir.symbolic.constraints import Constraint
-from tsinspect.ir.symbolic.inputs import InputShape, symbolic_inputs
+from tsinspect.ir.symbolic.inputs import InputShape, input_values, symbolic_inputs
 from tsinspect.ir.symbolic.propagate import ShapeAnalysis, propagate
 from tsinspect.ir.symbolic.solver import Solution, SolvedDim, aligned_pick, solve
 from tsinspect.ir.symbolic.values import UNKNOWN, SymTensor, dim_text, value_text
@@ -59,24 +59,6 @@ class GraphShapes:
         for dim in self.inputs[index].shape.dims:
             result.append(self.solution.dims.get(dim) if isinstance(dim, sympy.Symbol) else None)
         return result
-
-
-def _input_values(
-    walk: GraphWalk, inputs: Sequence[InputShape], shapes: Sequence[SymTensor]
-) -> dict[int, object]:
-    values: dict[int, object] = {}
-    records = {record.name.split(".")[0]: record for record in walk.inputs}
-    for item, shape in zip(inputs, shapes, strict=True):
-        record = records.get(item.argument)
-        if record is None:
-            continue
-        if item.key is None:
-            values[record.id] = shape
-        else:
-            existing = values.setdefault(record.id, {})
-            if isinstance(existing, dict):
-                existing[item.key] = shape
-    return values
 
 
 def _eagerly_known(analysis: ShapeAnalysis, symbol: sympy.Symbol, value: int) -> bool:
@@ -135,7 +117,7 @@ def _infer_shapes(
         fixed.append(
             InputShape(item.argument, item.key, item.value_id, shape, item.spatial, item.reason)
         )
-    symbolic = propagate(walk, parameter_shapes, _input_values(walk, fixed, starting))
+    symbolic = propagate(walk, parameter_shapes, input_values(walk, fixed, starting))
     solution = solve(symbolic.constraints, fixed)
     solved = solution.values
     shapes = tuple(
@@ -152,7 +134,7 @@ def _infer_shapes(
     }
     final = symbolic
     if set(solved) - settled:
-        final = propagate(walk, parameter_shapes, _input_values(walk, fixed, shapes))
+        final = propagate(walk, parameter_shapes, input_values(walk, fixed, shapes))
     returned = tuple(final.values.get(value.id, UNKNOWN) for value in walk.outputs)
     return GraphShapes(tuple(fixed), solution, shapes, final, tuple(symbolic.constraints), returned)
 

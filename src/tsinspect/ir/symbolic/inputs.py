@@ -2,22 +2,41 @@
 
 A tensor first read by ``conv2d`` is ``[N, C, H, W]``, by ``conv1d``
 ``[N, C, L]``, by ``linear`` ``[N, F]``, as embedding indices ``[N, L]``.
-Elementwise ops and dropout on the way do not change the rank, so the search
-goes through them. An input whose first reader says nothing about its rank
-gets no shape (the pass leaves it UNKNOWN rather than guess a rank).
+Elementwise ops, dropout and norms on the way do not change the rank, so the
+search goes through them.
+
+An input whose readers say nothing about its rank (a ``BatchNorm1d`` takes 2-d
+and 3-d input, then a ``cat``) is probed: the graph is propagated with the input
+at each rank from 1 to 5, and a rank is rejected where the run would certainly
+fail: a reached ``raise`` (the norm's ``if input.dim() != 2 and input.dim() != 3``)
+or ops that reject it whatever the sizes (a ``cat`` with a 2-d tensor). Only when
+exactly one rank is left does the input get it; otherwise it gets no shape (the
+pass leaves it UNKNOWN rather than guess a rank).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 
+from tsinspect.ir.symbolic.propagate import propagate
 from tsinspect.ir.symbolic.values import SymTensor, integer_symbol, parse_constant
 from tsinspect.ir.walk import GraphWalk, OpRecord
 
 _SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+# Names by rank, for an input whose rank a probe found (no reader named its dims).
+_RANK_NAMES = {
+    1: ("N",),
+    2: ("N", "F"),
+    3: ("N", "C", "L"),
+    4: ("N", "C", "H", "W"),
+    5: ("N", "C", "D", "H", "W"),
+}
+# Readers whose answer depends on the rank: an input read by one of them is worth a probe.
+_RANK_READERS = frozenset({"aten::dim", "aten::size", "aten::len", "prim::ListConstruct"})
 # Ops that keep their first argument's rank: the search for a rank goes through them.
 _RANK_KEEPING = frozenset(
     f"aten::{name}"
@@ -48,6 +67,8 @@ _RANK_KEEPING = frozenset(
         "abs",
         "clamp",
         "batch_norm",
+        "instance_norm",
+        "group_norm",
         "hardtanh",
         "leaky_relu",
     )
@@ -121,16 +142,28 @@ def _first_names(
     attrs: Mapping[int, str],
     constants: Mapping[int, str | None],
 ) -> tuple[tuple[str, ...], str] | None:
+    for op, position in _readers(start, uses, constants):
+        names = _names_for(op, position, parameter_shapes, attrs)
+        if names is not None:
+            scope = f"{op.scope}: " if op.scope else ""
+            return names, f"{scope}{op.kind} reads it"
+    return None
+
+
+def _readers(
+    start: int,
+    uses: Mapping[int, list[tuple[OpRecord, int]]],
+    constants: Mapping[int, str | None],
+) -> list[tuple[OpRecord, int]]:
+    """The ops that read ``start`` or what rank-keeping ops made of it, nearest first."""
+    found: list[tuple[OpRecord, int]] = []
     frontier = [start]
     seen = {start}
     while frontier:
         next_frontier: list[int] = []
         for value_id in frontier:
             for op, position in uses.get(value_id, []):
-                names = _names_for(op, position, parameter_shapes, attrs)
-                if names is not None:
-                    scope = f"{op.scope}: " if op.scope else ""
-                    return names, f"{scope}{op.kind} reads it"
+                found.append((op, position))
                 # ``x[i]`` (select on dim 0) takes one sample out of the batch: the reader
                 # then sees an unbatched sample, so the names stay the reader's (a traced
                 # loop over the batch reads x[0], x[1]...)
@@ -145,7 +178,64 @@ def _first_names(
                         seen.add(out)
                         next_frontier.append(out)
         frontier = next_frontier
-    return None
+    return found
+
+
+def input_values(
+    walk: GraphWalk, inputs: Sequence[InputShape], shapes: Sequence[SymTensor]
+) -> dict[int, Any]:
+    """The graph inputs' values for :func:`propagate`: a shape, or a dict of them by key."""
+    values: dict[int, Any] = {}
+    records = {record.name.split(".")[0]: record for record in walk.inputs}
+    for item, shape in zip(inputs, shapes, strict=True):
+        record = records.get(item.argument)
+        if record is None:
+            continue
+        if item.key is None:
+            values[record.id] = shape
+        else:
+            existing = values.setdefault(record.id, {})
+            if isinstance(existing, dict):
+                existing[item.key] = shape
+    return values
+
+
+def _probe_rank(
+    walk: GraphWalk,
+    parameter_shapes: Mapping[str, tuple[int, ...]],
+    named: Sequence[InputShape],
+    argument: str,
+    key: str | None,
+    value_id: int,
+) -> tuple[int, str] | None:
+    """The one rank at which forward does not certainly fail, and why; None if not one."""
+    batch = integer_symbol("N")
+    failed: dict[int, dict[int, str]] = {}
+    for rank in _RANK_NAMES:
+        # dims no input uses: only the rank is being asked about
+        dims = (batch, *(integer_symbol(f"_probe{axis}") for axis in range(1, rank)))
+        probe = InputShape(argument, key, value_id, SymTensor(dims), (), "")
+        everything = [*named, probe]
+        shapes = [item.shape for item in everything]
+        failed[rank] = propagate(
+            walk, parameter_shapes, input_values(walk, everything, shapes)
+        ).failures
+    # a failure at every rank does not depend on this input (another input's, or forward's own)
+    common = set.intersection(*(set(found) for found in failed.values()))
+    runs = [rank for rank, found in failed.items() if not set(found) - common]
+    if len(runs) != 1:
+        return None
+    by_place: dict[str, list[int]] = {}
+    for rank, found in failed.items():
+        for op_id in sorted(set(found) - common):
+            ranks = by_place.setdefault(found[op_id], [])
+            if rank not in ranks:
+                ranks.append(rank)
+    why = "; ".join(
+        f"{place} at rank {', '.join(str(rank) for rank in ranks)}"
+        for place, ranks in by_place.items()
+    )
+    return runs[0], f"only rank {runs[0]} runs (fails in {why})"
 
 
 def symbolic_inputs(
@@ -157,10 +247,29 @@ def symbolic_inputs(
     uses = _uses(walk)
     attrs = {op.outputs[0].id: op.target for op in walk.ops if op.kind == "prim::GetAttr"}
     constants = {op.outputs[0].id: op.constant for op in walk.ops if op.kind == "prim::Constant"}
-    found: list[InputShape] = []
+    slots: list[InputShape | tuple[str, str | None, int]] = []
     used_names: set[str] = {"N"}
     batch = integer_symbol("N")
-    for index, record in enumerate(walk.inputs):
+
+    def shaped(
+        argument: str, key: str | None, value_id: int, names: Sequence[str], reason: str
+    ) -> InputShape:
+        dims: list[sympy.Expr] = [batch]
+        spatial: list[sympy.Symbol] = []
+        for name in names[1:]:
+            unique = name
+            suffix = 2
+            while unique in used_names:
+                unique = f"{name}{suffix}"
+                suffix += 1
+            used_names.add(unique)
+            symbol = integer_symbol(unique)
+            dims.append(symbol)
+            if name in ("H", "W", "D") or (name == "L" and "C" in names):
+                spatial.append(symbol)
+        return InputShape(argument, key, value_id, SymTensor(tuple(dims)), tuple(spatial), reason)
+
+    for record in walk.inputs:
         argument = record.name.split(".")[0]
         starts: list[tuple[str | None, int]] = []
         if argument in dict_arguments or record.type.kind == "Dict":
@@ -173,27 +282,25 @@ def symbolic_inputs(
             starts.append((None, record.id))
         for key, value_id in starts:
             named = _first_names(value_id, uses, parameter_shapes, attrs, constants)
-            if named is None:
+            if named is not None:
+                slots.append(shaped(argument, key, value_id, *named))
+            elif any(op.kind in _RANK_READERS for op, _ in _readers(value_id, uses, constants)):
+                slots.append((argument, key, value_id))
+    # Inputs no reader named: probe their rank, each with the inputs known so far (one found
+    # may decide the next, through a cat of the two).
+    progress = True
+    while progress:
+        progress = False
+        for position, slot in enumerate(slots):
+            if isinstance(slot, InputShape):
                 continue
-            names, reason = named
-            dims: list[sympy.Expr] = [batch]
-            spatial: list[sympy.Symbol] = []
-            for name in names[1:]:
-                unique = name
-                suffix = 2
-                while unique in used_names:
-                    unique = f"{name}{suffix}"
-                    suffix += 1
-                used_names.add(unique)
-                symbol = integer_symbol(unique)
-                dims.append(symbol)
-                if name in ("H", "W", "D") or (name == "L" and "C" in names):
-                    spatial.append(symbol)
-            found.append(
-                InputShape(argument, key, value_id, SymTensor(tuple(dims)), tuple(spatial), reason)
-            )
-        del index
-    return found
+            named_now = [item for item in slots if isinstance(item, InputShape)]
+            probed = _probe_rank(walk, parameter_shapes, named_now, *slot)
+            if probed is not None:
+                rank, reason = probed
+                slots[position] = shaped(*slot, _RANK_NAMES[rank], reason)
+                progress = True
+    return [slot for slot in slots if isinstance(slot, InputShape)]
 
 
-__all__ = ["InputShape", "symbolic_inputs"]
+__all__ = ["InputShape", "input_values", "symbolic_inputs"]

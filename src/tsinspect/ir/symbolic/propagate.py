@@ -17,7 +17,7 @@ from typing import Any
 import sympy
 
 from tsinspect.ir.symbolic.constraints import Constraint
-from tsinspect.ir.symbolic.rules import NONE_VALUE, RULES, OpContext
+from tsinspect.ir.symbolic.rules import NONE_VALUE, RULES, Contradiction, OpContext
 from tsinspect.ir.symbolic.values import UNKNOWN, SymTensor, parse_constant
 from tsinspect.ir.walk import GraphWalk, OpRecord
 
@@ -29,6 +29,10 @@ class ShapeAnalysis:
     values: dict[int, Any]
     constraints: list[Constraint]
     unknown_kinds: dict[str, int] = field(default_factory=dict)
+    # ops where a run at these input shapes certainly fails: a ``prim::RaiseException`` that
+    # is reached (every enclosing ``prim::If`` takes its block), an op whose rule found a
+    # Contradiction; op id -> what it is (``norm: prim::RaiseException``)
+    failures: dict[int, str] = field(default_factory=dict)
 
     def substituted(self, solved: Mapping[sympy.Symbol, int]) -> ShapeAnalysis:
         """The same values with the solved dims put in."""
@@ -63,6 +67,7 @@ class ShapeAnalysis:
             {key: put(value) for key, value in self.values.items()},
             self.constraints,
             self.unknown_kinds,
+            self.failures,
         )
 
 
@@ -83,6 +88,12 @@ def propagate(
     returns_by_owner: dict[int, list[tuple[int, ...]]] = {}
     for owner, returned in walk.block_returns:
         returns_by_owner.setdefault(owner, []).append(returned)
+    # Blocks that raise: every torch.nn norm and many functionals inline a check such as
+    # ``if input.dim() != 2 and input.dim() != 3: raise ValueError(...)``. Such a block never
+    # returns, so its outputs (``prim::Uninitialized``) are not candidates for the If's.
+    raising = {op.block[-1] for op in walk.ops if op.kind == "prim::RaiseException" and op.block}
+    failures: dict[int, str] = {}
+    taken: dict[int, int] = {}  # prim::If id -> the block every run that returns goes through
     # prim::If/prim::Loop outputs are known only after their blocks: settle them when the
     # next op outside the blocks comes (the walk lists block nodes right after their owner).
     pending: list[OpRecord] = []
@@ -105,10 +116,14 @@ def propagate(
                 for out, value_id in zip(outputs, chosen, strict=False):
                     values[out.id] = values.get(value_id, UNKNOWN)
                 return
+            # the condition is not known: the result is what every block that returns gives
+            returning = [
+                branch for index, branch in enumerate(branches) if (op.id, index) not in raising
+            ]
             for position, out in enumerate(outputs):
                 candidates = [
                     values.get(branch[position], UNKNOWN)
-                    for branch in branches
+                    for branch in returning
                     if position < len(branch)
                 ]
                 first = candidates[0] if candidates else UNKNOWN
@@ -128,8 +143,22 @@ def propagate(
     for op in walk.ops:
         while pending and not _inside(op, pending[-1]):
             settle(pending.pop())
+        if op.block and any(taken.get(owner, index) != index for owner, index in op.block):
+            # a block no returning run goes through (InstanceNorm2d's branch for unbatched
+            # input, given a batched one): its ops must not put constraints on the input
+            for out in op.outputs:
+                values[out.id] = UNKNOWN
+            continue
         if op.num_blocks:
             pending.append(op)
+            if op.kind == "prim::If" and op.inputs:
+                condition = values.get(op.inputs[0], UNKNOWN)
+                returning = [index for index in (0, 1) if (op.id, index) not in raising]
+                if isinstance(condition, bool):
+                    taken[op.id] = 0 if condition else 1
+                elif len(returning) == 1:
+                    # ``if x.size(1) == 4: ... else: raise``: a run that returns went this way
+                    taken[op.id] = returning[0]
             if op.kind == "prim::Loop":
                 # the body's parameters (counter, carried values) start from the loop's inputs
                 for out in op.outputs:
@@ -143,6 +172,10 @@ def propagate(
             values[op.outputs[0].id] = params.get(op.target, UNKNOWN)
             names[op.outputs[0].id] = op.target
             continue
+        if kind == "prim::RaiseException":
+            if all(taken.get(owner) == index for owner, index in op.block):
+                failures[op.id] = _where(op)
+            continue
         rule = RULES.get(kind)
         arguments = [values.get(value_id, UNKNOWN) for value_id in op.inputs]
         if known:
@@ -154,6 +187,9 @@ def propagate(
             )
             try:
                 results = rule(context, arguments)
+            except Contradiction:
+                failures[op.id] = _where(op)
+                results = None
             except Exception:
                 # an argument of a form the rule does not handle (sympy raises its own error
                 # types too): the op's outputs are unknown, never a crash of `graph`
@@ -176,7 +212,11 @@ def propagate(
         settle(pending.pop())
     if known:
         values = {key: _put_known(value, known) for key, value in values.items()}
-    return ShapeAnalysis(values, constraints, unknown_kinds)
+    return ShapeAnalysis(values, constraints, unknown_kinds, failures)
+
+
+def _where(op: OpRecord) -> str:
+    return f"{op.scope}: {op.kind}" if op.scope else op.kind
 
 
 def _put_known(value: Any, known: Mapping[sympy.Symbol, sympy.Integer]) -> Any:

@@ -72,6 +72,12 @@ class OpContext:
         )
 
 
+class Contradiction(ValueError):
+    """Arguments torch rejects whatever sizes the input dims take (a ``cat`` of a 2-d and a
+    3-d tensor): the op would raise, which is not the same as a shape the pass cannot tell.
+    A probe for an input's rank (``inputs``) rejects the ranks that lead to one."""
+
+
 def _tensor(value: Any) -> SymTensor:
     if not isinstance(value, SymTensor):
         raise TypeError("not a known tensor")
@@ -121,12 +127,22 @@ def same_as_first(context: OpContext, args: list[Any]) -> Any:
     return _tensor(args[0])
 
 
+def _channels(context: OpContext, x: SymTensor, args: list[Any], positions: Sequence[int]) -> None:
+    """Dim 1 is the channels: as many as the per-channel tensor at the first of ``positions``
+    that is one (the affine weight; without it the running statistics)."""
+    for position in positions:
+        per_channel = args[position] if position < len(args) else None
+        if isinstance(per_channel, SymTensor) and per_channel.rank == 1 and x.rank >= 2:
+            where = f"{_weight_text(context.name(position), per_channel)}: channels"
+            if not context.equal(x.dims[1], per_channel.dims[0], where):
+                raise Contradiction("channels do not match")
+            return
+
+
 def batch_norm(context: OpContext, args: list[Any]) -> Any:
+    """aten::batch_norm / aten::instance_norm(input, weight, bias, running_mean, running_var, ...)."""
     x = _tensor(args[0])
-    for position in (1, 3):  # weight, running_mean: one value per channel
-        if position < len(args) and isinstance(args[position], SymTensor) and x.rank >= 2:
-            context.equal(x.dims[1], args[position].dims[0], f"channels {args[position].text()}")
-            break
+    _channels(context, x, args, (1, 3))
     return x
 
 
@@ -141,7 +157,10 @@ def layer_norm(context: OpContext, args: list[Any]) -> Any:
 
 
 def group_norm(context: OpContext, args: list[Any]) -> Any:
-    return _tensor(args[0])
+    """aten::group_norm(input, num_groups, weight, bias, eps, cudnn_enabled)."""
+    x = _tensor(args[0])
+    _channels(context, x, args, (2,))
+    return x
 
 
 # --------------------------------------------------------------------------- broadcasting
@@ -261,8 +280,12 @@ def _convolution(
     output_padding: Any = 0,
 ) -> SymTensor:
     spatial = weight.rank - 2
+    if x.rank not in (spatial + 1, spatial + 2):
+        # pytorch@v2.13.0:aten/src/ATen/native/Convolution.cpp: "Expected 3D (unbatched) or
+        # 4D (batched) input to conv2d"
+        raise Contradiction("wrong rank")
     if x.rank != spatial + 2:
-        raise ValueError("unbatched or wrong rank")
+        raise ValueError("unbatched")
     groups_n = _int(groups)
     where = _weight_text(context.name(1), weight)
     if transposed:
@@ -545,7 +568,7 @@ def cat(context: OpContext, args: list[Any]) -> Any:
     total: sympy.Expr = sympy.Integer(0)
     for part in parts:
         if part.rank != rank:
-            return None
+            raise Contradiction("torch.cat: tensors of different ranks")
         for other_axis in range(rank):
             if other_axis != axis:
                 context.equal(part.dims[other_axis], parts[0].dims[other_axis], "cat")
@@ -560,6 +583,8 @@ def stack(context: OpContext, args: list[Any]) -> Any:
     rank = parts[0].rank
     axis = _dim_index(args[1], rank + 1)
     for part in parts[1:]:
+        if part.rank != rank:
+            raise Contradiction("torch.stack: tensors of different ranks")
         for a, b in zip(part.dims, parts[0].dims, strict=True):
             context.equal(a, b, "stack")
     return SymTensor((*parts[0].dims[:axis], sympy.Integer(len(parts)), *parts[0].dims[axis:]))
@@ -877,7 +902,6 @@ _SAME = (
     "bitwise_not",
     "zero_",
     "fill_",
-    "instance_norm",
     "local_response_norm",
     "normalize",
     "copy_",
@@ -918,6 +942,7 @@ RULES: dict[str, Rule] = {
     **{f"aten::{name}": same_as_first for name in _SAME},
     **{f"aten::{name}": binary for name in _BINARY},
     "aten::batch_norm": batch_norm,
+    "aten::instance_norm": batch_norm,
     "aten::layer_norm": layer_norm,
     "aten::group_norm": group_norm,
     "aten::conv1d": conv,
@@ -1001,4 +1026,4 @@ RULES: dict[str, Rule] = {
 }
 
 
-__all__ = ["NONE_VALUE", "RULES", "OpContext", "Rule"]
+__all__ = ["NONE_VALUE", "RULES", "Contradiction", "OpContext", "Rule"]
