@@ -387,6 +387,25 @@ def _release(context: LintContext) -> None:
     file_scopes.scope_of.clear()
 
 
+def compiled_context(
+    module: cst.Module, text: str, path: str, facts: FileFacts | None
+) -> LintContext:
+    """The parsed file with what TorchScript compiles in it (its reach), as the rules see it."""
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    # Positions are resolved lazily (LintContext.position): only files with reports need them;
+    # scopes on first use (LintContext.scopes): reach asks for them in every file it reads.
+    context = LintContext(
+        path=path,
+        source=text,
+        module=wrapper.module,
+        wrapper=wrapper,
+        reach=Reach(),
+        facts=facts or FileFacts(),
+    )
+    context.reach = analyze(context, facts)
+    return context
+
+
 def _lint_module_in(
     module: cst.Module,
     text: str,
@@ -402,19 +421,8 @@ def _lint_module_in(
     told = facts is not None and bool(facts.reached or facts.module_classes)
     if not visitor_rules or (not told and not _may_compile(module, text)):
         return FileResult(path, ())
-    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    # Positions are resolved lazily (LintContext.position): only files with reports need them;
-    # scopes on first use (LintContext.scopes): reach asks for them in every file it reads.
-    context = LintContext(
-        path=path,
-        source=text,
-        module=wrapper.module,
-        wrapper=wrapper,
-        reach=Reach(),
-        facts=facts or FileFacts(),
-    )
+    context = compiled_context(module, text, path, facts)
     contexts.append(context)
-    context.reach = analyze(context, facts)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsinspect.lint.engine import display_path
+from tsinspect.lint.engine import compiled_context, display_path
 from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.guard import parser_refusal
-from tsinspect.lint.reach import CompiledFunction, Reach, analyze
+from tsinspect.lint.reach import CompiledFunction
 from tsinspect.lint.rule import LintContext
 from tsinspect.lint.traversal import walk
 from tsinspect.lint.types.flow import name_types
@@ -148,16 +148,7 @@ def _context(text: str, path: str, facts: FileFacts | None) -> LintContext | Non
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError, MemoryError):
         return None
-    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    context = LintContext(
-        path=path,
-        source=text,
-        module=wrapper.module,
-        wrapper=wrapper,
-        reach=Reach(),
-        facts=facts or FileFacts(),
-    )
-    context.reach = analyze(context, facts)
+    context = compiled_context(module, text, path, facts)
     while len(_CONTEXTS) >= _KEEP:
         del _CONTEXTS[next(iter(_CONTEXTS))]
     _CONTEXTS[key] = context
