@@ -330,8 +330,6 @@ def parse_input_overrides(
     """``--input-shape`` / ``--input-dtype`` texts as ``infer_config``'s ``input_shapes`` /
     ``input_dtypes``: ``x=1,28,28`` or ``1,28,28`` (in order), ``x=fp16`` or ``fp16``; all by
     name or all in order, not mixed. InputError on bad syntax."""
-    from tsinspect.triton.infer import parse_dims, parse_named
-
     shape_pairs = [parse_named(text) for text in input_shapes]
     dtype_pairs = [parse_named(text) for text in input_dtypes]
     if {name is None for name, _ in shape_pairs} == {True, False}:
@@ -349,6 +347,29 @@ def parse_input_overrides(
     elif dtype_pairs:
         dtypes = [value for _, value in dtype_pairs]
     return shapes, dtypes
+
+
+def parse_dims(text: str) -> tuple[int, ...]:
+    """``1,28,28`` or ``[1, 28, 28]`` or ``1x28x28`` as dims; -1 allowed; InputError otherwise."""
+    cleaned = text.strip().strip("[]()")
+    parts = [part for part in re.split(r"[,x\s]+", cleaned) if part]
+    try:
+        dims = tuple(int(part) for part in parts)
+    except ValueError:
+        raise InputError(
+            f"--input-shape: {text!r} is not a list of integers like 1,28,28"
+        ) from None
+    if any(dim == 0 or dim < -1 for dim in dims):
+        raise InputError(f"--input-shape: {text!r}: every dim must be >= 1 or -1 (variable)")
+    return dims
+
+
+def parse_named(text: str) -> tuple[str | None, str]:
+    """``x=1,28,28`` -> ("x", "1,28,28"); ``1,28,28`` -> (None, "1,28,28")."""
+    if "=" in text:
+        name, value = text.split("=", 1)
+        return name.strip() or None, value
+    return None, text
 
 
 def render_config(config: ModelConfig | InferenceResult) -> str:

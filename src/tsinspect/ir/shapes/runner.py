@@ -115,9 +115,7 @@ class ModelRunner:
         A lazy module's guard reads attributes (graph, weights) from ``reads``
         until its first run, so graph readers do not make the copy.
         """
-        return GuardedModule(
-            self._modules.get(key, reads), self, key, unavailable
-        )
+        return GuardedModule(self._modules.get(key, reads), self, key, unavailable)
 
     def materialize(self, key: str) -> None:
         """Make a lazy module now. The worker forked so far does not hold it: it is stopped,
@@ -252,7 +250,7 @@ def _serve(modules: Mapping[str, Any], connection: Any) -> None:
         # 2x3x33x33: ~600 ms against ~200 ms, docs/dev/model-runs.md). The result is the same
         # (a profiling executor's first call runs the unoptimised graph too), and the worker's
         # graphs are its own: the parent's graph readers never see them.
-        with torch.jit.optimized_execution(False):
+        with torch.jit.optimized_execution(False):  # type: ignore[attr-defined]
             result = run_probe_here(modules[key], inputs, device)
         # TorchScript's print goes through Python's sys.stdout; the worker ends with SIGKILL,
         # which would drop what is still buffered.
