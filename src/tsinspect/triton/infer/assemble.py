@@ -31,36 +31,36 @@ from tsinspect.triton.config import (
 from tsinspect.triton.dtypes import (
     is_supported_by_libtorch,
 )
-from tsinspect.triton.infer.outputs import _outputs, _tensors_of, output_mismatches
+from tsinspect.triton.infer.outputs import output_configs, output_mismatches, tensors_of
 from tsinspect.triton.infer.parts import (
-    _checked_parameters,
-    _clip,
-    _dynamic_batching,
-    _input_configs,
-    _input_names,
-    _summary,
-    _with_notes,
+    checked_parameters,
+    clip,
+    dynamic_batching_config,
+    input_configs,
+    input_names,
+    summary_lines,
+    with_notes,
 )
 from tsinspect.triton.infer.records import (
     FLEXIBLE_SIZES,
     ConfigOptions,
     InferenceResult,
+    InputState,
     Overrides,
-    _Input,
-    _Solution,
+    Solution,
 )
 from tsinspect.triton.infer.search import (
-    _batch_decision,
-    _Prober,
-    _solve_all,
+    Prober,
+    batch_decision,
+    solve_all,
 )
-from tsinspect.triton.infer.solved import _apply_solved_shapes, _solved_config
-from tsinspect.triton.infer.templates import _dtype_from_consumer, _templates_from_consumer
+from tsinspect.triton.infer.solved import apply_solved_shapes, solved_config
+from tsinspect.triton.infer.templates import dtype_from_consumer, templates_from_consumer
 from tsinspect.triton.serving import signature_blockers
 
 
 def _match_overrides(
-    items: list[_Input],
+    items: list[InputState],
     pairs: Sequence[tuple[str | None, Any]],
     option: str,
     config_names: Sequence[str],
@@ -107,22 +107,22 @@ def infer_model_config(
         )
     dict_mode = len(signature.arguments) == 1 and signature.arguments[0].type.is_str_tensor_dict
     items = _read_inputs(signature, meta_module, model_path, dict_mode)
-    config_names = _input_names(items, options.naming, dict_mode)
+    config_names = input_names(items, options.naming, dict_mode)
     _describe_inputs(items, meta_module, dict_mode, overrides, config_names)
-    solved_shapes = _apply_solved_shapes(module, items)
+    solved_shapes = apply_solved_shapes(module, items)
     blockers = _dtype_blockers(items, model_path)
     if blockers:
         return InferenceResult(
             config=None, blockers=tuple(blockers), seconds=time.monotonic() - started
         )
     if solved_shapes is not None:
-        solved_result = _solved_config(
+        solved_result = solved_config(
             module, items, solved_shapes, config_names, overrides, options, model_path, dict_mode
         )
         if solved_result is not None:
             return solved_result
     return _probed_config(
-        _Prober(meta_module, module, dict_mode),
+        Prober(meta_module, module, dict_mode),
         items,
         config_names,
         overrides,
@@ -135,11 +135,11 @@ def infer_model_config(
 
 def _read_inputs(
     signature: Signature, meta_module: Any, model_path: str, dict_mode: bool
-) -> list[_Input]:
-    """One _Input per config input: forward's arguments, or the keys a dict argument is read with."""
+) -> list[InputState]:
+    """One InputState per config input: forward's arguments, or the keys a dict argument is read with."""
     if not dict_mode:
         return [
-            _Input(
+            InputState(
                 label=argument.name,
                 argument=argument.name,
                 key=None,
@@ -155,11 +155,11 @@ def _read_inputs(
             'input names cannot be known: read it as x["name"] with literal keys',
             path=model_path,
         )
-    return [_Input(label=key, argument=argument.name, key=key) for key in keys]
+    return [InputState(label=key, argument=argument.name, key=key) for key in keys]
 
 
 def _describe_inputs(
-    items: list[_Input],
+    items: list[InputState],
     meta_module: Any,
     dict_mode: bool,
     overrides: Overrides,
@@ -183,8 +183,8 @@ def _describe_inputs(
             item.dtype, item.dtype_from = "TYPE_STRING", Provenance("declared type", "List[str]")
             item.templates = [(1,)]
         else:
-            item.dtype, item.dtype_from = _dtype_from_consumer(consumer)
-            item.templates, item.shape_from = _templates_from_consumer(consumer)
+            item.dtype, item.dtype_from = dtype_from_consumer(consumer)
+            item.templates, item.shape_from = templates_from_consumer(consumer)
         if index in dtype_overrides:
             item.dtype, item.dtype_from = (
                 dtype_overrides[index],
@@ -203,7 +203,7 @@ def _describe_inputs(
                 item.shape_from.append(f"graph: first dim {item.fixed_leading.size} ({how})")
 
 
-def _dtype_blockers(items: list[_Input], model_path: str) -> list[Diagnostic]:
+def _dtype_blockers(items: list[InputState], model_path: str) -> list[Diagnostic]:
     """TS709 for each input whose dtype the libtorch backend rejects."""
     blockers = []
     for item in items:
@@ -224,8 +224,8 @@ def _dtype_blockers(items: list[_Input], model_path: str) -> list[Diagnostic]:
 
 
 def _probed_config(
-    prober: _Prober,
-    items: list[_Input],
+    prober: Prober,
+    items: list[InputState],
     config_names: list[str],
     overrides: Overrides,
     options: ConfigOptions,
@@ -235,14 +235,14 @@ def _probed_config(
 ) -> InferenceResult:
     """The config the probing search finds, confirmed by one real forward pass."""
     module = prober.cpu_module
-    solution, batching, failure = _solve_all(prober, items, overrides, deadline)
+    solution, batching, failure = solve_all(prober, items, overrides, deadline)
     if solution is None:
         raise _inference_failure(items, failure, model_path, prober.count, prober.cpu_count > 0)
 
     for index, item in enumerate(items):
         if item.override_dims is not None and -1 in item.override_dims:
             solution.variable_inputs[index] = True  # the user asked for a variable dim
-    max_batch_size, batch_from = _batch_decision(batching, overrides)
+    max_batch_size, batch_from = batch_decision(batching, overrides)
     fixed = [item for item in items if item.fixed_leading is not None]
     if fixed and overrides.max_batch_size is None:
         batch_from = Provenance("graph", _fixed_batch_reason(fixed))
@@ -255,7 +255,7 @@ def _probed_config(
         solution.full_shapes, solution.output = at_one, single.output
 
     variable_output = _variable_output_axes(prober, items, solution)
-    output_blockers, outputs = _outputs(
+    output_blockers, outputs = output_configs(
         solution.output, variable_output, max_batch_size > 0, model_path
     )
     if output_blockers:
@@ -268,7 +268,7 @@ def _probed_config(
 
     # Probes that fell back to the CPU say so: the sizes were run on real (zero) tensors.
     probe_label = "CPU probe" if prober.cpu_count else "meta probe"
-    inputs = _input_configs(items, solution, config_names, max_batch_size > 0, probe_label)
+    inputs = input_configs(items, solution, config_names, max_batch_size > 0, probe_label)
     config = ModelConfig(
         name=options.name,
         max_batch_size=max_batch_size,
@@ -277,8 +277,8 @@ def _probed_config(
         instance_groups=(InstanceGroup(options.instance_kind, options.instance_count),)
         if options.instance_kind
         else (),
-        dynamic_batching=_dynamic_batching(options, max_batch_size),
-        parameters=_checked_parameters(options.parameters),
+        dynamic_batching=dynamic_batching_config(options, max_batch_size),
+        parameters=checked_parameters(options.parameters),
         provenance=(("max_batch_size", batch_from),),
     )
     # Never hand out a config that was not run: one real forward on zeros of exactly its inputs.
@@ -289,7 +289,7 @@ def _probed_config(
             f"{prober.cpu_count} probe(s) ran on the CPU with zeros because the meta device cannot run "
             f"this model ({prober.cpu_reason})"
         )
-    summary = _summary(config, prober.count, cpu_note)
+    summary = summary_lines(config, prober.count, cpu_note)
     notes: tuple[str, ...] = (
         f"Generated by tsinspect from {model_path.rsplit('/', 1)[-1]} for Triton's PyTorch (libtorch) backend.",
         "Values marked '<-' were inferred (weights, solved, probe, graph, default) or given (override);",
@@ -300,9 +300,9 @@ def _probed_config(
     if prober.cpu_count:
         notes += (
             f"Shapes were probed on the CPU ({prober.cpu_count} run(s), smallest sizes first): "
-            f"{_clip(prober.cpu_reason)}.",
+            f"{clip(prober.cpu_reason)}.",
         )
-    config = _with_notes(config, notes)
+    config = with_notes(config, notes)
     return InferenceResult(
         config=config,
         summary=summary,
@@ -313,10 +313,10 @@ def _probed_config(
 
 
 def _variable_output_axes(
-    prober: _Prober, items: list[_Input], solution: _Solution
+    prober: Prober, items: list[InputState], solution: Solution
 ) -> list[set[int]]:
     """Each output's variable axes: those that change when the free input dims change."""
-    variable_output: list[set[int]] = [set() for _ in _tensors_of(solution.output)]
+    variable_output: list[set[int]] = [set() for _ in tensors_of(solution.output)]
     if any(solution.variable_inputs):
         batch = solution.full_shapes[0][0] if solution.templates[0].batched else 1
         other = prober.run(
@@ -329,7 +329,7 @@ def _variable_output_axes(
             ],
         )
         if other.ok and other.output is not None:
-            pairs = zip(_tensors_of(solution.output), _tensors_of(other.output), strict=False)
+            pairs = zip(tensors_of(solution.output), tensors_of(other.output), strict=False)
             for position, (first, second) in enumerate(pairs):
                 if first.tensor is not None and second.tensor is not None:
                     for axis, (a, b) in enumerate(
@@ -341,7 +341,7 @@ def _variable_output_axes(
     return variable_output
 
 
-def _fixed_batch_reason(fixed: list[_Input]) -> str:
+def _fixed_batch_reason(fixed: list[InputState]) -> str:
     first = fixed[0]
     assert first.fixed_leading is not None
     count = first.fixed_leading.size
@@ -362,11 +362,11 @@ def _fixed_batch_reason(fixed: list[_Input]) -> str:
 
 
 def _confirm(
-    prober: _Prober,
+    prober: Prober,
     module: Any,
-    items: list[_Input],
+    items: list[InputState],
     config: ModelConfig,
-    solution: _Solution,
+    solution: Solution,
     path: str,
 ) -> tuple[tuple[int, ...], ...]:
     example = []
@@ -398,7 +398,7 @@ def _confirm(
 
 
 def _inference_failure(
-    items: list[_Input],
+    items: list[InputState],
     failure: shapes.ProbeFailure | None,
     path: str,
     probes: int,

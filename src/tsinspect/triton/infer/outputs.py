@@ -22,13 +22,13 @@ from tsinspect.triton.dtypes import (
 )
 
 
-def _tensors_of(output: shapes.OutputValue) -> list[shapes.OutputValue]:
+def tensors_of(output: shapes.OutputValue) -> list[shapes.OutputValue]:
     return list(output.elements) if output.kind == "tuple" else [output]
 
 
-def _leading_dims(output: shapes.OutputValue) -> list[int | None]:
+def leading_dims(output: shapes.OutputValue) -> list[int | None]:
     leading: list[int | None] = []
-    for item in _tensors_of(output):
+    for item in tensors_of(output):
         if item.kind == "tensor" and item.tensor is not None and item.tensor.shape:
             leading.append(item.tensor.shape[0])
         else:
@@ -36,7 +36,7 @@ def _leading_dims(output: shapes.OutputValue) -> list[int | None]:
     return leading
 
 
-def _outputs(
+def output_configs(
     output: shapes.OutputValue, variable: list[set[int]], batching: bool, path: str
 ) -> tuple[list[Diagnostic], list[TensorConfig]]:
     blockers: list[Diagnostic] = []
@@ -52,14 +52,14 @@ def _outputs(
             )
         )
         return blockers, configs
-    elements = _tensors_of(output)
+    elements = tensors_of(output)
     for index, element in enumerate(elements):
         name = f"{naming.DEFAULT_OUTPUT_PREFIX}__{index}"
         dims: tuple[int, ...]
         reshape: tuple[int, ...] | None
         if element.kind == "str_list":
             configs.append(
-                _string_list_config(name, batching, Provenance("model", "returns List[str]"))
+                string_list_config(name, batching, Provenance("model", "returns List[str]"))
             )
             continue
         if element.kind != "tensor" or element.tensor is None:
@@ -139,7 +139,7 @@ def output_mismatches(
     """How a forward result differs from the config's outputs (dtype, dims); [] when it matches."""
     problems: list[OutputMismatch] = []
     mapping = naming.map_outputs([tensor.name for tensor in config.outputs])
-    returned = _tensors_of(output)
+    returned = tensors_of(output)
     for tensor, position in zip(config.outputs, mapping.positions, strict=True):
         if position >= len(returned):
             problems.append(
@@ -199,7 +199,7 @@ def output_mismatches(
     return problems
 
 
-def _string_list_config(name: str, batching: bool, data_type_from: Provenance) -> TensorConfig:
+def string_list_config(name: str, batching: bool, data_type_from: Provenance) -> TensorConfig:
     """A List[str] input or output: TYPE_STRING, one string per batch item ([1] reshaped to [])
     when batching, else a variable-length list ([-1])."""
     dims, reshape = ((1,), ()) if batching else ((-1,), None)

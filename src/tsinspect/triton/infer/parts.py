@@ -15,21 +15,21 @@ from tsinspect.triton.config import (
     Provenance,
     TensorConfig,
 )
-from tsinspect.triton.infer.outputs import _string_list_config
+from tsinspect.triton.infer.outputs import string_list_config
 from tsinspect.triton.infer.records import (
-    _FREE,
     FLEXIBLE_SIZES,
+    FREE,
     ConfigOptions,
-    _Input,
-    _Solution,
+    InputState,
+    Solution,
 )
 from tsinspect.triton.parameters import key_problem, value_problem
 
 
-def _solved_provenance(item: _Input, solution: _Solution, variable: bool) -> Provenance:
+def _solved_provenance(item: InputState, solution: Solution, variable: bool) -> Provenance:
     """``solved: H = 28 from fc1 ... == 3136; confirmed by probe``."""
     parts = [item.solved_from] if item.solved_from else []
-    if _FREE in (item.solved_dims or ()):
+    if FREE in (item.solved_dims or ()):
         if variable:
             if solution.variable and len(solution.sizes) == 1:
                 parts.append(
@@ -46,16 +46,16 @@ def _solved_provenance(item: _Input, solution: _Solution, variable: bool) -> Pro
     return Provenance("solved", "; ".join(parts))
 
 
-def _clip(text: str, limit: int = 160) -> str:
+def clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _with_notes(config: ModelConfig, notes: tuple[str, ...]) -> ModelConfig:
+def with_notes(config: ModelConfig, notes: tuple[str, ...]) -> ModelConfig:
 
     return replace(config, notes=notes)
 
 
-def _input_names(items: list[_Input], naming_choice: str, dict_mode: bool) -> list[str]:
+def input_names(items: list[InputState], naming_choice: str, dict_mode: bool) -> list[str]:
     if dict_mode:
         return [item.key or item.label for item in items]
     if naming_choice == "forward-args":
@@ -65,9 +65,9 @@ def _input_names(items: list[_Input], naming_choice: str, dict_mode: bool) -> li
     return list(naming.default_names(naming.DEFAULT_INPUT_PREFIX, len(items)))
 
 
-def _input_configs(
-    items: list[_Input],
-    solution: _Solution,
+def input_configs(
+    items: list[InputState],
+    solution: Solution,
     names: list[str],
     batching: bool,
     probe_label: str = "meta probe",
@@ -81,10 +81,10 @@ def _input_configs(
         reshape: tuple[int, ...] | None
         if item.is_str_list:
             provenance = item.dtype_from or Provenance("declared type", "")
-            configs.append(_string_list_config(name, batching, provenance))
+            configs.append(string_list_config(name, batching, provenance))
             continue
         solved = tuple(
-            (-1 if variable else solution.picked) if dim == _FREE else dim for dim in template.dims
+            (-1 if variable else solution.picked) if dim == FREE else dim for dim in template.dims
         )
         # Without batching the config holds the full shape; a batched template probed at
         # batch 1 gets its leading 1 back.
@@ -129,7 +129,7 @@ def _input_configs(
     return configs
 
 
-def _dynamic_batching(options: ConfigOptions, max_batch_size: int) -> DynamicBatching | None:
+def dynamic_batching_config(options: ConfigOptions, max_batch_size: int) -> DynamicBatching | None:
     if not options.dynamic_batching and not options.preferred_batch_sizes:
         return None
     if max_batch_size <= 0:
@@ -144,7 +144,7 @@ def _dynamic_batching(options: ConfigOptions, max_batch_size: int) -> DynamicBat
     )
 
 
-def _checked_parameters(parameters: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+def checked_parameters(parameters: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     for key, value in parameters:
         problem = key_problem(key) or value_problem(key, value)
         if problem is not None:
@@ -152,7 +152,7 @@ def _checked_parameters(parameters: Sequence[tuple[str, str]]) -> tuple[tuple[st
     return tuple(parameters)
 
 
-def _summary(config: ModelConfig, probes: int, cpu_note: str) -> tuple[str, ...]:
+def summary_lines(config: ModelConfig, probes: int, cpu_note: str) -> tuple[str, ...]:
     lines = [f"max_batch_size {config.max_batch_size} <- {config.provenance_of('max_batch_size')}"]
     for section, tensors in (("input", config.inputs), ("output", config.outputs)):
         for tensor in tensors:

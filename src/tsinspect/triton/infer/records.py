@@ -30,11 +30,11 @@ CPU_PROBE_ELEMENTS = 1 << 22
 BATCH_PROBES: tuple[int, int] = (2, 3)
 
 
-_FREE = -2  # a dim still to solve in a shape template
+FREE = -2  # a dim still to solve in a shape template
 
 
 #: Stop scanning sizes after this many identical failures in a row (the size is not the problem).
-_SAME_FAILURE_LIMIT = 8
+SAME_FAILURE_LIMIT = 8
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class InferenceResult:
 
 
 @dataclass
-class _Input:
+class InputState:
     """One config input while it is being inferred."""
 
     label: str  # how users name it in messages: the argument name or dict key
@@ -98,30 +98,30 @@ class _Input:
     override_dims: tuple[int, ...] | None = None
     solved: tuple[int, ...] = ()
     dims_from: Provenance | None = None
-    solved_dims: tuple[int, ...] | None = None  # the symbolic solver's template (_FREE: free)
+    solved_dims: tuple[int, ...] | None = None  # the symbolic solver's template (FREE: free)
     solved_from: str = ""
     fixed_leading: shapes.FixedLeadingDim | None = None  # dim 0 is a constant in the graph
 
 
 @dataclass(frozen=True)
-class _Template:
-    """The per-request dims of one input (_FREE = to solve); ``batched``: a batch dim goes in front."""
+class Template:
+    """The per-request dims of one input (FREE = to solve); ``batched``: a batch dim goes in front."""
 
     dims: tuple[int, ...]
     batched: bool = True
 
     def fill(self, size: int, batch: int) -> tuple[int, ...]:
-        filled = tuple(size if dim == _FREE else dim for dim in self.dims)
+        filled = tuple(size if dim == FREE else dim for dim in self.dims)
         return (batch, *filled) if self.batched else filled
 
     @property
     def has_free(self) -> bool:
-        return _FREE in self.dims
+        return FREE in self.dims
 
 
 @dataclass
-class _Solution:
-    templates: list[_Template]
+class Solution:
+    templates: list[Template]
     full_shapes: list[tuple[int, ...]]  # what the model received on the deciding probe
     variable: bool
     sizes: list[int]

@@ -22,23 +22,23 @@ from tsinspect.triton.config import (
 from tsinspect.triton.dtypes import (
     torch_name_for_triton,
 )
-from tsinspect.triton.infer.outputs import _leading_dims
+from tsinspect.triton.infer.outputs import leading_dims
 from tsinspect.triton.infer.records import (
-    _FREE,
-    _SAME_FAILURE_LIMIT,
     BATCH_PROBES,
     CPU_PROBE_ELEMENTS,
     FLEXIBLE_SIZES,
+    FREE,
     MAX_SIZE,
+    SAME_FAILURE_LIMIT,
+    InputState,
     Overrides,
-    _Input,
-    _Solution,
-    _Template,
+    Solution,
+    Template,
 )
 
 
 @dataclass
-class _Prober:
+class Prober:
     """Runs probes on the meta module; on the CPU module when the meta device cannot decide."""
 
     meta_module: Any
@@ -49,7 +49,7 @@ class _Prober:
     cpu_reason: str = ""
 
     def run(
-        self, inputs: list[_Input], full_shapes: Sequence[tuple[int, ...]], device: str = "meta"
+        self, inputs: list[InputState], full_shapes: Sequence[tuple[int, ...]], device: str = "meta"
     ) -> shapes.ProbeResult:
         self.count += 1
         specs = [
@@ -146,8 +146,8 @@ def _aligned_pick(sizes: Sequence[int]) -> int:
 
 
 def _solve(
-    prober: _Prober, inputs: list[_Input], templates: list[_Template], batch: int, deadline: float
-) -> tuple[_Solution | None, shapes.ProbeFailure | None]:
+    prober: Prober, inputs: list[InputState], templates: list[Template], batch: int, deadline: float
+) -> tuple[Solution | None, shapes.ProbeFailure | None]:
     """Find sizes for the free dims (one size shared by every free dim) that let forward run."""
 
     def probe(size: int) -> shapes.ProbeResult:
@@ -155,8 +155,8 @@ def _solve(
 
     def solution(
         sizes: list[int], picked: int, variable: bool, output: shapes.OutputValue
-    ) -> _Solution:
-        return _Solution(
+    ) -> Solution:
+        return Solution(
             templates,
             [t.fill(picked, batch) for t in templates],
             variable,
@@ -221,7 +221,7 @@ def _solve(
                 break  # the run of sizes that work has ended
             if failure is not None and failure.kind != "mismatch":
                 return None, failure
-            if repeats >= _SAME_FAILURE_LIMIT:
+            if repeats >= SAME_FAILURE_LIMIT:
                 break  # the same error whatever the size: size is not the problem
     if not sizes:
         return None, last_failure
@@ -256,26 +256,26 @@ def _bisect(probe: Any, low: int, high: int, deadline: float, want_first_ok: boo
     return low
 
 
-def _solve_all(
-    prober: _Prober, items: list[_Input], overrides: Overrides, deadline: float
-) -> tuple[_Solution | None, bool, shapes.ProbeFailure | None]:
+def solve_all(
+    prober: Prober, items: list[InputState], overrides: Overrides, deadline: float
+) -> tuple[Solution | None, bool, shapes.ProbeFailure | None]:
     """Solve every input's free dims, then decide batching. Returns (solution, batches, failure)."""
-    choices: list[list[_Template]] = []
+    choices: list[list[Template]] = []
     for item in items:
         if item.override_dims is not None:
-            dims = tuple(_FREE if dim == -1 else dim for dim in item.override_dims)
+            dims = tuple(FREE if dim == -1 else dim for dim in item.override_dims)
             # --input-shape gives config dims: the full shape when the user turns batching off.
-            choices.append([_Template(dims, batched=overrides.max_batch_size != 0)])
+            choices.append([Template(dims, batched=overrides.max_batch_size != 0)])
         elif item.fixed_leading is not None:
             # Dim 0 is fixed by the graph: the full shape, never a batch dim in front.
             choices.append(
                 [
-                    _Template((item.fixed_leading.size, *dims), batched=False)
+                    Template((item.fixed_leading.size, *dims), batched=False)
                     for dims in item.templates
                 ]
             )
         else:
-            choices.append([_Template(dims) for dims in item.templates])
+            choices.append([Template(dims) for dims in item.templates])
     last_failure: shapes.ProbeFailure | None = None
     combinations = list(itertools.islice(itertools.product(*choices), 16))
     for combination in combinations:
@@ -300,7 +300,7 @@ def _solve_all(
 
 
 def _mark_flexible_inputs(
-    prober: _Prober, items: list[_Input], solution: _Solution, batch: int
+    prober: Prober, items: list[InputState], solution: Solution, batch: int
 ) -> None:
     """With several inputs sharing one solved size, find those that take any size on their own.
 
@@ -322,18 +322,18 @@ def _mark_flexible_inputs(
         solution.variable_inputs[index] = runs
 
 
-def _batch_agnostic(prober: _Prober, items: list[_Input], solution: _Solution) -> bool:
+def _batch_agnostic(prober: Prober, items: list[InputState], solution: Solution) -> bool:
     for batch in BATCH_PROBES:
         result = prober.run(items, [t.fill(solution.picked, batch) for t in solution.templates])
         if not result.ok or result.output is None:
             return False
-        leading = _leading_dims(result.output)
+        leading = leading_dims(result.output)
         if not leading or any(dim != batch for dim in leading):
             return False
     return True
 
 
-def _batch_decision(batching: bool | None, overrides: Overrides) -> tuple[int, Provenance]:
+def batch_decision(batching: bool | None, overrides: Overrides) -> tuple[int, Provenance]:
     if overrides.max_batch_size is not None:
         return overrides.max_batch_size, Provenance("override", "--max-batch-size")
     if batching:

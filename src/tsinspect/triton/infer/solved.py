@@ -15,29 +15,29 @@ from tsinspect.triton.config import (
     ModelConfig,
     Provenance,
 )
-from tsinspect.triton.infer.outputs import _outputs, _tensors_of, output_mismatches
+from tsinspect.triton.infer.outputs import output_configs, output_mismatches, tensors_of
 from tsinspect.triton.infer.parts import (
-    _checked_parameters,
-    _dynamic_batching,
-    _input_configs,
-    _summary,
+    checked_parameters,
+    dynamic_batching_config,
+    input_configs,
+    summary_lines,
 )
 from tsinspect.triton.infer.records import (
-    _FREE,
     BATCH_PROBES,
+    FREE,
     ConfigOptions,
     InferenceResult,
+    InputState,
     Overrides,
-    _Input,
-    _Solution,
-    _Template,
+    Solution,
+    Template,
 )
 from tsinspect.triton.infer.search import (
-    _Prober,
+    Prober,
 )
 
 
-def _apply_solved_shapes(module: Any, items: list[_Input]) -> Any:
+def apply_solved_shapes(module: Any, items: list[InputState]) -> Any:
     """Put the symbolic solver's shape first among each input's templates (ir.symbolic).
 
     The solver reads the graph and the weights without running anything; its
@@ -75,7 +75,7 @@ def _apply_solved_shapes(module: Any, items: list[_Input]) -> Any:
             if solved is None:
                 template.append(int(dim))
             elif solved.value is None:
-                template.append(_FREE)
+                template.append(FREE)
             else:
                 template.append(solved.value)
                 solved_dims.append(solved)
@@ -90,9 +90,9 @@ def _apply_solved_shapes(module: Any, items: list[_Input]) -> Any:
 _SECOND_SIZE = 33
 
 
-def _solved_config(
+def solved_config(
     module: Any,
-    items: list[_Input],
+    items: list[InputState],
     solved_shapes: Any,
     config_names: list[str],
     overrides: Overrides,
@@ -148,8 +148,8 @@ def _solved_config(
         tuple(item.solved_dims or ()) if batched else (batch, *(item.solved_dims or ()))
         for item in items
     ]
-    prober = _Prober(None, module, dict_mode)
-    templates = [_Template(dims, batched=batched) for dims in full_dims]
+    prober = Prober(None, module, dict_mode)
+    templates = [Template(dims, batched=batched) for dims in full_dims]
     mapping = {symbol: sympy.Integer(size) for symbol in free}
     mapping[batch_symbol] = sympy.Integer(batch)
     want = []
@@ -163,7 +163,7 @@ def _solved_config(
         return None
     got = [
         list(element.tensor.shape) if element.tensor is not None else None
-        for element in _tensors_of(first.output)
+        for element in tensors_of(first.output)
     ]
     if got != want:
         return None  # the solver and torch disagree: let the probes decide
@@ -171,7 +171,7 @@ def _solved_config(
         {axis for axis, dim in enumerate(value.dims) if axis and dim.free_symbols & free.keys()}
         for value in predicted
     ]
-    output_blockers, outputs = _outputs(first.output, variable_output, batched, model_path)
+    output_blockers, outputs = output_configs(first.output, variable_output, batched, model_path)
     if output_blockers:
         return None  # the probing path reports them, with its own wording
     outputs = [
@@ -186,8 +186,8 @@ def _solved_config(
         )
         for tensor, value in zip(outputs, predicted, strict=True)
     ]
-    variable_inputs = [_FREE in (item.solved_dims or ()) for item in items]
-    solution = _Solution(
+    variable_inputs = [FREE in (item.solved_dims or ()) for item in items]
+    solution = Solution(
         templates,
         [t.fill(size, batch) for t in templates],
         any(variable_inputs),
@@ -198,7 +198,7 @@ def _solved_config(
     )
     for item, item_dims in zip(items, full_dims, strict=True):
         item.solved_dims = item_dims  # from here on the config's dims are these
-    inputs = _input_configs(items, solution, config_names, batched)
+    inputs = input_configs(items, solution, config_names, batched)
     max_batch_size = DEFAULT_MAX_BATCH_SIZE if batched else 0
     batch_from = Provenance(
         "solved",
@@ -225,13 +225,13 @@ def _solved_config(
         instance_groups=(InstanceGroup(options.instance_kind, options.instance_count),)
         if options.instance_kind
         else (),
-        dynamic_batching=_dynamic_batching(options, max_batch_size),
-        parameters=_checked_parameters(options.parameters),
+        dynamic_batching=dynamic_batching_config(options, max_batch_size),
+        parameters=checked_parameters(options.parameters),
         provenance=(("max_batch_size", batch_from),),
     )
     if output_mismatches(config, first.output, batch=batch if batched else None):
         return None
-    summary = list(_summary(config, prober.count, ""))
+    summary = list(summary_lines(config, prober.count, ""))
     summary[-1] = (
         f"one real forward pass on zeros (batch {batch}"
         + (f", free dims at {size}" if free else "")

@@ -10,16 +10,16 @@ from tsinspect.triton.dtypes import (
     triton_type_for_torch,
 )
 from tsinspect.triton.infer.records import (
-    _FREE,
+    FREE,
 )
 
-_GENERIC = [(_FREE,), (_FREE, _FREE), (_FREE, _FREE, _FREE)]
+_GENERIC = [(FREE,), (FREE, FREE), (FREE, FREE, FREE)]
 
 
-def _templates_from_consumer(
+def templates_from_consumer(
     consumer: shapes.Consumer | None,
 ) -> tuple[list[tuple[int, ...]], list[str]]:
-    """Per-request dims templates (_FREE = to solve) and the reasons, from the first consumer.
+    """Per-request dims templates (FREE = to solve) and the reasons, from the first consumer.
 
     When the input reaches the consumer through a rank-changing op (``direct`` is
     False) the weight describes that op's input, so the generic templates follow.
@@ -39,20 +39,20 @@ def _consumer_templates(consumer: shapes.Consumer) -> tuple[list[tuple[int, ...]
         channels = weight[1] * consumer.groups if consumer.role == "conv" else weight[0]
         spatial = len(weight) - 2
         reason = f"{where} takes rank {len(weight)} with {channels} channel(s)"
-        return [(channels, *([_FREE] * spatial))], [reason]
+        return [(channels, *([FREE] * spatial))], [reason]
     if consumer.role == "linear" and len(weight) == 2:
-        return [(weight[1],), (_FREE, weight[1])], [f"{where} takes {weight[1]} features"]
+        return [(weight[1],), (FREE, weight[1])], [f"{where} takes {weight[1]} features"]
     if consumer.role == "matmul" and len(weight) == 2:
-        return [(weight[0],), (_FREE, weight[0])], [f"{where} takes {weight[0]} features"]
+        return [(weight[0],), (FREE, weight[0])], [f"{where} takes {weight[0]} features"]
     if consumer.role == "rnn" and len(weight) == 2:
-        return [(_FREE, weight[1])], [f"{where} takes {weight[1]} features per step (batch_first)"]
+        return [(FREE, weight[1])], [f"{where} takes {weight[1]} features per step (batch_first)"]
     if consumer.role == "layer_norm" and consumer.constant_list:
         normalized = consumer.constant_list
-        return [(_FREE, *normalized), normalized], [f"layer_norm over {list(normalized)}"]
+        return [(FREE, *normalized), normalized], [f"layer_norm over {list(normalized)}"]
     return list(_GENERIC), []
 
 
-def _dtype_from_consumer(consumer: shapes.Consumer | None) -> tuple[str, Provenance]:
+def dtype_from_consumer(consumer: shapes.Consumer | None) -> tuple[str, Provenance]:
     if consumer is None:
         return "TYPE_FP32", Provenance(
             "default", "no consuming op with weights found; assumed float32"
