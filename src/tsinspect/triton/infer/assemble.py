@@ -283,6 +283,21 @@ def _probed_config(
     )
     # Never hand out a config that was not run: one real forward on zeros of exactly its inputs.
     example = _confirm(prober, module, items, config, solution, model_path)
+    summary, notes = _probed_notes(prober, model_path, config, fixed)
+    config = with_notes(config, notes)
+    return InferenceResult(
+        config=config,
+        summary=summary,
+        probes=prober.count,
+        seconds=time.monotonic() - started,
+        example_shapes=example,
+    )
+
+
+def _probed_notes(
+    prober: Prober, model_path: str, config: ModelConfig, fixed: list[InputState]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The summary lines and the config's head notes for a config the probes found."""
     cpu_note = ""
     if prober.cpu_count:
         cpu_note = (
@@ -295,21 +310,14 @@ def _probed_config(
         "Values marked '<-' were inferred (weights, solved, probe, graph, default) or given (override);",
         "checked by one forward pass on zeros of exactly these inputs. Review before deploying.",
     )
-    if fixed and max_batch_size == 0:
+    if fixed and config.max_batch_size == 0:
         notes += (f"No batching: {_fixed_batch_reason(fixed)}.",)
     if prober.cpu_count:
         notes += (
             f"Shapes were probed on the CPU ({prober.cpu_count} run(s), smallest sizes first): "
             f"{clip(prober.cpu_reason)}.",
         )
-    config = with_notes(config, notes)
-    return InferenceResult(
-        config=config,
-        summary=summary,
-        probes=prober.count,
-        seconds=time.monotonic() - started,
-        example_shapes=example,
-    )
+    return summary, notes
 
 
 def _variable_output_axes(
