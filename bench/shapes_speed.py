@@ -14,12 +14,20 @@ runs the first calls instrumented) at the size config confirmed with (an adaptiv
 leaves H and W free: ``-1``, confirmed at 33x33 with a batch of 2) and at the usual
 224x224, batch 1; and warm, at 224x224. CPU, ``torch.no_grad()``.
 
-Usage: ``python bench/shapes_speed.py [--repeat N]``
+``--fresh N`` adds the comparison as a user meets it: each side a fresh Python process,
+alternating, best of N. ``python -m tsinspect config model.pt`` against ``python -c`` that
+imports torch, runs ``torch.jit.load`` and one forward at [1, 3, 224, 224] under
+``torch.no_grad()``: that first call, warm-up included, is the forward a user pays. Both
+sides include interpreter start and ``import torch``.
+
+Usage: ``python bench/shapes_speed.py [--repeat N] [--fresh N]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,15 +68,54 @@ def _cli(*args: str) -> Callable[[], object]:
     return run
 
 
+_FORWARD = (
+    "import sys, torch\n"
+    "m = torch.jit.load(sys.argv[1])\n"
+    "with torch.no_grad():\n"
+    "    m(torch.zeros(1, 3, 224, 224))\n"
+)
+
+
+def _process(*argv: str) -> Callable[[], None]:
+    def run() -> None:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    return run
+
+
+def fresh(path: Path, repeat: int) -> None:
+    """config and the user's forward, each in a fresh process (see the module docstring)."""
+    source = str(Path(__file__).resolve().parent.parent / "src")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [source, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    config, forward = _best(
+        [
+            _process(sys.executable, "-m", "tsinspect", "config", str(path)),
+            _process(sys.executable, "-c", _FORWARD, str(path)),
+        ],
+        repeat,
+    )
+    print(f"fresh processes, best of {repeat}, wall ms")
+    print(f"  {'python: jit.load + forward [1, 3, 224, 224]':44s} {forward * 1000:8.0f}")
+    print(
+        f"  {'python -m tsinspect config':44s} {config * 1000:8.0f}  "
+        f"{config / forward:.2f}x the forward process"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fresh", type=int, default=0, help="fresh-process rounds (0: none)")
     args = parser.parse_args()
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "resnet50.pt"
         torch.jit.script(ResNet50Like().eval()).save(str(path))
         torch.jit.load(str(path))  # warm the file cache once
+        if args.fresh:
+            fresh(path, args.fresh)
         inferred = infer_config(path)
         assert inferred.config is not None
         confirm_shape = inferred.example_shapes[0]

@@ -35,9 +35,10 @@ class ProbedModel:
 
     ``module`` and ``meta_module`` run their probes in ``runner``'s worker
     process, each call under its time limit (``ir.shapes.runner``); attributes
-    read through to the modules. ``meta_unavailable`` says why the meta copy
-    cannot run ('' when it can): a frozen model, for one, does not load on the
-    meta device, and its probes all run on the CPU.
+    read through to the CPU module. The meta copy is made on the first meta
+    probe only: a model whose shapes the symbolic solver decides never needs
+    it. When torch cannot make it (a frozen model does not load on the meta
+    device), ``meta_module.unavailable`` says why and its probes all run on the CPU.
     """
 
     module: Any
@@ -45,7 +46,11 @@ class ProbedModel:
     signature: Any
     path: str
     runner: Any = None
-    meta_unavailable: str = ""
+
+    @property
+    def meta_unavailable(self) -> str:
+        """Why the meta copy cannot run ('' when it can); makes the copy to find out."""
+        return str(self.meta_module.unavailable) if self.runner is not None else ""
 
 
 def load_for_probing(
@@ -53,18 +58,21 @@ def load_for_probing(
     *,
     trust_model: bool = False,
     time_limit_s: float | None = None,
+    archive: Any = None,
 ) -> ProbedModel:
-    """A TorchScript archive, a ScriptModule, or a ``tsinspect.load_model`` result, with its meta copy.
+    """A TorchScript archive, a ScriptModule, or a ``tsinspect.load_model`` result, ready to probe.
 
     An archive whose code the pre-load scan flagged raises UntrustedModelError
     unless ``trust_model`` (docs/security.md); the probes run its ``forward``.
     ``time_limit_s`` bounds each forward call (default
-    ``DEFAULT_TIME_LIMIT_S``; None or 0 for none).
+    ``DEFAULT_TIME_LIMIT_S``; None or 0 for none). ``archive``: the path's
+    ``ir.archive.ArchiveInfo`` when the caller has already scanned it (it is
+    not scanned again).
 
     A model already read by ``tsinspect.load_model`` is not loaded again (twice the
-    memory for a large model): only the meta copy the probes run on is added.
+    memory for a large model). The meta copy the probes run on is loaded on first use.
     """
-    from tsinspect.ir.archive import load_scripted
+    from tsinspect.ir.archive import load_checked, load_scripted
     from tsinspect.ir.model import LoadedModel
     from tsinspect.ir.shapes.runner import DEFAULT_TIME_LIMIT_S, ModelRunner
     from tsinspect.ir.signature import read_signature
@@ -76,7 +84,10 @@ def load_for_probing(
         source: Any = path
     elif isinstance(model, (str, os.PathLike)):
         path = str(model)
-        module = load_scripted(path, trust_model=trust_model)
+        if archive is not None and archive.path == path:
+            module = load_checked(archive, trust_model=trust_model)
+        else:
+            module = load_scripted(path, trust_model=trust_model)
         signature = read_signature(module, path=path)
         source = path
     else:
@@ -89,19 +100,13 @@ def load_for_probing(
         module = model
         signature = read_signature(module, path=path)
         source = model
-    meta, meta_unavailable = _meta_copy_or_reason(source)
     module.eval()
-    if meta is not None:
-        meta.eval()
     limit = DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s
-    runner = ModelRunner({"cpu": module, "meta": meta if meta is not None else module}, limit, path)
+    runner = ModelRunner(
+        {"cpu": module}, limit, path, lazy={"meta": lambda: _meta_copy_or_reason(source)}
+    )
     return ProbedModel(
-        runner.guard("cpu"),
-        runner.guard("meta", unavailable=meta_unavailable),
-        signature,
-        path,
-        runner,
-        meta_unavailable,
+        runner.guard("cpu"), runner.guard("meta", reads=module), signature, path, runner
     )
 
 
@@ -116,7 +121,9 @@ def _meta_copy_or_reason(source: Any) -> tuple[Any, str]:
     from tsinspect.ir.shapes.failures import first_sentence
 
     try:
-        return meta_copy(source), ""
+        meta = meta_copy(source)
+        meta.eval()
+        return meta, ""
     except Exception as error:  # any load failure on meta only means: probe on the CPU
         text = str(error).strip()
         message = first_sentence(text.splitlines()[0] if text else "") or type(error).__name__
@@ -128,12 +135,19 @@ def _meta_copy_or_reason(source: Any) -> tuple[Any, str]:
         return None, f"torch cannot load this model on the meta device ({message})"
 
 
-def _refuse_before_libraries(model: Any, trust_model: bool) -> None:
-    """Refuse a flagged archive before any custom-op library is loaded into the process."""
+def _refuse_before_libraries(model: Any, trust_model: bool) -> Any:
+    """Refuse a flagged archive before any custom-op library is loaded into the process.
+
+    Returns the archive's ``ArchiveInfo`` (None for a loaded module), for the load
+    to use instead of scanning the archive a second time.
+    """
     if isinstance(model, (str, os.PathLike)):
         from tsinspect.ir.archive import refuse_untrusted, require_torchscript
 
-        refuse_untrusted(require_torchscript(os.fspath(model)), trust_model)
+        info = require_torchscript(os.fspath(model))
+        refuse_untrusted(info, trust_model)
+        return info
+    return None
 
 
 def _shape_pairs(spec: ShapeSpec) -> tuple[tuple[str | None, tuple[int, ...]], ...]:
@@ -193,10 +207,12 @@ def infer_config(
     shapes or dtypes cannot be inferred.
     """
     name = default_name(model, name)
-    _refuse_before_libraries(model, trust_model)
+    archive = _refuse_before_libraries(model, trust_model)
     library_list = [os.fspath(library) for library in libraries]
     load_libraries(library_list)
-    loaded = load_for_probing(model, trust_model=trust_model, time_limit_s=time_limit_s)
+    loaded = load_for_probing(
+        model, trust_model=trust_model, time_limit_s=time_limit_s, archive=archive
+    )
     try:
         result = _infer_loaded(
             loaded,
@@ -314,8 +330,6 @@ def parse_input_overrides(
     """``--input-shape`` / ``--input-dtype`` texts as ``infer_config``'s ``input_shapes`` /
     ``input_dtypes``: ``x=1,28,28`` or ``1,28,28`` (in order), ``x=fp16`` or ``fp16``; all by
     name or all in order, not mixed. InputError on bad syntax."""
-    from tsinspect.triton.infer import parse_dims, parse_named
-
     shape_pairs = [parse_named(text) for text in input_shapes]
     dtype_pairs = [parse_named(text) for text in input_dtypes]
     if {name is None for name, _ in shape_pairs} == {True, False}:
@@ -333,6 +347,29 @@ def parse_input_overrides(
     elif dtype_pairs:
         dtypes = [value for _, value in dtype_pairs]
     return shapes, dtypes
+
+
+def parse_dims(text: str) -> tuple[int, ...]:
+    """``1,28,28`` or ``[1, 28, 28]`` or ``1x28x28`` as dims; -1 allowed; InputError otherwise."""
+    cleaned = text.strip().strip("[]()")
+    parts = [part for part in re.split(r"[,x\s]+", cleaned) if part]
+    try:
+        dims = tuple(int(part) for part in parts)
+    except ValueError:
+        raise InputError(
+            f"--input-shape: {text!r} is not a list of integers like 1,28,28"
+        ) from None
+    if any(dim == 0 or dim < -1 for dim in dims):
+        raise InputError(f"--input-shape: {text!r}: every dim must be >= 1 or -1 (variable)")
+    return dims
+
+
+def parse_named(text: str) -> tuple[str | None, str]:
+    """``x=1,28,28`` -> ("x", "1,28,28"); ``1,28,28`` -> (None, "1,28,28")."""
+    if "=" in text:
+        name, value = text.split("=", 1)
+        return name.strip() or None, value
+    return None, text
 
 
 def render_config(config: ModelConfig | InferenceResult) -> str:
@@ -489,9 +526,11 @@ def validate_config(
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{config_path}: cannot read the config ({error})") from None
     check_readable(text, str(config_path))  # bad escapes, runaway nesting: exit 2, one line
-    _refuse_before_libraries(model_ref, trust_model)
+    archive = _refuse_before_libraries(model_ref, trust_model)
     load_libraries(libraries)
-    loaded = load_for_probing(model_ref, trust_model=trust_model, time_limit_s=time_limit_s)
+    loaded = load_for_probing(
+        model_ref, trust_model=trust_model, time_limit_s=time_limit_s, archive=archive
+    )
     try:
         with model_output_to_stderr():
             diagnostics, schema_checked = validate_against_model(

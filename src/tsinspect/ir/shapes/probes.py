@@ -190,7 +190,8 @@ def run_probe_here(
     """``run_probe`` in this process, with no time limit (the worker's side of a ModelRunner)."""
     import torch
 
-    import_dynamo_safely()
+    if device == "meta":
+        import_dynamo_safely()  # meta kernels need it; a CPU forward does not
     try:
         if isinstance(inputs, Mapping):
             arguments: list[Any] = [

@@ -31,7 +31,7 @@ import signal
 import sys
 import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tsinspect.errors import ModelTimeoutError
@@ -65,17 +65,18 @@ class GuardedModule:
 
     @property
     def wrapped(self) -> Any:
-        """The module itself (for code that must hand torch the real object)."""
+        """The module whose attributes this guard reads (graph, parameters)."""
         return self._module
 
     @property
     def unavailable(self) -> str:
-        """Why this copy cannot run ('' when it can)."""
-        return self._unavailable
+        """Why this copy cannot run ('' when it can); makes a lazy copy to find out."""
+        self._runner.materialize(self._key)
+        return self._runner.unavailable(self._key) or self._unavailable
 
     def run(self, inputs: Arguments, device: str) -> ProbeResult:
         """One forward call in the runner's worker, under its time limit."""
-        if self._unavailable:
+        if self.unavailable:
             failure = ProbeFailure(kind="undecidable", message=self._unavailable)
             return ProbeResult(output=None, failure=failure, device=device)
         return self._runner.run(self._key, inputs, device)
@@ -90,17 +91,48 @@ class ModelRunner:
     garbage-collected, and at exit).
     """
 
-    def __init__(self, modules: Mapping[str, Any], time_limit_s: float | None, path: str) -> None:
+    def __init__(
+        self,
+        modules: Mapping[str, Any],
+        time_limit_s: float | None,
+        path: str,
+        lazy: Mapping[str, Callable[[], tuple[Any, str]]] | None = None,
+    ) -> None:
         self._modules = dict(modules)
+        # Modules made on first use (the meta copy: a second torch.jit.load that a model the
+        # symbolic solver decides never needs): key -> a maker of (module or None, why not).
+        self._lazy = dict(lazy or {})
+        self._unavailable: dict[str, str] = {}
         self.time_limit_s = time_limit_s if time_limit_s and time_limit_s > 0 else None
         self.path = path
         self._process: Any = None
         self._connection: Any = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
-    def guard(self, key: str, unavailable: str = "") -> GuardedModule:
-        """The module under ``key`` wrapped so that its probes run here."""
-        return GuardedModule(self._modules.get(key), self, key, unavailable)
+    def guard(self, key: str, unavailable: str = "", reads: Any = None) -> GuardedModule:
+        """The module under ``key`` wrapped so that its probes run here.
+
+        A lazy module's guard reads attributes (graph, weights) from ``reads``
+        until its first run, so graph readers do not make the copy.
+        """
+        return GuardedModule(self._modules.get(key, reads), self, key, unavailable)
+
+    def materialize(self, key: str) -> None:
+        """Make a lazy module now. The worker forked so far does not hold it: it is stopped,
+        and the next run forks one that does (~10 ms)."""
+        maker = self._lazy.pop(key, None)
+        if maker is None:
+            return
+        module, reason = maker()
+        if module is None:
+            self._unavailable[key] = reason
+            return
+        self._modules[key] = module
+        self.close()
+
+    def unavailable(self, key: str) -> str:
+        """Why the module under ``key`` cannot run ('' when it can or is not made yet)."""
+        return self._unavailable.get(key, "")
 
     # ------------------------------------------------------------------ running
 
@@ -110,9 +142,17 @@ class ModelRunner:
         ModelTimeoutError when it does not return within the time limit;
         KeyboardInterrupt passes through after the worker is killed.
         """
+        self.materialize(key)
         module = self._modules[key]
         if not _can_fork():
             return run_probe_here(module, inputs, device)
+        if device == "meta" and not _dynamo_imported():
+            # Meta kernels need torch._dynamo (1-2 s to import): import it here once, so that
+            # every worker forked from now on inherits it; a CPU-only run never pays for it.
+            from tsinspect.ir.shapes.probes import import_dynamo_safely
+
+            self.close()
+            import_dynamo_safely()
         self._start()
         try:
             self._connection.send((key, inputs, device))
@@ -140,11 +180,6 @@ class ModelRunner:
             return
         import multiprocessing
 
-        from tsinspect.ir.shapes.probes import import_dynamo_safely
-
-        # Meta kernels need torch._dynamo (1-2 s to import): import it here once, so that every
-        # worker forked from this process inherits it instead of importing it again.
-        import_dynamo_safely()
         context = multiprocessing.get_context("fork")
         parent_end, child_end = context.Pipe()
         process = context.Process(
@@ -170,6 +205,10 @@ class ModelRunner:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _dynamo_imported() -> bool:
+    return "torch._dynamo" in sys.modules
 
 
 def _can_fork() -> bool:
@@ -206,7 +245,13 @@ def _serve(modules: Mapping[str, Any], connection: Any) -> None:
             key, inputs, device = connection.recv()
         except (EOFError, OSError):
             os._exit(0)
-        result = run_probe_here(modules[key], inputs, device)
+        # The plain interpreter, not the profiling executor: its first call at each shape
+        # profiles and optimises the graph, which costs more than running it (ResNet-50 at
+        # 2x3x33x33: ~600 ms against ~200 ms, docs/dev/model-runs.md). The result is the same
+        # (a profiling executor's first call runs the unoptimised graph too), and the worker's
+        # graphs are its own: the parent's graph readers never see them.
+        with torch.jit.optimized_execution(False):  # type: ignore[attr-defined]
+            result = run_probe_here(modules[key], inputs, device)
         # TorchScript's print goes through Python's sys.stdout; the worker ends with SIGKILL,
         # which would drop what is still buffered.
         for stream in (sys.stdout, sys.stderr):
