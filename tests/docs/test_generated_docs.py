@@ -53,7 +53,7 @@ def test_every_rule_and_command_has_its_place(pages: dict[Path, str]) -> None:
             assert "## References\n\n- `pytorch@v2.13.0:" in page, rule.code
         assert f"[{rule.code}]({rule.code}.md)" in index
     cli = pages[ROOT / "docs" / "cli.md"]
-    for name in main.commands:
+    for name in main.all_commands:
         assert f"## `tsinspect {name}`" in cli
 
 

@@ -42,7 +42,7 @@ def test_commands_and_options_in_the_docs_exist(page: str) -> None:
         words = shlex.split(line)[1:]
         if not words or words[0].startswith("-"):
             continue
-        command = main.commands.get(words[0])
+        command = main.all_commands.get(words[0])
         assert isinstance(command, click.Command), f"{page}: unknown command in `{line}`"
         known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
         known |= {"-h", "--help"}
