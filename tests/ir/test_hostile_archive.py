@@ -203,3 +203,24 @@ def test_prescan_is_linear_in_nesting() -> None:
     found = scan_code(text, "__torch__.m", "m.pt")
     assert [d.code for d in found] == ["TS612"]
     assert "torch.from_file (in __torch__.m.M.forward)" in found[0].message
+
+
+@pytest.mark.parametrize("raised", [IndexError, KeyError, TypeError])
+def test_a_loader_error_of_any_kind_is_one_line(
+    raised: type[Exception], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch's C++ loader raises IndexError on some corrupt pickles (found by the archive
+    fuzzer: "Argument passed to at() was not in the map."): one line and exit 2, no traceback."""
+    torch = pytest.importorskip("torch")
+    archive = tmp_path / "model.pt"
+    torch.jit.script(torch.nn.Linear(2, 2)).save(str(archive))
+
+    def broken_load(*args: object, **kwargs: object) -> None:
+        raise raised("Argument passed to at() was not in the map.")
+
+    monkeypatch.setattr(torch.jit, "load", broken_load)
+    result = CliRunner().invoke(main, ["graph", str(archive)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(archive) in lines[0] and "cannot load" in lines[0]

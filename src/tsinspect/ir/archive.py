@@ -188,7 +188,18 @@ def load_checked(info: ArchiveInfo, *, trust_model: bool = False) -> Any:
     torch = import_torch()
     try:
         return torch.jit.load(info.path, map_location="cpu")
-    except (RuntimeError, ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+    except (
+        RuntimeError,
+        ValueError,
+        OSError,
+        zipfile.BadZipFile,
+        EOFError,
+        # torch's C++ loader surfaces std::out_of_range and friends as these (a flipped
+        # byte in data.pkl gives "Argument passed to at() was not in the map.").
+        IndexError,
+        KeyError,
+        TypeError,
+    ) as error:
         first_line = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
         if "required keyword attribute 'value'" in first_line and _code_mentions(
             info, "ConstantMKLDNNTensor"
