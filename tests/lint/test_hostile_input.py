@@ -413,3 +413,17 @@ def test_a_symlink_loop_is_one_line_and_exit_2(project: Path, args: list[str]) -
     output = done.stdout + done.stderr
     assert len(lines_about(output, "loop.py")) == 1
     assert "too many levels of symbolic links" in output
+
+
+def test_valid_python_libcst_cannot_parse_is_not_called_invalid(project: Path) -> None:
+    """A form feed before an indented line is valid Python (the tokenizer resets the column)
+    that libcst's tokenizer refuses (found by the source fuzzer): the file is not checked,
+    exit 2, and the one line says who refuses it instead of calling the file invalid."""
+    source = "def f():\n    class A:\n\x0c         pass\n"
+    compile(source, "ff.py", "exec")  # Python accepts it
+    (project / "ff.py").write_text(source)
+    result = run("check", "--no-source", "--no-cache", "ff.py")
+    assert result.exit_code == 2
+    [line] = lines_about(result.stdout, "ff.py")
+    assert "TS001" in line and "Python accepts it, but libcst's parser refuses it" in line
+    assert "not valid Python" not in line

@@ -58,13 +58,20 @@ class FileResult:
 
 
 def file_diagnostic(
-    rule: type[Rule], path: str, detail: str, line: int = 0, column: int = 0
+    rule: type[Rule],
+    path: str,
+    detail: str,
+    line: int = 0,
+    column: int = 0,
+    headline: str | None = None,
 ) -> Diagnostic:
-    """A TS0xx diagnostic about the file itself, from the rule's metadata."""
+    """A TS0xx diagnostic about the file itself, from the rule's metadata (``headline``
+    replaces the rule's message where it would not be true of this file)."""
+    message = headline or rule.message
     return Diagnostic(
         code=rule.code,
         name=rule.name,
-        message=f"{rule.message}: {detail}" if detail else rule.message,
+        message=f"{message}: {detail}" if detail else message,
         path=path,
         line=line,
         column=column,
@@ -97,6 +104,10 @@ def source_lines(text: str) -> list[str]:
     """Lines as Python and libcst number them: ``str.splitlines`` also splits on form feeds
     and other separators that are not line breaks in source code."""
     return LINE_BREAK.split(text)
+
+
+#: TS001's headline when Python accepts the file but libcst's parser does not.
+LIBCST_REFUSES = "File not checked: Python accepts it, but libcst's parser refuses it"
 
 
 def _syntax_error_detail(error: Exception) -> tuple[str, int, int]:
@@ -285,7 +296,11 @@ def _lint_source(
         try:
             module = cst.parse_module(text)
         except (cst.ParserSyntaxError, RecursionError, MemoryError) as error:
-            refusal = _syntax_error_detail(error)
+            # The guard let it through, so Python accepts it: libcst is what refuses
+            # (a form feed before an indented line, say). Not checked, and said so truly.
+            return _refused(
+                text, path, by_code, *_syntax_error_detail(error), headline=LIBCST_REFUSES
+            )
     if refusal is not None:
         return _refused(text, path, by_code, *refusal)
     used: list[tuple[int, str]] = []
@@ -322,14 +337,20 @@ def _with_unused_noqa(
 
 
 def _refused(
-    text: str, path: str, by_code: Mapping[str, type[Rule]], detail: str, line: int, column: int
+    text: str,
+    path: str,
+    by_code: Mapping[str, type[Rule]],
+    detail: str,
+    line: int,
+    column: int,
+    headline: str | None = None,
 ) -> FileResult:
-    """TS001 for a file that is not linted: Python's message, one line, and its snippet."""
+    """TS001 for a file that is not linted: the parser's message, one line, and its snippet."""
     rule = by_code.get(SYNTAX_ERROR)
     if rule is None:
         return FileResult(path, ())
     detail = " ".join(detail.split())  # one line, whatever the parser said
-    diagnostic = file_diagnostic(rule, path, detail, line, column)
+    diagnostic = file_diagnostic(rule, path, detail, line, column, headline)
     lines = source_lines(text)
     snippet = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
     return FileResult(path, (diagnostic,), snippet)
