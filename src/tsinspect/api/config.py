@@ -47,11 +47,6 @@ class ProbedModel:
     path: str
     runner: Any = None
 
-    @property
-    def meta_unavailable(self) -> str:
-        """Why the meta copy cannot run ('' when it can); makes the copy to find out."""
-        return str(self.meta_module.unavailable) if self.runner is not None else ""
-
 
 def load_for_probing(
     model: str | os.PathLike[str] | Any,
