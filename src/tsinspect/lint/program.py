@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from tsinspect.lint.class_flow import ClassFlow
 from tsinspect.lint.facts import AnnotatedAttribute, Entry, FileFacts, ReachedFunction
 from tsinspect.lint.index import (
     ClassSummary,
@@ -78,6 +79,7 @@ class Program:
     _annotated: dict[str, list[AnnotatedAttribute]] = field(default_factory=dict)
     _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     _queue: deque[_Item] = field(default_factory=deque)
+    _flow: ClassFlow | None = None
 
     @functools.cached_property
     def checked_names(self) -> frozenset[str]:
@@ -135,6 +137,19 @@ class Program:
         return None
 
     # --- the walk -----------------------------------------------------------------------
+    def _lookup_for_flow(
+        self, module: ModuleSummary, cls: ClassSummary, name: str
+    ) -> tuple[ModuleSummary, ClassSummary, tuple[FunctionSummary, ...]] | None:
+        found = self.lookup(_Owner(module, cls), name)
+        return None if found is None else (found[0].module, found[0].cls, found[1])
+
+    @property
+    def flow(self) -> ClassFlow:
+        """The classes passed along as values (solved on first use: most programs never ask)."""
+        if self._flow is None:
+            self._flow = ClassFlow(self.index, self._lookup_for_flow).solve(self.checked_modules)
+        return self._flow
+
     def run(self) -> Program:
         """Walk from every root of the checked modules."""
         for module in self.checked_modules:
@@ -427,31 +442,57 @@ class Program:
                 )
 
     def _submodule_member(self, item: _Item, reference: Reference) -> None:
-        """``self.<attribute>.<member>(...)``: the submodule's method, when its class is known."""
+        """``self.<attribute>.<member>(...)``: the submodule's method, when its class is known:
+        built in ``__init__``, or passed in and stored there (:mod:`tsinspect.lint.class_flow`)."""
         if item.owner is None:
             return
+        mro = self.mro(item.owner)
         child = next(
             (
                 child
-                for cls in self.mro(item.owner)
+                for cls in mro
                 for child in cls.cls.submodules
                 if child.attribute == reference.target
             ),
             None,
         )
         entity = self.index.resolve(child.target) if child is not None else None
-        if entity is None or entity.cls is None or entity.member:
+        if entity is not None and entity.cls is not None and not entity.member:
+            self._self_method(
+                _Owner(entity.module, entity.cls),
+                reference.member,
+                item.reach,
+                item.entry,
+                reference.line,
+                reference.column,
+                item.crossed or entity.module is not item.module,
+                current=item.module,
+            )
             return
-        self._self_method(
-            _Owner(entity.module, entity.cls),
-            reference.member,
-            item.reach,
-            item.entry,
-            reference.line,
-            reference.column,
-            item.crossed or entity.module is not item.module,
-            current=item.module,
-        )
+        if child is not None:
+            return  # built from a name the index cannot resolve: unknown
+        for cls in mro:
+            values = self.flow.attribute_values(cls.module, cls.cls, reference.target)
+            for value, origin in sorted(values.items(), key=lambda kv: (kv[0].module, kv[0].name)):
+                module = self.index.module(value.module)
+                target = module.find_class(value.name) if module is not None else None
+                if module is None or target is None or not self.is_module(module, target):
+                    continue
+                # The path says why: which class the attribute holds and where it came from.
+                label = (
+                    f"{item.owner.cls.name}.{reference.target} = {target.name}"
+                    f" ({origin.module}:{origin.line})"
+                )
+                self._self_method(
+                    _Owner(module, target),
+                    reference.member,
+                    (*item.reach, label),
+                    item.entry,
+                    reference.line,
+                    reference.column,
+                    item.crossed or module is not item.module,
+                    current=item.module,
+                )
 
     # --- results ------------------------------------------------------------------------
     def facts_for(self, module: ModuleSummary, checked: bool) -> FileFacts:

@@ -1246,7 +1246,7 @@ class _Flow:
         element = self.infer(value, state)
         container.element_types.add(element)
         container.key_types.add(key)
-        if element in SCALARS or element == INT_LIST or key in (INT, FLOAT, TENSOR):
+        if _never_tensor(element) or key in (INT, FLOAT, TENSOR):
             container.offences.append((target, f"Dict[{key or '?'}, {element or '?'}]"))
         elif element == TENSOR and key == STR:
             # Dict[str, Tensor]: what `{}` already is; later stores keep that type
@@ -1267,7 +1267,7 @@ class _Flow:
             if container is not None and not container.is_dict:
                 element = self.infer(expression.args[0].value, state)
                 container.element_types.add(element)
-                if element in SCALARS or element == INT_LIST:
+                if _never_tensor(element):
                     container.offences.append((expression, str(element)))
                 else:
                     # a Tensor (or unknown) fixes the list's type: stop following it
@@ -1659,3 +1659,9 @@ def callee_return_type(
                 _INFERRING.discard(id(target))
     cache[key] = found
     return found
+
+
+def _never_tensor(kind: Type | None) -> bool:
+    """A value TorchScript can never put where a ``Tensor`` element goes: a scalar, or a
+    list, tuple or dict whatever its elements (``List[?]`` is still a list)."""
+    return kind is not None and (kind in SCALARS or kind.name in (LIST, TUPLE, DICT))
