@@ -18,7 +18,9 @@ Two questions, as the issue states them:
   compiles? Approximation: a finding belongs to a model when the first step of
   its reach path (``Class.method``) names a class defined in the finding's file
   that is among the model's submodule classes (the oracle records
-  ``{type(m) for m in model.modules()}`` with their files). Findings whose reach
+  ``{type(m) for m in model.modules()}`` with their files). A path through a class passed
+  in as a value (``Owner.attribute = Class (...)``) crosses files: it belongs to a model
+  holding the root class and that class (or a subclass of it). Findings whose reach
   starts at a free function (or is empty) cannot be tied to a class; they are
   attributed to every model that uses a class of that file, and reported as a
   separate, weaker count.
@@ -40,6 +42,7 @@ from compare_common import (
     Finding,
     FindingIndex,
     cell,
+    class_ancestors,
     enclosing_function,
     error_kind,
     function_spans,
@@ -124,9 +127,20 @@ def judge_failures(
 
 
 def attribute(
-    records: list[dict[str, Any]], errors: list[Finding], status: str = "scripted"
+    records: list[dict[str, Any]],
+    errors: list[Finding],
+    status: str = "scripted",
+    ancestors: dict[str, set[str]] | None = None,
 ) -> tuple[dict[str, list[Finding]], dict[str, list[Finding]]]:
-    """Error findings on the models with ``status``: (by reach class, by file only) per model key."""
+    """Error findings on the models with ``status``: (by reach class, by file only) per model key.
+
+    A path that passes a class in as a value (``FeatureGetterNet.forward ->
+    FeatureGetterNet.model = VisionTransformer (...) -> VisionTransformer.forward_intermediates``)
+    ends in another file than its root class's: it belongs to a model that holds the root
+    class (by name) and, for each such step, the named class or a subclass of it
+    (``ancestors``), because only such a model compiles that path.
+    """
+    ancestors = ancestors or {}
     strict: dict[str, list[Finding]] = defaultdict(list)
     weak: dict[str, list[Finding]] = defaultdict(list)
     for record in records:
@@ -136,9 +150,15 @@ def attribute(
             (c["file"], c["name"]) for c in record.get("module_classes", []) if c.get("file")
         }
         files = {file for file, _ in classes}
+        names = {name for _, name in classes}
+        held = names | {base for name in names for base in ancestors.get(name, ())}
         for finding in errors:
             root = finding.root_class
-            if root is not None:
+            flowed = finding.flowed_classes
+            if root is not None and flowed:
+                if root in names and all(cls in held for cls in flowed):
+                    strict[record["key"]].append(finding)
+            elif root is not None:
                 if (finding.path, root) in classes:
                     strict[record["key"]].append(finding)
             elif finding.path in files:
@@ -166,7 +186,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     ]
 
     verdicts = judge_failures(records, errors, timm_root)
-    strict, weak = attribute(records, errors)
+    ancestors = class_ancestors(targets)
+    strict, weak = attribute(records, errors, ancestors=ancestors)
     status_counts = Counter(r["status"] for r in records)
     failed = [v for v in verdicts]
     caught = [v for v in failed if v.verdict == "caught"]
@@ -191,7 +212,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     # there, so the oracle cannot confirm or refute it), or on code no built model contains.
     caught_findings = {f for v in failed for f in v.matching}
     on_failing: dict[Finding, set[str]] = defaultdict(set)
-    for table in attribute(records, errors, "script_failed"):
+    for table in attribute(records, errors, "script_failed", ancestors):
         for model, model_findings in table.items():
             for finding in model_findings:
                 on_failing[finding].add(model)

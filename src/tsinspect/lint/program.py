@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tsinspect.lint.class_flow import ClassFlow
+from tsinspect.lint.class_flow import ClassFlow, Origin
 from tsinspect.lint.facts import AnnotatedAttribute, Entry, FileFacts, ReachedFunction
 from tsinspect.lint.index import (
     ClassSummary,
@@ -471,28 +471,34 @@ class Program:
             return
         if child is not None:
             return  # built from a name the index cannot resolve: unknown
+        flowed: list[tuple[bool, str, str, ModuleSummary, ClassSummary, Origin]] = []
         for cls in mro:
             values = self.flow.attribute_values(cls.module, cls.cls, reference.target)
-            for value, origin in sorted(values.items(), key=lambda kv: (kv[0].module, kv[0].name)):
+            for value, origin in values.items():
                 module = self.index.module(value.module)
                 target = module.find_class(value.name) if module is not None else None
                 if module is None or target is None or not self.is_module(module, target):
                     continue
-                # The path says why: which class the attribute holds and where it came from.
-                label = (
-                    f"{item.owner.cls.name}.{reference.target} = {target.name}"
-                    f" ({origin.module}:{origin.line})"
-                )
-                self._self_method(
-                    _Owner(module, target),
-                    reference.member,
-                    (*item.reach, label),
-                    item.entry,
-                    reference.line,
-                    reference.column,
-                    item.crossed or module is not item.module,
-                    current=item.module,
-                )
+                # The class that defines the method first: a function's findings keep the
+                # first path that reaches it, and that one names the class users see in it.
+                inherits = not target.methods_named(reference.member)
+                flowed.append((inherits, value.module, value.name, module, target, origin))
+        for _, _, _, module, target, origin in sorted(flowed, key=lambda f: f[:3]):
+            # The path says why: which class the attribute holds and where it came from.
+            label = (
+                f"{item.owner.cls.name}.{reference.target} = {target.name}"
+                f" ({origin.module}:{origin.line})"
+            )
+            self._self_method(
+                _Owner(module, target),
+                reference.member,
+                (*item.reach, label),
+                item.entry,
+                reference.line,
+                reference.column,
+                item.crossed or module is not item.module,
+                current=item.module,
+            )
 
     # --- results ------------------------------------------------------------------------
     def facts_for(self, module: ModuleSummary, checked: bool) -> FileFacts:
