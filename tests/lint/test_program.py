@@ -582,3 +582,38 @@ def test_class_passed_to_a_builder_reaches_the_wrappers_attribute(tmp_path: Path
     # The same model without the wrapper scripts: forward_intermediates is not compiled.
     _script_ok(tmp_path, "zoo.vit", "m.vit_tiny()")
     _script_ok(tmp_path, "zoo.resnet", "m.resnet(features=True, feature_cls='getter')")
+
+
+def test_a_function_reached_without_the_value_flow_keeps_that_path(tmp_path: Path) -> None:
+    project = dict(BUILDER_PROJECT)
+    project["zoo/resnet.py"] = """
+        import torch
+        from torch import nn
+        from ._builder import build_model
+
+
+        class ResNet(nn.Module):
+            def __init__(self, dim: int = 4):
+                super().__init__()
+                self.fc = nn.Linear(dim, dim)
+
+            def forward(self, x):
+                return self._head(x)
+
+            def forward_intermediates(self, x, n: int):
+                return [self._head(x) for _ in range(n)]
+
+            def _head(self, x):
+                f = lambda y: y
+                return f(x)
+
+
+        def resnet(**kwargs):
+            return build_model(ResNet, **kwargs)
+        """
+    settings = _project(tmp_path, project, library=False)
+    names = ["zoo/_features.py", "zoo/_builder.py", "zoo/vit.py", "zoo/resnet.py"]
+    found = [d for d in _check(tmp_path, settings, *names) if Path(d.path).name == "resnet.py"]
+    assert [(d.code, d.line, d.reach) for d in found] == [
+        ("TS101", 18, ("ResNet.forward", "ResNet._head"))
+    ]

@@ -80,6 +80,12 @@ class Program:
     _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     _queue: deque[_Item] = field(default_factory=deque)
     _flow: ClassFlow | None = None
+    # Calls through attributes that hold a passed-in class, walked after everything else:
+    # a function TorchScript reaches both ways keeps the path that needs no value flow.
+    _deferred: list[tuple[_Item, Reference]] = field(default_factory=list)
+    _flow_phase: bool = False
+    # Functions (module, key, index) the walk reached before any value flow.
+    _plain: set[tuple[str, str, int]] = field(default_factory=set)
 
     @functools.cached_property
     def checked_names(self) -> frozenset[str]:
@@ -169,8 +175,13 @@ class Program:
                     self._push(None, module, function, (), None, crossed=False)
             for reference in module.script_calls:
                 self._global(module, reference.target, (), None, crossed=False)
-        while self._queue:
-            self._visit(self._queue.popleft())
+        while self._queue or self._deferred:
+            while self._queue:
+                self._visit(self._queue.popleft())
+            self._flow_phase = True
+            deferred, self._deferred = self._deferred, []
+            for item, reference in deferred:
+                self._flowed_member(item, reference)
         return self
 
     def _annotated_attributes(self, owner: _Owner) -> None:
@@ -408,9 +419,18 @@ class Program:
 
     def _visit(self, item: _Item) -> None:
         module = item.module
-        if item.crossed or module.name not in self.checked_names:
+        function_key = (module.name, item.function.key, item.function.index)
+        if not self._flow_phase:
+            self._plain.add(function_key)
+        # A function reached without a value flow keeps that path (the one to report).
+        record = not self._flow_phase or function_key not in self._plain
+        if record and (item.crossed or module.name not in self.checked_names):
             reached = ReachedFunction(
-                item.function.key, item.function.index, item.reach, item.entry
+                item.function.key,
+                item.function.index,
+                item.reach,
+                item.entry,
+                through_value=self._flow_phase,
             )
             table = self._reached.setdefault(module.name, {})
             table.setdefault((item.function.key, item.function.index), reached)
@@ -471,6 +491,16 @@ class Program:
             return
         if child is not None:
             return  # built from a name the index cannot resolve: unknown
+        if self._flow_phase:
+            self._flowed_member(item, reference)
+        else:
+            self._deferred.append((item, reference))
+
+    def _flowed_member(self, item: _Item, reference: Reference) -> None:
+        """``self.<attribute>.<member>(...)`` where ``__init__`` stored a passed-in instance."""
+        if item.owner is None:
+            return
+        mro = self.mro(item.owner)
         flowed: list[tuple[bool, str, str, ModuleSummary, ClassSummary, Origin]] = []
         for cls in mro:
             values = self.flow.attribute_values(cls.module, cls.cls, reference.target)
