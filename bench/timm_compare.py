@@ -68,7 +68,7 @@ class FailureVerdict:
     gist: str
     kind: str
     source_line: str
-    verdict: str  # caught | near_miss | missed | unlocated
+    verdict: str  # caught | near_miss | missed | unlocated | lineless_by_file
     matching: list[Finding] = field(default_factory=list)
     near: list[Finding] = field(default_factory=list)
 
@@ -97,8 +97,23 @@ def judge_failures(
         # Recomputed from the full text, so results of older oracle runs get today's gist.
         gist = error_gist_of(record.get("error", "")) or record.get("error_gist", "")
         if not frame:
+            # No line to judge. The cause may still lie in code TorchScript never compiles
+            # (a hook registered with functools.partial): an error finding without a reach
+            # path in a file defining one of the model's classes is tied to the failure by
+            # file, as the weak false-positive count ties such findings to scripted models.
+            files = {os.path.realpath(c["file"]) for c in record.get("module_classes", [])}
+            by_file = [f for path in sorted(files) for f in index.in_file(path) if not f.reach]
             verdicts.append(
-                FailureVerdict(record["key"], "", 0, gist, error_kind(gist), "", "unlocated")
+                FailureVerdict(
+                    record["key"],
+                    "",
+                    0,
+                    gist,
+                    error_kind(gist),
+                    "",
+                    "lineless_by_file" if by_file else "unlocated",
+                    matching=by_file,
+                )
             )
             continue
         path = os.path.realpath(frame["file"])
@@ -191,7 +206,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     status_counts = Counter(r["status"] for r in records)
     failed = [v for v in verdicts]
     caught = [v for v in failed if v.verdict == "caught"]
-    located = [v for v in failed if v.verdict != "unlocated"]
+    located = [v for v in failed if v.verdict not in ("unlocated", "lineless_by_file")]
+    by_file = [v for v in failed if v.verdict == "lineless_by_file"]
 
     # Distinct failing sites: several variants of a family usually fail at the same line.
     sites: dict[tuple[str, int], list[FailureVerdict]] = defaultdict(list)
@@ -240,6 +256,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             ),
             "script_failed": len(mine),
             "caught_at_line": sum(1 for v in mine if v.verdict == "caught"),
+            "lineless": sum(1 for v in mine if v.verdict in ("unlocated", "lineless_by_file")),
+            "lineless_caught_by_file": sum(1 for v in mine if v.verdict == "lineless_by_file"),
             "failing_sites": len({(v.file, v.line) for v in mine}),
             "failing_sites_caught": len({(v.file, v.line) for v in mine if v.verdict == "caught"}),
             "scripted_models_flagged": sum(1 for model in strict if variant_of[model] == variant),
@@ -296,6 +314,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "unlocated": len(failed) - len(located),
             "catch_rate": round(len(caught) / len(failed), 4) if failed else None,
             "catch_rate_located": round(len(caught) / len(located), 4) if located else None,
+            "lineless_caught_by_file": len(by_file),
+            "catch_rate_with_lineless_by_file": (
+                round((len(caught) + len(by_file)) / len(failed), 4) if failed else None
+            ),
             "by_variant": by_variant,
             "failing_sites": len(sites),
             "failing_sites_caught": sites_caught,
@@ -348,6 +370,9 @@ def render_markdown(payload: dict[str, Any]) -> str:
         f" ({pct(s['catch_rate_located'])}) | |",
         f"| near misses (error in the same function) | {s['near_miss_same_function']} | |",
         f"| missed / no location in the error | {s['missed']} / {s['unlocated']} | |",
+        f"| no line, cause flagged in a file of the model (reachless error finding) | "
+        f"{s['lineless_caught_by_file']} / {s['unlocated']}; with them "
+        f"{pct(s['catch_rate_with_lineless_by_file'])} of all failures | |",
         f"| scriptable models with error findings (reach class) | {s['scripted_models_flagged']}"
         f" ({s['false_positive_findings']} distinct findings) | 0 |",
         f"| scriptable models with error findings (free-function reach, weak) | "
