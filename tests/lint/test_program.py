@@ -617,3 +617,78 @@ def test_a_function_reached_without_the_value_flow_keeps_that_path(tmp_path: Pat
     assert [(d.code, d.line, d.reach) for d in found] == [
         ("TS101", 18, ("ResNet.forward", "ResNet._head"))
     ]
+
+
+def test_a_class_passed_by_keyword_flows_and_a_function_result_stays_unknown(
+    tmp_path: Path,
+) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/models.py": """
+                import torch
+                from torch import nn
+
+
+                class Net(nn.Module):
+                    def forward(self, x):
+                        return x
+
+                    def extra(self, x):
+                        f = lambda y: y
+                        return f(x)
+
+
+                class Other(nn.Module):
+                    def forward(self, x):
+                        return x
+
+                    def extra(self, x):
+                        g = lambda y: y
+                        return g(x)
+                """,
+            "app/wrap.py": """
+                import torch
+                from torch import nn
+                from .models import Net, Other
+
+
+                class Wrapper(nn.Module):
+                    def __init__(self, inner: nn.Module):
+                        super().__init__()
+                        self.inner = inner
+
+                    def forward(self, x):
+                        return self.inner.extra(x)
+
+
+                REGISTRY = {"other": Other}
+
+
+                def make(name):
+                    return REGISTRY[name]()
+
+
+                def build(model_cls=None):
+                    return Wrapper(model_cls())
+
+
+                def known():
+                    return build(model_cls=Net)
+
+
+                def unknown():
+                    return Wrapper(make("other"))
+                """,
+        },
+        library=False,
+    )
+    found = _check(tmp_path, settings, "app/models.py", "app/wrap.py")
+    # Net reaches Wrapper.inner through the keyword; Other only through a dict and a
+    # function's result, which the flow does not follow: its lambda is not reported.
+    assert [(d.code, d.line, d.reach) for d in found] == [
+        ("TS101", 10, ("Wrapper.forward", "Wrapper.inner = Net (app.wrap:27)", "Net.extra"))
+    ]
+    path, line = _script_error(tmp_path, "app.wrap", "m.known()", failing_site=True)
+    assert (Path(path).name, line) == ("models.py", 10)
