@@ -103,7 +103,8 @@ class ModuleFromAListRule(ConservativeRule):
         self_name = method_self_name(method)
         if not info.is_nn_module or self_name is None:
             return
-        iterable, target = node.iter, node.target
+        iterable: cst.BaseExpression = node.iter
+        target: cst.BaseExpression = node.target
         if (
             isinstance(iterable, cst.Call)
             and self.context.matches(iterable.func, "builtins.enumerate")
