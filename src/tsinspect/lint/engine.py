@@ -143,16 +143,29 @@ def is_suppressed(suppressed: Mapping[int, set[str]], line: int, code: str) -> b
 
 
 class _CommentCollector(cst.CSTVisitor):
-    """The comments that may suppress something (``noqa`` / ``tsinspect`` in them)."""
+    """The comments that may suppress something (``noqa`` / ``tsinspect`` in them), each with
+    the innermost statement around it (where its position is generated from)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.comments: list[cst.Comment] = []
+        self.comments: list[tuple[cst.Comment, cst.CSTNode | None]] = []
+        self.statements: list[cst.CSTNode] = []
 
     def visit_Comment(self, node: cst.Comment) -> None:
         value = node.value.lower()
         if "noqa" in value or "tsinspect" in value:
-            self.comments.append(node)
+            self.comments.append((node, self.statements[-1] if self.statements else None))
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        self.statements.append(node)
+
+    def _leave(self, original_node: cst.CSTNode) -> None:
+        self.statements.pop()
+
+    visit_SimpleStatementLine = visit_FunctionDef = visit_ClassDef = visit_If = _enter
+    visit_For = visit_While = visit_Try = visit_TryStar = visit_With = visit_Match = _enter
+    leave_SimpleStatementLine = leave_FunctionDef = leave_ClassDef = leave_If = _leave
+    leave_For = leave_While = leave_Try = leave_TryStar = leave_With = leave_Match = _leave
 
 
 def suppression_comments(context: LintContext) -> list[tuple[int, str]]:
@@ -169,7 +182,10 @@ def suppression_comments(context: LintContext) -> list[tuple[int, str]]:
         return []
     collector = _CommentCollector()
     walk(context.module, collector)
-    return [(context.position(c).start.line, c.value) for c in collector.comments]
+    return [
+        (context.position(comment, within).start.line, comment.value)
+        for comment, within in collector.comments
+    ]
 
 
 def _diagnostic(
