@@ -33,9 +33,10 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
-class _Counting(CodegenState):
+class Counting(CodegenState):
     """Plain code generation that follows the line and column as libcst's positions do (per
-    token); with ``starts``, it records where each statement's code starts."""
+    token), and the characters generated; with ``starts``, it records where each
+    statement's code starts."""
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class _Counting(CodegenState):
         self.starts = starts
         self.line = 0
         self.column = 0
+        self.chars = 0
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -54,6 +56,7 @@ class _Counting(CodegenState):
 
     def add_token(self, value: str) -> None:
         # The tokens themselves are not kept: only where they end.
+        self.chars += len(value)
         if "\n" in value or "\r" in value:
             segments = _NEWLINE.split(value)
             self.line += len(segments) - 1
@@ -127,7 +130,7 @@ class Positions:
         if unit is not top:
             if id(top) not in self._counted:
                 # One pass over the top-level statement finds where each statement in it starts.
-                counting = _Counting(
+                counting = Counting(
                     self.module.default_indent, self.module.default_newline, self._starts
                 )
                 counting.line = line
@@ -182,7 +185,7 @@ class Positions:
         index = self._top_indices()[id(top)]
         module = self.module
         if not self._top_starts:
-            counting = _Counting(module.default_indent, module.default_newline)
+            counting = Counting(module.default_indent, module.default_newline)
             counting.line = 1
             for empty_line in module.header:
                 empty_line._codegen(counting)
@@ -209,6 +212,6 @@ class Positions:
 def line_count(module: cst.Module, statement: cst.CSTNode) -> int:
     """The lines a top-level statement's code spans (its leading lines included), as
     libcst's positions count them."""
-    counting = _Counting(module.default_indent, module.default_newline)
+    counting = Counting(module.default_indent, module.default_newline)
     statement._codegen(counting)
     return counting.line
