@@ -113,6 +113,34 @@ def test_edits_in_a_large_file_parse_only_their_statement() -> None:
     assert kept == len(previous.module.body) - 1  # every other statement's tree is reused
 
 
+def test_an_edit_in_a_method_parses_that_method() -> None:
+    """Model files are a few large classes: an edit in one method parses that method only."""
+    methods = "".join(
+        f"\n    def step{i}(self, x):\n        # step {i}\n        return x + {i}\n"
+        for i in range(40)
+    )
+    text = f"import torch\n\n\nclass Net(torch.nn.Module):\n    a: int = 1\n{methods}\n\nx = 1\n"
+    previous = parse_text(text)
+    for edited in (
+        text.replace("x + 20\n", "x + 21\n"),
+        text.replace("return x + 20\n", "y = x\n        if y:\n            return y\n"),
+        text.replace("        # step 20\n", "        # step 20\n\n        pass\n"),
+    ):
+        spliced = _splice(previous, edited)
+        assert spliced is not None
+        _same(spliced, edited)
+        net = spliced.module.body[1]
+        old = previous.module.body[1]
+        assert isinstance(net, cst.ClassDef) and isinstance(old, cst.ClassDef)
+        kept = sum(a is b for a, b in zip(net.body.body, old.body.body, strict=True))
+        assert kept == len(old.body.body) - 1
+        # and the next edit of the same class starts from what this one measured
+        again = edited.replace("x + 30\n", "x + 31\n")
+        twice = _splice(spliced, again)
+        assert twice is not None
+        _same(twice, again)
+
+
 def test_the_module_wide_settings_fall_back_to_a_full_parse() -> None:
     # The first indented block sets the default indent: re-indenting it changes the file's.
     text = "x = 1\n\ndef f():\n  return 1\n\ndef g():\n  return 2\n"

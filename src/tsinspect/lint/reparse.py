@@ -26,8 +26,8 @@ whole text again:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -50,6 +50,9 @@ class ParsedText:
     lines: tuple[int, ...]
     # the first top-level statement with an indented block (it sets the default indent)
     first_block: int | None
+    # id of a top-level class -> where each statement of its body starts, and where the last
+    # one ends, in characters from the class's code start (known for classes edited before)
+    members: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def parse_text(text: str) -> ParsedText:
@@ -145,6 +148,10 @@ def _splice(previous: ParsedText, text: str) -> ParsedText | None:
     # one after it: a change on a boundary parses the statements on both sides again
     first = next(i for i in range(len(body)) if offsets[i + 1] >= changed_from)
     last = next((i for i in range(first, len(body)) if offsets[i + 1] > changed_to), len(body) - 1)
+    if first == last:
+        inside = _splice_in_class(previous, first, offsets[first], changed_from, changed_to, text)
+        if inside is not None:
+            return inside
     region = text[offsets[first] : offsets[last + 1] + len(text) - len(old_text)]
     try:
         part = cst.parse_module(region)
@@ -193,4 +200,136 @@ def _splice(previous: ParsedText, text: str) -> ParsedText | None:
         (*previous.lengths[:first], *lengths, *previous.lengths[last + 1 :]),
         (*previous.lines[:first], *lines, *previous.lines[last + 1 :]),
         first_block,
+    )
+
+
+def _plain(lines: Sequence[cst.EmptyLine]) -> bool:
+    """Blank lines, and comments at the block's own indentation: no block above can own them."""
+    return all(
+        not line.whitespace.value and (line.indent or line.comment is None) for line in lines
+    )
+
+
+def _leading(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    if isinstance(statement, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+        return statement.leading_lines
+    return ()
+
+
+class _Members(Counting):
+    """Code generation of a class that notes where each statement of its body starts."""
+
+    def __init__(self, module: cst.Module, members: Sequence[cst.BaseStatement]) -> None:
+        super().__init__(module.default_indent, module.default_newline)
+        self.wanted = {id(member): index for index, member in enumerate(members)}
+        self.found = [0] * (len(members) + 1)
+        self.last = members[-1]
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        index = self.wanted.get(id(node))
+        if index is not None:
+            self.found[index] = self.chars
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if node is self.last:
+            self.found[-1] = self.chars
+
+
+def _measure(
+    module: cst.Module, statements: Sequence[cst.BaseStatement], indent: str
+) -> tuple[list[int], int]:
+    """Characters of each statement's code inside a block indented by ``indent``, and lines."""
+    lengths: list[int] = []
+    lines = 0
+    for statement in statements:
+        counting = Counting(module.default_indent, module.default_newline)
+        counting.indent_tokens = [indent]
+        statement._codegen(counting)
+        lengths.append(counting.chars)
+        lines += counting.line
+    return lengths, lines
+
+
+def _splice_in_class(
+    previous: ParsedText,
+    index: int,
+    class_start: int,
+    changed_from: int,
+    changed_to: int,
+    text: str,
+) -> ParsedText | None:
+    """An edit inside one top-level class: parse only the statements of its body it touched
+    (a method, usually), inside a stand-in ``class _:`` so that they parse at their own
+    indentation; None where that cannot be the full parse's tree."""
+    module = previous.module
+    node = module.body[index]
+    if not isinstance(node, cst.ClassDef) or not isinstance(node.body, cst.IndentedBlock):
+        return None
+    block = node.body
+    members = block.body
+    if len(members) < 2:
+        return None
+    known = previous.members.get(id(node))
+    if known is None:
+        measuring = _Members(module, members)
+        node._codegen(measuring)
+        known = tuple(measuring.found)
+    offsets = [class_start + offset for offset in known]
+    if changed_from <= offsets[0] or changed_to >= offsets[-1]:
+        return None  # the class's header, or what follows its last statement
+    first = next(i for i in range(len(members)) if offsets[i + 1] >= changed_from)
+    last = next(i for i in range(first, len(members)) if offsets[i + 1] > changed_to)
+    if last == len(members) - 1:
+        return None  # lines after the class's last statement: which block owns them may change
+    delta = len(text) - len(previous.text)
+    region = text[offsets[first] : offsets[last + 1] + delta]
+    indent = block.indent if block.indent is not None else module.default_indent
+    try:
+        stand_in = cst.parse_module(f"class _:{module.default_newline}{region}")
+    except Exception:
+        return None
+    parsed = stand_in.body[0] if len(stand_in.body) == 1 else None
+    if (
+        not isinstance(parsed, cst.ClassDef)
+        or not isinstance(parsed.body, cst.IndentedBlock)
+        or parsed.body.footer
+        or stand_in.footer
+        or stand_in.header
+        or parsed.leading_lines
+        or not stand_in.has_trailing_newline
+        or stand_in.default_newline != module.default_newline
+        or stand_in.default_indent != module.default_indent
+        or (parsed.body.indent or stand_in.default_indent) != indent
+        or not _plain(_leading(parsed.body.body[0]))
+        or not _plain(_leading(members[last + 1]))
+    ):
+        return None
+    statements = parsed.body.body
+    spliced_class = node.with_changes(
+        body=block.with_changes(body=(*members[:first], *statements, *members[last + 1 :]))
+    )
+    body = module.body
+    spliced = module.with_changes(body=(*body[:index], spliced_class, *body[index + 1 :]))
+    new_lengths, new_lines = _measure(module, statements, indent)
+    _, old_lines = _measure(module, members[first : last + 1], indent)
+    starts = list(known[: first + 1])
+    for length in new_lengths:
+        starts.append(starts[-1] + length)
+    starts.extend(offset + delta for offset in known[last + 2 :])
+    return ParsedText(
+        text,
+        spliced,
+        previous.header,
+        (
+            *previous.lengths[:index],
+            previous.lengths[index] + delta,
+            *previous.lengths[index + 1 :],
+        ),
+        (
+            *previous.lines[:index],
+            previous.lines[index] + new_lines - old_lines,
+            *previous.lines[index + 1 :],
+        ),
+        previous.first_block,
+        {id(spliced_class): tuple(starts)},
     )
