@@ -241,32 +241,119 @@ def check_debug_pickle(data: bytes, record: str, path: str) -> None:
     """Refuse a ``.debug_pkl`` record that is not the pickle torch writes there (ModelArchiveError).
 
     Read with pickletools (opcodes only). torch's unpickler requires the PROTO opcode first
-    and resolves only its own globals; anything else is damage or an attack.
+    and resolves only its own globals; anything else is damage or an attack. The records
+    torch writes take the quick path (:func:`_plain_debug_pickle`); anything it does not
+    vouch for is read by pickletools, which names the problem.
     """
-    problem = ""
-    try:
-        first = True
-        for opcode, argument, _position in pickletools.genops(io.BytesIO(data)):
-            if first and opcode.name != "PROTO":
-                problem = f"it starts with {opcode.name}, not PROTO"
-                break
-            first = False
-            if opcode.name in ("GLOBAL", "INST") and not str(argument).startswith(
-                _DEBUG_GLOBAL_PREFIX
-            ):
-                problem = f"it names the global {str(argument).replace(' ', '.')!r}"
-                break
-            if opcode.name in ("STACK_GLOBAL", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID"):
-                problem = f"it uses the {opcode.name} opcode"
-                break
-    except Exception as error:  # pickletools raises ValueError and others on damaged data
-        problem = f"it does not parse ({str(error)[:80]})"
+    if _plain_debug_pickle(data):
+        return
+    problem = debug_pickle_problem(data)
     if problem:
         raise ModelArchiveError(
             f"the source-range record {record} is not a TorchScript debug pickle ({problem}): "
             "nothing was loaded; re-export the model, or remove the *.debug_pkl records",
             path=path,
         )
+
+
+def debug_pickle_problem(data: bytes) -> str:
+    """What is wrong with a ``.debug_pkl`` record, read opcode by opcode with pickletools
+    ('' when nothing is)."""
+    try:
+        first = True
+        for opcode, argument, _position in pickletools.genops(io.BytesIO(data)):
+            if first and opcode.name != "PROTO":
+                return f"it starts with {opcode.name}, not PROTO"
+            first = False
+            if opcode.name in ("GLOBAL", "INST") and not str(argument).startswith(
+                _DEBUG_GLOBAL_PREFIX
+            ):
+                return f"it names the global {str(argument).replace(' ', '.')!r}"
+            if opcode.name in ("STACK_GLOBAL", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID"):
+                return f"it uses the {opcode.name} opcode"
+    except Exception as error:  # pickletools raises ValueError and others on damaged data
+        return f"it does not parse ({str(error)[:80]})"
+    return ""
+
+
+# The quick reading of a debug pickle: for each opcode byte, the size of its argument as
+# pickletools reads it (>= 0: that many bytes; _LENGTH_*: a length prefix, then that many
+# bytes), or None where the quick path steps aside (an argument up to a newline, a flagged
+# opcode, an unknown byte): pickletools then reads the whole record.
+_LENGTH_1 = pickletools.TAKEN_FROM_ARGUMENT1
+_LENGTH_4_SIGNED = pickletools.TAKEN_FROM_ARGUMENT4
+_LENGTH_4 = pickletools.TAKEN_FROM_ARGUMENT4U
+_LENGTH_8 = pickletools.TAKEN_FROM_ARGUMENT8U
+_LENGTH_WIDTHS = {_LENGTH_1: 1, _LENGTH_4_SIGNED: 4, _LENGTH_4: 4, _LENGTH_8: 8}
+_DECODED = frozenset({ord("\x8c"), ord("X"), ord("\x8d")})  # *BINUNICODE*: utf-8 decoded
+_GLOBAL, _STOP, _PROTO = ord("c"), ord("."), 0x80
+_DEBUG_GLOBAL_MODULE = _DEBUG_GLOBAL_PREFIX.strip().encode("ascii") + b"\n"
+_NAME_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*\n")
+
+
+def _argument_sizes() -> list[int | None]:
+    sizes: list[int | None] = [None] * 256
+    stepped_aside = {"STACK_GLOBAL", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID", "INST"}
+    for opcode in pickletools.opcodes:
+        if opcode.name in stepped_aside:
+            continue
+        code = ord(opcode.code)
+        if opcode.arg is None:
+            sizes[code] = 0
+        elif opcode.arg.n >= 0 or opcode.arg.n in _LENGTH_WIDTHS:
+            sizes[code] = opcode.arg.n
+    sizes[_GLOBAL] = None  # read by hand below
+    return sizes
+
+
+_ARGUMENT_SIZES = _argument_sizes()
+
+
+def _plain_debug_pickle(data: bytes) -> bool:
+    """True when pickletools would read ``data`` to its STOP without a problem for
+    :func:`check_debug_pickle`: PROTO first, every opcode known and complete, every string
+    valid UTF-8, and every GLOBAL ``torch.jit._pickle <name>``. False means "not sure", never
+    "refused": the caller then reads the record with pickletools. ~10x quicker than
+    pickletools.genops, which builds a Python object per opcode (ResNet-50's 13,000 opcodes
+    of source ranges took 16 ms)."""
+    end = len(data)
+    if end < 2 or data[0] != _PROTO:
+        return False
+    sizes = _ARGUMENT_SIZES
+    position = 0
+    try:
+        while position < end:
+            code = data[position]
+            position += 1
+            size = sizes[code]
+            if size is None:
+                if code != _GLOBAL or not data.startswith(_DEBUG_GLOBAL_MODULE, position):
+                    return False
+                name = _NAME_BYTES.match(data, position + len(_DEBUG_GLOBAL_MODULE))
+                if name is None:
+                    return False
+                position = name.end()
+                continue
+            if size >= 0:
+                position += size
+            else:
+                width = _LENGTH_WIDTHS[size]
+                length = int.from_bytes(
+                    data[position : position + width], "little", signed=size == _LENGTH_4_SIGNED
+                )
+                position += width
+                if length < 0 or position + length > end:
+                    return False
+                if code in _DECODED:
+                    str(data[position : position + length], "utf-8", "surrogatepass")
+                position += length
+            if position > end:
+                return False
+            if code == _STOP:
+                return True
+    except (UnicodeDecodeError, IndexError):
+        return False
+    return False
 
 
 def scan_archive(archive: zipfile.ZipFile, prefix: str, path: str) -> tuple[Diagnostic, ...]:
