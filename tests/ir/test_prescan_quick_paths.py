@@ -1,4 +1,4 @@
-"""The pre-load scan's quick reading of ``.debug_pkl`` records agrees with pickletools.
+"""The pre-load scan's quick paths agree with the plain readings: debug pickles, name unwrapping.
 
 ``check_debug_pickle`` first tries a hand-written opcode reader that only ever says "this is
 the pickle torch writes" or "not sure"; pickletools then reads the record and names the
@@ -92,3 +92,35 @@ def test_quick_path_never_vouches_for_what_pickletools_refuses(
     mutated = bytes(data)
     if _plain_debug_pickle(mutated):
         assert debug_pickle_problem(mutated) == ""
+
+
+def _unwrap_token_by_token(text: str) -> str:
+    """The pre-load scan's name unwrapping, one token at a time (how it was first written)."""
+    from tsinspect.ir.prescan import _BLOCKS_UNWRAP, _IDENTIFIER, _TOKEN
+
+    out: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token == ")":
+            end = len(out) - (1 if out and out[-1].isspace() else 0)
+            word = out[end - 1] if end >= 1 else ""
+            start = end - 1 - (1 if end >= 2 and out[end - 2].isspace() else 0)
+            if (
+                word
+                and _IDENTIFIER.fullmatch(word)
+                and start >= 1
+                and out[start - 1] == "("
+                and not (start >= 2 and _BLOCKS_UNWRAP.search(out[start - 2]))
+            ):
+                del out[start - 1 :]
+                out.append(word)
+                continue
+        out.append(token)
+    return "".join(out)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="()[] .\n\tab_c1é", max_size=60))
+def test_unwrap_names_matches_the_token_by_token_reading(text: str) -> None:
+    from tsinspect.ir.prescan import _unwrap_names
+
+    assert _unwrap_names(text) == _unwrap_token_by_token(text)
