@@ -6,7 +6,9 @@ Issue 12's targets: ``graph`` (with every submodule's inferred shapes) within 2x
 The model is bench/graph_load.py's ResNet-50-shaped network (bottleneck blocks
 [3, 4, 6, 3], 25.6 M parameters, random weights, no download), scripted and saved
 to a temporary folder. Each command runs in-process through the CLI (click's
-runner), REPEAT times, alternating; the best (minimum) wall time is shown.
+runner), REPEAT times, alternating, each after a full garbage collection; the best
+(minimum) wall time and the best CPU time (user + sys of every thread, and of config's
+forked worker) are shown.
 
 The forward pass is timed on a freshly loaded module's first call (what a user's first
 request, and config's own confirming forward, pay: TorchScript's profiling executor
@@ -26,7 +28,9 @@ Usage: ``python bench/shapes_speed.py [--repeat N] [--fresh N]``
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,17 +49,31 @@ from tsinspect.api.config import infer_config
 from tsinspect.cli import main as cli_main
 
 
-def _best(actions: list[Callable[[], float | None]], repeat: int) -> list[float]:
-    """Best wall time of each action over ``repeat`` alternating rounds (an action may time
-    itself and return its seconds)."""
-    best = [float("inf")] * len(actions)
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (config's forward runs in a
+    forked worker)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _best(actions: list[Callable[[], object]], repeat: int) -> tuple[list[float], list[float]]:
+    """Best wall time and best CPU time of each action over ``repeat`` alternating rounds (an
+    action may time itself and return its (wall, CPU) seconds). Each action starts after a
+    full collection, so that one action's garbage is not collected on the next one's clock."""
+    best_wall = [float("inf")] * len(actions)
+    best_cpu = [float("inf")] * len(actions)
     for _ in range(repeat):
         for index, action in enumerate(actions):
-            start = time.perf_counter()
+            gc.collect()
+            start, start_cpu = time.perf_counter(), _cpu()
             timed = action()
-            elapsed = timed if isinstance(timed, float) else time.perf_counter() - start
-            best[index] = min(best[index], elapsed)
-    return best
+            elapsed, elapsed_cpu = time.perf_counter() - start, _cpu() - start_cpu
+            if isinstance(timed, tuple):
+                elapsed, elapsed_cpu = timed
+            best_wall[index] = min(best_wall[index], elapsed)
+            best_cpu[index] = min(best_cpu[index], elapsed_cpu)
+    return best_wall, best_cpu
 
 
 def _cli(*args: str) -> Callable[[], object]:
@@ -89,18 +107,21 @@ def fresh(path: Path, repeat: int) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [source, *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    config, forward = _best(
+    (config, forward), (config_cpu, forward_cpu) = _best(
         [
             _process(sys.executable, "-m", "tsinspect", "config", str(path)),
             _process(sys.executable, "-c", _FORWARD, str(path)),
         ],
         repeat,
     )
-    print(f"fresh processes, best of {repeat}, wall ms")
-    print(f"  {'python: jit.load + forward [1, 3, 224, 224]':44s} {forward * 1000:8.0f}")
+    print(f"fresh processes, best of {repeat}: wall ms, CPU ms (user + sys, all threads)")
     print(
-        f"  {'python -m tsinspect config':44s} {config * 1000:8.0f}  "
-        f"{config / forward:.2f}x the forward process"
+        f"  {'python: jit.load + forward [1, 3, 224, 224]':44s} {forward * 1000:8.0f} "
+        f"{forward_cpu * 1000:8.0f}"
+    )
+    print(
+        f"  {'python -m tsinspect config':44s} {config * 1000:8.0f} {config_cpu * 1000:8.0f}  "
+        f"{config / forward:.2f}x / {config_cpu / forward_cpu:.2f}x the forward process"
     )
 
 
@@ -120,16 +141,16 @@ def main() -> None:
         assert inferred.config is not None
         confirm_shape = inferred.example_shapes[0]
 
-        def first_forward(shape: tuple[int, ...]) -> Callable[[], float]:
+        def first_forward(shape: tuple[int, ...]) -> Callable[[], tuple[float, float]]:
             """A freshly loaded module's first call (what config's confirming forward is)."""
 
-            def run() -> float:
+            def run() -> tuple[float, float]:
                 module = torch.jit.load(str(path))
                 x = torch.zeros(shape)
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), _cpu()
                 with torch.no_grad():
                     module(x)
-                return time.perf_counter() - start
+                return time.perf_counter() - start, _cpu() - start_cpu
 
             return run
 
@@ -143,7 +164,7 @@ def main() -> None:
             with torch.no_grad():
                 warm(x224)
 
-        jit_load, graph_text, graph_dot, config, at_confirm, at_224, at_224_warm = _best(
+        walls, cpus = _best(
             [
                 lambda: torch.jit.load(str(path)) and None,
                 _cli("graph", str(path)),
@@ -156,21 +177,40 @@ def main() -> None:
             args.repeat,
         )
     dims = list(inferred.config.inputs[0].dims)
-    print(f"torch {torch.__version__}, best of {args.repeat}, wall ms")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeat}: "
+        "wall ms, CPU ms (user + sys, all threads and children)"
+    )
     print(
         f"config input dims {dims} ({inferred.probes} probes), confirmed at {list(confirm_shape)}"
     )
-    rows = [
-        ("torch.jit.load", jit_load, ""),
-        ("tsinspect graph (text, shapes)", graph_text, f"{graph_text / jit_load:.2f}x jit.load"),
-        ("tsinspect graph --dot (shapes)", graph_dot, f"{graph_dot / jit_load:.2f}x jit.load"),
-        (f"first forward {list(confirm_shape)}", at_confirm, "fresh module"),
-        ("first forward [1, 3, 224, 224]", at_224, "fresh module"),
-        ("warm forward [1, 3, 224, 224]", at_224_warm, "after 3 calls"),
-        ("tsinspect config", config, f"{config / at_224:.2f}x first forward at 224"),
+    names = [
+        "torch.jit.load",
+        "tsinspect graph (text, shapes)",
+        "tsinspect graph --dot (shapes)",
+        "tsinspect config",
+        f"first forward {list(confirm_shape)}",
+        "first forward [1, 3, 224, 224]",
+        "warm forward [1, 3, 224, 224]",
     ]
-    for name, seconds, note in rows:
-        print(f"  {name:34s} {seconds * 1000:8.0f}  {note}")
+    wall = dict(zip(names, walls, strict=True))
+    cpu = dict(zip(names, cpus, strict=True))
+
+    def ratio(name: str, base: str) -> str:
+        return f"{wall[name] / wall[base]:.2f}x / {cpu[name] / cpu[base]:.2f}x {base}"
+
+    notes = {
+        "tsinspect graph (text, shapes)": ratio("tsinspect graph (text, shapes)", "torch.jit.load"),
+        "tsinspect graph --dot (shapes)": ratio("tsinspect graph --dot (shapes)", "torch.jit.load"),
+        "tsinspect config": ratio("tsinspect config", "first forward [1, 3, 224, 224]"),
+        f"first forward {list(confirm_shape)}": "fresh module",
+        "first forward [1, 3, 224, 224]": "fresh module",
+        "warm forward [1, 3, 224, 224]": "after 3 calls",
+    }
+    for name in names:
+        print(
+            f"  {name:34s} {wall[name] * 1000:8.0f} {cpu[name] * 1000:8.0f}  {notes.get(name, '')}"
+        )
 
 
 if __name__ == "__main__":

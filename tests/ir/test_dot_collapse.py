@@ -115,3 +115,16 @@ def test_pictures_collapse_to_fit_a_screen_by_default(
     # a small model is drawn whole
     simple = loaded_model("simple_cnn")
     assert fit_depth(simple.graph, {s.path: s.type_name for s in simple.submodules}) is None
+
+
+def test_fit_depth_counts_what_view_graph_draws(loaded_model: Callable[..., Any]) -> None:
+    """fit_depth counts each depth's view without drawing it: the counts must be the sizes of
+    the views view_graph draws."""
+    from tsinspect.render.dot import _hidden_nodes, _placements, view_graph
+
+    for fixture in ("resnet_like", "nested_blocks", "control_flow"):
+        graph = loaded_model(fixture).graph
+        hidden = _hidden_nodes(graph, False)
+        for depth in (None, 0, 1, 2, 3):
+            counted = len(set(_placements(graph, depth, hidden).values()))
+            assert counted == view_graph(graph, depth=depth).number_of_nodes()

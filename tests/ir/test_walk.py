@@ -147,3 +147,20 @@ def test_constants_recorded(loaded_model: Callable[..., Any]) -> None:
         if op.kind == "prim::Constant" and op.outputs[0].type.kind == "int"
     }
     assert "-1" in ints
+
+
+def test_walk_records_are_plain_op_records(loaded_model: Callable[..., Any]) -> None:
+    """The composer sets each record's fields directly (quicker than the frozen dataclass's
+    __init__): every record must hold exactly OpRecord's fields and equal OpRecord(...)."""
+    import dataclasses
+
+    from tsinspect.ir.walk import OpRecord
+
+    names = {field.name for field in dataclasses.fields(OpRecord)}
+    for fixture in ("resnet_like", "control_flow"):
+        ops = loaded_model(fixture).ops
+        assert ops
+        for op in ops:
+            assert type(op) is OpRecord
+            assert set(vars(op)) == names
+            assert op == OpRecord(**{name: getattr(op, name) for name in names})

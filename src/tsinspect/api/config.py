@@ -21,6 +21,7 @@ from tsinspect.api.model import load_libraries
 from tsinspect.api.stdio import model_output_to_stderr
 from tsinspect.diagnostics import Diagnostic, Severity, sorted_diagnostics
 from tsinspect.errors import InputError, OverwriteError
+from tsinspect.gcpause import with_cyclic_gc_paused
 from tsinspect.triton.config import ModelConfig
 from tsinspect.triton.dtypes import parse_dtype
 from tsinspect.triton.infer import ConfigOptions, InferenceResult, Overrides, infer_model_config
@@ -168,6 +169,7 @@ def _dtype_pairs(spec: DtypeSpec) -> tuple[tuple[str | None, str], ...]:
     return tuple(pairs)
 
 
+@with_cyclic_gc_paused  # imports and a loaded model's many small objects (tsinspect.gcpause)
 def infer_config(
     model: str | os.PathLike[str] | Any,
     *,

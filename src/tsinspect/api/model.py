@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tsinspect.diagnostics import sorted_diagnostics
 from tsinspect.errors import InputError, MissingDependencyError
+from tsinspect.gcpause import cyclic_gc_paused
 from tsinspect.ir.archive import (
     import_torch,
     load_checked,
@@ -45,11 +46,12 @@ def load_model(
     or calls file, process or custom operators, UntrustedModelError is raised
     unless ``trust_model=True``.
     """
-    info = require_torchscript(path)
-    refuse_untrusted(info, trust_model)
-    load_libraries(libraries)
-    module = load_checked(info, trust_model=trust_model)
-    model = read_model(module, info)
+    with cyclic_gc_paused():  # a loaded model's many small objects (tsinspect.gcpause)
+        info = require_torchscript(path)
+        refuse_untrusted(info, trust_model)
+        load_libraries(libraries)
+        module = load_checked(info, trust_model=trust_model)
+        model = read_model(module, info)
     # What Triton's backend can serve is Triton's rule (triton/), not the archive reader's.
     serving = signature_blockers(model.signature, model.path)
     return dataclasses.replace(

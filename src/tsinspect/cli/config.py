@@ -25,6 +25,7 @@ from tsinspect.cli.options import (
     trust_model_option,
 )
 from tsinspect.diagnostics import Diagnostic
+from tsinspect.gcpause import with_cyclic_gc_paused
 from tsinspect.progress import Progress
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def _echo_findings(diagnostics: Sequence[Diagnostic]) -> None:
 @force_option
 @quiet_option
 @time_limit_option
+@with_cyclic_gc_paused
 def config(
     model: str,
     input_shapes: tuple[str, ...],
@@ -212,6 +214,7 @@ def next_steps(result: InferenceResult, repository: str | None, output: str | No
 @trust_model_option
 @quiet_option
 @time_limit_option
+@with_cyclic_gc_paused
 def validate(
     model: str,
     config_path: str | None,

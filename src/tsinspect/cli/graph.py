@@ -16,6 +16,7 @@ from tsinspect.cli.options import (
     trust_model_option,
 )
 from tsinspect.diagnostics import Severity
+from tsinspect.gcpause import with_cyclic_gc_paused
 from tsinspect.progress import Progress
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
 @library_option
 @trust_model_option
 @quiet_option
+@with_cyclic_gc_paused
 def graph(
     model_path: str,
     output_format: str | None,

@@ -31,6 +31,7 @@ from tsinspect.ir.signature import Signature, read_signature
 from tsinspect.ir.walk import (
     GraphSummary,
     GraphWalk,
+    MethodBodies,
     OpRecord,
     summarise_module,
     summarise_walk,
@@ -100,11 +101,14 @@ class LoadedModel:
     training: bool = False
     archive: ArchiveInfo | None = field(default=None, repr=False, compare=False)
     module: Any = field(default=None, repr=False, compare=False)
+    # The method bodies the summary read (graph copies after four passes each): the walk
+    # reuses them instead of making them again.
+    method_bodies: MethodBodies | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def walk(self) -> GraphWalk:
         """The inlined forward's records (built from ``module`` on first access, then kept)."""
-        return walk_module(self.module)
+        return walk_module(self.module, bodies=self.method_bodies)
 
     @property
     def ops(self) -> tuple[OpRecord, ...]:
@@ -194,10 +198,11 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
     summary cannot follow, the walk is done here and the summary taken from it.
     """
     signature = read_signature(script_module, path=info.path)
-    summary = summarise_module(script_module)
+    bodies = MethodBodies()
+    summary = summarise_module(script_module, bodies=bodies)
     walked = None
     if summary is None:
-        walked = walk_module(script_module)
+        walked = walk_module(script_module, bodies=bodies)
         summary = summarise_walk(walked)
     parameters = read_parameters(script_module)
     submodules = read_submodules(script_module, parameters)
@@ -220,6 +225,7 @@ def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
         training=training,
         archive=info,
         module=script_module,
+        method_bodies=bodies if walked is None else None,
     )
     if walked is not None:
         model.__dict__["walk"] = walked  # fills the cached_property: no second walk

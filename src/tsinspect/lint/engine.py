@@ -25,6 +25,7 @@ from tsinspect.lint.facts import Entry, FileFacts
 from tsinspect.lint.guard import TOO_DEEP, content_key, parser_refusal
 from tsinspect.lint.noqa import UNUSED_NOQA, unused_suppressions
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
+from tsinspect.lint.reparse import ParsedText, reparse
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
 from tsinspect.lint.scopes import Scope
 from tsinspect.lint.traversal import visit_batched, walk
@@ -143,16 +144,29 @@ def is_suppressed(suppressed: Mapping[int, set[str]], line: int, code: str) -> b
 
 
 class _CommentCollector(cst.CSTVisitor):
-    """The comments that may suppress something (``noqa`` / ``tsinspect`` in them)."""
+    """The comments that may suppress something (``noqa`` / ``tsinspect`` in them), each with
+    the innermost statement around it (where its position is generated from)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.comments: list[cst.Comment] = []
+        self.comments: list[tuple[cst.Comment, cst.CSTNode | None]] = []
+        self.statements: list[cst.CSTNode] = []
 
     def visit_Comment(self, node: cst.Comment) -> None:
         value = node.value.lower()
         if "noqa" in value or "tsinspect" in value:
-            self.comments.append(node)
+            self.comments.append((node, self.statements[-1] if self.statements else None))
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        self.statements.append(node)
+
+    def _leave(self, original_node: cst.CSTNode) -> None:
+        self.statements.pop()
+
+    visit_SimpleStatementLine = visit_FunctionDef = visit_ClassDef = visit_If = _enter
+    visit_For = visit_While = visit_Try = visit_TryStar = visit_With = visit_Match = _enter
+    leave_SimpleStatementLine = leave_FunctionDef = leave_ClassDef = leave_If = _leave
+    leave_For = leave_While = leave_Try = leave_TryStar = leave_With = leave_Match = _leave
 
 
 def suppression_comments(context: LintContext) -> list[tuple[int, str]]:
@@ -169,7 +183,10 @@ def suppression_comments(context: LintContext) -> list[tuple[int, str]]:
         return []
     collector = _CommentCollector()
     walk(context.module, collector)
-    return [(context.position(c).start.line, c.value) for c in collector.comments]
+    return [
+        (context.position(comment, within).start.line, comment.value)
+        for comment, within in collector.comments
+    ]
 
 
 def _diagnostic(
@@ -277,9 +294,39 @@ def lint_source(
             gc.enable()
 
 
+def lint_edited(
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    facts: FileFacts | None,
+    previous: ParsedText | None,
+) -> tuple[FileResult, ParsedText | None]:
+    """:func:`lint_source` of a new version of a text linted before (the language server's
+    buffers): ``previous`` is that lint's parse, and only the top-level statements the edit
+    touched are parsed again (:mod:`tsinspect.lint.reparse`: the same tree, the same
+    findings). Returns the result and the new parse (None when the text does not parse: the
+    next edit starts from ``previous`` again)."""
+    parsed: list[ParsedText] = []
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = _lint_source(text, path, rules, facts, previous, parsed)
+    finally:
+        if collecting:
+            gc.enable()
+    return result, parsed[0] if parsed else None
+
+
 def _lint_source(
-    source: str | bytes, path: str, rules: Sequence[type[Rule]], facts: FileFacts | None
+    source: str | bytes,
+    path: str,
+    rules: Sequence[type[Rule]],
+    facts: FileFacts | None,
+    previous: ParsedText | None = None,
+    parsed: list[ParsedText] | None = None,
 ) -> FileResult:
+    """``parsed``: when given, the text is parsed with its statements' extents (reparsed
+    from ``previous`` when there is one), and the parse is appended to it."""
     by_code = {rule.code: rule for rule in rules}
     if isinstance(source, bytes):
         try:
@@ -292,9 +339,15 @@ def _lint_source(
         text = source
     key = content_key(source) if isinstance(source, bytes) else None
     refusal = parser_refusal(text, path, key)
+    line_counts: Sequence[int] | None = None
     if refusal is None:
         try:
-            module = cst.parse_module(text)
+            if parsed is None:
+                module = cst.parse_module(text)
+            else:
+                reparsed = reparse(previous, text)
+                module, line_counts = reparsed.module, reparsed.lines
+                parsed.append(reparsed)
         except (cst.ParserSyntaxError, RecursionError, MemoryError) as error:
             # The guard let it through, so Python accepts it: libcst is what refuses
             # (a form feed before an indented line, say). Not checked, and said so truly.
@@ -305,7 +358,7 @@ def _lint_source(
         return _refused(text, path, by_code, *refusal)
     used: list[tuple[int, str]] = []
     try:
-        result = _lint_module(module, text, path, rules, facts, used)
+        result = _lint_module(module, text, path, rules, facts, used, line_counts)
     except RecursionError:
         # Python accepted it and libcst parsed it, but the tree is deeper than the
         # visitors' recursion allows (a sum of ~500 terms): one line instead of a traceback.
@@ -363,11 +416,12 @@ def _lint_module(
     rules: Sequence[type[Rule]],
     facts: FileFacts | None,
     used: list[tuple[int, str]],
+    line_counts: Sequence[int] | None = None,
 ) -> FileResult:
     """Lint a parsed module (see :func:`_lint_module_in`), then free its tree."""
     contexts: list[LintContext] = []
     try:
-        return _lint_module_in(module, text, path, rules, facts, used, contexts)
+        return _lint_module_in(module, text, path, rules, facts, used, contexts, line_counts)
     finally:
         for context in contexts:
             _release(context)
@@ -409,9 +463,16 @@ def _release(context: LintContext) -> None:
 
 
 def compiled_context(
-    module: cst.Module, text: str, path: str, facts: FileFacts | None
+    module: cst.Module,
+    text: str,
+    path: str,
+    facts: FileFacts | None,
+    line_counts: Sequence[int] | None = None,
 ) -> LintContext:
-    """The parsed file with what TorchScript compiles in it (its reach), as the rules see it."""
+    """The parsed file with what TorchScript compiles in it (its reach), as the rules see it.
+
+    ``line_counts``: the lines each top-level statement spans, when known (positions.py).
+    """
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     # Positions are resolved lazily (LintContext.position): only files with reports need them;
     # scopes on first use (LintContext.scopes): reach asks for them in every file it reads.
@@ -422,6 +483,7 @@ def compiled_context(
         wrapper=wrapper,
         reach=Reach(),
         facts=facts or FileFacts(),
+        top_line_counts=line_counts,
     )
     context.reach = analyze(context, facts)
     return context
@@ -435,6 +497,7 @@ def _lint_module_in(
     facts: FileFacts | None,
     used: list[tuple[int, str]],
     contexts: list[LintContext],
+    line_counts: Sequence[int] | None = None,
 ) -> FileResult:
     """Lint a parsed module; ``used`` receives (line, code) of what its comments suppressed."""
     visitor_rules = [rule for rule in rules if not rule.file_level]
@@ -442,7 +505,7 @@ def _lint_module_in(
     told = facts is not None and bool(facts.reached or facts.module_classes)
     if not visitor_rules or (not told and not _may_compile(module, text)):
         return FileResult(path, ())
-    context = compiled_context(module, text, path, facts)
+    context = compiled_context(module, text, path, facts, line_counts)
     contexts.append(context)
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())

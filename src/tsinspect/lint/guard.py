@@ -47,6 +47,14 @@ def _few_boolean_words(text: str) -> bool:
     return len(_BOOLEAN_WORD.findall(text)) < MAX_BOOLEAN_OPERANDS
 
 
+def accepted_source_tree(data: bytes) -> ast.Module | None:
+    """The standard parser's tree of ``data`` if the guard has just accepted its text (the
+    language server summarises each edited buffer right after linting it)."""
+    if _LAST_TREE and len(_LAST_TREE[0][0]) <= len(data) and _LAST_TREE[0][0].encode() == data:
+        return _LAST_TREE[0][1]
+    return None
+
+
 def accepted_tree(text: str) -> ast.Module | None:
     """The standard parser's tree of ``text`` if the guard has just accepted this very text."""
     if _LAST_TREE and _LAST_TREE[0][0] is text:

@@ -35,7 +35,7 @@ from typing import Protocol
 
 from tsinspect.files import read_regular
 from tsinspect.lint.flows import FlowCall, FlowStore, read_flows
-from tsinspect.lint.guard import content_key, note_accepted
+from tsinspect.lint.guard import accepted_source_tree, content_key, note_accepted
 from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
 # Packages whose code the index never reads: TorchScript treats torch's own modules and
@@ -661,7 +661,7 @@ def summarize(data: bytes, path: str, module: str, is_package: bool) -> ModuleSu
     if len(data) > MAX_SOURCE_BYTES:
         return None
     try:
-        tree = ast.parse(data, filename=path)
+        tree = accepted_source_tree(data) or ast.parse(data, filename=path)
         summary = _summary(tree, data, path, module, is_package)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # RecursionError also from the walks below: a tree Python takes but too deep for

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
+from libcst.metadata import CodeRange
 
 from tsinspect.diagnostics import Edit, Severity
 from tsinspect.lint.facts import FileFacts
+from tsinspect.lint.positions import Positions
 from tsinspect.lint.scopes import FileScopes, Scope, analyze_scopes
 from tsinspect.lint.traversal import is_layout, parents
 
@@ -165,15 +166,22 @@ class LintContext:
     )
     _scopes: FileScopes | None = field(default=None, repr=False)
     _never_run: set[int] | None = field(default=None, repr=False)
+    # The lines each top-level statement spans, when the caller knows them (positions.py).
+    top_line_counts: Sequence[int] | None = field(default=None, repr=False)
+    _positions: Positions | None = field(default=None, repr=False)
 
     # --- locations -------------------------------------------------------------------------
-    def position(self, node: cst.CSTNode) -> CodeRange:
+    def position(self, node: cst.CSTNode, within: cst.CSTNode | None = None) -> CodeRange:
         """The node's source range: lines 1-based, columns 0-based (libcst's convention).
 
-        PositionProvider runs on the first call for the file (a codegen pass over the whole
-        module), so files with nothing to report never pay for it.
+        ``PositionProvider``'s answer, generated for the node's statement only
+        (:mod:`tsinspect.lint.positions`): files with nothing to report never pay for
+        positions, and files with findings pay for the statements they are in. ``within``:
+        a statement containing ``node``, for nodes the parent map leaves out (comments).
         """
-        return self.wrapper.resolve(PositionProvider)[node]
+        if self._positions is None:
+            self._positions = Positions(self.module, self.parent, self.top_line_counts)
+        return self._positions.position(node, within)
 
     # --- names -----------------------------------------------------------------------------
     def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:

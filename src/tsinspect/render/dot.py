@@ -43,6 +43,42 @@ def _collapsed_owner(block: str, keep: Mapping[Any, Any]) -> str | None:
     return None
 
 
+def _hidden_nodes(graph: Any, show_all: bool) -> set[Any]:
+    """The nodes a view leaves out: constants, attribute reads (parameters) and lists or
+    tuples built only from them, unless ``show_all``."""
+    if show_all:
+        return set()
+    hidden = {n for n, d in graph.nodes(data=True) if d.get("op") in _HIDDEN_OPS}
+    # lists and tuples built only from constants (conv strides, paddings) are constants too
+    hidden |= {
+        n
+        for n, d in graph.nodes(data=True)
+        if d.get("kind") in _CONSTANT_BUILDERS and all(p in hidden for p in graph.predecessors(n))
+    }
+    return hidden
+
+
+def _placements(graph: Any, depth: int | None, hidden: set[Any]) -> dict[Any, Any]:
+    """Each shown node's node in the view: itself, or ``module:<prefix>`` where it is collapsed."""
+    keep: dict[Any, Any] = {}  # original node -> node in the view
+    for node, data in graph.nodes(data=True):
+        if node in hidden:
+            continue
+        scope = data.get("scope", "")
+        prefix = None
+        if depth is not None and scope and scope.count(".") >= depth:
+            prefix = _scope_prefix(scope, depth)
+        if depth is not None and data.get("block"):
+            # A node inside a prim::If/prim::Loop block folds into the submodule its block's
+            # owner folded into, whatever scope the node itself carries: torch's inline pass
+            # leaves nodes in callee blocks without a module hierarchy (walk_graph's scope "").
+            owner_prefix = _collapsed_owner(data["block"], keep)
+            if owner_prefix is not None:
+                prefix = owner_prefix
+        keep[node] = f"module:{prefix}" if prefix is not None else node
+    return keep
+
+
 def view_graph(
     graph: Any,
     depth: int | None = None,
@@ -63,38 +99,18 @@ def view_graph(
     their blocks in the graph's node order).
     """
     module_types = module_types or {}
-    keep: dict[Any, Any] = {}  # original node -> node in the view
-    hidden: set[Any] = set()
-    if not show_all:
-        hidden = {n for n, d in graph.nodes(data=True) if d.get("op") in _HIDDEN_OPS}
-        # lists and tuples built only from constants (conv strides, paddings) are constants too
-        hidden |= {
-            n
-            for n, d in graph.nodes(data=True)
-            if d.get("kind") in _CONSTANT_BUILDERS
-            and all(p in hidden for p in graph.predecessors(n))
-        }
+    keep = _placements(graph, depth, _hidden_nodes(graph, show_all))
     # Nodes and edges are gathered in dicts and added in bulk: networkx clears caches on
     # every single add, which was the slowest part of drawing a 10k-node graph.
     nodes: dict[Any, dict[str, Any]] = {}
     for node, data in graph.nodes(data=True):
-        if node in hidden:
+        placed = keep.get(node)
+        if placed is None:
             continue
-        scope = data.get("scope", "")
-        prefix = None
-        if depth is not None and scope and scope.count(".") >= depth:
-            prefix = _scope_prefix(scope, depth)
-        if depth is not None and data.get("block"):
-            # A node inside a prim::If/prim::Loop block folds into the submodule its block's
-            # owner folded into, whatever scope the node itself carries: torch's inline pass
-            # leaves nodes in callee blocks without a module hierarchy (walk_graph's scope "").
-            owner_prefix = _collapsed_owner(data["block"], keep)
-            if owner_prefix is not None:
-                prefix = owner_prefix
-        if prefix is not None:
-            collapsed = f"module:{prefix}"
-            if collapsed not in nodes:
-                nodes[collapsed] = {
+        if placed != node:
+            prefix = placed.removeprefix("module:")
+            if placed not in nodes:
+                nodes[placed] = {
                     "op": "module",
                     "kind": "module",
                     "target": prefix,
@@ -105,12 +121,10 @@ def view_graph(
                     "types": [],
                     "meta": {"nodes": 0},
                 }
-            nodes[collapsed]["meta"]["nodes"] += 1
-            keep[node] = collapsed
+            nodes[placed]["meta"]["nodes"] += 1
         else:
             # copies, so that passes adding to a view's meta never touch the model's graph
             nodes[node] = {**data, "types": list(data["types"]), "meta": dict(data["meta"])}
-            keep[node] = node
     edges: dict[tuple[Any, Any], dict[str, Any]] = {}
     for source, target, data in graph.edges(data=True):
         if source not in keep or target not in keep:
@@ -161,10 +175,17 @@ def fit_depth(
         ),
         default=-1,
     )
-    if view_graph(graph, depth=None, module_types=module_types).number_of_nodes() <= limit:
+    # The views' sizes are counted, not drawn: the same placements view_graph makes, without
+    # building a DiGraph per depth tried (a ResNet-50 tries six).
+    hidden = _hidden_nodes(graph, False)
+
+    def view_size(depth: int | None) -> int:
+        return len(set(_placements(graph, depth, hidden).values()))
+
+    if view_size(None) <= limit:
         return None
     for depth in range(deepest, -1, -1):
-        if view_graph(graph, depth=depth, module_types=module_types).number_of_nodes() <= limit:
+        if view_size(depth) <= limit:
             return depth
     return 0
 

@@ -69,6 +69,8 @@ class TsinspectServer(LanguageServer):
         # path -> the uri the editor opened it as (an `untitled:` buffer has no file path)
         self.uris: dict[str, str] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
+        # checks whose edit's findings are published, running what the edit changes elsewhere
+        self.settling: set[asyncio.Task[None]] = set()
         self.last_edit: dict[str, float] = {}
         # One thread: the index and its caches are used by one run at a time, in order.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsinspect-lint")
@@ -104,10 +106,14 @@ class TsinspectServer(LanguageServer):
         burst of typing is checked once, after its last edit.
         """
         waiting = self.pending.pop(uri, None)
+        # A check that already published its edit's findings (it is settling: what the edit
+        # changes elsewhere) does not make this edit part of a burst.
+        settling = waiting in self.settling
         if waiting is not None:
             waiting.cancel()
         now = time.monotonic()
-        quiet = waiting is None and now - self.last_edit.get(uri, -1e9) > self.debounce
+        since = now - self.last_edit.get(uri, -1e9)
+        quiet = (waiting is None or settling) and since > self.debounce
         self.last_edit[uri] = now
         if delay is None:
             delay = 0.0 if quiet else self.debounce
@@ -123,12 +129,16 @@ class TsinspectServer(LanguageServer):
             # The edited file first, with the facts it had; then what the edit changes in the
             # program (usually nothing), each published as soon as it is known.
             self.publish(await self.in_worker(project.edit, path, text))
+            task = asyncio.current_task()
+            if task is not None:
+                self.settling.add(task)
             self.publish(await self.in_worker(project.settle, path))
         except asyncio.CancelledError:
             raise
         except Exception:
             self.log(f"tsinspect: checking {uri} failed:\n{traceback.format_exc()}", _ERROR)
         finally:
+            self.settling.discard(asyncio.current_task())
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
 

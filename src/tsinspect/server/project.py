@@ -36,11 +36,12 @@ from tsinspect.diagnostics import Diagnostic, sorted_diagnostics
 from tsinspect.errors import TsinspectError
 from tsinspect.files import read_regular
 from tsinspect.lint.cache import LintCache, content_hash, open_cache
-from tsinspect.lint.engine import SYNTAX_ERROR, FileResult, lint_source
+from tsinspect.lint.engine import SYNTAX_ERROR, FileResult, lint_edited, lint_source
 from tsinspect.lint.facts import FileFacts
 from tsinspect.lint.index import ModuleSummary, ProjectIndex
 from tsinspect.lint.noqa import with_uses_elsewhere
 from tsinspect.lint.program import ProgramFacts, walk_program
+from tsinspect.lint.reparse import ParsedText
 from tsinspect.lint.types.schema_data import schema_fingerprint
 from tsinspect.settings import Settings, discover_settings
 
@@ -68,6 +69,8 @@ class FileDiagnostics:
 class _Open:
     text: str
     good: tuple[Diagnostic, ...] = ()
+    # the last text that parsed, parsed: the next edit parses only what it changed
+    parsed: ParsedText | None = None
 
 
 @dataclass
@@ -293,7 +296,8 @@ class Project:
         path = os.path.abspath(path)
         document = self.opened[path]
         rules = rules_for_path(self.settings, path)
-        result = lint_source(document.text, path, rules, self.facts(path))
+        result, parsed = lint_edited(document.text, path, rules, self.facts(path), document.parsed)
+        document.parsed = parsed or document.parsed
         self.relinted = (*self.relinted, path)
         syntax = next((d for d in result.diagnostics if d.code == SYNTAX_ERROR), None)
         if syntax is not None:

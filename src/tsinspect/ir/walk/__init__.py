@@ -60,6 +60,7 @@ edges (producer -> consumer)
     ``prim::If``/``prim::Loop``.
 """
 
+from tsinspect.ir.walk.bodies import MethodBodies
 from tsinspect.ir.walk.compose import walk_module
 from tsinspect.ir.walk.flat import (
     block_nodes,
@@ -90,6 +91,7 @@ __all__ = [
     "OP_OUTPUT",
     "GraphSummary",
     "GraphWalk",
+    "MethodBodies",
     "OpRecord",
     "ValueRecord",
     "block_nodes",

@@ -107,6 +107,12 @@ class _Bodies:
         return stub
 
 
+#: The public name of :class:`_Bodies`, for callers that share one set of bodies between
+#: :func:`~tsinspect.ir.walk.summary.summarise_module` and
+#: :func:`~tsinspect.ir.walk.compose.walk_module`.
+MethodBodies = _Bodies
+
+
 def _graph_inputs(graph: Any) -> list[Any]:
     params = graph.param_node()  # Graph has no inputsAt; the param node's outputs are its inputs
     return [params.outputsAt(i) for i in range(params.outputsSize())]

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import networkx as nx
-
 from tsinspect.ir.signature import TorchType
 
 #: Node ``op`` values.
@@ -195,6 +193,8 @@ def _build_digraph(walked: GraphWalk) -> Any:
             _add_flow(edges, walked, producer.get(value_id), owner, value_id, "return")
     for value in outputs:
         _add_flow(edges, walked, producer.get(value.id), output_node_id, value.id, "data")
+    import networkx as nx  # here, not at the top: config and graph's text never draw (~0.4 s)
+
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from((u, v, data) for (u, v), data in edges.items())

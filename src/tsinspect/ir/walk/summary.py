@@ -66,7 +66,9 @@ def summarise_walk(walked: GraphWalk) -> GraphSummary:
     )
 
 
-def summarise_module(script_module: Any, method: str = "forward") -> GraphSummary | None:
+def summarise_module(
+    script_module: Any, method: str = "forward", bodies: _Bodies | None = None
+) -> GraphSummary | None:
     """The :class:`GraphSummary` of ``script_module.<method>``, reading each distinct body once.
 
     Submodules of one TorchScript type share their methods' code, so each
@@ -79,12 +81,13 @@ def summarise_module(script_module: Any, method: str = "forward") -> GraphSummar
     graphs this cannot follow (a module value not read from ``self``, a
     device constant passed into a call or returned from one, a raise whose
     message is an argument): callers then use :func:`walk_module`. Linear in
-    the distinct code plus the number of call sites.
+    the distinct code plus the number of call sites. Pass the same ``bodies``
+    (``MethodBodies()``) to :func:`walk_module` to have the walk reuse them.
     """
     was_enabled = gc.isenabled()
     gc.disable()  # as in walk_graph
     try:
-        summariser = _Summariser(_Bodies())
+        summariser = _Summariser(bodies or _Bodies())
         try:
             summariser.expand_method(script_module._c, method, "", "")
         except _CannotSummarise:

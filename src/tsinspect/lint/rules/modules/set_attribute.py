@@ -152,8 +152,6 @@ class SetAttributeRule(ConservativeRule):
         values = [] if name in facts.constants else init_only_values(facts, name)
         if values and all(self._is_set(value) for value in values):
             self.report(node, f"{self.message}: `self.{name}` is a set")
-        if all(self._is_set(value) for value in values):
-            self.report(node, f"{self.message}: `self.{name}` is a set")
 
     def _names_holding_sets(self) -> frozenset[str]:
         """Attribute names any module class of the file sets to a set (most files: none), so

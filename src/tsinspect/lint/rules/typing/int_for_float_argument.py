@@ -175,6 +175,10 @@ class IntForFloatArgumentRule(ConservativeRule):
         # The cheap test first: most calls pass no int literal.
         if not any(_int_literal(arg.value) is not None for arg in node.args):
             return
+        # The engine drops what is reported outside compiled code: its fix's position (a
+        # pass over the statement's code) would be paid for nothing.
+        if not self.context.is_compiled(node):
+            return
         for name in self.context.qualified_names(node.func):
             callable_ = resolve(name)
             if callable_ is None or callable_.kind != "script" or not callable_.schemas:
