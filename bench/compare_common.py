@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# A reach step naming a class passed in as a value: `Owner.attribute = Class (module:line)`.
+_FLOW_STEP = re.compile(r"^\w+\.\w+ = (\w+) \(")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -42,6 +45,12 @@ class Finding:
             return None
         head = self.reach[0]
         return head.split(".", 1)[0] if "." in head else None
+
+    @property
+    def flowed_classes(self) -> tuple[str, ...]:
+        """Classes the reach path says an attribute holds because they were passed in
+        (``FeatureGetterNet.model = VisionTransformer (timm.models.deit:136)``)."""
+        return tuple(m.group(1) for step in self.reach if (m := _FLOW_STEP.match(step)))
 
     def span_in(self, path: str) -> tuple[int, int] | None:
         """The lines this finding covers in ``path``: its own span or its origin's, else None."""
@@ -189,6 +198,43 @@ def rel(path: str, root: str) -> str:
     """``path`` relative to the parent of the package ``root`` (``timm/...``, ``transformers/...``)."""
     parent = os.path.dirname(root)
     return os.path.relpath(path, parent) if path.startswith(parent) else path
+
+
+def class_ancestors(folders: Iterable[Path | str]) -> dict[str, set[str]]:
+    """Every class name under ``folders`` with the names of all its bases, transitively
+    (by name: enough to tell whether a model's class derives from a class a path names)."""
+    bases: dict[str, set[str]] = defaultdict(set)
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*.py")):
+            try:
+                tree = ast.parse(path.read_bytes())
+            except (SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    for base in node.bases:
+                        name = (
+                            base.attr
+                            if isinstance(base, ast.Attribute)
+                            else getattr(base, "id", "")
+                        )
+                        if name:
+                            bases[node.name].add(name)
+    ancestors: dict[str, set[str]] = {}
+
+    def up(name: str, seen: frozenset[str]) -> set[str]:
+        if name in ancestors:
+            return ancestors[name]
+        found: set[str] = set()
+        for base in bases.get(name, ()):
+            if base not in seen:
+                found |= {base, *up(base, seen | {base})}
+        ancestors[name] = found
+        return found
+
+    for name in list(bases):
+        up(name, frozenset({name}))
+    return ancestors
 
 
 def unique(findings: Iterable[Finding]) -> list[Finding]:

@@ -18,7 +18,9 @@ Two questions, as the issue states them:
   compiles? Approximation: a finding belongs to a model when the first step of
   its reach path (``Class.method``) names a class defined in the finding's file
   that is among the model's submodule classes (the oracle records
-  ``{type(m) for m in model.modules()}`` with their files). Findings whose reach
+  ``{type(m) for m in model.modules()}`` with their files). A path through a class passed
+  in as a value (``Owner.attribute = Class (...)``) crosses files: it belongs to a model
+  holding the root class and that class (or a subclass of it). Findings whose reach
   starts at a free function (or is empty) cannot be tied to a class; they are
   attributed to every model that uses a class of that file, and reported as a
   separate, weaker count.
@@ -40,6 +42,7 @@ from compare_common import (
     Finding,
     FindingIndex,
     cell,
+    class_ancestors,
     enclosing_function,
     error_kind,
     function_spans,
@@ -65,7 +68,7 @@ class FailureVerdict:
     gist: str
     kind: str
     source_line: str
-    verdict: str  # caught | near_miss | missed | unlocated
+    verdict: str  # caught | near_miss | missed | unlocated | lineless_by_file
     matching: list[Finding] = field(default_factory=list)
     near: list[Finding] = field(default_factory=list)
 
@@ -94,8 +97,23 @@ def judge_failures(
         # Recomputed from the full text, so results of older oracle runs get today's gist.
         gist = error_gist_of(record.get("error", "")) or record.get("error_gist", "")
         if not frame:
+            # No line to judge. The cause may still lie in code TorchScript never compiles
+            # (a hook registered with functools.partial): an error finding without a reach
+            # path in a file defining one of the model's classes is tied to the failure by
+            # file, as the weak false-positive count ties such findings to scripted models.
+            files = {os.path.realpath(c["file"]) for c in record.get("module_classes", [])}
+            by_file = [f for path in sorted(files) for f in index.in_file(path) if not f.reach]
             verdicts.append(
-                FailureVerdict(record["key"], "", 0, gist, error_kind(gist), "", "unlocated")
+                FailureVerdict(
+                    record["key"],
+                    "",
+                    0,
+                    gist,
+                    error_kind(gist),
+                    "",
+                    "lineless_by_file" if by_file else "unlocated",
+                    matching=by_file,
+                )
             )
             continue
         path = os.path.realpath(frame["file"])
@@ -124,9 +142,20 @@ def judge_failures(
 
 
 def attribute(
-    records: list[dict[str, Any]], errors: list[Finding], status: str = "scripted"
+    records: list[dict[str, Any]],
+    errors: list[Finding],
+    status: str = "scripted",
+    ancestors: dict[str, set[str]] | None = None,
 ) -> tuple[dict[str, list[Finding]], dict[str, list[Finding]]]:
-    """Error findings on the models with ``status``: (by reach class, by file only) per model key."""
+    """Error findings on the models with ``status``: (by reach class, by file only) per model key.
+
+    A path that passes a class in as a value (``FeatureGetterNet.forward ->
+    FeatureGetterNet.model = VisionTransformer (...) -> VisionTransformer.forward_intermediates``)
+    ends in another file than its root class's: it belongs to a model that holds the root
+    class (by name) and, for each such step, the named class or a subclass of it
+    (``ancestors``), because only such a model compiles that path.
+    """
+    ancestors = ancestors or {}
     strict: dict[str, list[Finding]] = defaultdict(list)
     weak: dict[str, list[Finding]] = defaultdict(list)
     for record in records:
@@ -136,9 +165,15 @@ def attribute(
             (c["file"], c["name"]) for c in record.get("module_classes", []) if c.get("file")
         }
         files = {file for file, _ in classes}
+        names = {name for _, name in classes}
+        held = names | {base for name in names for base in ancestors.get(name, ())}
         for finding in errors:
             root = finding.root_class
-            if root is not None:
+            flowed = finding.flowed_classes
+            if root is not None and flowed:
+                if root in names and all(cls in held for cls in flowed):
+                    strict[record["key"]].append(finding)
+            elif root is not None:
                 if (finding.path, root) in classes:
                     strict[record["key"]].append(finding)
             elif finding.path in files:
@@ -166,11 +201,13 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     ]
 
     verdicts = judge_failures(records, errors, timm_root)
-    strict, weak = attribute(records, errors)
+    ancestors = class_ancestors(targets)
+    strict, weak = attribute(records, errors, ancestors=ancestors)
     status_counts = Counter(r["status"] for r in records)
     failed = [v for v in verdicts]
     caught = [v for v in failed if v.verdict == "caught"]
-    located = [v for v in failed if v.verdict != "unlocated"]
+    located = [v for v in failed if v.verdict not in ("unlocated", "lineless_by_file")]
+    by_file = [v for v in failed if v.verdict == "lineless_by_file"]
 
     # Distinct failing sites: several variants of a family usually fail at the same line.
     sites: dict[tuple[str, int], list[FailureVerdict]] = defaultdict(list)
@@ -191,7 +228,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     # there, so the oracle cannot confirm or refute it), or on code no built model contains.
     caught_findings = {f for v in failed for f in v.matching}
     on_failing: dict[Finding, set[str]] = defaultdict(set)
-    for table in attribute(records, errors, "script_failed"):
+    for table in attribute(records, errors, "script_failed", ancestors):
         for model, model_findings in table.items():
             for finding in model_findings:
                 on_failing[finding].add(model)
@@ -219,6 +256,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             ),
             "script_failed": len(mine),
             "caught_at_line": sum(1 for v in mine if v.verdict == "caught"),
+            "lineless": sum(1 for v in mine if v.verdict in ("unlocated", "lineless_by_file")),
+            "lineless_caught_by_file": sum(1 for v in mine if v.verdict == "lineless_by_file"),
             "failing_sites": len({(v.file, v.line) for v in mine}),
             "failing_sites_caught": len({(v.file, v.line) for v in mine if v.verdict == "caught"}),
             "scripted_models_flagged": sum(1 for model in strict if variant_of[model] == variant),
@@ -275,6 +314,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "unlocated": len(failed) - len(located),
             "catch_rate": round(len(caught) / len(failed), 4) if failed else None,
             "catch_rate_located": round(len(caught) / len(located), 4) if located else None,
+            "lineless_caught_by_file": len(by_file),
+            "catch_rate_with_lineless_by_file": (
+                round((len(caught) + len(by_file)) / len(failed), 4) if failed else None
+            ),
             "by_variant": by_variant,
             "failing_sites": len(sites),
             "failing_sites_caught": sites_caught,
@@ -327,6 +370,9 @@ def render_markdown(payload: dict[str, Any]) -> str:
         f" ({pct(s['catch_rate_located'])}) | |",
         f"| near misses (error in the same function) | {s['near_miss_same_function']} | |",
         f"| missed / no location in the error | {s['missed']} / {s['unlocated']} | |",
+        f"| no line, cause flagged in a file of the model (reachless error finding) | "
+        f"{s['lineless_caught_by_file']} / {s['unlocated']}; with them "
+        f"{pct(s['catch_rate_with_lineless_by_file'])} of all failures | |",
         f"| scriptable models with error findings (reach class) | {s['scripted_models_flagged']}"
         f" ({s['false_positive_findings']} distinct findings) | 0 |",
         f"| scriptable models with error findings (free-function reach, weak) | "

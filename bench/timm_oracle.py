@@ -208,6 +208,7 @@ def _child(
     max_params: int,
     max_memory_gb: float,
     features_only: bool,
+    feature_cls: str = "",
 ) -> None:
     """Build and script one model in a forked child; report stages through ``conn``."""
     import timm
@@ -223,6 +224,8 @@ def _child(
     warnings.filterwarnings("ignore", category=FutureWarning)
     result: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"features_only": True} if features_only else {}
+    if features_only and feature_cls:
+        kwargs["feature_cls"] = feature_cls
     # Count parameters on the meta device first (no memory, milliseconds), so giant
     # variants are skipped rather than allocated. Some models cannot be built on meta
     # (their __init__ calls .item()); those go on to the real build.
@@ -351,6 +354,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for name, module in jobs:
         module_file = inspect.getsourcefile(sys.modules[module]) or ""
         variant = "features_only" if args.features_only else "default"
+        if args.features_only and args.feature_cls:
+            variant = f"features_{args.feature_cls}"
         records.append(
             ModelRecord(
                 name=name,
@@ -374,6 +379,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "max_params": args.max_params,
             "max_memory_gb": args.max_memory_gb,
             "features_only": args.features_only,
+            "feature_cls": args.feature_cls,
         },
         "models_available": len(timm.list_models()),
         "modules_available": len({model_entrypoint(n).__module__ for n in timm.list_models()}),
@@ -435,6 +441,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     args.max_params,
                     args.max_memory_gb,
                     args.features_only,
+                    args.feature_cls,
                 ),
                 daemon=True,
             )
@@ -512,6 +519,12 @@ def main(argv: list[str] | None = None) -> int:
         "--features-only",
         action="store_true",
         help="build create_model(name, features_only=True): the backbone wrappers detection code scripts",
+    )
+    parser.add_argument(
+        "--feature-cls",
+        default="",
+        help="with --features-only: the wrapper timm builds (getter, hook, list, dict), whatever "
+        "the model's default; checks code only that wrapper compiles (variant features_<name>)",
     )
     parser.add_argument(
         "--resume",

@@ -89,8 +89,14 @@ def _codes(diagnostics: list[Diagnostic]) -> list[tuple[str, str, int]]:
     return [(d.code, Path(d.path).name, d.line) for d in diagnostics]
 
 
-def _script_error(tmp_path: Path, module: str, expression: str) -> tuple[str, int]:
-    """The innermost ``File "...", line N`` of TorchScript's error for ``expression``."""
+def _script_error(
+    tmp_path: Path, module: str, expression: str, *, failing_site: bool = False
+) -> tuple[str, int]:
+    """The innermost ``File "...", line N`` of TorchScript's error for ``expression``.
+
+    ``failing_site``: the line that fails instead, which TorchScript names first when it
+    follows with the calls that compiled it ("... is being compiled since it was called from").
+    """
     pytest.importorskip("torch")
     code = (
         "import torch, importlib\n"
@@ -108,7 +114,25 @@ def _script_error(tmp_path: Path, module: str, expression: str) -> tuple[str, in
     frames = re.findall(r'File "([^"]+)", line (\d+)', completed.stderr)
     frames = [(path, int(line)) for path, line in frames if str(tmp_path) in path]
     assert frames, completed.stderr
-    return frames[-1]
+    return frames[0] if failing_site else frames[-1]
+
+
+def _script_ok(tmp_path: Path, module: str, expression: str) -> None:
+    """``torch.jit.script(expression)`` succeeds."""
+    pytest.importorskip("torch")
+    code = (
+        "import torch, importlib\n"
+        f"m = importlib.import_module({module!r})\n"
+        f"torch.jit.script({expression})\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "proj"), str(tmp_path / "lib")]),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
 
 
 def test_module_base_in_another_checked_file(tmp_path: Path) -> None:
@@ -444,3 +468,227 @@ def test_check_source_and_fix_source_follow_imports_like_a_run(tmp_path: Path) -
     assert [d.code for d in check_source(source, str(path), settings)] == ["TS220"]
     fixed = fix_source(source, str(path), settings)
     assert "scale: int = 2" in fixed.fixed_source
+
+
+# timm's pattern: a model file passes its class to a builder in another file, which
+# constructs it and wraps the instance in a feature wrapper that stores it as `self.model`
+# and calls a method of it in `forward`. Only following the values shows which class
+# `self.model` holds (`timm/models/_builder.py`: `build_model_with_cfg`;
+# `timm/models/_features.py`: `FeatureGetterNet`).
+BUILDER_PROJECT = {
+    "zoo/__init__.py": "",
+    "zoo/_features.py": """
+        import torch
+        from torch import nn
+
+
+        class FeatureGetter(nn.Module):
+            def __init__(self, model: nn.Module, out_indices: int = 2):
+                super().__init__()
+                self.model = model
+                self.out_indices = out_indices
+
+            def forward(self, x):
+                return self.model.forward_intermediates(x, self.out_indices)
+
+
+        class FeatureList(nn.Module):
+            def __init__(self, model: nn.Module):
+                super().__init__()
+                self.body = model
+
+            def forward(self, x):
+                return [self.body(x)]
+        """,
+    "zoo/_builder.py": """
+        from ._features import FeatureGetter, FeatureList
+
+
+        def build_model(model_cls, features=False, feature_cls='list', **kwargs):
+            model = model_cls(**kwargs)
+            if features:
+                if feature_cls == 'getter':
+                    wrapper = FeatureGetter
+                else:
+                    wrapper = FeatureList
+                model = wrapper(model)
+            return model
+        """,
+    "zoo/vit.py": """
+        import torch
+        from torch import nn
+        from ._builder import build_model
+
+
+        class ViT(nn.Module):
+            def __init__(self, dim: int = 4):
+                super().__init__()
+                self.proj = nn.Linear(dim, dim)
+
+            def forward(self, x):
+                return self.proj(x)
+
+            def forward_intermediates(self, x, n: int):
+                out = {}
+                out['x'] = [x]
+                return out
+
+            def unused(self, x):
+                return lambda y: y
+
+
+        def vit_tiny(**kwargs):
+            return build_model(ViT, feature_cls='getter', **kwargs)
+        """,
+    "zoo/resnet.py": """
+        import torch
+        from torch import nn
+        from ._builder import build_model
+
+
+        class ResNet(nn.Module):
+            def __init__(self, dim: int = 4):
+                super().__init__()
+                self.fc = nn.Linear(dim, dim)
+
+            def forward(self, x):
+                return self.fc(x)
+
+            def forward_intermediates(self, x, n: int):
+                return [self.fc(x) for _ in range(n)]
+
+
+        def resnet(**kwargs):
+            return build_model(ResNet, **kwargs)
+        """,
+}
+
+
+def test_class_passed_to_a_builder_reaches_the_wrappers_attribute(tmp_path: Path) -> None:
+    settings = _project(tmp_path, BUILDER_PROJECT, library=False)
+    names = ["zoo/_features.py", "zoo/_builder.py", "zoo/vit.py", "zoo/resnet.py"]
+    found = _check(tmp_path, settings, *names)
+    errors = [d for d in found if d.severity.value == "error"]
+    # ViT.forward_intermediates is compiled through FeatureGetter.model; `unused` is not,
+    # and ResNet's (which scripts) reports nothing.
+    assert [(d.code, Path(d.path).name, d.line) for d in errors] == [("TS203", "vit.py", 16)]
+    assert errors[0].reach == (
+        "FeatureGetter.forward",
+        "FeatureGetter.model = ViT (zoo.vit:24)",
+        "ViT.forward_intermediates",
+    )
+    path, line = _script_error(tmp_path, "zoo.vit", "m.vit_tiny(features=True)", failing_site=True)
+    assert (Path(path).name, line) == ("vit.py", 16)
+    # The same model without the wrapper scripts: forward_intermediates is not compiled.
+    _script_ok(tmp_path, "zoo.vit", "m.vit_tiny()")
+    _script_ok(tmp_path, "zoo.resnet", "m.resnet(features=True, feature_cls='getter')")
+
+
+def test_a_function_reached_without_the_value_flow_keeps_that_path(tmp_path: Path) -> None:
+    project = dict(BUILDER_PROJECT)
+    project["zoo/resnet.py"] = """
+        import torch
+        from torch import nn
+        from ._builder import build_model
+
+
+        class ResNet(nn.Module):
+            def __init__(self, dim: int = 4):
+                super().__init__()
+                self.fc = nn.Linear(dim, dim)
+
+            def forward(self, x):
+                return self._head(x)
+
+            def forward_intermediates(self, x, n: int):
+                return [self._head(x) for _ in range(n)]
+
+            def _head(self, x):
+                f = lambda y: y
+                return f(x)
+
+
+        def resnet(**kwargs):
+            return build_model(ResNet, **kwargs)
+        """
+    settings = _project(tmp_path, project, library=False)
+    names = ["zoo/_features.py", "zoo/_builder.py", "zoo/vit.py", "zoo/resnet.py"]
+    found = [d for d in _check(tmp_path, settings, *names) if Path(d.path).name == "resnet.py"]
+    assert [(d.code, d.line, d.reach) for d in found] == [
+        ("TS101", 18, ("ResNet.forward", "ResNet._head"))
+    ]
+
+
+def test_a_class_passed_by_keyword_flows_and_a_function_result_stays_unknown(
+    tmp_path: Path,
+) -> None:
+    settings = _project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/models.py": """
+                import torch
+                from torch import nn
+
+
+                class Net(nn.Module):
+                    def forward(self, x):
+                        return x
+
+                    def extra(self, x):
+                        f = lambda y: y
+                        return f(x)
+
+
+                class Other(nn.Module):
+                    def forward(self, x):
+                        return x
+
+                    def extra(self, x):
+                        g = lambda y: y
+                        return g(x)
+                """,
+            "app/wrap.py": """
+                import torch
+                from torch import nn
+                from .models import Net, Other
+
+
+                class Wrapper(nn.Module):
+                    def __init__(self, inner: nn.Module):
+                        super().__init__()
+                        self.inner = inner
+
+                    def forward(self, x):
+                        return self.inner.extra(x)
+
+
+                REGISTRY = {"other": Other}
+
+
+                def make(name):
+                    return REGISTRY[name]()
+
+
+                def build(model_cls=None):
+                    return Wrapper(model_cls())
+
+
+                def known():
+                    return build(model_cls=Net)
+
+
+                def unknown():
+                    return Wrapper(make("other"))
+                """,
+        },
+        library=False,
+    )
+    found = _check(tmp_path, settings, "app/models.py", "app/wrap.py")
+    # Net reaches Wrapper.inner through the keyword; Other only through a dict and a
+    # function's result, which the flow does not follow: its lambda is not reported.
+    assert [(d.code, d.line, d.reach) for d in found] == [
+        ("TS101", 10, ("Wrapper.forward", "Wrapper.inner = Net (app.wrap:27)", "Net.extra"))
+    ]
+    path, line = _script_error(tmp_path, "app.wrap", "m.known()", failing_site=True)
+    assert (Path(path).name, line) == ("models.py", 10)

@@ -31,6 +31,10 @@ class ReachedFunction:
     index: int
     reach: tuple[str, ...]
     entry: Entry | None = None
+    # The path goes through an attribute holding a passed-in class (``self.model`` of
+    # timm's ``FeatureGetterNet``): the file's own reach, when it finds the function too,
+    # gives the path to report.
+    through_value: bool = False
 
 
 @dataclass(frozen=True)

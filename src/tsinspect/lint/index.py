@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tsinspect.files import read_regular
+from tsinspect.lint.flows import FlowCall, FlowStore, read_flows
 from tsinspect.lint.guard import accepted_source_tree, content_key, note_accepted
 from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
@@ -82,6 +83,13 @@ class FunctionSummary:
     # ``return torch.jit.is_tracing()`` (torchvision's ``_is_tracing``): False in a scripted
     # model at run time, so a branch it guards never runs there.
     is_tracing_probe: bool = False
+    # Positional parameters in order (``self`` included) and keyword-only ones: where the
+    # arguments of a call land (:mod:`tsinspect.lint.class_flow`).
+    parameters: tuple[str, ...] = ()
+    keyword_parameters: tuple[str, ...] = ()
+    # Calls passing classes along, and ``self.<attribute> = <value>`` of ``__init__``.
+    flow_calls: tuple[FlowCall, ...] = ()
+    flow_stores: tuple[FlowStore, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -484,6 +492,10 @@ def _function(
     }
     reader = _BodyReader(names, self_name, parameters)
     reader.statements(node.body)
+    # The names the body binds, as the reader above found them (a second walk for
+    # `_local_names` doubled the index's time on timm); the flow reader follows the rest.
+    local = (reader.stored | parameters) - reader.declared_global
+    flow_calls, flow_stores = read_flows(node, names.qualify, local, self_name)
     # Default values and annotations are evaluated by the compiler too (a default that calls
     # a helper), but they reference nothing TorchScript compiles as a function.
     return FunctionSummary(
@@ -497,6 +509,10 @@ def _function(
         is_static=is_static,
         references=reader.result(),
         is_tracing_probe=_is_tracing_probe(node, names),
+        parameters=tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args)),
+        keyword_parameters=tuple(a.arg for a in arguments.kwonlyargs),
+        flow_calls=flow_calls,
+        flow_stores=flow_stores,
     )
 
 

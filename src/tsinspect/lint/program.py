@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from tsinspect.lint.class_flow import ClassFlow, Origin
 from tsinspect.lint.facts import AnnotatedAttribute, Entry, FileFacts, ReachedFunction
 from tsinspect.lint.index import (
     ClassSummary,
@@ -78,6 +79,13 @@ class Program:
     _annotated: dict[str, list[AnnotatedAttribute]] = field(default_factory=dict)
     _seen: set[tuple[str, str, str, int]] = field(default_factory=set)
     _queue: deque[_Item] = field(default_factory=deque)
+    _flow: ClassFlow | None = None
+    # Calls through attributes that hold a passed-in class, walked after everything else:
+    # a function TorchScript reaches both ways keeps the path that needs no value flow.
+    _deferred: list[tuple[_Item, Reference]] = field(default_factory=list)
+    _flow_phase: bool = False
+    # Functions (module, key, index) the walk reached before any value flow.
+    _plain: set[tuple[str, str, int]] = field(default_factory=set)
 
     @functools.cached_property
     def checked_names(self) -> frozenset[str]:
@@ -135,6 +143,19 @@ class Program:
         return None
 
     # --- the walk -----------------------------------------------------------------------
+    def _lookup_for_flow(
+        self, module: ModuleSummary, cls: ClassSummary, name: str
+    ) -> tuple[ModuleSummary, ClassSummary, tuple[FunctionSummary, ...]] | None:
+        found = self.lookup(_Owner(module, cls), name)
+        return None if found is None else (found[0].module, found[0].cls, found[1])
+
+    @property
+    def flow(self) -> ClassFlow:
+        """The classes passed along as values (solved on first use: most programs never ask)."""
+        if self._flow is None:
+            self._flow = ClassFlow(self.index, self._lookup_for_flow).solve(self.checked_modules)
+        return self._flow
+
     def run(self) -> Program:
         """Walk from every root of the checked modules."""
         for module in self.checked_modules:
@@ -154,8 +175,13 @@ class Program:
                     self._push(None, module, function, (), None, crossed=False)
             for reference in module.script_calls:
                 self._global(module, reference.target, (), None, crossed=False)
-        while self._queue:
-            self._visit(self._queue.popleft())
+        while self._queue or self._deferred:
+            while self._queue:
+                self._visit(self._queue.popleft())
+            self._flow_phase = True
+            deferred, self._deferred = self._deferred, []
+            for item, reference in deferred:
+                self._flowed_member(item, reference)
         return self
 
     def _annotated_attributes(self, owner: _Owner) -> None:
@@ -393,9 +419,18 @@ class Program:
 
     def _visit(self, item: _Item) -> None:
         module = item.module
-        if item.crossed or module.name not in self.checked_names:
+        function_key = (module.name, item.function.key, item.function.index)
+        if not self._flow_phase:
+            self._plain.add(function_key)
+        # A function reached without a value flow keeps that path (the one to report).
+        record = not self._flow_phase or function_key not in self._plain
+        if record and (item.crossed or module.name not in self.checked_names):
             reached = ReachedFunction(
-                item.function.key, item.function.index, item.reach, item.entry
+                item.function.key,
+                item.function.index,
+                item.reach,
+                item.entry,
+                through_value=self._flow_phase,
             )
             table = self._reached.setdefault(module.name, {})
             table.setdefault((item.function.key, item.function.index), reached)
@@ -427,31 +462,73 @@ class Program:
                 )
 
     def _submodule_member(self, item: _Item, reference: Reference) -> None:
-        """``self.<attribute>.<member>(...)``: the submodule's method, when its class is known."""
+        """``self.<attribute>.<member>(...)``: the submodule's method, when its class is known:
+        built in ``__init__``, or passed in and stored there (:mod:`tsinspect.lint.class_flow`)."""
         if item.owner is None:
             return
+        mro = self.mro(item.owner)
         child = next(
             (
                 child
-                for cls in self.mro(item.owner)
+                for cls in mro
                 for child in cls.cls.submodules
                 if child.attribute == reference.target
             ),
             None,
         )
         entity = self.index.resolve(child.target) if child is not None else None
-        if entity is None or entity.cls is None or entity.member:
+        if entity is not None and entity.cls is not None and not entity.member:
+            self._self_method(
+                _Owner(entity.module, entity.cls),
+                reference.member,
+                item.reach,
+                item.entry,
+                reference.line,
+                reference.column,
+                item.crossed or entity.module is not item.module,
+                current=item.module,
+            )
             return
-        self._self_method(
-            _Owner(entity.module, entity.cls),
-            reference.member,
-            item.reach,
-            item.entry,
-            reference.line,
-            reference.column,
-            item.crossed or entity.module is not item.module,
-            current=item.module,
-        )
+        if child is not None:
+            return  # built from a name the index cannot resolve: unknown
+        if self._flow_phase:
+            self._flowed_member(item, reference)
+        else:
+            self._deferred.append((item, reference))
+
+    def _flowed_member(self, item: _Item, reference: Reference) -> None:
+        """``self.<attribute>.<member>(...)`` where ``__init__`` stored a passed-in instance."""
+        if item.owner is None:
+            return
+        mro = self.mro(item.owner)
+        flowed: list[tuple[bool, str, str, ModuleSummary, ClassSummary, Origin]] = []
+        for cls in mro:
+            values = self.flow.attribute_values(cls.module, cls.cls, reference.target)
+            for value, origin in values.items():
+                module = self.index.module(value.module)
+                target = module.find_class(value.name) if module is not None else None
+                if module is None or target is None or not self.is_module(module, target):
+                    continue
+                # The class that defines the method first: a function's findings keep the
+                # first path that reaches it, and that one names the class users see in it.
+                inherits = not target.methods_named(reference.member)
+                flowed.append((inherits, value.module, value.name, module, target, origin))
+        for _, _, _, module, target, origin in sorted(flowed, key=lambda f: f[:3]):
+            # The path says why: which class the attribute holds and where it came from.
+            label = (
+                f"{item.owner.cls.name}.{reference.target} = {target.name}"
+                f" ({origin.module}:{origin.line})"
+            )
+            self._self_method(
+                _Owner(module, target),
+                reference.member,
+                (*item.reach, label),
+                item.entry,
+                reference.line,
+                reference.column,
+                item.crossed or module is not item.module,
+                current=item.module,
+            )
 
     # --- results ------------------------------------------------------------------------
     def facts_for(self, module: ModuleSummary, checked: bool) -> FileFacts:

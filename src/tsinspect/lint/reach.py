@@ -526,7 +526,10 @@ class _Analysis:
         _collect_classes(self.context, self.reach, self.facts.module_classes)
         if self.facts.checked:
             self._roots()
-        self._reached_roots()
+        self._reached_roots(through_value=False)
+        while self.queue:
+            self._visit(self.queue.popleft())
+        self._reached_roots(through_value=True)
         while self.queue:
             self._visit(self.queue.popleft())
         return self.reach
@@ -565,9 +568,12 @@ class _Analysis:
                 continue
             self._push(owner, node, f"{defining.name}.{name}", path, entry)
 
-    def _reached_roots(self) -> None:
-        """Functions of this file that code in other files makes TorchScript compile."""
+    def _reached_roots(self, *, through_value: bool) -> None:
+        """Functions of this file that code in other files makes TorchScript compile (those
+        reached through a passed-in class after everything else: they keep another path)."""
         for reached in self.facts.reached:
+            if reached.through_value != through_value:
+                continue
             owner_name, _, name = reached.key.rpartition(".")
             if owner_name:
                 owner = self.reach.classes.get(owner_name)

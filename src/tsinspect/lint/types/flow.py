@@ -83,6 +83,7 @@ from tsinspect.lint.types.lattice import (
     TENSOR,
     TUPLE,
     UNION,
+    UNKNOWN,
     Type,
     fits,
     is_mixed_tuple,
@@ -1243,14 +1244,39 @@ class _Flow:
         if container is None or not container.is_dict or not isinstance(index, cst.Index):
             return
         key = self.infer(index.value, state)
-        element = self.infer(value, state)
+        element = self.infer(value, state) or self._always_a_list(value)
         container.element_types.add(element)
         container.key_types.add(key)
-        if element in SCALARS or element == INT_LIST or key in (INT, FLOAT, TENSOR):
+        if _never_tensor(element) or key in (INT, FLOAT, TENSOR):
             container.offences.append((target, f"Dict[{key or '?'}, {element or '?'}]"))
         elif element == TENSOR and key == STR:
             # Dict[str, Tensor]: what `{}` already is; later stores keep that type
             state.containers.pop(target.value.value, None)
+
+    def _always_a_list(self, value: cst.BaseExpression) -> Type | None:
+        """``List[?]`` for a local every binding of which is ``name = [...]``, a list
+        comprehension or ``list(...)``: a list whatever the path (its elements may be unknown)."""
+        if not isinstance(value, cst.Name):
+            return None
+        bindings = self.context.scopes.bindings_of(value)
+        if not bindings:
+            return None
+        for binding in bindings:
+            target = self.context.parent(binding.node) if binding.node is not None else None
+            assign = self.context.parent(target) if isinstance(target, cst.AssignTarget) else None
+            if not (
+                isinstance(assign, cst.Assign)
+                and len(assign.targets) == 1
+                and (
+                    isinstance(assign.value, cst.List | cst.ListComp)
+                    or (
+                        isinstance(assign.value, cst.Call)
+                        and self.context.matches(assign.value.func, "builtins.list")
+                    )
+                )
+            ):
+                return None
+        return list_of(UNKNOWN)
 
     def expression_events(self, expression: cst.BaseExpression, state: _State) -> None:
         """``xs.append(v)`` on an unannotated ``[]``, and ``range(p)`` on an unannotated parameter."""
@@ -1267,7 +1293,7 @@ class _Flow:
             if container is not None and not container.is_dict:
                 element = self.infer(expression.args[0].value, state)
                 container.element_types.add(element)
-                if element in SCALARS or element == INT_LIST:
+                if _never_tensor(element):
                     container.offences.append((expression, str(element)))
                 else:
                     # a Tensor (or unknown) fixes the list's type: stop following it
@@ -1659,3 +1685,9 @@ def callee_return_type(
                 _INFERRING.discard(id(target))
     cache[key] = found
     return found
+
+
+def _never_tensor(kind: Type | None) -> bool:
+    """A value TorchScript can never put where a ``Tensor`` element goes: a scalar, or a
+    list, tuple or dict whatever its elements (``List[?]`` is still a list)."""
+    return kind is not None and (kind in SCALARS or kind.name in (LIST, TUPLE, DICT))

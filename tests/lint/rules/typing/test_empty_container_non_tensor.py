@@ -87,3 +87,52 @@ def test_no_edit_when_the_element_type_is_not_one_type() -> None:
     diagnostics = [d for d in check_source(MIXED, path="mixed.py") if d.code == "TS203"]
     assert [d.line for d in diagnostics] == [8]
     assert diagnostics[0].fix is not None and not diagnostics[0].fix.edits
+
+
+# timm's VisionTransformer.forward_intermediates: the list is built by appends, rebuilt by
+# comprehensions in branches, and by `list(zip(...))` in a branch TorchScript prunes. Every
+# binding is a list, so storing it into `{}` fails whatever the elements are.
+INTERMEDIATES = """\
+from typing import Dict, List
+
+import torch
+from torch import nn
+
+
+class Model(nn.Module):
+    def forward(self, x: torch.Tensor, prefix: int = 1, reshape: bool = True):
+        intermediates = []
+        for i in range(2):
+            intermediates.append(x * i)
+        if prefix:
+            intermediates = [y[:, prefix:] for y in intermediates]
+        if reshape:
+            intermediates = [y.flatten(1) for y in intermediates]
+        if not torch.jit.is_scripting() and prefix > 5:
+            intermediates = list(zip(intermediates, intermediates))
+        result_dict = {}
+        result_dict["image_intermediates"] = intermediates
+        return result_dict
+"""
+
+# The same store when the value is not certainly a list (a parameter): unknown, not reported.
+UNKNOWN_VALUE = """\
+import torch
+from torch import nn
+
+
+class Model(nn.Module):
+    def forward(self, x: torch.Tensor, feats: torch.Tensor):
+        result_dict = {}
+        result_dict["feats"] = feats
+        return result_dict
+"""
+
+
+def test_a_list_in_every_binding_stored_into_an_empty_dict(tmp_path: Path) -> None:
+    found = [d for d in check_source(INTERMEDIATES, path="vit.py") if d.code == "TS203"]
+    assert [d.line for d in found] == [19]
+    assert "Dict[str, List[" in found[0].message
+    outcome = run_example(INTERMEDIATES, tmp_path / "tsinspect_ts203_vit.py", "tsinspect_ts203_vit")
+    assert outcome.stage is not None and outcome.error_lines[0] == 19
+    assert not [d for d in check_source(UNKNOWN_VALUE, path="u.py") if d.code == "TS203"]

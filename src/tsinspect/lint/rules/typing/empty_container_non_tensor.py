@@ -18,8 +18,9 @@ from tsinspect.lint.types.lattice import FLOAT, INT, INT_LIST, SCALARS, STR
 class EmptyContainerRule(ConservativeRule):
     """## What it does
     Reports an unannotated empty list `xs = []` later given non-Tensor elements
-    (`xs.append(1)`, `xs.append(x.size(1))`), and an unannotated empty dict `d = {}` later
-    given a non-Tensor value or a non-`str` key (`d["n"] = 3`). When the element type is
+    (`xs.append(1)`, `xs.append(x.size(1))`, a list or a tuple), and an unannotated empty
+    dict `d = {}` later given a non-Tensor value or a non-`str` key (`d["n"] = 3`,
+    `d["all"] = [x, y]`). When the element type is
     certain, the fix annotates the assignment (`xs: List[int] = []`, adding the `typing`
     import when it is missing, or `list[int]` in files that already use builtin generics).
 
@@ -194,6 +195,21 @@ class EmptyContainerRule(ConservativeRule):
             """,
             label="dict-with-int-key",
             message="TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]: `by_index = {}` is used as a Dict[int, Tensor]",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Model(nn.Module):
+                def forward(self, x: torch.Tensor):
+                    features = {}
+                    features["all"] = [x, x * 2]
+                    return features
+            """,
+            label="dict-of-lists",
+            message="TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]: `features = {}` is used as a Dict[str, List[Tensor]]",
         ),
     )
 
