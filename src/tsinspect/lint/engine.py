@@ -14,7 +14,7 @@ import io
 import os
 import re
 import tokenize
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -489,6 +489,26 @@ def compiled_context(
     return context
 
 
+def _uncompiled_defs(context: LintContext) -> Callable[[cst.FunctionDef], bool]:
+    """True for a ``def`` that holds no compiled code: not compiled itself, not inside a
+    compiled function, no compiled function (or lambda) inside it. Every report anchored in
+    it is dropped for a ``compiled_only`` rule (:func:`_filter`: its placement is None), so
+    the rules that declare ``function_local`` need not visit it at all."""
+    compiled = {id(function.node) for function in context.reach.functions}
+    holding: set[int] = set()
+    for function in context.reach.functions:
+        above = context.parent(function.node)
+        while above is not None and id(above) not in holding:
+            holding.add(id(above))
+            above = context.parent(above)
+
+    def skipped(node: cst.FunctionDef) -> bool:
+        key = id(node)
+        return key not in compiled and key not in holding and context.placement(node)[0] is None
+
+    return skipped
+
+
 def _lint_module_in(
     module: cst.Module,
     text: str,
@@ -510,7 +530,13 @@ def _lint_module_in(
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())
 
-    visit_batched(context.module, [rule(context) for rule in visitor_rules])
+    visitors = [rule(context) for rule in visitor_rules]
+    visit_batched(
+        context.module,
+        visitors,
+        skipping=[v for v in visitors if v.compiled_only and v.function_local],
+        skipped=_uncompiled_defs(context),
+    )
     if not context.reports:
         return FileResult(path, ())
     diagnostics = _filter(context.reports, context)
