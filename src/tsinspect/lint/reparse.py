@@ -200,7 +200,20 @@ def _splice(previous: ParsedText, text: str) -> ParsedText | None:
         (*previous.lengths[:first], *lengths, *previous.lengths[last + 1 :]),
         (*previous.lines[:first], *lines, *previous.lines[last + 1 :]),
         first_block,
+        _kept_members(previous, spliced.body),
     )
+
+
+def _kept_members(
+    previous: ParsedText, body: Sequence[cst.BaseStatement]
+) -> dict[int, tuple[int, ...]]:
+    """The measured members of the classes the new tree still holds (the same nodes, so the
+    same code and the same offsets from their start): a later edit in one of them need not
+    generate its code again. Only nodes alive in ``body``: an id is reused once its node is
+    freed."""
+    if not previous.members:
+        return {}
+    return {id(node): previous.members[id(node)] for node in body if id(node) in previous.members}
 
 
 def _plain(lines: Sequence[cst.EmptyLine]) -> bool:
@@ -279,8 +292,16 @@ def _splice_in_class(
         return None  # the class's header, or what follows its last statement
     first = next(i for i in range(len(members)) if offsets[i + 1] >= changed_from)
     last = next(i for i in range(first, len(members)) if offsets[i + 1] > changed_to)
-    if last == len(members) - 1:
-        return None  # lines after the class's last statement: which block owns them may change
+    ends_class = last == len(members) - 1
+    # Lines after the class's last statement: an indented comment there belongs to the
+    # innermost block deep enough for it, which the edit may change; blank lines and comments
+    # at column 0 before the next statement are that statement's whatever the class holds.
+    if ends_class and (
+        block.footer
+        or index + 1 >= len(module.body)
+        or not _plain(_leading(module.body[index + 1]))
+    ):
+        return None
     delta = len(text) - len(previous.text)
     region = text[offsets[first] : offsets[last + 1] + delta]
     indent = block.indent if block.indent is not None else module.default_indent
@@ -301,7 +322,7 @@ def _splice_in_class(
         or stand_in.default_indent != module.default_indent
         or (parsed.body.indent or stand_in.default_indent) != indent
         or not _plain(_leading(parsed.body.body[0]))
-        or not _plain(_leading(members[last + 1]))
+        or not (ends_class or _plain(_leading(members[last + 1])))
     ):
         return None
     statements = parsed.body.body
@@ -331,5 +352,5 @@ def _splice_in_class(
             *previous.lines[index + 1 :],
         ),
         previous.first_block,
-        {id(spliced_class): tuple(starts)},
+        {**_kept_members(previous, spliced.body), id(spliced_class): tuple(starts)},
     )
