@@ -219,3 +219,28 @@ def test_the_lint_of_an_edit_is_checks(model: Path) -> None:
         assert result == lint_source(text, path, rules, None)
         previous = parsed or previous
         text = _edit(text, rng)
+
+
+def test_an_edit_the_guard_refuses_is_refused_as_check_refuses_it() -> None:
+    """A spliced edit is guarded region by region: what Python refuses in the region (a
+    syntax error, a chain of `and` too long for libcst's parser) is refused with the message
+    ``check`` gives for the whole text, and the next edit starts from the last good parse."""
+    rules = list(all_rules())
+    methods = "".join(f"\n    def step{i}(self, x):\n        return x + {i}\n" for i in range(6))
+    text = f"import torch\n\n\nclass Net(torch.nn.Module):{methods}\n\nx = 1\n"
+    _, previous = lint_edited(text, "net.py", rules, None, None)
+    assert previous is not None
+    chain = " and ".join(["x"] * 2500)
+    for edited in (
+        text.replace("return x + 3\n", "return x +\n"),
+        text.replace("return x + 3\n", f"return {chain}\n"),
+        text.replace("x = 1\n", f"x = {chain}\n"),
+    ):
+        result, parsed = lint_edited(edited, "net.py", rules, None, previous)
+        assert parsed is None
+        assert [d.code for d in result.diagnostics] == ["TS001"]
+        assert result == lint_source(edited, "net.py", rules, None)
+    fine = text.replace("return x + 3\n", "return x + 33\n")
+    result, parsed = lint_edited(fine, "net.py", rules, None, previous)
+    assert parsed is not None and parsed.members  # spliced inside the class
+    assert result == lint_source(fine, "net.py", rules, None)

@@ -70,6 +70,16 @@ def reparse(previous: ParsedText | None, text: str) -> ParsedText:
     return spliced if spliced is not None else parse_text(text)
 
 
+def splice(
+    previous: ParsedText, text: str, accepts: Callable[[str], bool] | None = None
+) -> ParsedText | None:
+    """``parse_text(text)`` from ``previous`` by parsing only the statements that changed;
+    None where that cannot be the full parse's tree. ``accepts``: asked about each text
+    handed to libcst's parser (the region alone, or inside a stand-in ``class _:``) before it
+    is parsed; False gives None."""
+    return _splice(previous, text, accepts)
+
+
 def _extents(
     module: cst.Module, statements: Sequence[cst.BaseStatement]
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -124,7 +134,9 @@ def _first_block(statements: Sequence[cst.BaseStatement]) -> int | None:
     return next((i for i, s in enumerate(statements) if _opens_block(s)), None)
 
 
-def _splice(previous: ParsedText, text: str) -> ParsedText | None:
+def _splice(
+    previous: ParsedText, text: str, accepts: Callable[[str], bool] | None = None
+) -> ParsedText | None:
     old_text, module = previous.text, previous.module
     body = module.body
     if not body or not module.has_trailing_newline or module.footer:
@@ -149,10 +161,14 @@ def _splice(previous: ParsedText, text: str) -> ParsedText | None:
     first = next(i for i in range(len(body)) if offsets[i + 1] >= changed_from)
     last = next((i for i in range(first, len(body)) if offsets[i + 1] > changed_to), len(body) - 1)
     if first == last:
-        inside = _splice_in_class(previous, first, offsets[first], changed_from, changed_to, text)
+        inside = _splice_in_class(
+            previous, first, offsets[first], changed_from, changed_to, text, accepts
+        )
         if inside is not None:
             return inside
     region = text[offsets[first] : offsets[last + 1] + len(text) - len(old_text)]
+    if accepts is not None and not accepts(region):
+        return None
     try:
         part = cst.parse_module(region)
     except Exception:  # the whole parse says what is wrong, in the engine's words
@@ -270,6 +286,7 @@ def _splice_in_class(
     changed_from: int,
     changed_to: int,
     text: str,
+    accepts: Callable[[str], bool] | None = None,
 ) -> ParsedText | None:
     """An edit inside one top-level class: parse only the statements of its body it touched
     (a method, usually), inside a stand-in ``class _:`` so that they parse at their own
@@ -305,8 +322,11 @@ def _splice_in_class(
     delta = len(text) - len(previous.text)
     region = text[offsets[first] : offsets[last + 1] + delta]
     indent = block.indent if block.indent is not None else module.default_indent
+    stand_in_text = f"class _:{module.default_newline}{region}"
+    if accepts is not None and not accepts(stand_in_text):
+        return None
     try:
-        stand_in = cst.parse_module(f"class _:{module.default_newline}{region}")
+        stand_in = cst.parse_module(stand_in_text)
     except Exception:
         return None
     parsed = stand_in.body[0] if len(stand_in.body) == 1 else None
