@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
+
+import pytest
 
 from tsinspect.api.check import check_source
 from tsinspect.diagnostics import Severity
 from tsinspect.lint.engine import decode_source, parse_suppressions
+from tsinspect.lint.registry import all_rules
 from tsinspect.settings import Settings
 
 MODEL = textwrap.dedent(
@@ -197,3 +201,60 @@ def test_snippet_lines_ignore_form_feeds() -> None:
     source = MODEL.format(comment="").replace("\n\n\nclass", "\n\x0c\n\nclass")
     result = lint_source(source, "model.py", [get_rule("TS101")])
     assert result.source_lines == {7: "        f = lambda v: v"}
+
+
+NESTED = textwrap.dedent(
+    """\
+    import torch
+    from torch import nn
+
+
+    def make():
+        @torch.jit.script
+        def inner(x: torch.Tensor) -> torch.Tensor:
+            f = lambda v: v
+            return f(x)
+
+        return inner
+
+
+    class Net(nn.Module):
+        def forward(self, x):
+            def helper(y):
+                g = lambda v: v
+                return g(y)
+
+            return helper(x)
+
+        def unused(self, x):
+            g = lambda v: {v}
+            return g(x)
+    """
+)
+
+
+def _function_local_sources() -> dict[str, str]:
+    root = Path(__file__).resolve().parents[2]
+    sources = {"nested.py": NESTED}
+    for rule in all_rules():
+        for index, example in enumerate([*rule.VALID, *rule.INVALID]):
+            sources[f"{rule.code}_{index}.py"] = example.source
+    for path in sorted((root / "fixtures").rglob("*.py")):
+        sources[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
+    return sources
+
+
+def test_skipping_uncompiled_defs_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine skips the defs that hold no compiled code for the rules that declare
+    ``function_local``: every rule example and fixture gets the same findings as when
+    every rule visits every def."""
+    sources = _function_local_sources()
+    settings = Settings(select=("ALL",))
+    skipping = {name: check_source(source, name, settings) for name, source in sources.items()}
+    local = [rule for rule in all_rules() if rule.function_local]
+    assert len(local) > 50
+    for rule in local:
+        monkeypatch.setattr(rule, "function_local", False)
+    for name, source in sources.items():
+        assert check_source(source, name, settings) == skipping[name], name
+    assert [d.code for d in skipping["nested.py"]] == ["TS102", "TS101"]

@@ -141,6 +141,57 @@ def test_an_edit_in_a_method_parses_that_method() -> None:
         _same(twice, again)
 
 
+def test_an_edit_in_a_class_s_last_method_parses_that_method() -> None:
+    """The last method too, when only blank lines and unindented comments follow the class;
+    an indented comment after it may change blocks: then the whole class is parsed."""
+    methods = "".join(f"\n    def step{i}(self, x):\n        return x + {i}\n" for i in range(5))
+    for after, spliced_expected in (
+        ("\n\n# next\nx = 1\n", True),
+        ("\n    # indented\n\nx = 1\n", False),
+        ("", False),
+    ):
+        text = f"import torch\n\n\nclass Net(torch.nn.Module):{methods}{after}"
+        previous = parse_text(text)
+        for edited in (
+            text.replace("x + 4\n", "x + 44\n"),
+            text.replace("return x + 4\n", "if x:\n            return x\n        return x + 4\n"),
+            text.replace("return x + 4\n", "return x + 4\n\n        # done\n"),
+            text.replace("return x + 4\n", "return x + 4\n    # done\n"),
+        ):
+            spliced = _splice(previous, edited)
+            if spliced is not None:
+                _same(spliced, edited)
+            _same(reparse(previous, edited), edited)
+        # the class alone spliced (its members measured), or the whole class parsed again
+        found = _splice(previous, text.replace("x + 4\n", "x + 44\n"))
+        assert (found is not None and bool(found.members)) is spliced_expected
+
+
+def test_the_classes_an_edit_left_alone_keep_what_was_measured_of_them() -> None:
+    """Edits alternating between two classes measure each class once: the members of the
+    class the last edit left alone are carried over (same nodes, same offsets)."""
+
+    def methods(name: str) -> str:
+        return "".join(
+            f"\n    def {name}{i}(self, x):\n        return x + {i}  # {name}{i}\n"
+            for i in range(10)
+        )
+
+    text = f"import torch\n\n\nclass A:\n{methods('a')}\n\nclass B:\n{methods('b')}\n\nx = 1\n"
+    previous = parse_text(text)
+    for step in range(6):
+        name = "ab"[step % 2]
+        edited = previous.text.replace(f"# {name}5", f"# {name}5 {step}", 1)
+        spliced = _splice(previous, edited)
+        assert spliced is not None
+        _same(spliced, edited)
+        a, b = spliced.module.body[1], spliced.module.body[2]
+        assert (b if name == "a" else a) is (previous.module.body[2 if name == "a" else 1])
+        if step >= 1:  # both classes measured: each edit keeps the other's members
+            assert set(spliced.members) == {id(a), id(b)}
+        previous = spliced
+
+
 def test_the_module_wide_settings_fall_back_to_a_full_parse() -> None:
     # The first indented block sets the default indent: re-indenting it changes the file's.
     text = "x = 1\n\ndef f():\n  return 1\n\ndef g():\n  return 2\n"
@@ -168,3 +219,28 @@ def test_the_lint_of_an_edit_is_checks(model: Path) -> None:
         assert result == lint_source(text, path, rules, None)
         previous = parsed or previous
         text = _edit(text, rng)
+
+
+def test_an_edit_the_guard_refuses_is_refused_as_check_refuses_it() -> None:
+    """A spliced edit is guarded region by region: what Python refuses in the region (a
+    syntax error, a chain of `and` too long for libcst's parser) is refused with the message
+    ``check`` gives for the whole text, and the next edit starts from the last good parse."""
+    rules = list(all_rules())
+    methods = "".join(f"\n    def step{i}(self, x):\n        return x + {i}\n" for i in range(6))
+    text = f"import torch\n\n\nclass Net(torch.nn.Module):{methods}\n\nx = 1\n"
+    _, previous = lint_edited(text, "net.py", rules, None, None)
+    assert previous is not None
+    chain = " and ".join(["x"] * 2500)
+    for edited in (
+        text.replace("return x + 3\n", "return x +\n"),
+        text.replace("return x + 3\n", f"return {chain}\n"),
+        text.replace("x = 1\n", f"x = {chain}\n"),
+    ):
+        result, parsed = lint_edited(edited, "net.py", rules, None, previous)
+        assert parsed is None
+        assert [d.code for d in result.diagnostics] == ["TS001"]
+        assert result == lint_source(edited, "net.py", rules, None)
+    fine = text.replace("return x + 3\n", "return x + 33\n")
+    result, parsed = lint_edited(fine, "net.py", rules, None, previous)
+    assert parsed is not None and parsed.members  # spliced inside the class
+    assert result == lint_source(fine, "net.py", rules, None)

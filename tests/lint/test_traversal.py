@@ -143,6 +143,59 @@ def test_visit_batched_calls_attribute_methods_for_empty_fields_too() -> None:
     assert ("visit_FunctionDef_returns", id(module.body[1])) in fast
 
 
+def _picked_defs(
+    module: cst.Module, picked: Callable[[cst.FunctionDef], bool]
+) -> tuple[set[int], list[str]]:
+    """ids of the outermost defs ``picked`` chooses and of every node in them (layout too),
+    and the names of the defs it must be asked about (those not inside a chosen one)."""
+    inside: set[int] = set()
+    asked: list[str] = []
+
+    def mark(node: cst.CSTNode, within: bool) -> None:
+        if isinstance(node, cst.FunctionDef) and not within:
+            asked.append(node.name.value)
+            within = picked(node)
+        if within:
+            inside.add(id(node))
+        for child in node.children:
+            mark(child, within)
+
+    mark(module, False)
+    return inside, asked
+
+
+def test_visit_batched_skips_the_picked_defs_for_the_skipping_visitors_only(
+    modules: dict[str, cst.Module],
+) -> None:
+    """The skipping visitors see what a full traversal shows them minus the picked defs (the
+    def itself and all inside it); the others, and the order of every call, are unchanged."""
+    names = _rule_method_names()
+    asked: list[str] = []
+
+    def picked(node: cst.FunctionDef) -> bool:
+        asked.append(node.name.value)
+        return node.name.value.startswith("_") or len(node.name.value) % 3 == 0
+
+    skipped_somewhere = False
+    for name, module in list(modules.items())[::2]:
+        full: list[Event] = []
+        visit_batched(module, [_Recorder(names, full), _Recorder(names, full)])
+        log: list[Event] = []
+        seen_all, skipping = _Recorder(names, log), _Recorder(names, log)
+        inside, expected_asked = _picked_defs(module, picked)
+        asked.clear()
+        visit_batched(module, [seen_all, skipping], skipping=[skipping], skipped=picked)
+        # Two visitors log each call twice in a row: the second (skipping) one's entry stays
+        # only outside the picked defs.
+        expected = [
+            event for index, event in enumerate(full) if index % 2 == 0 or event[1] not in inside
+        ]
+        assert log == expected, name
+        assert asked == expected_asked, name
+        skipped_somewhere = skipped_somewhere or len(expected) < len(full)
+    assert skipped_somewhere
+
+
 class _Logging(cst.CSTVisitor):
     """Logs visits and leaves; returns False from visit_* for the types in ``prune``."""
 

@@ -14,7 +14,7 @@ import io
 import os
 import re
 import tokenize
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -25,7 +25,7 @@ from tsinspect.lint.facts import Entry, FileFacts
 from tsinspect.lint.guard import TOO_DEEP, content_key, parser_refusal
 from tsinspect.lint.noqa import UNUSED_NOQA, unused_suppressions
 from tsinspect.lint.reach import CompiledFunction, Reach, analyze
-from tsinspect.lint.reparse import ParsedText, reparse
+from tsinspect.lint.reparse import ParsedText, parse_text, splice
 from tsinspect.lint.rule import LintContext, Phase, Report, Rule
 from tsinspect.lint.scopes import Scope
 from tsinspect.lint.traversal import visit_batched, walk
@@ -338,14 +338,16 @@ def _lint_source(
     else:
         text = source
     key = content_key(source) if isinstance(source, bytes) else None
-    refusal = parser_refusal(text, path, key)
+    spliced = _spliced(previous, text, path) if parsed is not None else None
+    # A spliced tree needs no guard over the whole text: see _spliced.
+    refusal = None if spliced is not None else parser_refusal(text, path, key)
     line_counts: Sequence[int] | None = None
     if refusal is None:
         try:
             if parsed is None:
                 module = cst.parse_module(text)
             else:
-                reparsed = reparse(previous, text)
+                reparsed = spliced or parse_text(text)
                 module, line_counts = reparsed.module, reparsed.lines
                 parsed.append(reparsed)
         except (cst.ParserSyntaxError, RecursionError, MemoryError) as error:
@@ -366,6 +368,26 @@ def _lint_source(
     if UNUSED_NOQA in by_code:
         result = _with_unused_noqa(result, text, used, by_code)
     return replace(result, suppressed=tuple(used)) if used else result
+
+
+def _spliced(previous: ParsedText | None, text: str, path: str) -> ParsedText | None:
+    """The tree of ``text`` spliced from ``previous`` (:func:`tsinspect.lint.reparse.splice`),
+    with the parser guard run over the texts libcst parses (the region of the edit alone, or
+    in a stand-in class), not over the whole text; None when it cannot be spliced or the
+    guard refuses a region (the whole text then goes through the guard and its message).
+
+    The guard's verdict on the region is its verdict on the whole text: ``previous.text`` was
+    accepted (by the guard, or by this same argument), the region begins and ends on
+    statement boundaries of the same block at the same indentation, with no bracket or string
+    open across them (what the splice checks to build the full parse's tree), and Python's
+    grammar for a block is a sequence of statements, each parsed alone: the statements around
+    the region are tokenized and parsed as before. The one import that changes Python's
+    grammar (``from __future__ import barry_as_FLUFL``, for ``<>``) is not looked for in a
+    region: a text that mentions it is guarded whole.
+    """
+    if previous is None or "barry_as_FLUFL" in text:
+        return None
+    return splice(previous, text, lambda region: parser_refusal(region, path) is None)
 
 
 def _with_unused_noqa(
@@ -489,6 +511,26 @@ def compiled_context(
     return context
 
 
+def _uncompiled_defs(context: LintContext) -> Callable[[cst.FunctionDef], bool]:
+    """True for a ``def`` that holds no compiled code: not compiled itself, not inside a
+    compiled function, no compiled function (or lambda) inside it. Every report anchored in
+    it is dropped for a ``compiled_only`` rule (:func:`_filter`: its placement is None), so
+    the rules that declare ``function_local`` need not visit it at all."""
+    compiled = {id(function.node) for function in context.reach.functions}
+    holding: set[int] = set()
+    for function in context.reach.functions:
+        above = context.parent(function.node)
+        while above is not None and id(above) not in holding:
+            holding.add(id(above))
+            above = context.parent(above)
+
+    def skipped(node: cst.FunctionDef) -> bool:
+        key = id(node)
+        return key not in compiled and key not in holding and context.placement(node)[0] is None
+
+    return skipped
+
+
 def _lint_module_in(
     module: cst.Module,
     text: str,
@@ -510,7 +552,13 @@ def _lint_module_in(
     if not context.reach.functions and all(rule.compiled_only for rule in visitor_rules):
         return FileResult(path, ())
 
-    visit_batched(context.module, [rule(context) for rule in visitor_rules])
+    visitors = [rule(context) for rule in visitor_rules]
+    visit_batched(
+        context.module,
+        visitors,
+        skipping=[v for v in visitors if v.compiled_only and v.function_local],
+        skipped=_uncompiled_defs(context),
+    )
     if not context.reports:
         return FileResult(path, ())
     diagnostics = _filter(context.reports, context)

@@ -70,6 +70,16 @@ def reparse(previous: ParsedText | None, text: str) -> ParsedText:
     return spliced if spliced is not None else parse_text(text)
 
 
+def splice(
+    previous: ParsedText, text: str, accepts: Callable[[str], bool] | None = None
+) -> ParsedText | None:
+    """``parse_text(text)`` from ``previous`` by parsing only the statements that changed;
+    None where that cannot be the full parse's tree. ``accepts``: asked about each text
+    handed to libcst's parser (the region alone, or inside a stand-in ``class _:``) before it
+    is parsed; False gives None."""
+    return _splice(previous, text, accepts)
+
+
 def _extents(
     module: cst.Module, statements: Sequence[cst.BaseStatement]
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -124,7 +134,9 @@ def _first_block(statements: Sequence[cst.BaseStatement]) -> int | None:
     return next((i for i, s in enumerate(statements) if _opens_block(s)), None)
 
 
-def _splice(previous: ParsedText, text: str) -> ParsedText | None:
+def _splice(
+    previous: ParsedText, text: str, accepts: Callable[[str], bool] | None = None
+) -> ParsedText | None:
     old_text, module = previous.text, previous.module
     body = module.body
     if not body or not module.has_trailing_newline or module.footer:
@@ -149,10 +161,14 @@ def _splice(previous: ParsedText, text: str) -> ParsedText | None:
     first = next(i for i in range(len(body)) if offsets[i + 1] >= changed_from)
     last = next((i for i in range(first, len(body)) if offsets[i + 1] > changed_to), len(body) - 1)
     if first == last:
-        inside = _splice_in_class(previous, first, offsets[first], changed_from, changed_to, text)
+        inside = _splice_in_class(
+            previous, first, offsets[first], changed_from, changed_to, text, accepts
+        )
         if inside is not None:
             return inside
     region = text[offsets[first] : offsets[last + 1] + len(text) - len(old_text)]
+    if accepts is not None and not accepts(region):
+        return None
     try:
         part = cst.parse_module(region)
     except Exception:  # the whole parse says what is wrong, in the engine's words
@@ -200,7 +216,20 @@ def _splice(previous: ParsedText, text: str) -> ParsedText | None:
         (*previous.lengths[:first], *lengths, *previous.lengths[last + 1 :]),
         (*previous.lines[:first], *lines, *previous.lines[last + 1 :]),
         first_block,
+        _kept_members(previous, spliced.body),
     )
+
+
+def _kept_members(
+    previous: ParsedText, body: Sequence[cst.BaseStatement]
+) -> dict[int, tuple[int, ...]]:
+    """The measured members of the classes the new tree still holds (the same nodes, so the
+    same code and the same offsets from their start): a later edit in one of them need not
+    generate its code again. Only nodes alive in ``body``: an id is reused once its node is
+    freed."""
+    if not previous.members:
+        return {}
+    return {id(node): previous.members[id(node)] for node in body if id(node) in previous.members}
 
 
 def _plain(lines: Sequence[cst.EmptyLine]) -> bool:
@@ -257,6 +286,7 @@ def _splice_in_class(
     changed_from: int,
     changed_to: int,
     text: str,
+    accepts: Callable[[str], bool] | None = None,
 ) -> ParsedText | None:
     """An edit inside one top-level class: parse only the statements of its body it touched
     (a method, usually), inside a stand-in ``class _:`` so that they parse at their own
@@ -279,13 +309,24 @@ def _splice_in_class(
         return None  # the class's header, or what follows its last statement
     first = next(i for i in range(len(members)) if offsets[i + 1] >= changed_from)
     last = next(i for i in range(first, len(members)) if offsets[i + 1] > changed_to)
-    if last == len(members) - 1:
-        return None  # lines after the class's last statement: which block owns them may change
+    ends_class = last == len(members) - 1
+    # Lines after the class's last statement: an indented comment there belongs to the
+    # innermost block deep enough for it, which the edit may change; blank lines and comments
+    # at column 0 before the next statement are that statement's whatever the class holds.
+    if ends_class and (
+        block.footer
+        or index + 1 >= len(module.body)
+        or not _plain(_leading(module.body[index + 1]))
+    ):
+        return None
     delta = len(text) - len(previous.text)
     region = text[offsets[first] : offsets[last + 1] + delta]
     indent = block.indent if block.indent is not None else module.default_indent
+    stand_in_text = f"class _:{module.default_newline}{region}"
+    if accepts is not None and not accepts(stand_in_text):
+        return None
     try:
-        stand_in = cst.parse_module(f"class _:{module.default_newline}{region}")
+        stand_in = cst.parse_module(stand_in_text)
     except Exception:
         return None
     parsed = stand_in.body[0] if len(stand_in.body) == 1 else None
@@ -301,7 +342,7 @@ def _splice_in_class(
         or stand_in.default_indent != module.default_indent
         or (parsed.body.indent or stand_in.default_indent) != indent
         or not _plain(_leading(parsed.body.body[0]))
-        or not _plain(_leading(members[last + 1]))
+        or not (ends_class or _plain(_leading(members[last + 1])))
     ):
         return None
     statements = parsed.body.body
@@ -331,5 +372,5 @@ def _splice_in_class(
             *previous.lines[index + 1 :],
         ),
         previous.first_block,
-        {id(spliced_class): tuple(starts)},
+        {**_kept_members(previous, spliced.body), id(spliced_class): tuple(starts)},
     )

@@ -361,6 +361,12 @@ class Rule(cst.BatchableCSTVisitor):
     severity: ClassVar[Severity] = Severity.ERROR
     phase: ClassVar[Phase] = Phase.SEMANTIC
     compiled_only: ClassVar[bool] = True
+    # ``function_local``: nothing the rule reports while visiting a ``def`` lies outside that
+    # def (the node it reports, its anchor), and nothing it sees there decides a report
+    # elsewhere (no state carried out of the def but file-wide memos that do not depend on
+    # which nodes were visited). With ``compiled_only``, the engine then skips the defs that
+    # hold no compiled code: what the rule would report there is dropped anyway.
+    function_local: ClassVar[bool] = False
     # TS0xx diagnostics about the file itself: produced by the engine, not by a traversal.
     file_level: ClassVar[bool] = False
     # The rule can fix what it reports (some of it): documented on its page, checked against

@@ -30,7 +30,7 @@ import inspect
 import textwrap
 import typing
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst import MaybeSentinel
@@ -360,24 +360,78 @@ class _BatchSteps(dict[type[cst.CSTNode], _BatchStep]):
         return made
 
 
-def visit_batched(root: cst.CSTNode, visitors: Iterable[cst.BatchableCSTVisitor]) -> None:
+def visit_batched(
+    root: cst.CSTNode,
+    visitors: Iterable[cst.BatchableCSTVisitor],
+    *,
+    skipping: Collection[cst.BatchableCSTVisitor] = (),
+    skipped: Callable[[cst.FunctionDef], bool] | None = None,
+) -> None:
     """Run ``visitors`` in one traversal of ``root``: libcst's ``visit_batched`` semantics.
 
     For every node in libcst's order, each visitor's ``visit_<Type>`` (from its
     ``get_visitors()``), then the children, then each ``leave_<Type>(original_node)``;
     visitors are called in the order given; return values are ignored and children are
     always visited. Attribute methods (``visit_<Type>_<field>``) are honoured.
+
+    ``skipping`` (some of ``visitors``) and ``skipped``: those visitors see nothing of a
+    ``def`` for which ``skipped`` is true (neither the def nor anything in it); the others
+    see it all. ``skipped`` is asked once per def, outermost first, and not about the defs
+    inside one it answered true for. Ignored when a visitor has attribute methods.
     """
-    methods: dict[str, list[VisitorMethod]] = {}
-    for visitor in visitors:
-        for name, method in visitor.get_visitors().items():
-            methods.setdefault(name, []).append(method)
+    visitors = list(visitors)
+    methods = _methods_of(visitors)
     visited_types = {_method_type_name(name) for name in methods}
     skip_layout = visited_types.isdisjoint(layout_type_names())
     if any(_is_attribute_method(name) for name in methods):
         _visit_with_attributes(root, methods, skip_layout)
-    else:
+    elif skipped is None or not skipping:
         _visit_batched(root, _BatchSteps(methods, skip_layout))
+    else:
+        rest = _BatchSteps(
+            _methods_of([v for v in visitors if not any(v is s for s in skipping)]), skip_layout
+        )
+        _visit_skipping(root, _BatchSteps(methods, skip_layout), rest, skipped)
+
+
+def _methods_of(visitors: Iterable[cst.BatchableCSTVisitor]) -> dict[str, list[VisitorMethod]]:
+    methods: dict[str, list[VisitorMethod]] = {}
+    for visitor in visitors:
+        for name, method in visitor.get_visitors().items():
+            methods.setdefault(name, []).append(method)
+    return methods
+
+
+def _visit_skipping(
+    node: cst.CSTNode,
+    steps: _BatchSteps,
+    rest: _BatchSteps,
+    skipped: Callable[[cst.FunctionDef], bool],
+) -> None:
+    """:func:`_visit_batched` with every visitor, except in the defs ``skipped`` picks: there
+    only the visitors of ``rest``."""
+    if isinstance(node, cst.FunctionDef) and skipped(node):
+        _visit_batched(node, rest)
+        return
+    fields, enter, leave = steps[type(node)]
+    for method in enter:
+        method(node)
+    if fields is None:
+        for _, children in recorded_children(node):
+            for child in children:
+                if not (steps.skip_layout and is_layout(type(child))):
+                    _visit_skipping(child, steps, rest, skipped)
+    else:
+        for field_name in fields:
+            value = getattr(node, field_name)
+            kind = _KINDS.get(type(value)) or _kind(type(value))
+            if kind == _SEQUENCE:
+                for child in value:
+                    _visit_skipping(child, steps, rest, skipped)
+            elif kind == _NODE:
+                _visit_skipping(value, steps, rest, skipped)
+    for method in leave:
+        method(node)
 
 
 def _visit_batched(node: cst.CSTNode, steps: _BatchSteps) -> None:

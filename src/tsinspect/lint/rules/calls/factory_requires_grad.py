@@ -42,6 +42,7 @@ class FactoryRequiresGradRule(Rule):
     """
 
     code = "TS406"
+    function_local = True
     name = "factory-requires-grad"
     message = "TorchScript's tensor factories take no `requires_grad=`"
     fix_hint = "Drop `requires_grad=` (or call `.requires_grad_()` on the result)"

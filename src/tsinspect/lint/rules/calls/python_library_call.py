@@ -118,6 +118,7 @@ class PythonLibraryCallRule(Rule):
     """
 
     code = "TS401"
+    function_local = True
     name = "python-library-call"
     message = "TorchScript cannot compile calls into this Python library"
     fix_hint = "Use the torch or math equivalent, or move the call under `if not torch.jit.is_scripting():`"

@@ -108,6 +108,7 @@ class PythonOnlyTensorApiRule(Rule):
     """
 
     code = "TS409"
+    function_local = True
     name = "python-only-tensor-api"
     message = "TorchScript's Tensor has no such method or attribute"
     fix_hint = "Use the TorchScript-supported equivalent"

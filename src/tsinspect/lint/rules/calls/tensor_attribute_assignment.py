@@ -35,6 +35,7 @@ class TensorAttributeAssignmentRule(ConservativeRule):
     """
 
     code = "TS411"
+    function_local = True
     name = "tensor-attribute-assignment"
     message = "TorchScript cannot set an attribute of a Tensor"
     fix_hint = "Use the in-place method (x.requires_grad_(True)), or move this out of compiled code"

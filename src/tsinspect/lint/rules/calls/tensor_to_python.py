@@ -43,6 +43,7 @@ class TensorToPythonRule(Rule):
     """
 
     code = "TS402"
+    function_local = True
     name = "tensor-to-python"
     message = "TorchScript has no `.numpy()`, and needs a type hint for `.tolist()`"
     fix_hint = "Stay in torch instead of numpy; annotate `.tolist()` results (`vals: List[float] = x.tolist()`)"

@@ -39,6 +39,7 @@ class CheckpointRule(Rule):
     """
 
     code = "TS403"
+    function_local = True
     name = "torch-utils-checkpoint"
     message = "TorchScript cannot compile torch.utils.checkpoint"
     fix_hint = "Guard the call with `and not torch.jit.is_scripting()`, or call the module directly"

@@ -72,6 +72,7 @@ class UnsupportedBuiltinRule(Rule):
     """
 
     code = "TS404"
+    function_local = True
     name = "unsupported-builtin"
     message = "TorchScript does not support this builtin"
     fix_hint = "Rewrite without the builtin (a loop, a comprehension, or plain indexing)"

@@ -55,6 +55,7 @@ class UnsupportedTorchFunctionRule(Rule):
     """
 
     code = "TS405"
+    function_local = True
     name = "unsupported-torch-function"
     message = "TorchScript cannot compile this torch function"
     fix_hint = "Compute the value in `__init__` or use a TorchScript-supported equivalent"

@@ -48,6 +48,7 @@ class AutogradFunctionApplyRule(Rule):
     """
 
     code = "TS505"
+    function_local = True
     name = "autograd-function-apply"
     message = "A custom autograd Function scripts as a Python call: torch.jit.save fails"
     fix_hint = "Use torch ops under `if torch.jit.is_scripting():`, or a custom operator"

@@ -51,6 +51,7 @@ class GradModeDecoratorRule(Rule):
     """
 
     code = "TS503"
+    function_local = True
     name = "grad-mode-decorator"
     message = "TorchScript silently drops grad-mode decorators"
     fix_hint = "Use `with torch.no_grad():` inside the function body"

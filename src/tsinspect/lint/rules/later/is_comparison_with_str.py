@@ -37,6 +37,7 @@ class IsStrRule(Rule):
     """
 
     code = "TS510"
+    function_local = True
     name = "is-comparison-with-str"
     message = "`is` with a string literal: TorchScript's result differs from Python's"
     fix_hint = "Compare strings with `==` / `!=`"

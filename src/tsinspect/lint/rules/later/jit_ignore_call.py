@@ -42,6 +42,7 @@ class IgnoredCallRule(Rule):
     """
 
     code = "TS507"
+    function_local = True
     name = "jit-ignore-call"
     message = "Call to a @torch.jit.ignore function: the scripted model cannot be saved"
     fix_hint = (

@@ -43,6 +43,7 @@ class UnusedCallRule(Rule):
     """
 
     code = "TS508"
+    function_local = True
     name = "jit-unused-call"
     message = "Call to a @torch.jit.unused function: it raises when the scripted model runs it"
     fix_hint = (

@@ -38,6 +38,7 @@ class NonAsciiStrIndexingRule(Rule):
     """
 
     code = "TS509"
+    function_local = True
     name = "non-ascii-str-indexing"
     message = "TorchScript counts UTF-8 bytes in strings: len/index/slice of non-ASCII text differs"
     fix_hint = "Compute it in `__init__`, or use ASCII text"

@@ -55,6 +55,7 @@ class NoneDefaultRule(Rule):
     """
 
     code = "TS501"
+    function_local = True
     name = "none-default-without-optional"
     fixable = True
     message = "Unannotated parameter with default `None` is typed `Tensor` by TorchScript"

@@ -38,6 +38,7 @@ class SetCallRule(Rule):
     """
 
     code = "TS506"
+    function_local = True
     name = "set-call"
     message = "TorchScript has no sets: `set()` scripts as a Python call that fails at run time and on save"
     fix_hint = "Use a Dict[K, bool] as a set, or a list"

@@ -65,6 +65,7 @@ class StrFormatSpecRule(Rule):
     """
 
     code = "TS504"
+    function_local = True
     name = "str-format-spec"
     message = "TorchScript's str.format only supports plain `{}` fields"
     fix_hint = "Use plain `{}` fields in order (round values first), or an f-string without a spec"

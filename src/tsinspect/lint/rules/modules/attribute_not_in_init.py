@@ -62,6 +62,7 @@ class AttributeNotInInitRule(ConservativeRule):
     """
 
     code = "TS303"
+    function_local = True
     name = "attribute-not-in-init"
     message = "TorchScript cannot create an attribute outside __init__"
     fix_hint = "Create the attribute in __init__ with the type forward assigns (annotate Optional[...] for None)"

@@ -67,6 +67,7 @@ class AttributeTypeChangeRule(ConservativeRule):
     """
 
     code = "TS304"
+    function_local = True
     name = "attribute-type-change"
     message = "TorchScript cannot change an attribute's type"
     fix_hint = "Keep the type __init__ gives it (0.0 for a float), or annotate it at class level (Optional[Tensor])"

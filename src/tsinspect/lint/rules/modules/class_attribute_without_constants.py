@@ -64,6 +64,7 @@ class ClassAttributeRule(ConservativeRule):
     """
 
     code = "TS301"
+    function_local = True
     name = "class-attribute-without-constants"
     message = "TorchScript does not see class-level attributes"
     fix_hint = "Annotate it `NAME: Final[int] = ...`, list it in __constants__, or set it on self in __init__"

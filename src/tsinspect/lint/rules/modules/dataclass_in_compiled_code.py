@@ -40,6 +40,7 @@ class DataclassRule(ConservativeRule):
     """
 
     code = "TS302"
+    function_local = True
     name = "dataclass-in-compiled-code"
     message = "TorchScript cannot compile a @dataclass"
     fix_hint = "Use a typing.NamedTuple, or decorate the dataclass with @torch.jit.script as well"

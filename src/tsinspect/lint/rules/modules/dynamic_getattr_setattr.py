@@ -39,6 +39,7 @@ class DynamicAttributeRule(ConservativeRule):
     """
 
     code = "TS305"
+    function_local = True
     name = "dynamic-getattr-setattr"
     message = (
         "TorchScript needs a string literal name in getattr/hasattr and does not support setattr"

@@ -44,6 +44,7 @@ class LambdaAttributeRule(ConservativeRule):
     """
 
     code = "TS309"
+    function_local = True
     name = "lambda-attribute"
     message = (
         "TorchScript cannot call a lambda, functools.partial or bound method stored on the module"

@@ -55,6 +55,7 @@ class ModuleApiRule(ConservativeRule):
     """
 
     code = "TS310"
+    function_local = True
     name = "module-api-in-compiled-code"
     message = "TorchScript cannot compile this nn.Module Python API"
     fix_hint = (

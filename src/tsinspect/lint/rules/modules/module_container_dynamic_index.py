@@ -53,6 +53,7 @@ class ModuleContainerIndexRule(ConservativeRule):
     """
 
     code = "TS308"
+    function_local = True
     name = "module-container-dynamic-index"
     message = "TorchScript indexes module containers only with literals"
     fix_hint = "Iterate the container (for m in ..., enumerate, zip, ModuleDict.items()) or use a literal index"

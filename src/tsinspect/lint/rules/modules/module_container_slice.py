@@ -49,6 +49,7 @@ class ModuleContainerSliceRule(ConservativeRule):
     """
 
     code = "TS307"
+    function_local = True
     name = "module-container-slice"
     message = "TorchScript cannot call modules from a sliced or reversed ModuleList/Sequential"
     fix_hint = "Iterate the whole container with enumerate() and skip indices, or build the sub-list in __init__"

@@ -39,6 +39,7 @@ class RecursiveCallRule(ConservativeRule):
     """
 
     code = "TS311"
+    function_local = True
     name = "recursive-call"
     message = "TorchScript does not support recursive calls"
     fix_hint = "Rewrite the recursion as a loop"

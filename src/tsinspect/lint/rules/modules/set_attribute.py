@@ -52,6 +52,7 @@ class SetAttributeRule(ConservativeRule):
     """
 
     code = "TS312"
+    function_local = True
     name = "set-attribute"
     message = "TorchScript cannot convert an attribute holding a set"
     fix_hint = "Store a sorted list (or a tuple) instead: `x in list` works in TorchScript"

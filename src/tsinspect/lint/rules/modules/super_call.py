@@ -41,6 +41,7 @@ class SuperCallRule(ConservativeRule):
     """
 
     code = "TS306"
+    function_local = True
     name = "super-call"
     message = "TorchScript does not support super() outside __init__"
     fix_hint = (

@@ -30,6 +30,7 @@ class AsyncFunctionRule(Rule):
     """
 
     code = "TS107"
+    function_local = True
     name = "async-function"
     message = "TorchScript does not support async functions"
     fix_hint = "Use a plain `def`; run asynchronous work outside the model"

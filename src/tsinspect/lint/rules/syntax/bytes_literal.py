@@ -30,6 +30,7 @@ class BytesLiteralRule(Rule):
     """
 
     code = "TS121"
+    function_local = True
     name = "bytes-literal"
     message = "TorchScript does not support bytes literals"
     fix_hint = "Use a str literal"

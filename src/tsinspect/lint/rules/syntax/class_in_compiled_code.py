@@ -37,6 +37,7 @@ class NestedClassRule(Rule):
     """
 
     code = "TS103"
+    function_local = True
     name = "class-in-compiled-code"
     message = "TorchScript does not support class definitions inside compiled functions"
     fix_hint = "Define the class at module level"

@@ -36,6 +36,7 @@ class ComplexComprehensionRule(Rule):
     """
 
     code = "TS114"
+    function_local = True
     name = "complex-comprehension"
     message = "TorchScript does not support comprehensions with an if clause or several for clauses"
     fix_hint = "Write an explicit loop with append (nested loops for several for clauses)"

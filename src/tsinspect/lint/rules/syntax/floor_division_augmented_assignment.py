@@ -40,6 +40,7 @@ class FloorDivAssignRule(Rule):
     """
 
     code = "TS118"
+    function_local = True
     name = "floor-division-augmented-assignment"
     fixable = True
     message = "TorchScript does not support `//=`"

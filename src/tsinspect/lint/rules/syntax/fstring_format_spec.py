@@ -33,6 +33,7 @@ class FStringFormatRule(Rule):
     """
 
     code = "TS119"
+    function_local = True
     name = "fstring-format-spec"
     message = "TorchScript does not support format specs or conversions in f-strings"
     fix_hint = "Use a plain {value} field (round the value first if needed)"

@@ -35,6 +35,7 @@ class GlobalStatementRule(Rule):
     """
 
     code = "TS109"
+    function_local = True
     name = "global-statement"
     message = "TorchScript does not support global or nonlocal statements"
     fix_hint = "Keep the state on the module (an attribute or a buffer set in __init__)"

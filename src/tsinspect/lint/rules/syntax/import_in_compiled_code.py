@@ -32,6 +32,7 @@ class ImportRule(Rule):
     """
 
     code = "TS104"
+    function_local = True
     name = "import-in-compiled-code"
     message = "TorchScript does not support import statements inside compiled functions"
     fix_hint = "Import at the top of the module"

@@ -29,6 +29,7 @@ class KeywordUnpackingRule(Rule):
     """
 
     code = "TS116"
+    function_local = True
     name = "keyword-unpacking-in-call"
     message = "TorchScript does not support **mapping in calls"
     fix_hint = "Spell out the keyword arguments"

@@ -36,6 +36,7 @@ class LambdaRule(Rule):
     """
 
     code = "TS101"
+    function_local = True
     name = "lambda-in-compiled-code"
     message = "TorchScript does not support lambda"
     fix_hint = "Use a module-level `def` with annotations, or a method"

@@ -35,6 +35,7 @@ class ListUnpackingRule(Rule):
     """
 
     code = "TS117"
+    function_local = True
     name = "list-unpacking-in-call"
     message = "TorchScript cannot unpack a list (*list) into call arguments"
     fix_hint = "Pass a list instead, e.g. x.view([x.size(0), -1]), or unpack a tuple"

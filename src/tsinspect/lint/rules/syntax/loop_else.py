@@ -37,6 +37,7 @@ class LoopElseRule(Rule):
     """
 
     code = "TS112"
+    function_local = True
     name = "loop-else"
     message = "TorchScript does not support else branches on for/while loops"
     fix_hint = "Use a found/broke flag variable, or put the code after the loop"

@@ -34,6 +34,7 @@ class MatchRule(Rule):
     """
 
     code = "TS111"
+    function_local = True
     name = "match-statement"
     message = "TorchScript does not support match statements"
     fix_hint = "Use if/elif"

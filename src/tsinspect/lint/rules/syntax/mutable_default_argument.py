@@ -34,6 +34,7 @@ class MutableDefaultRule(Rule):
     """
 
     code = "TS122"
+    function_local = True
     name = "mutable-default-argument"
     message = "TorchScript does not support mutable default arguments"
     fix_hint = "Use a tuple default, or Optional[...] = None and build the value in the body"

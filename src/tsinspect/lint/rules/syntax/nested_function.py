@@ -34,6 +34,7 @@ class NestedFunctionRule(Rule):
     """
 
     code = "TS102"
+    function_local = True
     name = "nested-function"
     message = "TorchScript does not support nested function definitions"
     fix_hint = (

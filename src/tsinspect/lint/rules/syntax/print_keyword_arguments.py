@@ -31,6 +31,7 @@ class PrintKeywordRule(Rule):
     """
 
     code = "TS120"
+    function_local = True
     name = "print-keyword-arguments"
     message = "TorchScript's print does not accept keyword arguments"
     fix_hint = "Pass only positional arguments to print"

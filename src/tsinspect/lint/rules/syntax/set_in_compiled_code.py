@@ -34,6 +34,7 @@ class SetLiteralRule(Rule):
     """
 
     code = "TS113"
+    function_local = True
     name = "set-in-compiled-code"
     message = "TorchScript does not support sets"
     fix_hint = "Use a list or tuple, or a Dict[K, bool] as a set"

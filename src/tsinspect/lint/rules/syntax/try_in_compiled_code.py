@@ -36,6 +36,7 @@ class TryRule(Rule):
     """
 
     code = "TS105"
+    function_local = True
     name = "try-in-compiled-code"
     message = "TorchScript does not support try blocks"
     fix_hint = "Check with `if` and `raise`, or move the handling out of the compiled code"

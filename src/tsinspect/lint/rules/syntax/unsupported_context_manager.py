@@ -72,6 +72,7 @@ class UnsupportedContextManagerRule(Rule):
     """
 
     code = "TS108"
+    function_local = True
     name = "unsupported-context-manager"
     message = "TorchScript does not support this context manager"
     fix_hint = "Use torch.no_grad() or torch.autocast(), a class with __enter__/__exit__, or move it out of the model"

@@ -31,6 +31,7 @@ class VariadicSignatureRule(Rule):
     """
 
     code = "TS115"
+    function_local = True
     name = "variadic-signature"
     message = (
         "TorchScript does not support *args, **kwargs or keyword-only parameters with defaults"

@@ -33,6 +33,7 @@ class WalrusRule(Rule):
     """
 
     code = "TS110"
+    function_local = True
     name = "walrus-operator"
     message = "TorchScript does not support assignment expressions (:=)"
     fix_hint = "Assign in a separate statement"

@@ -33,6 +33,7 @@ class YieldRule(Rule):
     """
 
     code = "TS106"
+    function_local = True
     name = "yield-in-compiled-code"
     message = "TorchScript does not support generators (yield)"
     fix_hint = "Build and return a list instead"

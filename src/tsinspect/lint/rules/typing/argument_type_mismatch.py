@@ -70,6 +70,7 @@ class ArgumentTypeMismatchRule(ConservativeRule):
     """
 
     code = "TS221"
+    function_local = True
     name = "argument-type-mismatch"
     message = "TorchScript rejects an argument of this type for the parameter"
     fix_hint = "Annotate the parameter with the type passed (`k: int`), or pass its type (`1.0` for a float)"

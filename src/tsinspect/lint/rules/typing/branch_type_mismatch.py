@@ -40,6 +40,7 @@ class BranchTypeMismatchRule(ConservativeRule):
     """
 
     code = "TS204"
+    function_local = True
     name = "branch-type-mismatch"
     message = "TorchScript needs the same type on both branches"
     fix_hint = (

@@ -53,6 +53,7 @@ class DefaultTypeMismatchRule(Rule):
     """
 
     code = "TS220"
+    function_local = True
     name = "default-type-mismatch"
     fixable = True
     message = "TorchScript cannot convert this default to the parameter's type"

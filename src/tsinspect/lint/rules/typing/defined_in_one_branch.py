@@ -43,6 +43,7 @@ class DefinedInOneBranchRule(ConservativeRule):
     """
 
     code = "TS205"
+    function_local = True
     name = "defined-in-one-branch"
     message = "TorchScript requires a variable to be assigned on every path before it is used"
     fix_hint = "Assign a default of the same type before the if/loop"

@@ -51,6 +51,7 @@ class DroppedDefaultArgumentRule(ConservativeRule):
     """
 
     code = "TS226"
+    function_local = True
     name = "dropped-default-argument"
     fixable = True
     message = "TorchScript drops the defaults of @torch.jit.export/ignore/unused functions"

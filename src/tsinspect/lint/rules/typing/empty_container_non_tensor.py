@@ -56,6 +56,7 @@ class EmptyContainerRule(ConservativeRule):
     """
 
     code = "TS203"
+    function_local = True
     name = "empty-container-non-tensor"
     fixable = True
     message = "TorchScript types an empty [] as List[Tensor] and {} as Dict[str, Tensor]"

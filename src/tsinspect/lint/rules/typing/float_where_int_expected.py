@@ -80,6 +80,7 @@ class FloatWhereIntExpectedRule(ConservativeRule):
     """
 
     code = "TS222"
+    function_local = True
     name = "float-where-int-expected"
     fixable = True
     message = "TorchScript needs an int here"

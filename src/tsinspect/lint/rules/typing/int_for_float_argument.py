@@ -74,6 +74,7 @@ class IntForFloatArgumentRule(ConservativeRule):
     """
 
     code = "TS227"
+    function_local = True
     name = "int-for-float-argument"
     fixable = True
     message = "TorchScript does not convert an int to this float parameter"

@@ -31,6 +31,7 @@ class InvertIntRule(ConservativeRule):
     """
 
     code = "TS210"
+    function_local = True
     name = "invert-int"
     message = "TorchScript does not support ~ on an int"
     fix_hint = "Write -n - 1 instead of ~n"

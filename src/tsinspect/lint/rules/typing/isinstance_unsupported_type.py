@@ -42,6 +42,7 @@ class IsinstanceUnsupportedTypeRule(Rule):
     """
 
     code = "TS212"
+    function_local = True
     name = "isinstance-unsupported-type"
     message = "TorchScript cannot check isinstance against this type"
     fix_hint = "Use torch.jit.isinstance(x, Dict[str, torch.Tensor]) with the full type"

@@ -38,6 +38,7 @@ class LenOfOptionalRule(Rule):
     """
 
     code = "TS217"
+    function_local = True
     name = "len-of-optional"
     message = "In TorchScript `len()` of an Optional value is always 1"
     fix_hint = "Check `x is not None` first: `len(x)` then counts the elements"

@@ -46,6 +46,7 @@ class ListToUnannotatedParameterRule(ConservativeRule):
     """
 
     code = "TS213"
+    function_local = True
     name = "list-to-unannotated-parameter"
     message = "A list passed to an unannotated forward parameter, which TorchScript types as Tensor"
     fix_hint = "Annotate the submodule's forward parameter, e.g. `x: List[torch.Tensor]`"

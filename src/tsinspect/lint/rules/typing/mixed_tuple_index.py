@@ -34,6 +34,7 @@ class MixedTupleIndexRule(ConservativeRule):
     """
 
     code = "TS211"
+    function_local = True
     name = "mixed-tuple-index"
     message = "TorchScript cannot index a mixed-type tuple with a variable"
     fix_hint = "Index with an integer literal, unpack the tuple, or give every element one type"

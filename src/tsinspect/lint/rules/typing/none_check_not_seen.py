@@ -117,6 +117,7 @@ class NoneCheckNotSeenRule(Rule):
     """
 
     code = "TS215"
+    function_local = True
     name = "none-check-not-seen"
     message = "TorchScript does not see this None check"
     fix_hint = (

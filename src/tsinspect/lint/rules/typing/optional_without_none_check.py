@@ -59,6 +59,7 @@ class OptionalWithoutCheckRule(Rule):
     """
 
     code = "TS214"
+    function_local = True
     name = "optional-without-none-check"
     message = "TorchScript needs an `is not None` check before this Optional value is used"
     fix_hint = "Check `x is not None` first (in an if, assert, ternary or early return) in the same function"

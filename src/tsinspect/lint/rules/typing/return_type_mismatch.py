@@ -40,6 +40,7 @@ class ReturnTypeMismatchRule(ConservativeRule):
     """
 
     code = "TS206"
+    function_local = True
     name = "return-type-mismatch"
     message = "TorchScript needs every return of a function to have the same type"
     fix_hint = "Return one type on every path (torch.zeros(()) instead of 0, 0.0 instead of 0)"

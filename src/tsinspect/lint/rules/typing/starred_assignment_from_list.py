@@ -35,6 +35,7 @@ class StarredAssignmentFromListRule(ConservativeRule):
     """
 
     code = "TS223"
+    function_local = True
     name = "starred-assignment-from-list"
     message = "TorchScript cannot unpack a list into a starred target"
     fix_hint = "Index and slice the list instead: `b = xs[0]; rest = xs[1:]`"

@@ -30,6 +30,7 @@ class SumOfTensorsRule(ConservativeRule):
     """
 
     code = "TS209"
+    function_local = True
     name = "sum-of-tensors"
     message = "TorchScript's sum() does not add Tensors"
     fix_hint = "Use torch.stack(tensors).sum(0), or add them with +"

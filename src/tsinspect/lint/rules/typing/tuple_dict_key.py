@@ -30,6 +30,7 @@ class TupleDictKeyRule(ConservativeRule):
     """
 
     code = "TS207"
+    function_local = True
     name = "tuple-dict-key"
     message = "TorchScript dict keys cannot be tuples"
     fix_hint = 'Use str or int keys (e.g. f"{i},{j}" or i * n + j)'

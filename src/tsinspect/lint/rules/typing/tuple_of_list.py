@@ -31,6 +31,7 @@ class TupleOfListRule(ConservativeRule):
     """
 
     code = "TS208"
+    function_local = True
     name = "tuple-of-list"
     message = "TorchScript cannot convert a list to a tuple"
     fix_hint = "Keep the list, or unpack it into a fixed number of names"

@@ -53,6 +53,7 @@ class TypeChangeInBlockRule(Rule):
     """
 
     code = "TS216"
+    function_local = True
     name = "type-change-in-block"
     message = "TorchScript cannot change this variable's type inside a nested block"
     fix_hint = "Give the first assignment the type the block needs: `y: Optional[Tensor] = None`, `y = 1.0`"

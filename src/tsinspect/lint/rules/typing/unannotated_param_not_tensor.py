@@ -40,6 +40,7 @@ class UnannotatedNumberRule(ConservativeRule):
     """
 
     code = "TS202"
+    function_local = True
     name = "unannotated-param-not-tensor"
     message = "TorchScript types an unannotated parameter as Tensor"
     fix_hint = "Annotate the parameter (`n: int`, `xs: List[torch.Tensor]`)"

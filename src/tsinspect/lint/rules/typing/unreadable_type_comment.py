@@ -45,6 +45,7 @@ class UnreadableTypeCommentRule(Rule):
     """
 
     code = "TS225"
+    function_local = True
     name = "unreadable-type-comment"
     message = "TorchScript reads `# type:` comments as the signature and cannot read this one"
     fix_hint = "Use an annotation (`n: int = ...`); keep `# type: ignore[code]` to one code, last on its line"

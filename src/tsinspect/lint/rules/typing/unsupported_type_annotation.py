@@ -91,6 +91,7 @@ class UnsupportedAnnotationRule(ConservativeRule):
     """
 
     code = "TS224"
+    function_local = True
     name = "unsupported-type-annotation"
     message = "TorchScript cannot read this type annotation"
     fix_hint = (
