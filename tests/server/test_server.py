@@ -96,8 +96,10 @@ async def test_burst_of_edits_publishes_the_last_text_only(
     shown = client.diagnostics[uri]
     assert "TS101" in codes(shown)
     assert next(d for d in shown if d.code == "TS101").range.start.line == 14
-    # Debounced: only the final text (version 51) was published, once.
-    assert versions == [51]
+    # Debounced: the final text (version 51) is published once and last. The burst's first
+    # edit follows a quiet spell, so the server checks it at once; it is published too when
+    # that check ends before the next edit reaches the server. Nothing between is published.
+    assert versions in ([51], [2, 51]), versions
 
 
 async def test_code_actions_fix_suppress_and_page(client: LanguageClient, project: Path) -> None:
