@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 # Qualified names whose top package never holds a model class the index can read.
 _OPAQUE_TOPS = frozenset({"torch", "functorch", "typing", "typing_extensions", "numpy", "builtins"})
@@ -84,6 +85,22 @@ def _dotted(node: ast.expr) -> str | None:
 
 Env = dict[str, frozenset[Source]]
 
+# Nodes whose subtrees hold no call this reader records: nested scopes it skips, and leaves.
+_NO_CALLS_BELOW: frozenset[type[ast.AST]] = frozenset(
+    {ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp}
+)
+_LEAVES: frozenset[type[ast.AST]] = frozenset(
+    {
+        ast.Name,
+        ast.Constant,
+        *(
+            kind
+            for base in (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+            for kind in base.__subclasses__()
+        ),
+    }
+)
+
 
 class _FlowReader:
     """Follows one function body in statement order, recording calls and ``self`` stores."""
@@ -142,14 +159,17 @@ class _FlowReader:
 
     def _calls_in(self, node: ast.AST, env: Env) -> None:
         """Record the calls in an expression (nested lambdas and comprehensions skipped)."""
-        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp):
-            return
-        if isinstance(node, ast.GeneratorExp):
+        kind = type(node)
+        if kind in _NO_CALLS_BELOW:
             return
         for child in ast.iter_child_nodes(node):
-            self._calls_in(child, env)
-        if not isinstance(node, ast.Call):
+            # Names and constants are most of an expression's nodes; a generic visit of each
+            # (a generator over its fields) was most of this reader's time.
+            if type(child) not in _LEAVES:
+                self._calls_in(child, env)
+        if kind is not ast.Call:
             return
+        node = cast(ast.Call, node)
         callee = frozenset(s for s in self.sources(node.func, env) if not s.called)
         if not callee:
             return
