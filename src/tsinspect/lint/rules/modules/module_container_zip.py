@@ -54,6 +54,7 @@ class ModuleContainerZipRule(ConservativeRule):
     """
 
     code = "TS314"
+    function_local = True
     name = "module-container-zip-list"
     message = "TorchScript cannot zip a module container with a list"
     fix_hint = "Zip with a tuple or another module container, or index the list with enumerate()"

@@ -41,6 +41,7 @@ class ModuleFromAListRule(ConservativeRule):
     """
 
     code = "TS316"
+    function_local = True
     name = "module-from-a-list"
     message = "TorchScript cannot call a submodule taken from a list"
     fix_hint = "Call the submodules directly, or keep them in an nn.ModuleList and iterate it"
