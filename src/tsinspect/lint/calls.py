@@ -13,6 +13,7 @@ import libcst as cst
 from tsinspect.lint.reach import decorator_names
 from tsinspect.lint.rule import LintContext
 from tsinspect.lint.scopes import ScopeKind
+from tsinspect.lint.traversal import walk
 
 IGNORE = frozenset({"torch.jit.ignore", "torch._jit_internal.ignore"})
 UNUSED = frozenset({"torch.jit.unused", "torch._jit_internal.unused"})
@@ -166,3 +167,21 @@ def may_be_user_call(call: cst.Call) -> bool:
         and isinstance(func.value, cst.Name)
         and func.value.value in ("self", "cls")
     )
+
+
+def calls_of(body: cst.CSTNode, name: str) -> list[cst.Call]:
+    """The calls ``name(...)`` under ``body`` (a loop's body calling its loop variable)."""
+    finder = _CallsOf(name)
+    walk(body, finder)
+    return finder.calls
+
+
+class _CallsOf(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == self.name:
+            self.calls.append(node)

@@ -16,7 +16,7 @@ the rules stay silent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -353,6 +353,28 @@ def container_kind(context: LintContext, facts: ClassFacts, name: str) -> str | 
             return None
         kinds |= found
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def self_container_kind(
+    context: LintContext,
+    node: cst.BaseExpression,
+    adjust: Callable[[ClassInfo, ClassFacts, str], ClassFacts] | None = None,
+) -> str | None:
+    """``ModuleList``/``Sequential`` when ``node`` is ``self.<attr>`` holding one in a module's
+    method. ``adjust`` may refine the class's facts for that attribute first."""
+    if not isinstance(node, cst.Attribute):
+        return None
+    found = enclosing_class(context, node)
+    if found is None:
+        return None
+    info, method = found
+    if not info.is_nn_module or not is_self_attribute(node, method_self_name(method)):
+        return None
+    facts = class_facts(context, info)
+    if adjust is not None:
+        facts = adjust(info, facts, node.attr.value)
+    kind = container_kind(context, facts, node.attr.value)
+    return kind if kind in ("ModuleList", "Sequential") else None
 
 
 def in_constant_branch(context: LintContext, node: cst.CSTNode) -> bool:

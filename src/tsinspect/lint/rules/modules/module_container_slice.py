@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsinspect.lint.classes import (
-    class_facts,
-    container_kind,
-    enclosing_class,
-    is_self_attribute,
-    method_self_name,
-)
+from tsinspect.lint.calls import calls_of
+from tsinspect.lint.classes import self_container_kind
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules.conservative import ConservativeRule
-from tsinspect.lint.traversal import walk
 
 
 class ModuleContainerSliceRule(ConservativeRule):
@@ -164,16 +158,7 @@ class ModuleContainerSliceRule(ConservativeRule):
 
     def _container(self, node: cst.BaseExpression) -> str | None:
         """``ModuleList``/``Sequential`` when ``node`` is ``self.<attr>`` holding one."""
-        if not isinstance(node, cst.Attribute):
-            return None
-        found = enclosing_class(self.context, node)
-        if found is None:
-            return None
-        info, method = found
-        if not info.is_nn_module or not is_self_attribute(node, method_self_name(method)):
-            return None
-        kind = container_kind(self.context, class_facts(self.context, info), node.attr.value)
-        return kind if kind in ("ModuleList", "Sequential") else None
+        return self_container_kind(self.context, node)
 
     def _sliced_container(self, node: cst.BaseExpression) -> str | None:
         if not isinstance(node, cst.Subscript) or len(node.slice) != 1:
@@ -194,23 +179,8 @@ class ModuleContainerSliceRule(ConservativeRule):
     def visit_For(self, node: cst.For) -> None:
         if not isinstance(node.target, cst.Name) or self._sliced_container(node.iter) is None:
             return
-        finder = _CallsOf(node.target.value)
-        walk(node.body, finder)
-        for call in finder.calls:
+        for call in calls_of(node.body, node.target.value):
             self.report(
                 call,
                 f"{self.message}: `{node.target.value}` comes from a slice of a module container",
             )
-
-
-class _CallsOf(cst.CSTVisitor):
-    """Calls ``name(...)`` in a loop body."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == self.name:
-            self.calls.append(node)

@@ -6,14 +6,7 @@ import dataclasses
 
 import libcst as cst
 
-from tsinspect.lint.classes import (
-    REGISTRATIONS,
-    class_facts,
-    container_kind,
-    enclosing_class,
-    is_self_attribute,
-    method_self_name,
-)
+from tsinspect.lint.classes import REGISTRATIONS, ClassFacts, self_container_kind
 from tsinspect.lint.reach import ClassInfo
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules.conservative import ConservativeRule
@@ -157,21 +150,7 @@ class ModuleContainerZipRule(ConservativeRule):
 
     def _container(self, node: cst.BaseExpression) -> str | None:
         """``ModuleList``/``Sequential`` when ``node`` is ``self.<attr>`` holding one."""
-        if not isinstance(node, cst.Attribute):
-            return None
-        found = enclosing_class(self.context, node)
-        if found is None:
-            return None
-        info, method = found
-        if not info.is_nn_module or not is_self_attribute(node, method_self_name(method)):
-            return None
-        facts = class_facts(self.context, info)
-        name = node.attr.value
-        if facts.opaque and _only_other_names_set_dynamically(info, name):
-            # timm's CrossVit sets `pos_embed_{i}` with setattr: that cannot be `patch_embed`.
-            facts = dataclasses.replace(facts, opaque=False)
-        kind = container_kind(self.context, facts, name)
-        return kind if kind in ("ModuleList", "Sequential") else None
+        return self_container_kind(self.context, node, _known_despite_setattr)
 
     def _is_list(self, node: cst.BaseExpression) -> bool:
         """A list display or comprehension, or a local bound only to lists."""
@@ -212,6 +191,13 @@ class ModuleContainerZipRule(ConservativeRule):
             name = f"`{listed.value}` is" if isinstance(listed, cst.Name) else "a list display is"
             attribute = container.attr.value if isinstance(container, cst.Attribute) else ""
             self.report(node, f"{self.message}: {name} a list, `self.{attribute}` an nn.{kind}")
+
+
+def _known_despite_setattr(info: ClassInfo, facts: ClassFacts, name: str) -> ClassFacts:
+    if facts.opaque and _only_other_names_set_dynamically(info, name):
+        # timm's CrossVit sets `pos_embed_{i}` with setattr: that cannot be `patch_embed`.
+        return dataclasses.replace(facts, opaque=False)
+    return facts
 
 
 def _literal_head(node: cst.BaseExpression) -> str | None:

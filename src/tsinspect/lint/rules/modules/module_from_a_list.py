@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsinspect.lint.calls import calls_of
 from tsinspect.lint.classes import class_facts, enclosing_class, method_self_name
 from tsinspect.lint.rule import Invalid, Valid
 from tsinspect.lint.rules.conservative import ConservativeRule
-from tsinspect.lint.traversal import walk
 
 
 class ModuleFromAListRule(ConservativeRule):
@@ -137,7 +137,7 @@ class ModuleFromAListRule(ConservativeRule):
                     attributes.append(element.attr.value)
             if not attributes:
                 continue
-            for call in _calls_of(node.body, name.value):
+            for call in calls_of(node.body, name.value):
                 listed = ", ".join(f"`self.{a}`" for a in dict.fromkeys(attributes))
                 self.report(call, f"{self.message}: `{name.value}` comes from {listed}")
 
@@ -192,20 +192,3 @@ class ModuleFromAListRule(ConservativeRule):
                 [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
             )
         return rows
-
-
-def _calls_of(body: cst.CSTNode, name: str) -> list[cst.Call]:
-    finder = _CallsOf(name)
-    walk(body, finder)
-    return finder.calls
-
-
-class _CallsOf(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == self.name:
-            self.calls.append(node)
