@@ -72,7 +72,8 @@ class FlowStore:
     line: int
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of names and attributes in the standard parser's tree, else None."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -134,7 +135,7 @@ class _FlowReader:
                 return frozenset()  # a local not (yet) bound to anything followed
             return self._global(node.id)
         if isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
+            dotted = dotted_name(node)
             if dotted is None or dotted.split(".")[0] in self.local:
                 return frozenset()
             return self._global(dotted)

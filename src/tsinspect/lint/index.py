@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tsinspect.files import read_regular
-from tsinspect.lint.flows import FlowCall, FlowStore, read_flows
+from tsinspect.lint.flows import FlowCall, FlowStore, dotted_name, read_flows
 from tsinspect.lint.guard import accepted_source_tree, content_key, note_accepted
 from tsinspect.lint.reach import HOOK_REGISTRATIONS, IS_SCRIPTING, SCRIPT_DECORATORS, TRACING
 
@@ -173,17 +173,6 @@ class ModuleSummary:
 # ------------------------------------------------------------------------------------------
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _resolve_relative(module: str, is_package: bool, level: int, name: str | None) -> str:
     if level == 0:
         return name or ""
@@ -276,7 +265,7 @@ def _is_tracing_probe(node: ast.FunctionDef | ast.AsyncFunctionDef, names: _Name
     value = body[0].value
     if not isinstance(value, ast.Call) or value.args or value.keywords:
         return False
-    dotted = _dotted(value.func)
+    dotted = dotted_name(value.func)
     return dotted is not None and names.qualify(dotted) in TRACING
 
 
@@ -356,7 +345,7 @@ class _BodyReader:
 
     def scripting_truth(self, test: ast.expr) -> bool | None:
         if isinstance(test, ast.Call) and not test.args:
-            dotted = _dotted(test.func)
+            dotted = dotted_name(test.func)
             if dotted is not None and self.names.qualify(dotted) in IS_SCRIPTING:
                 return True
             return None
@@ -438,7 +427,7 @@ class _BodyReader:
         ):
             self._add("self_member", value.attr, node, node.attr)
             return True
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         if dotted is not None:
             head = dotted.split(".")[0]
             if head not in self.local:
@@ -455,7 +444,7 @@ def _decorators(
     found: set[str] = set()
     for decorator in node.decorator_list:
         expression = decorator.func if isinstance(decorator, ast.Call) else decorator
-        dotted = _dotted(expression)
+        dotted = dotted_name(expression)
         if dotted is None:
             continue
         qualified = names.qualify(dotted)
@@ -561,12 +550,12 @@ def _init_children(
             ):
                 hooks.append(Reference("self", hook.attr, hook.lineno, hook.col_offset + 1))
             else:
-                dotted = _dotted(hook)
+                dotted = dotted_name(hook)
                 qualified = names.qualify(dotted) if dotted else None
                 if qualified:
                     hooks.append(Reference("global", qualified, hook.lineno, hook.col_offset + 1))
             continue
-        dotted = _dotted(func)
+        dotted = dotted_name(func)
         if dotted is None or dotted.split(".")[0] in local:
             continue
         qualified = names.qualify(dotted)
@@ -583,7 +572,7 @@ def _init_children(
 def _class(node: ast.ClassDef, names: _Names) -> ClassSummary:
     bases: list[tuple[str, int, int]] = []
     for base in node.bases:
-        dotted = _dotted(base.value if isinstance(base, ast.Subscript) else base)
+        dotted = dotted_name(base.value if isinstance(base, ast.Subscript) else base)
         qualified = names.qualify(dotted) if dotted else None
         bases.append((qualified or "?", base.lineno, base.col_offset + 1))
     methods: list[FunctionSummary] = []
@@ -603,7 +592,7 @@ def _class(node: ast.ClassDef, names: _Names) -> ClassSummary:
                 children, hooks, init_attributes = _init_children(item, names)
         elif isinstance(item, ast.Assign | ast.AnnAssign):
             if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                dotted = _dotted(item.annotation)
+                dotted = dotted_name(item.annotation)
                 qualified = names.qualify(dotted) if dotted else None
                 if qualified is not None:
                     annotations.append(
@@ -642,9 +631,9 @@ def _script_calls(tree: ast.Module, names: _Names) -> list[Reference]:
     for statement in tree.body:
         value = getattr(statement, "value", None)
         if isinstance(value, ast.Call) and value.args:
-            dotted = _dotted(value.func)
+            dotted = dotted_name(value.func)
             if dotted and names.qualify(dotted) in SCRIPT_DECORATORS:
-                argument = _dotted(value.args[0])
+                argument = dotted_name(value.args[0])
                 qualified = names.qualify(argument) if argument else None
                 if qualified:
                     found.append(Reference("global", qualified, value.lineno, value.col_offset + 1))
