@@ -60,6 +60,21 @@ def bound_value(context: LintContext, target: cst.CSTNode | None) -> cst.BaseExp
     return None
 
 
+def values_bound_to(context: LintContext, name: cst.Name) -> list[cst.BaseExpression] | None:
+    """The value of each binding of ``name`` (:func:`bound_value`) when every one visible is
+    an assignment; None when one is not (a parameter, a loop target...) or none is visible."""
+    bindings = context.scopes.bindings_of(name)
+    if not bindings:
+        return None
+    values: list[cst.BaseExpression] = []
+    for binding in bindings:
+        value = bound_value(context, binding.node)
+        if value is None:
+            return None
+        values.append(value)
+    return values
+
+
 def global_assignment_value(context: LintContext, name: cst.Name) -> cst.BaseExpression | None:
     """The value of ``name`` when it is bound exactly once, at module level, by ``name = value``."""
     binding = context.scopes.sole_binding(name)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsinspect.lint.calls import values_bound_to
 from tsinspect.lint.classes import class_facts, enclosing_class, is_final
 from tsinspect.lint.reach import IS_SCRIPTING, ClassInfo, Truth, scripting_truth
 from tsinspect.lint.rule import LintContext
@@ -1258,21 +1259,15 @@ class _Flow:
         comprehension or ``list(...)``: a list whatever the path (its elements may be unknown)."""
         if not isinstance(value, cst.Name):
             return None
-        bindings = self.context.scopes.bindings_of(value)
-        if not bindings:
+        values = values_bound_to(self.context, value)
+        if values is None:
             return None
-        for binding in bindings:
-            target = self.context.parent(binding.node) if binding.node is not None else None
-            assign = self.context.parent(target) if isinstance(target, cst.AssignTarget) else None
+        for bound in values:
             if not (
-                isinstance(assign, cst.Assign)
-                and len(assign.targets) == 1
-                and (
-                    isinstance(assign.value, cst.List | cst.ListComp)
-                    or (
-                        isinstance(assign.value, cst.Call)
-                        and self.context.matches(assign.value.func, "builtins.list")
-                    )
+                isinstance(bound, cst.List | cst.ListComp)
+                or (
+                    isinstance(bound, cst.Call)
+                    and self.context.matches(bound.func, "builtins.list")
                 )
             ):
                 return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsinspect.lint.calls import values_bound_to
 from tsinspect.lint.rule import Invalid, Rule, Valid
 
 _REGISTRATIONS = frozenset({"register_forward_hook", "register_forward_pre_hook"})
@@ -139,19 +140,8 @@ class PartialForwardHookRule(Rule):
 
     def _bound_to_partial(self, node: cst.Name) -> bool:
         """Every binding of the local is ``name = functools.partial(...)``."""
-        bindings = self.context.scopes.bindings_of(node)
-        if not bindings:
-            return False
-        for binding in bindings:
-            target = self.context.parent(binding.node) if binding.node is not None else None
-            assign = self.context.parent(target) if isinstance(target, cst.AssignTarget) else None
-            if not (
-                isinstance(assign, cst.Assign)
-                and len(assign.targets) == 1
-                and self._is_partial(assign.value)
-            ):
-                return False
-        return True
+        values = values_bound_to(self.context, node)
+        return values is not None and all(self._is_partial(value) for value in values)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
