@@ -101,11 +101,12 @@ def propagate(
     known: dict[
         sympy.Symbol, sympy.Integer
     ] = {}  # dims an equation fixed to a number  # value id -> attribute path, for the constraints' text
-    # What _put_known made of each tensor and expression under the current ``known``: a
-    # network repeats the same few shapes at every layer (ResNet-50: ~6,000 substitutions of
-    # ~100 distinct values), and sympy's xreplace was the pass's largest cost.
+    # ``known`` only grows, and only inside a rule. When it grows, every value so far gets the
+    # new numbers put in, once: later ops read numbers, not symbols, with no substitution per
+    # argument (ResNet-50: ~6,000 of them). ``replaced`` caches what _put_known made of each
+    # tensor and expression (a network repeats the same few shapes at every layer).
     replaced: dict[Any, Any] = {}
-    replaced_for: tuple[tuple[sympy.Symbol, sympy.Integer], ...] = ()
+    known_size = 0
     params = {
         name: SymTensor(tuple(sympy.Integer(d) for d in shape))
         for name, shape in parameter_shapes.items()
@@ -146,6 +147,10 @@ def propagate(
             values[out.id] = UNKNOWN
 
     for op in walk.ops:
+        if len(known) != known_size:
+            known_size = len(known)
+            replaced.clear()
+            values = {key: _put_known(value, known, replaced) for key, value in values.items()}
         while pending and not _inside(op, pending[-1]):
             settle(pending.pop())
         if op.block and any(taken.get(owner, index) != index for owner, index in op.block):
@@ -183,12 +188,6 @@ def propagate(
             continue
         rule = RULES.get(kind)
         arguments = [values.get(value_id, UNKNOWN) for value_id in op.inputs]
-        if known:
-            state = tuple(known.items())
-            if state != replaced_for:
-                replaced.clear()
-                replaced_for = state
-            arguments = [_put_known(argument, known, replaced) for argument in arguments]
         results: Any = None
         if rule is not None:
             context = OpContext(
@@ -217,12 +216,10 @@ def propagate(
             items = list(results) if isinstance(results, (list, tuple)) else []
             for position, out in enumerate(op.outputs):
                 values[out.id] = items[position] if position < len(items) else UNKNOWN
+    if len(known) != known_size:
+        values = {key: _put_known(value, known, {}) for key, value in values.items()}
     while pending:
         settle(pending.pop())
-    if known:
-        if tuple(known.items()) != replaced_for:
-            replaced.clear()
-        values = {key: _put_known(value, known, replaced) for key, value in values.items()}
     return ShapeAnalysis(values, constraints, unknown_kinds, failures)
 
 

@@ -94,7 +94,7 @@ class _DimPrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc]
         return str(super().parenthesize(item, level, strict))
 
     def _print_floor(self, expr: Any) -> str:
-        numerator, denominator = _over_common_denominator(expr.args[0])
+        numerator, denominator = over_common_denominator(expr.args[0])
         if denominator == 1:
             return f"floor({self._print(expr.args[0])})"
         inner = self._print(numerator)
@@ -103,13 +103,13 @@ class _DimPrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc]
         return f"{inner}//{self._print(denominator)}"
 
     def _print_ceiling(self, expr: Any) -> str:
-        numerator, denominator = _over_common_denominator(expr.args[0])
+        numerator, denominator = over_common_denominator(expr.args[0])
         if denominator == 1:
             return f"ceil({self._print(expr.args[0])})"
         return f"-(-({self._print(numerator)})//{self._print(denominator)})"
 
 
-def _over_common_denominator(expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+def over_common_denominator(expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     """``H/4 - 3/4`` -> ``(H - 3, 4)``: the terms' rational coefficients over their lcm.
 
     Much cheaper than ``sympy.together`` (which factors), and dims only ever
@@ -210,6 +210,7 @@ __all__ = [
     "as_expr",
     "dim_text",
     "integer_symbol",
+    "over_common_denominator",
     "parse_constant",
     "value_text",
 ]
