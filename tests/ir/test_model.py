@@ -239,3 +239,23 @@ def test_traced_model_bakes_cpu_device(tmp_path: Path) -> None:
     scripted = load_model(scripted_path)
     assert scripted.device_constants == ()
     assert codes(scripted) == []
+
+
+def test_load_model_with_walk_walks_once(
+    model_archive: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``walk=True`` walks while loading, and the returned model keeps that walk (graph and
+    report read it for the shapes: a second walk doubled their own time on a ResNet-50)."""
+    import tsinspect.ir.model as ir_model
+    from tsinspect.api.model import load_model
+
+    walked = load_model(model_archive("simple_cnn"), walk=True)
+    summarised = load_model(model_archive("simple_cnn"))
+
+    def no_second_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("walked again")
+
+    monkeypatch.setattr(ir_model, "walk_module", no_second_walk)
+    assert len(walked.walk.ops) == summarised.node_count
+    assert walked.summary.kind_counts == summarised.summary.kind_counts
+    assert walked.findings == summarised.findings

@@ -32,6 +32,7 @@ def load_model(
     libraries: Iterable[str | os.PathLike[str]] = (),
     *,
     trust_model: bool = False,
+    walk: bool = False,
 ) -> LoadedModel:
     """Read the TorchScript archive at ``path`` into a :class:`~tsinspect.ir.model.LoadedModel`.
 
@@ -45,18 +46,26 @@ def load_model(
     code is scanned first (docs/security.md), and when it defines ``__setstate__``
     or calls file, process or custom operators, UntrustedModelError is raised
     unless ``trust_model=True``.
+
+    ``walk=True`` walks the inlined forward now (``model.walk``, which
+    :func:`model_shapes` reads) and takes the summary from it, instead of reading
+    each method body for the summary first: quicker for a caller that needs the
+    shapes; the same model either way.
     """
     with cyclic_gc_paused():  # a loaded model's many small objects (tsinspect.gcpause)
         info = require_torchscript(path)
         refuse_untrusted(info, trust_model)
         load_libraries(libraries)
         module = load_checked(info, trust_model=trust_model)
-        model = read_model(module, info)
+        model = read_model(module, info, walk=walk)
     # What Triton's backend can serve is Triton's rule (triton/), not the archive reader's.
     serving = signature_blockers(model.signature, model.path)
-    return dataclasses.replace(
+    result = dataclasses.replace(
         model, findings=tuple(sorted_diagnostics([*model.findings, *serving]))
     )
+    if "walk" in model.__dict__:  # a walk already made is a filled cached_property: keep it
+        result.__dict__["walk"] = model.__dict__["walk"]
+    return result
 
 
 def load_libraries(libraries: Iterable[str | os.PathLike[str]]) -> None:

@@ -109,7 +109,7 @@ def graph(
         check_output(output_path, force)  # before the slow part, not after it
     with Progress(enabled=False if quiet else None) as progress:
         progress(f"loading {model_path}")
-        loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model)
+        loaded = api.load_model(model_path, libraries=libraries, trust_model=trust_model, walk=True)
         progress("solving shapes")
         shapes = api.model_shapes(
             loaded, _parse_input_shapes(input_shapes), annotate=output_format is not None

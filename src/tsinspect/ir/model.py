@@ -190,16 +190,17 @@ class LoadedModel:
         return sorted(counts, key=lambda item: (-item[1], item[0]))
 
 
-def read_model(script_module: Any, info: ArchiveInfo) -> LoadedModel:
+def read_model(script_module: Any, info: ArchiveInfo, *, walk: bool = False) -> LoadedModel:
     """Read a loaded ScriptModule and its archive facts into a LoadedModel.
 
     The summary reads each distinct method body once; the inlined walk waits
-    for the first use of ``walk``/``ops``/``graph``. For the rare graph the
-    summary cannot follow, the walk is done here and the summary taken from it.
+    for the first use of ``walk``/``ops``/``graph``. With ``walk=True`` (a caller
+    that needs the walk anyway), and for the rare graph the summary cannot
+    follow, the walk is done here and the summary taken from it.
     """
     signature = read_signature(script_module, path=info.path)
     bodies = MethodBodies()
-    summary = summarise_module(script_module, bodies=bodies)
+    summary = None if walk else summarise_module(script_module, bodies=bodies)
     walked = None
     if summary is None:
         walked = walk_module(script_module, bodies=bodies)

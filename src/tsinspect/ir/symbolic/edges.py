@@ -54,18 +54,20 @@ def module_inputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
     """Per submodule path, the shape of the first tensor that enters it (what it sees)."""
     values = shapes.analysis.values
     producer_scope = {out.id: op.scope for op in walk.ops for out in op.outputs}
+    prefixes = _Prefixes()
     found: dict[str, str] = {}
     for op in walk.ops:
         if not op.scope:
             continue
-        parts = op.scope.split(".")
+        scopes = prefixes.of(op.scope)
+        if all(prefix in found for prefix in scopes):
+            continue
         for value_id in op.inputs:
             value = values.get(value_id)
             if not isinstance(value, SymTensor):
                 continue
             source = producer_scope.get(value_id)  # None: a graph input
-            for depth in range(1, len(parts) + 1):
-                prefix = ".".join(parts[:depth])
+            for prefix in scopes:
                 if prefix in found:
                     continue
                 if source is None or not (source == prefix or source.startswith(prefix + ".")):
@@ -76,33 +78,48 @@ def module_inputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
 def module_outputs(walk: GraphWalk, shapes: GraphShapes) -> dict[str, str]:
     """Per submodule path (``layer1.0``), the shape of the last tensor that leaves it."""
     values = shapes.analysis.values
-    scope_of_op = {op.id: op.scope for op in walk.ops}
     consumers: dict[int, list[str | None]] = {}
     for op in walk.ops:
         for value_id in op.inputs:
             consumers.setdefault(value_id, []).append(op.scope)
     for value in walk.outputs:
         consumers.setdefault(value.id, []).append(None)  # returned: leaves every submodule
+    prefixes = _Prefixes()
     found: dict[str, str] = {}
     for op in walk.ops:
-        scope = scope_of_op[op.id]
-        if not scope:
+        if not op.scope:
             continue
         for out in op.outputs:
             shape = values.get(out.id)
             if not isinstance(shape, SymTensor):
                 continue
             readers = consumers.get(out.id, [])
-            parts = scope.split(".")
-            for depth in range(len(parts), 0, -1):
-                prefix = ".".join(parts[:depth])
+            text = None
+            for prefix in reversed(prefixes.of(op.scope)):
                 leaves = any(
                     reader is None or not (reader == prefix or reader.startswith(prefix + "."))
                     for reader in readers
                 )
                 if leaves:
-                    found[prefix] = shape.text()
+                    text = shape.text() if text is None else text
+                    found[prefix] = text
     return found
+
+
+class _Prefixes:
+    """``layer1.0.conv1`` -> ``("layer1", "layer1.0", "layer1.0.conv1")``, worked out once a scope."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[str, ...]] = {}
+
+    def of(self, scope: str) -> tuple[str, ...]:
+        found = self._known.get(scope)
+        if found is None:
+            parts = scope.split(".")
+            found = self._known[scope] = tuple(
+                ".".join(parts[:depth]) for depth in range(1, len(parts) + 1)
+            )
+        return found
 
 
 __all__ = ["annotate_graph", "module_inputs", "module_outputs"]
