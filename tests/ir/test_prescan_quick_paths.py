@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsinspect.errors import ModelArchiveError
-from tsinspect.ir.prescan import _plain_debug_pickle, check_debug_pickle, debug_pickle_problem
+from tsinspect.ir.prescan import (
+    _plain_debug_pickle,
+    _scan_normalised,
+    check_debug_pickle,
+    debug_pickle_problem,
+    scan_code,
+)
 
 
 def _debug_records(path: Path) -> list[bytes]:
@@ -124,3 +130,58 @@ def test_unwrap_names_matches_the_token_by_token_reading(text: str) -> None:
     from tsinspect.ir.prescan import _unwrap_names
 
     assert _unwrap_names(text) == _unwrap_token_by_token(text)
+
+
+_FRAGMENTS = [
+    "torch",
+    "ops",
+    "classes",
+    "aten",
+    "prim",
+    "c10d",
+    "myops",
+    "__setstate__",
+    "save",
+    "from_file",
+    "rpc_sync",
+    "load_tensor",
+    "x",
+    "self",
+    ".",
+    " . ",
+    "(",
+    ")",
+    " ",
+    "\\\n",
+    "\n",
+    "def f",
+    "class M",
+    ":",
+    "=",
+    "if",
+    ",",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40))
+def test_code_scan_quick_path_never_hides_a_finding(pieces: list[str]) -> None:
+    """The "nothing to find" check skips the normalising only where the full scan finds nothing."""
+    text = "".join(pieces)
+    assert scan_code(text, "m", "m.pt") == _scan_normalised(text, "m", "m.pt")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = torch . ops . myops . run(x)",
+        "x = (torch).(ops).myops.run(x)",
+        "x = torch.ops\\\n.myops.run(x)",
+        "def __setstate__(self, state):\n    pass",
+        "torch.classes.c10d.ProcessGroup",
+        "y = ops.c10d.allreduce(x)",
+        "torch.save(x, 'f')",
+    ],
+)
+def test_code_scan_quick_path_finds_spelled_apart_names(text: str) -> None:
+    assert scan_code(text, "m", "m.pt")

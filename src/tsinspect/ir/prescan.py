@@ -161,8 +161,29 @@ def _line_of(offsets: list[int], position: int) -> int:
     return low
 
 
+# The quick "nothing to find" check. Normalising only deletes blanks, parentheses and
+# backslashes (and turns a continuation into a blank), so every match the scan can make in the
+# normalised text is, with those characters taken out, a run of the raw text with them taken
+# out. No such run -> no finding, and the normalising (the scan's slow part) is skipped. A
+# namespace of libtorch right after ``ops.``/``classes.`` is no finding either, unless it is
+# one that reaches other processes.
+_SQUEEZE = re.compile(r"[\s()\\]+")
+_MAYBE_FINDING = re.compile(
+    r"(?:ops|classes)\.(?!(?:"
+    + "|".join(sorted(map(re.escape, LIBTORCH_NAMESPACES - PROCESS_NAMESPACES)))
+    + r")\.)|__setstate__|"
+    + "|".join(sorted(map(re.escape, FILE_OPERATORS | PROCESS_OPERATORS)))
+)
+
+
 def scan_code(text: str, module: str, path: str) -> list[Diagnostic]:
     """The findings of one code record's text (``module`` names it in the messages)."""
+    if not _MAYBE_FINDING.search(_SQUEEZE.sub("", text)):
+        return []
+    return _scan_normalised(text, module, path)
+
+
+def _scan_normalised(text: str, module: str, path: str) -> list[Diagnostic]:
     normal = _normalise(text)
     # Where each line is (method and class), worked out on the first match only: most code
     # records have none, and this was a third of the scan.
