@@ -82,3 +82,63 @@ def test_meta_copy_of_a_loaded_module(model_archive: Callable[[str], Path]) -> N
     parameter = next(meta.parameters())
     assert parameter.device.type == "meta" and parameter.dtype == torch.float16
     assert next(module.parameters()).device.type == "cpu"
+
+
+def test_config_reads_one_walk_for_its_inputs_and_the_solver(
+    model_archive: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The input readers and the symbolic solver share the module's walk (each walk of a
+    ResNet-50 is a tenth of config's time)."""
+    import tsinspect.ir.shapes.consumers as consumers
+    from tsinspect.api.config import infer_config
+
+    walks: list[object] = []
+    real_walk = consumers.walk_module
+
+    def counted(module: object) -> object:
+        walks.append(module)
+        return real_walk(module)
+
+    monkeypatch.setattr(consumers, "walk_module", counted)
+    result = infer_config(model_archive("dict_image_tabular"))
+    assert result.config is not None
+    assert len(walks) == 1
+
+
+def test_unreadable_graph_means_no_consumer_not_a_crash(
+    model_archive: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tsinspect.ir.shapes.consumers as consumers
+
+    def broken(module: object) -> None:
+        raise RuntimeError("a graph the walk cannot read")
+
+    monkeypatch.setattr(consumers, "walk_module", broken)
+    module = torch.jit.load(str(model_archive("dict_input")))
+    assert shapes.first_consumer(module, 0, "input_ids") is None
+    assert shapes.dict_keys_read(module, 0) is None
+    assert shapes.fixed_leading_dim(module, 0, "input_ids") is None
+
+
+def test_lstm_and_layer_norm_consumers_read_their_weights(tmp_path: Path) -> None:
+    class Tagger(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = torch.nn.LayerNorm(16)
+            self.rnn = torch.nn.LSTM(16, 8, batch_first=True)
+
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            out, _ = self.rnn(y)
+            return self.norm(x).sum() + out.sum()
+
+    module = torch.jit.script(Tagger().eval())
+    norm = shapes.first_consumer(module, 0)
+    assert norm is not None and norm.role == "layer_norm"
+    assert (norm.weight_name, norm.constant_list, norm.weight_dtype) == (
+        "norm.weight",
+        (16,),
+        "float32",
+    )
+    rnn = shapes.first_consumer(module, 1)
+    assert rnn is not None and rnn.role == "rnn"
+    assert rnn.weight_name.startswith("rnn.") and rnn.weight_shape == (32, 16)

@@ -6,8 +6,8 @@ The package is split along its three jobs:
   (``meta_copy``, ``run_probe``, ``describe_output``);
 - ``failures``: turn the error of a failed probe into a ``ProbeFailure``
   (``classify_failure``);
-- ``consumers``: read the inlined forward graph for the first op that consumes
-  each input and the dict keys forward reads (``first_consumer``,
+- ``consumers``: read the inlined forward (the IR walk's records) for the first
+  op that consumes each input and the dict keys forward reads (``first_consumer``,
   ``dict_keys_read``).
 
 Everything callers use is re-exported here, so ``from tsinspect.ir import

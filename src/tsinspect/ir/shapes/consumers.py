@@ -1,15 +1,19 @@
 """Finding the first op that consumes each input, and the dict keys forward reads.
 
-Reading the first op that consumes each input (Conv/Linear/Embedding weights)
-needs the forward graph; this module reads the inlined graph through
-``torch._C`` itself (``first_consumer``, ``dict_keys_read``) because it needs
-value-level use chains, which the IR walk records do not carry.
+These readers follow values through the inlined forward as the IR walk
+records it (``ir.walk``): each record's inputs give every value's uses, in the
+order the ops run, and its producer gives where a weight or a constant comes
+from. A module's walk is made once and kept as long as the module: config
+reads it for every input (dict keys, first consumer, fixed leading dim) and the
+symbolic solver reads the same walk. (These readers used to inline forward with
+torch's own pass first, which cost a ResNet-50 about as much again as the walk.)
 
 torch is imported only inside functions.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import re
 import weakref
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tsinspect.ir.shapes.failures import is_library_file
+from tsinspect.ir.walk import GraphWalk, OpRecord, walk_module
 
 # aten op -> (position of the consumed input, position of the weight, role of the input)
 _CONSUMERS: dict[str, tuple[int, int, str]] = {
@@ -79,144 +84,190 @@ class Consumer:
     constant_list: tuple[int, ...] = ()
 
 
-def _attribute_path(value: Any) -> list[str] | None:
-    """``self.conv1.weight`` as ["conv1", "weight"] for a chain of prim::GetAttr; None otherwise."""
-    names: list[str] = []
-    node = value.node()
-    while node.kind() == "prim::GetAttr":
-        names.append(node.s("name"))
-        owner = next(iter(node.inputs()))
-        node = owner.node()
-        if node.kind() == "prim::Param":
-            return list(reversed(names))
-    return None
+class _Reader:
+    """A walk with each value's uses (in the order the ops run) and each value's producer."""
 
+    def __init__(self, walk: GraphWalk, module: Any) -> None:
+        self.walk = walk
+        self.module = module
+        self.ops = {op.id: op for op in walk.ops}
+        self.uses: dict[int, list[tuple[OpRecord, int]]] = {}
+        for op in walk.ops:
+            for offset, value_id in enumerate(op.inputs):
+                self.uses.setdefault(value_id, []).append((op, offset))
+        self.arguments = [value.id for value in walk.inputs]
 
-def _resolve_tensor(module: Any, value: Any) -> tuple[str, Any] | None:
-    import torch
+    def producer(self, value_id: int) -> OpRecord | None:
+        node_id = self.walk.producers.get(value_id)
+        return None if node_id is None else self.ops.get(node_id)
 
-    node = value.node()
-    if (
-        node.kind() == "prim::Constant"
-        and node.hasAttribute("value")
-        and node.kindOf("value") == "t"
-    ):
-        return ("<constant>", node.t("value"))
-    path = _attribute_path(value)
-    if path is None:
+    def constant(self, value_id: int) -> str | None:
+        """The text of the ``prim::Constant`` that makes the value (None: not a constant)."""
+        op = self.producer(value_id)
+        return op.constant if op is not None and op.kind == "prim::Constant" else None
+
+    def constant_int(self, value_id: int) -> int | None:
+        # TorchScript keeps a bool constant as an int attribute: True reads as 1
+        text = self.constant(value_id)
+        if text in ("True", "False"):
+            return int(text == "True")
+        return int(text) if text is not None and _INT.match(text) else None
+
+    def constant_string(self, value_id: int) -> str | None:
+        text = self.constant(value_id)
+        if text is None or text[:1] not in ("'", '"') or text.endswith("..."):
+            return None  # cut short by the walk: not a key that can be read back
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def constant_int_list(self, value_id: int) -> tuple[int, ...]:
+        text = self.constant(value_id)
+        if text is not None:
+            try:
+                value = ast.literal_eval(text) if text.startswith("[") else None
+            except (ValueError, SyntaxError):
+                return ()
+            if isinstance(value, list) and all(
+                isinstance(item, int) and not isinstance(item, bool) for item in value
+            ):
+                return tuple(value)
+            return ()
+        op = self.producer(value_id)
+        if op is not None and op.kind == "prim::ListConstruct":
+            items = [self.constant_int(item) for item in op.inputs]
+            if all(item is not None for item in items):
+                return tuple(int(item) for item in items if item is not None)
+        return ()
+
+    def attribute_path(self, value_id: int) -> list[str] | None:
+        """``self.conv1.weight`` as ["conv1", "weight"]: a chain of ``prim::GetAttr`` from self."""
+        op = self.producer(value_id)
+        if op is None or op.kind != "prim::GetAttr":
+            return None
+        path = op.target
+        while op is not None and op.kind == "prim::GetAttr":
+            owner = op.inputs[0]
+            op = self.producer(owner)
+        # the chain must start at the module itself: the one value nothing produces
+        if op is not None or owner in self.arguments:
+            return None
+        return path.split(".")
+
+    def tensor(self, value_id: int) -> tuple[str, tuple[int, ...], str] | None:
+        """(name, shape, dtype) of a weight: a module attribute or a constant tensor."""
+        text = self.constant(value_id)
+        if text is not None:
+            match = _TENSOR_CONSTANT.match(text)
+            if match is None:
+                return None
+            dims = tuple(int(part) for part in match.group(1).split(",") if part.strip())
+            return ("<constant>", dims, match.group(2))
+        path = self.attribute_path(value_id)
+        if path is None:
+            return None
+        target = _follow(self.module, path)
+        if target is None or not _is_tensor(target):
+            return None
+        return (".".join(path), _shape(target), _dtype(target))
+
+    def first_of_list(self, value_id: int) -> tuple[str, tuple[int, ...], str] | None:
+        """The first tensor of a weight list: a prim::ListConstruct, or a list attribute (``_flat_weights``)."""
+        op = self.producer(value_id)
+        if op is not None and op.kind == "prim::ListConstruct":
+            return self.tensor(op.inputs[0]) if op.inputs else None
+        path = self.attribute_path(value_id)
+        if path is None:
+            return None
+        target = _follow(self.module, path)
+        if isinstance(target, (list, tuple)) and target and _is_tensor(target[0]):
+            return (".".join(path) + "[0]", _shape(target[0]), _dtype(target[0]))
         return None
+
+    def start_values(self, argument_index: int, key: str | None) -> list[int]:
+        value = self.arguments[argument_index]
+        if key is None:
+            return [value]
+        return [
+            op.outputs[0].id
+            for op, offset in self.uses.get(value, [])
+            if op.kind in ("aten::__getitem__", "aten::get")
+            and offset == 0
+            and len(op.inputs) > 1
+            and self.constant_string(op.inputs[1]) == key
+            and op.outputs
+        ]
+
+
+_INT = re.compile(r"^-?\d+$")
+_TENSOR_CONSTANT = re.compile(r"^tensor\(shape=\[([0-9, ]*)\], dtype=(\w+)\)$")
+
+
+def _follow(module: Any, path: list[str]) -> Any:
     target = module
     for name in path:
         try:
             target = getattr(target, name)
         except AttributeError:
             return None
-    if isinstance(target, torch.Tensor):
-        return (".".join(path), target)
-    return None
+    return target
 
 
-def _constant_int(value: Any) -> int | None:
-    node = value.node()
-    if (
-        node.kind() == "prim::Constant"
-        and node.hasAttribute("value")
-        and node.kindOf("value") == "i"
-    ):
-        return int(node.i("value"))
-    return None
-
-
-def _constant_bool(value: Any) -> bool | None:
-    node = value.node()
-    if (
-        node.kind() == "prim::Constant"
-        and node.hasAttribute("value")
-        and node.kindOf("value") == "i"
-    ):
-        return bool(node.i("value"))
-    return None
-
-
-def _resolve_first_of_list(module: Any, value: Any) -> tuple[str, Any] | None:
-    """The first tensor of a weight list: a prim::ListConstruct, or a list attribute (``_flat_weights``)."""
+def _is_tensor(value: Any) -> bool:
     import torch
 
-    node = value.node()
-    if node.kind() == "prim::ListConstruct":
-        items = list(node.inputs())
-        return _resolve_tensor(module, items[0]) if items else None
-    path = _attribute_path(value)
-    if path is None:
-        return None
-    target: Any = module
-    for name in path:
-        target = getattr(target, name, None)
-    if isinstance(target, (list, tuple)) and target and isinstance(target[0], torch.Tensor):
-        return (".".join(path) + "[0]", target[0])
-    return None
+    return isinstance(value, torch.Tensor)
 
 
-def _constant_int_list(value: Any) -> tuple[int, ...]:
-    node = value.node()
-    if (
-        node.kind() == "prim::Constant"
-        and node.hasAttribute("value")
-        and node.kindOf("value") == "ival"
-    ):
-        try:
-            return tuple(int(item) for item in node.ival("value"))
-        except (TypeError, ValueError):
-            return ()
-    if node.kind() == "prim::ListConstruct":
-        items = [_constant_int(item) for item in node.inputs()]
-        if all(item is not None for item in items):
-            return tuple(int(item) for item in items if item is not None)
-    return ()
+def _shape(tensor: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in tensor.shape)
 
 
-def _source_of(node: Any) -> str:
-    try:
-        source_range = node.sourceRange()
-    except RuntimeError:
-        return ""
-    # "file.py:36:20" style first line of the highlighted range, when kept in the archive.
-    match = re.search(r'File "([^"]+)", line (\d+)', str(source_range))
-    if match is None or is_library_file(match.group(1)):
+def _dtype(tensor: Any) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+def _source_of(op: OpRecord) -> str:
+    if op.source_file is None or is_library_file(op.source_file):
         return ""  # torch's own nn.Module code says nothing about the user's model
-    return f"{match.group(1)}:{match.group(2)}"
+    return op.source
 
 
-# Each module's inlined forward, made once: config reads it for every input (dict keys, first
-# consumer, fixed leading dim), and each inline pass over a ResNet-50 costs ~8 ms. The readers
-# only read it; it lives as long as the module.
-_INLINED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# Each module's reader, made once: it lives as long as the module. Keyed by the module a
+# guard (ir.shapes.runner.GuardedModule) reads, so that a guard and its module share it.
+_READERS: weakref.WeakKeyDictionary[Any, _Reader] = weakref.WeakKeyDictionary()
 
 
-def _inlined_graph(module: Any) -> Any:
-    import torch
-
+def _reader(module: Any) -> _Reader:
+    target = getattr(module, "wrapped", module)
     try:
-        graph = _INLINED.get(module)
-    except TypeError:  # a module that cannot be weakly referenced: inline it each time
-        graph = None
-    if graph is None:
-        graph = module.forward.graph.copy()
-        torch._C._jit_pass_inline(graph)
+        reader = _READERS.get(target)
+    except TypeError:  # a module that cannot be weakly referenced: read it each time
+        reader = None
+    if reader is None:
+        reader = _Reader(walk_module(target), target)
         with contextlib.suppress(TypeError):
-            _INLINED[module] = graph
-    return graph
+            _READERS[target] = reader
+    return reader
 
 
-def _string_constant(value: Any) -> str | None:
-    node = value.node()
-    if (
-        node.kind() == "prim::Constant"
-        and node.hasAttribute("value")
-        and node.kindOf("value") == "s"
-    ):
-        return str(node.s("value"))
-    return None
+# What a walk of a graph it cannot read raises: the readers then know nothing (None), as for a
+# model whose inputs no weight reads, and the probes decide.
+_WALK_ERRORS = (RuntimeError, ValueError, TypeError, RecursionError)
+
+
+def _reader_or_none(module: Any) -> _Reader | None:
+    try:
+        return _reader(module)
+    except _WALK_ERRORS:
+        return None
+
+
+def module_walk(module: Any) -> GraphWalk:
+    """The inlined forward's walk of ``module`` (or of the module a guard reads), made once."""
+    return _reader(module).walk
 
 
 def dict_keys_read(module: Any, argument_index: int = 0) -> tuple[str, ...] | None:
@@ -226,16 +277,13 @@ def dict_keys_read(module: Any, argument_index: int = 0) -> tuple[str, ...] | No
     None when the dict is used in a way that hides its keys (iterated,
     ``keys()``, indexed by a computed key), since then the keys cannot be known.
     """
-    graph = _inlined_graph(module)
-    dict_value = list(graph.inputs())[argument_index + 1]
+    reader = _reader_or_none(module)
+    if reader is None:
+        return None
     keys: list[str] = []
-    for use in dict_value.uses():
-        node = use.user
-        if (
-            node.kind() in ("aten::__getitem__", "aten::get", "aten::__contains__")
-            and use.offset == 0
-        ):
-            key = _string_constant(list(node.inputs())[1])
+    for op, offset in reader.uses.get(reader.arguments[argument_index], []):
+        if op.kind in ("aten::__getitem__", "aten::get", "aten::__contains__") and offset == 0:
+            key = reader.constant_string(op.inputs[1]) if len(op.inputs) > 1 else None
             if key is None:
                 return None
             if key not in keys:
@@ -243,22 +291,6 @@ def dict_keys_read(module: Any, argument_index: int = 0) -> tuple[str, ...] | No
         else:
             return None
     return tuple(keys)
-
-
-def _start_values(graph: Any, argument_index: int, key: str | None) -> list[Any]:
-    value = list(graph.inputs())[argument_index + 1]
-    if key is None:
-        return [value]
-    starts = []
-    for use in value.uses():
-        node = use.user
-        if (
-            node.kind() in ("aten::__getitem__", "aten::get")
-            and use.offset == 0
-            and _string_constant(list(node.inputs())[1]) == key
-        ):
-            starts.append(node.output())
-    return starts
 
 
 def first_consumer(module: Any, argument_index: int, key: str | None = None) -> Consumer | None:
@@ -269,38 +301,37 @@ def first_consumer(module: Any, argument_index: int, key: str | None = None) -> 
     nearest consumer whose weight is a module attribute or constant. None when
     nothing consumes it that way (the probe sweep then has no starting shape).
     """
-    graph = _inlined_graph(module)
-    frontier: list[tuple[Any, bool]] = [
-        (value, True) for value in _start_values(graph, argument_index, key)
+    reader = _reader_or_none(module)
+    if reader is None:
+        return None
+    frontier: list[tuple[int, bool]] = [
+        (value, True) for value in reader.start_values(argument_index, key)
     ]
-    seen: set[str] = set()
+    seen: set[int] = set()
     steps = 0
     while frontier and steps < 2000:
         value, direct = frontier.pop(0)
-        for use in value.uses():
+        for op, offset in reader.uses.get(value, []):
             steps += 1
-            node = use.user
-            kind = node.kind()
+            kind = op.kind
             spec = _CONSUMERS.get(kind)
-            inputs = list(node.inputs())
-            if spec is not None and use.offset == spec[0]:
-                consumer = _consumer_at(module, node, kind, spec, inputs, direct)
+            if spec is not None and offset == spec[0]:
+                consumer = _consumer_at(reader, op, spec, direct)
                 if consumer is not None:
                     return consumer
             passes = direct and (bool(_RANK_PRESERVING.match(kind)) or kind.startswith("prim::"))
-            for output in node.outputs():
-                # torch._C wraps nodes anew on each access, so values are keyed by name.
-                name = output.debugName()
-                if name not in seen:
-                    seen.add(name)
-                    frontier.append((output, passes))
+            for output in op.outputs:
+                if output.id not in seen:
+                    seen.add(output.id)
+                    frontier.append((output.id, passes))
     return None
 
 
 def _consumer_at(
-    module: Any, node: Any, kind: str, spec: tuple[int, int, str], inputs: list[Any], direct: bool
+    reader: _Reader, op: OpRecord, spec: tuple[int, int, str], direct: bool
 ) -> Consumer | None:
     _, weight_position, role = spec
+    kind, inputs = op.kind, op.inputs
     if role == "mask":
         return Consumer(
             op=kind,
@@ -309,45 +340,46 @@ def _consumer_at(
             weight_shape=(),
             weight_dtype="bool",
             direct=direct,
-            source=_source_of(node),
+            source=_source_of(op),
         )
     if role == "layer_norm":
-        normalized = _constant_int_list(inputs[1])
-        resolved = _resolve_tensor(module, inputs[weight_position]) if len(inputs) > 2 else None
-        dtype = str(resolved[1].dtype).removeprefix("torch.") if resolved else ""
+        normalized = reader.constant_int_list(inputs[1]) if len(inputs) > 1 else ()
+        resolved = reader.tensor(inputs[weight_position]) if len(inputs) > 2 else None
         return Consumer(
             op=kind,
             role=role,
             weight_name=resolved[0] if resolved else "",
             weight_shape=normalized,
-            weight_dtype=dtype,
+            weight_dtype=resolved[2] if resolved else "",
             direct=direct,
-            source=_source_of(node),
+            source=_source_of(op),
             constant_list=normalized,
         )
+    if len(inputs) <= weight_position:
+        return None
     if role == "rnn":
         # aten::lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
         # batch_first): params[0] is weight_ih_l0, [gates * hidden, input_size].
-        if len(inputs) < 9 or _constant_bool(inputs[8]) is not True:
+        if len(inputs) < 9 or reader.constant_int(inputs[8]) != 1:
             return None  # time-major input: dim 0 is not the batch, leave it to the probes
-        resolved = _resolve_first_of_list(module, inputs[weight_position])
+        resolved = reader.first_of_list(inputs[weight_position])
     else:
-        resolved = _resolve_tensor(module, inputs[weight_position])
+        resolved = reader.tensor(inputs[weight_position])
     if resolved is None:
         return None
-    name, tensor = resolved
+    name, shape, dtype = resolved
     groups = 1
     if role == "conv" and kind != "aten::_convolution" and len(inputs) > 6:
-        groups = _constant_int(inputs[6]) or 1
+        groups = reader.constant_int(inputs[6]) or 1
     return Consumer(
         op=kind,
         role=role,
         weight_name=name,
-        weight_shape=tuple(int(d) for d in tensor.shape),
-        weight_dtype=str(tensor.dtype).removeprefix("torch."),
+        weight_shape=shape,
+        weight_dtype=dtype,
         groups=groups,
         direct=direct,
-        source=_source_of(node),
+        source=_source_of(op),
     )
 
 
@@ -372,20 +404,21 @@ def fixed_leading_dim(
     (``x.reshape(int(x.shape[0]), -1)``) becomes a constant in a ``reshape``/``view`` of
     the input: a constant leading dim of at least 2 counts.
     """
-    graph = _inlined_graph(module)
+    reader = _reader_or_none(module)
+    if reader is None:
+        return None
     indices: set[int] = set()
-    for value in _start_values(graph, argument_index, key):
-        for use in value.uses():
-            node = use.user
-            if use.offset != 0:
+    for value in reader.start_values(argument_index, key):
+        for op, offset in reader.uses.get(value, []):
+            if offset != 0:
                 continue
-            inputs = list(node.inputs())
-            if node.kind() == "aten::select":
-                dim, index = _constant_int(inputs[1]), _constant_int(inputs[2])
+            inputs = op.inputs
+            if op.kind == "aten::select" and len(inputs) > 2:
+                dim, index = reader.constant_int(inputs[1]), reader.constant_int(inputs[2])
                 if dim == 0 and index is not None and index >= 0:
                     indices.add(index)
-            elif node.kind() in ("aten::reshape", "aten::view") and len(inputs) > 1:
-                leading = _leading_constant(inputs[1])
+            elif op.kind in ("aten::reshape", "aten::view") and len(inputs) > 1:
+                leading = _leading_constant(reader, inputs[1])
                 if leading is not None and leading >= 2:
                     return FixedLeadingDim(leading, "reshape")
     if len(indices) >= 2 and indices == set(range(max(indices) + 1)):
@@ -393,11 +426,10 @@ def fixed_leading_dim(
     return None
 
 
-def _leading_constant(value: Any) -> int | None:
+def _leading_constant(reader: _Reader, value_id: int) -> int | None:
     """The first element of an int list when it is a constant (a ListConstruct or a constant list)."""
-    node = value.node()
-    if node.kind() == "prim::ListConstruct":
-        items = list(node.inputs())
-        return _constant_int(items[0]) if items else None
-    constant = _constant_int_list(value)
+    op = reader.producer(value_id)
+    if op is not None and op.kind == "prim::ListConstruct":
+        return reader.constant_int(op.inputs[0]) if op.inputs else None
+    constant = reader.constant_int_list(value_id)
     return constant[0] if constant else None
