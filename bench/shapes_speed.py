@@ -28,6 +28,7 @@ Usage: ``python bench/shapes_speed.py [--repeat N] [--fresh N]``
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import os
 import resource
@@ -107,6 +108,10 @@ def fresh(path: Path, repeat: int) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [source, *filter(None, [os.environ.get("PYTHONPATH")])]
     )
+    # An installed tsinspect, like torch, has its modules byte-compiled (pip does it): compile
+    # ours too, and let the children use the cache even where the environment turns it off.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    compileall.compile_dir(source, quiet=1)
     (config, forward), (config_cpu, forward_cpu) = _best(
         [
             _process(sys.executable, "-m", "tsinspect", "config", str(path)),

@@ -151,12 +151,14 @@ def test_constants_recorded(loaded_model: Callable[..., Any]) -> None:
 
 def test_walk_records_are_plain_op_records(loaded_model: Callable[..., Any]) -> None:
     """The composer sets each record's fields directly (quicker than the frozen dataclass's
-    __init__): every record must hold exactly OpRecord's fields and equal OpRecord(...)."""
+    __init__): every record must hold exactly its class's fields and equal the record the
+    class makes."""
     import dataclasses
 
-    from tsinspect.ir.walk import OpRecord
+    from tsinspect.ir.walk import OpRecord, ValueRecord
 
     names = {field.name for field in dataclasses.fields(OpRecord)}
+    value_names = {field.name for field in dataclasses.fields(ValueRecord)}
     for fixture in ("resnet_like", "control_flow"):
         ops = loaded_model(fixture).ops
         assert ops
@@ -164,3 +166,7 @@ def test_walk_records_are_plain_op_records(loaded_model: Callable[..., Any]) -> 
             assert type(op) is OpRecord
             assert set(vars(op)) == names
             assert op == OpRecord(**{name: getattr(op, name) for name in names})
+            for value in op.outputs:
+                assert type(value) is ValueRecord
+                assert set(vars(value)) == value_names
+                assert value == ValueRecord(value.id, value.name, value.type)

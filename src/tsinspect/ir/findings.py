@@ -105,13 +105,17 @@ def _where(op: OpRecord) -> str:
 
 def device_constants(path: str, ops: list[OpRecord], kind: str) -> list[Diagnostic]:
     """TS601: ``prim::Constant`` values of type Device: ``cuda*`` always, ``cpu`` in traced models."""
+    device_ops: list[tuple[OpRecord, str]] = [
+        (op, op.constant or "")
+        for op in ops
+        if op.kind == "prim::Constant" and op.outputs and op.outputs[0].type.kind == "Device"
+    ]
+    if not device_ops:
+        return []  # most models; the consumers below are a pass over every op's inputs
     consumers: dict[int, OpRecord] = {}
-    device_ops: list[tuple[OpRecord, str]] = []
     for op in ops:
         for value_id in op.inputs:
             consumers.setdefault(value_id, op)
-        if op.kind == "prim::Constant" and op.outputs and op.outputs[0].type.kind == "Device":
-            device_ops.append((op, op.constant or ""))
     found = []
     seen: set[tuple[str, str]] = set()
     for op, device in device_ops:

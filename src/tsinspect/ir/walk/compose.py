@@ -123,7 +123,9 @@ class _Composer:
         return walker.result(inputs, input_node_ids, outputs)
 
     def new_value(self, value: ValueRecord) -> ValueRecord:
-        new = ValueRecord(self.next_value, value.name, value.type)
+        # ValueRecord(...) with its fields set directly, as for OpRecord below (~5,000 a ResNet-50)
+        new = _new_record(ValueRecord)
+        new.__dict__.update(id=self.next_value, name=value.name, type=value.type)
         self.next_value += 1
         self.walker.value_name[new.id] = new.name
         self.walker.value_type[new.id] = new.type
