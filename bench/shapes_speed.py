@@ -19,8 +19,10 @@ leaves H and W free: ``-1``, confirmed at 33x33 with a batch of 2) and at the us
 ``--fresh N`` adds the comparison as a user meets it: each side a fresh Python process,
 alternating, best of N. ``python -m tsinspect config model.pt`` against ``python -c`` that
 imports torch, runs ``torch.jit.load`` and one forward at [1, 3, 224, 224] under
-``torch.no_grad()``: that first call, warm-up included, is the forward a user pays. Both
-sides include interpreter start and ``import torch``.
+``torch.no_grad()``: that first call, warm-up included, is the forward a user pays; and
+``python -m tsinspect graph model.pt`` against ``python -c`` that imports torch and runs
+``torch.jit.load``. Both sides include interpreter start and ``import torch``; tsinspect's
+modules are byte-compiled first, as an installed package's are.
 
 Usage: ``python bench/shapes_speed.py [--repeat N] [--fresh N]``
 """
@@ -97,9 +99,14 @@ _FORWARD = (
 
 def _process(*argv: str) -> Callable[[], None]:
     def run() -> None:
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode not in (0, 1):  # 1: tsinspect graph reporting findings
+            raise SystemExit(f"{argv[1:]} failed: {done.stderr.decode(errors='replace')[-500:]}")
 
     return run
+
+
+_LOAD = "import sys, torch\ntorch.jit.load(sys.argv[1])\n"
 
 
 def fresh(path: Path, repeat: int) -> None:
@@ -112,14 +119,21 @@ def fresh(path: Path, repeat: int) -> None:
     # ours too, and let the children use the cache even where the environment turns it off.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     compileall.compile_dir(source, quiet=1)
-    (config, forward), (config_cpu, forward_cpu) = _best(
+    (config, forward, graph, load), (config_cpu, forward_cpu, graph_cpu, load_cpu) = _best(
         [
             _process(sys.executable, "-m", "tsinspect", "config", str(path)),
             _process(sys.executable, "-c", _FORWARD, str(path)),
+            _process(sys.executable, "-m", "tsinspect", "graph", str(path)),
+            _process(sys.executable, "-c", _LOAD, str(path)),
         ],
         repeat,
     )
     print(f"fresh processes, best of {repeat}: wall ms, CPU ms (user + sys, all threads)")
+    print(f"  {'python: jit.load':44s} {load * 1000:8.0f} {load_cpu * 1000:8.0f}")
+    print(
+        f"  {'python -m tsinspect graph':44s} {graph * 1000:8.0f} {graph_cpu * 1000:8.0f}  "
+        f"{graph / load:.2f}x / {graph_cpu / load_cpu:.2f}x the load process"
+    )
     print(
         f"  {'python: jit.load + forward [1, 3, 224, 224]':44s} {forward * 1000:8.0f} "
         f"{forward_cpu * 1000:8.0f}"

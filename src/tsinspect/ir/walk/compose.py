@@ -228,6 +228,8 @@ class _Composer:
         }
         node_ids: dict[int, int] = {}  # event index -> node id, for block owners
         attr_path = walker.attr_path
+        producer = walker.producer
+        new_value = self.new_value
         for index, event in enumerate(template.events):
             if isinstance(event, _BlockEnd):
                 walker.block_returns.append(
@@ -261,18 +263,18 @@ class _Composer:
                 continue
             node_id = walker.new_id()
             node_ids[index] = node_id
-            inputs = tuple(values[unique] for unique in event.inputs)
+            inputs = tuple(map(values.__getitem__, event.inputs))
             outputs = []
             for output in event.outputs:
-                new = self.new_value(output)
+                new = new_value(output)
                 values[output.id] = new.id
-                walker.producer[new.id] = node_id
+                producer[new.id] = node_id
                 outputs.append(new)
             for params in event.block_params:
                 for param in params:
-                    new = self.new_value(param)
+                    new = new_value(param)
                     values[param.id] = new.id
-                    walker.producer[new.id] = node_id
+                    producer[new.id] = node_id
             target = event.kind
             if event.constant is not None:
                 target = event.constant
