@@ -62,3 +62,18 @@ def test_other_symbols_are_refused() -> None:
 def test_division_by_zero_raises() -> None:
     with pytest.raises(ZeroDivisionError):
         compile_dim(sympy.Mod(7, H - 1) + H, H)(1)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(-50, 50).filter(bool), st.integers(-5000, 5000), st.integers(1, 4))
+def test_linear_root_agrees_with_sympy_solve(slope: int, offset: int, scale: int) -> None:
+    """Where sympy.solve finds a size (a positive integer root), the solver's own root is it."""
+    from tsinspect.ir.symbolic.solver import _linear_root
+
+    expr = scale * (slope * H + offset)  # not expanded, as constraints come
+    solved = sympy.solve(expr, H)
+    root = _linear_root(expr, H)
+    if solved:
+        assert root == solved[0]
+    else:
+        assert not (root.is_Integer and int(root) >= 1)

@@ -216,6 +216,14 @@ def _dedupe(exprs: Sequence[sympy.Expr]) -> list[sympy.Expr]:
     return list(dict.fromkeys(exprs))
 
 
+def _linear_root(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """The root of ``a*symbol + b`` (degree 1): ``-b/a``. What ``sympy.solve`` answers when
+    the root is a positive integer, at a fraction of its cost (~30 ms its first call)."""
+    expanded = sympy.expand(expr)
+    result: sympy.Expr = -expanded.coeff(symbol, 0) / expanded.coeff(symbol, 1)
+    return result
+
+
 def _solve_one(
     symbol: sympy.Symbol,
     found: Sequence[Constraint],
@@ -227,13 +235,16 @@ def _solve_one(
     exprs = _dedupe([c.expr.xreplace(known).xreplace(tie) for c in found])
     substituted = (b.expr.xreplace(known).xreplace(tie) for b in bounds)
     bound_exprs = _dedupe([expr for expr in substituted if expr.free_symbols == {symbol}])
-    linear = [
-        sympy.solve(expr, symbol)
-        for expr in exprs
-        if expr.is_polynomial(symbol) and sympy.degree(expr, symbol) == 1
-    ]
-    if linear and linear[0] and linear[0][0].is_Integer and int(linear[0][0]) >= 1:
-        candidate = int(linear[0][0])
+    root = next(
+        (
+            _linear_root(expr, symbol)
+            for expr in exprs
+            if expr.is_polynomial(symbol) and sympy.degree(expr, symbol) == 1
+        ),
+        None,
+    )
+    if root is not None and root.is_Integer and int(root) >= 1:
+        candidate = int(root)
         checks = [compile_dim(expr, symbol)(candidate) for expr in exprs]
         sizes = [candidate] if all(value == 0 for value in checks) else []
     else:
