@@ -20,26 +20,32 @@ from tsinspect.ir.walk import GraphWalk
 def annotate_graph(graph: Any, walk: GraphWalk, shapes: GraphShapes) -> None:
     """Put the shapes on ``graph``'s edges (``shapes``) and nodes (``meta["shapes"]``)."""
     values = shapes.analysis.values
+    texts: dict[int, str | None] = {}  # a value read by several ops is written once
 
     def text(value_id: int) -> str | None:
-        return value_text(values.get(value_id))
+        found = texts.get(value_id, "")
+        if found == "":
+            found = texts[value_id] = value_text(values.get(value_id))
+        return found
 
+    nodes = graph.nodes
     for record, node_id in zip(walk.inputs, walk.input_node_ids, strict=True):
-        if node_id in graph:
-            graph.nodes[node_id]["meta"]["shapes"] = [text(record.id)]
+        if node_id in nodes:
+            nodes[node_id]["meta"]["shapes"] = [text(record.id)]
     for op in walk.ops:
-        if op.id in graph:
-            graph.nodes[op.id]["meta"]["shapes"] = [text(out.id) for out in op.outputs]
-    if walk.output_node_id in graph:
-        graph.nodes[walk.output_node_id]["meta"]["shapes"] = [text(v.id) for v in walk.outputs]
+        if op.id in nodes:
+            nodes[op.id]["meta"]["shapes"] = [text(out.id) for out in op.outputs]
+    if walk.output_node_id in nodes:
+        nodes[walk.output_node_id]["meta"]["shapes"] = [text(v.id) for v in walk.outputs]
     flows: list[tuple[int, int]] = [(value_id, op.id) for op in walk.ops for value_id in op.inputs]
     flows += [(value_id, owner) for owner, returned in walk.block_returns for value_id in returned]
     flows += [(value.id, walk.output_node_id) for value in walk.outputs]
+    successors = graph.succ
     for value_id, target in flows:
         source = walk.producers.get(value_id)
-        if source is None or not graph.has_edge(source, target):
+        data = successors[source].get(target) if source in successors else None
+        if data is None:
             continue
-        data = graph.edges[source, target]
         names = data["values"]
         found = data.get("shapes")
         if found is None or len(found) != len(names):
