@@ -24,7 +24,8 @@ imports torch, runs ``torch.jit.load`` and one forward at [1, 3, 224, 224] under
 ``torch.jit.load``. Both sides include interpreter start and ``import torch``; tsinspect's
 modules are byte-compiled first, as an installed package's are.
 
-Usage: ``python bench/shapes_speed.py [--repeat N] [--fresh N]``
+Usage: ``python bench/shapes_speed.py [--repeat N] [--fresh N] [--median]`` (best times by
+default; medians with ``--median``, steadier on a shared machine).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import compileall
 import gc
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,12 +62,15 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _best(actions: list[Callable[[], object]], repeat: int) -> tuple[list[float], list[float]]:
-    """Best wall time and best CPU time of each action over ``repeat`` alternating rounds (an
-    action may time itself and return its (wall, CPU) seconds). Each action starts after a
-    full collection, so that one action's garbage is not collected on the next one's clock."""
-    best_wall = [float("inf")] * len(actions)
-    best_cpu = [float("inf")] * len(actions)
+def _timed(
+    actions: list[Callable[[], object]], repeat: int, pick: Callable[[list[float]], float] = min
+) -> tuple[list[float], list[float]]:
+    """Wall time and CPU time of each action over ``repeat`` alternating rounds, reduced by
+    ``pick`` (min: the best; or the median). An action may time itself and return its (wall,
+    CPU) seconds. Each action starts after a full collection, so that one action's garbage is
+    not collected on the next one's clock."""
+    walls: list[list[float]] = [[] for _ in actions]
+    cpus: list[list[float]] = [[] for _ in actions]
     for _ in range(repeat):
         for index, action in enumerate(actions):
             gc.collect()
@@ -74,9 +79,9 @@ def _best(actions: list[Callable[[], object]], repeat: int) -> tuple[list[float]
             elapsed, elapsed_cpu = time.perf_counter() - start, _cpu() - start_cpu
             if isinstance(timed, tuple):
                 elapsed, elapsed_cpu = timed
-            best_wall[index] = min(best_wall[index], elapsed)
-            best_cpu[index] = min(best_cpu[index], elapsed_cpu)
-    return best_wall, best_cpu
+            walls[index].append(elapsed)
+            cpus[index].append(elapsed_cpu)
+    return [pick(times) for times in walls], [pick(times) for times in cpus]
 
 
 def _cli(*args: str) -> Callable[[], object]:
@@ -88,6 +93,8 @@ def _cli(*args: str) -> Callable[[], object]:
 
     return run
 
+
+_NAMES: dict[Callable[[list[float]], float], str] = {min: "best", statistics.median: "median"}
 
 _FORWARD = (
     "import sys, torch\n"
@@ -109,7 +116,7 @@ def _process(*argv: str) -> Callable[[], None]:
 _LOAD = "import sys, torch\ntorch.jit.load(sys.argv[1])\n"
 
 
-def fresh(path: Path, repeat: int) -> None:
+def fresh(path: Path, repeat: int, pick: Callable[[list[float]], float]) -> None:
     """config and the user's forward, each in a fresh process (see the module docstring)."""
     source = str(Path(__file__).resolve().parent.parent / "src")
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -119,7 +126,7 @@ def fresh(path: Path, repeat: int) -> None:
     # ours too, and let the children use the cache even where the environment turns it off.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     compileall.compile_dir(source, quiet=1)
-    (config, forward, graph, load), (config_cpu, forward_cpu, graph_cpu, load_cpu) = _best(
+    (config, forward, graph, load), (config_cpu, forward_cpu, graph_cpu, load_cpu) = _timed(
         [
             _process(sys.executable, "-m", "tsinspect", "config", str(path)),
             _process(sys.executable, "-c", _FORWARD, str(path)),
@@ -127,8 +134,9 @@ def fresh(path: Path, repeat: int) -> None:
             _process(sys.executable, "-c", _LOAD, str(path)),
         ],
         repeat,
+        pick,
     )
-    print(f"fresh processes, best of {repeat}: wall ms, CPU ms (user + sys, all threads)")
+    print(f"fresh processes, {_NAMES[pick]} of {repeat}: wall ms, CPU ms (user + sys, all threads)")
     print(f"  {'python: jit.load':44s} {load * 1000:8.0f} {load_cpu * 1000:8.0f}")
     print(
         f"  {'python -m tsinspect graph':44s} {graph * 1000:8.0f} {graph_cpu * 1000:8.0f}  "
@@ -148,14 +156,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fresh", type=int, default=0, help="fresh-process rounds (0: none)")
+    parser.add_argument(
+        "--median", action="store_true", help="report medians instead of the best times"
+    )
     args = parser.parse_args()
+    pick: Callable[[list[float]], float] = statistics.median if args.median else min
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "resnet50.pt"
         torch.jit.script(ResNet50Like().eval()).save(str(path))
         torch.jit.load(str(path))  # warm the file cache once
         if args.fresh:
-            fresh(path, args.fresh)
+            fresh(path, args.fresh, pick)
         inferred = infer_config(path)
         assert inferred.config is not None
         confirm_shape = inferred.example_shapes[0]
@@ -183,7 +195,7 @@ def main() -> None:
             with torch.no_grad():
                 warm(x224)
 
-        walls, cpus = _best(
+        walls, cpus = _timed(
             [
                 lambda: torch.jit.load(str(path)) and None,
                 _cli("graph", str(path)),
@@ -194,10 +206,12 @@ def main() -> None:
                 warm_forward,
             ],
             args.repeat,
+            pick,
         )
     dims = list(inferred.config.inputs[0].dims)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeat}: "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{_NAMES[pick]} of {args.repeat}: "
         "wall ms, CPU ms (user + sys, all threads and children)"
     )
     print(

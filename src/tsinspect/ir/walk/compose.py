@@ -88,6 +88,25 @@ class _Template:
     has_self: bool
     outputs: tuple[int, ...]
     events: list[_TemplateNode | _BlockEnd]
+    traced: bool = False  # a source range of its nodes is a traced stack
+
+
+def _sharing_key(module: Any, method: str) -> str | None:
+    """The text of ``module``'s method graph with its own type's name taken out, or None.
+
+    Submodules of one class that differ only in constants the method does not read get
+    their own TorchScript type each (a ResNet-50 has 23 ``Conv2d`` types whose ``forward``
+    is the same), and so their own body. Two methods whose graph text is the same apart
+    from their own type's name give the same records: the text holds every node, its
+    attributes and constants (doubles in full), every value's name and type (submodule
+    types included, mangled names and all) and each node's source position; the body is
+    made from that graph alone, and no record holds the self value's type. Not for a graph
+    with a constant printed without its value (a tensor: ``<Tensor>``).
+    """
+    text = str(module._get_method(method).graph)
+    if "[value=<" in text:
+        return None
+    return text.replace(module._type().qualified_name(), "SELF")
 
 
 class _Composer:
@@ -97,11 +116,13 @@ class _Composer:
         self.sources = bodies
         self.walker = _Walker()  # its ops, producers, names, types, attribute paths and caches
         self.method_templates: dict[tuple[str, str], _Template] = {}
+        self.shared_templates: dict[str, _Template] = {}  # by _sharing_key
         self.next_value = 0
 
     def walk(self, module: Any, method: str) -> GraphWalk:
         walker = self.walker
-        template = self.method_template(module, method)
+        # the root's own body is never taken from another type's: its self value is recorded
+        template = self.method_template(module, method, share=False)
         arguments: list[int] = []
         inputs: list[ValueRecord] = []
         input_node_ids: list[int] = []
@@ -131,17 +152,29 @@ class _Composer:
         self.walker.value_type[new.id] = new.type
         return new
 
-    def method_template(self, module: Any, method: str) -> _Template:
-        key, graph = self.sources.method(module, method)
+    def method_template(self, module: Any, method: str, share: bool = True) -> _Template:
+        key = (module._type().qualified_name(), method)
         template = self.method_templates.get(key)
+        if template is not None:
+            return template
+        # Another type's identical method (see _sharing_key): its records, without making
+        # and reading this type's body. Not where a traced stack gives the sources: the text
+        # shows only a stack's innermost frame, and the records keep the user's frame.
+        sharing = _sharing_key(module, method)
+        template = self.shared_templates.get(sharing) if share and sharing else None
         if template is None:
-            template = self.method_templates[key] = self.read_template(graph)
+            _, graph = self.sources.method(module, method)
+            template = self.read_template(graph)
+            if sharing and not template.traced:
+                self.shared_templates.setdefault(sharing, template)
+        self.method_templates[key] = template
         return template
 
     def read_template(self, graph: Any) -> _Template:
         walker = self.walker
         self_unique = _self_unique(graph)
         events: list[_TemplateNode | _BlockEnd] = []
+        traced = False
 
         def record(value: Any) -> ValueRecord:
             return ValueRecord(value.unique(), value.debugName(), walker.type_of(value))
@@ -176,6 +209,9 @@ class _Composer:
             source: tuple[str | None, int | None, str] = (None, None, "none")
             if kind not in _NO_SOURCE_KINDS:
                 source = walker.source_of(node)
+                if source[2] == "traced":
+                    nonlocal traced
+                    traced = True
             blocks = list(node.blocks()) if kind in _KINDS_WITH_BLOCKS else []
             params = tuple(
                 tuple(
@@ -210,6 +246,7 @@ class _Composer:
             has_self=self_unique is not None,
             outputs=tuple(value.unique() for value in _graph_outputs(graph)),
             events=events,
+            traced=traced,
         )
 
     def instantiate(
