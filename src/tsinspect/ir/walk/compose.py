@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,9 @@ def _sharing_key(module: Any, method: str) -> str | None:
     text = str(module._get_method(method).graph)
     if "[value=<" in text:
         return None
-    return text.replace(module._type().qualified_name(), "SELF")
+    # the whole name only: ``__torch__.m.Block`` is not a piece of ``__torch__.m.BlockStack``
+    own = re.escape(module._type().qualified_name())
+    return re.sub(own + r"(?![\w.])", "SELF", text)
 
 
 class _Composer:
