@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tsinspect.ir.shapes.failures import is_library_file
-from tsinspect.ir.walk import GraphWalk, OpRecord, walk_module
+from tsinspect.ir.walk import GraphWalk, OpRecord, tensor_constant, walk_module
 
 # aten op -> (position of the consumed input, position of the weight, role of the input)
 _CONSUMERS: dict[str, tuple[int, int, str]] = {
@@ -160,11 +160,8 @@ class _Reader:
         """(name, shape, dtype) of a weight: a module attribute or a constant tensor."""
         text = self.constant(value_id)
         if text is not None:
-            match = _TENSOR_CONSTANT.match(text)
-            if match is None:
-                return None
-            dims = tuple(int(part) for part in match.group(1).split(",") if part.strip())
-            return ("<constant>", dims, match.group(2))
+            found = tensor_constant(text)
+            return None if found is None else ("<constant>", *found)
         path = self.attribute_path(value_id)
         if path is None:
             return None
@@ -202,7 +199,6 @@ class _Reader:
 
 
 _INT = re.compile(r"^-?\d+$")
-_TENSOR_CONSTANT = re.compile(r"^tensor\(shape=\[([0-9, ]*)\], dtype=(\w+)\)$")
 
 
 def _follow(module: Any, path: list[str]) -> Any:

@@ -16,6 +16,8 @@ from typing import Any
 
 import sympy
 
+from tsinspect.ir.walk.flat import tensor_constant
+
 
 class _Unknown:
     """The one value the pass does not know."""
@@ -154,9 +156,6 @@ def value_text(value: Any) -> str | None:
     return None
 
 
-_TENSOR_CONSTANT = re.compile(r"^tensor\(shape=\[([0-9, ]*)\], dtype=\w+\)$")
-
-
 _INT_TEXT = re.compile(r"^-?\d+$")
 _WORDS = {"True": True, "False": False, "None": None}
 _CONSTANT_CACHE: dict[str, Any] = {}
@@ -179,10 +178,9 @@ def parse_constant(text: str | None) -> Any:
 
 
 def _parse_constant(text: str) -> Any:
-    match = _TENSOR_CONSTANT.match(text)
-    if match:
-        dims = [int(part) for part in match.group(1).split(",") if part.strip()]
-        return SymTensor(tuple(sympy.Integer(d) for d in dims))
+    tensor = tensor_constant(text)
+    if tensor is not None:
+        return SymTensor(tuple(sympy.Integer(d) for d in tensor[0]))
     if text.endswith("..."):
         return UNKNOWN  # cut short by the walk
     try:

@@ -67,6 +67,7 @@ from tsinspect.ir.walk.flat import (
     constant_text,
     parse_module_hierarchy,
     parse_source_range,
+    tensor_constant,
     walk_graph,
 )
 from tsinspect.ir.walk.records import (
@@ -100,6 +101,7 @@ __all__ = [
     "parse_source_range",
     "summarise_module",
     "summarise_walk",
+    "tensor_constant",
     "walk_graph",
     "walk_module",
 ]

@@ -280,6 +280,17 @@ def parse_source_range(text: str) -> tuple[str | None, int | None, str]:
     return None, None, "none"
 
 
+_TENSOR_TEXT = re.compile(r"^tensor\(shape=\[([0-9, ]*)\], dtype=(\w+)\)$")
+
+
+def tensor_constant(text: str) -> tuple[tuple[int, ...], str] | None:
+    """(shape, dtype) of a tensor constant from :func:`constant_text`'s text; None otherwise."""
+    match = _TENSOR_TEXT.match(text)
+    if match is None:
+        return None
+    return tuple(int(part) for part in match.group(1).split(",") if part.strip()), match.group(2)
+
+
 def constant_text(node: Any) -> str:
     """A ``prim::Constant``'s value as short text (tensors summarised by shape and dtype)."""
     if not node.hasAttributes():
