@@ -8,6 +8,7 @@ runs it, so the target file changing is proof that the model was loaded.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,23 @@ def test_a_loader_error_of_any_kind_is_one_line(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(archive) in lines[0] and "cannot load" in lines[0]
+
+
+def test_debug_pkl_torch_refuses_later_still_gives_a_graph(
+    model_archive: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A debug pickle with another protocol number passes the pre-load scan, and torch only
+    refuses it when a source range is read (lazily). The walk reads each node's source with
+    that in mind; printing a method's graph (which reads them all) must not undo that."""
+    monkeypatch.chdir(tmp_path)
+    source = model_archive("simple_cnn")
+    path = tmp_path / "protocol3.pt"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w") as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if info.filename.endswith(".debug_pkl"):
+                data = data[:1] + b"\x03" + data[2:]
+            new.writestr(info, data)
+    code, out, err = run("graph", str(path))
+    assert code in (0, 1) and "Traceback" not in err
+    assert "[N, 64, 7, 7]" in out  # shapes on every layer, as for the intact archive

@@ -104,7 +104,10 @@ def _sharing_key(module: Any, method: str) -> str | None:
     made from that graph alone, and no record holds the self value's type. Not for a graph
     with a constant printed without its value (a tensor: ``<Tensor>``).
     """
-    text = str(module._get_method(method).graph)
+    try:
+        text = str(module._get_method(method).graph)
+    except RuntimeError:  # a damaged debug_pkl record (printing unpickles the source ranges)
+        return None  # read on its own, where each node's source is read with that in mind
     if "[value=<" in text:
         return None
     # the whole name only: ``__torch__.m.Block`` is not a piece of ``__torch__.m.BlockStack``
