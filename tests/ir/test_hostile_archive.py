@@ -245,3 +245,26 @@ def test_debug_pkl_torch_refuses_later_still_gives_a_graph(
     code, out, err = run("graph", str(path))
     assert code in (0, 1) and "Traceback" not in err
     assert "[N, 64, 7, 7]" in out  # shapes on every layer, as for the intact archive
+
+
+def test_record_flagged_encrypted_is_one_line(
+    plain: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zipfile asks for a password (a RuntimeError) for a record whose encryption flag is set:
+    PyTorch never writes one. Found by the archive fuzzer (one flipped header bit)."""
+    monkeypatch.chdir(tmp_path)
+    data = bytearray(plain.read_bytes())
+    name = next(n for n in zipfile.ZipFile(plain).namelist() if n.endswith("/data.pkl")).encode()
+    # the flag word of data.pkl's central directory entry (the one zipfile reads first)
+    entry = data.find(b"PK\x01\x02", data.find(name) + 1)
+    while data[entry + 46 : entry + 46 + len(name)] != name:
+        entry = data.find(b"PK\x01\x02", entry + 1)
+    data[entry + 8] |= 0x1
+    path = tmp_path / "encrypted.pt"
+    path.write_bytes(bytes(data))
+    for command in ("graph", "validate", "report"):
+        code, out, err = run(command, str(path))
+        assert code == 2, (command, out, err)
+        assert "Traceback" not in out + err
+    code, out, err = run("graph", str(path))
+    assert err.count("\n") == 1 and "encrypted" in err

@@ -271,6 +271,7 @@ def _inspect_zip(path: Path, size: int) -> ArchiveInfo:
         OverflowError,
         zlib.error,  # a damaged compressed record (.debug_pkl files are deflated)
         NotImplementedError,  # a compression method zipfile does not know: not PyTorch's
+        RuntimeError,  # a record flagged as encrypted (zipfile wants a password): not PyTorch's
     ) as error:
         return ArchiveInfo(
             shown, CORRUPT_ZIP, "a truncated or corrupt zip file", size, detail=str(error)
