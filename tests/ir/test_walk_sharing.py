@@ -140,3 +140,29 @@ def test_traced_copies_keep_the_line_that_called_them(
     lines = [op.source_line for op in walk_module(module).ops if op.kind == "aten::_convolution"]
     assert len(lines) == 4 and len(set(lines)) == 4
     _same_walk_without_sharing(module, monkeypatch)
+
+
+class _UnreadableSource:
+    """A node or graph whose source text torch cannot decode (a damaged debug_pkl's string
+    table offsets can cut a character in two: the archive fuzzer found one)."""
+
+    def sourceRange(self) -> str:  # torch's name
+        raise UnicodeDecodeError("utf-8", b"\x80", 0, 1, "invalid start byte")
+
+    def __str__(self) -> str:
+        raise UnicodeDecodeError("utf-8", b"\x80", 0, 1, "invalid start byte")
+
+
+class _ModuleWithUnreadableGraph:
+    def _get_method(self, name: str) -> Any:
+        class Method:
+            graph = _UnreadableSource()
+
+        return Method()
+
+
+def test_undecodable_source_text_is_no_source_not_a_crash() -> None:
+    from tsinspect.ir.walk.flat import _Walker
+
+    assert _Walker().source_of(_UnreadableSource()) == (None, None, "none")
+    assert compose._sharing_key(_ModuleWithUnreadableGraph(), "forward") is None

@@ -106,7 +106,7 @@ def _sharing_key(module: Any, method: str) -> str | None:
     """
     try:
         text = str(module._get_method(method).graph)
-    except RuntimeError:  # a damaged debug_pkl record (printing unpickles the source ranges)
+    except (RuntimeError, UnicodeDecodeError):  # a damaged debug_pkl record (see source_of)
         return None  # read on its own, where each node's source is read with that in mind
     if "[value=<" in text:
         return None

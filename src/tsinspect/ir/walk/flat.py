@@ -126,7 +126,9 @@ class _Walker:
     def source_of(self, node: Any) -> tuple[str | None, int | None, str]:
         try:
             text = node.sourceRange()
-        except RuntimeError:  # a damaged debug_pkl record (torch unpickles it lazily)
+        # a damaged debug_pkl record (torch unpickles it lazily), or one whose string-table
+        # offsets cut a character in two (the text is not UTF-8)
+        except (RuntimeError, UnicodeDecodeError):
             text = ""
         cached = self.source_cache.get(text)
         if cached is None:
