@@ -142,3 +142,17 @@ def test_lstm_and_layer_norm_consumers_read_their_weights(tmp_path: Path) -> Non
     rnn = shapes.first_consumer(module, 1)
     assert rnn is not None and rnn.role == "rnn"
     assert rnn.weight_name.startswith("rnn.") and rnn.weight_shape == (32, 16)
+
+
+def test_input_readers_do_not_keep_the_model_alive(model_archive: Callable[[str], Path]) -> None:
+    """The readers cache one walk per module; the cache must not hold the module itself (a
+    language server or a notebook inferring configs would keep every model it ever read)."""
+    import gc
+    import weakref
+
+    module = torch.jit.load(str(model_archive("simple_cnn")))
+    assert shapes.first_consumer(module, 0) is not None
+    alive = weakref.ref(module)
+    del module
+    gc.collect()
+    assert alive() is None

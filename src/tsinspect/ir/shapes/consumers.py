@@ -85,11 +85,14 @@ class Consumer:
 
 
 class _Reader:
-    """A walk with each value's uses (in the order the ops run) and each value's producer."""
+    """A walk with each value's uses (in the order the ops run) and each value's producer.
 
-    def __init__(self, walk: GraphWalk, module: Any) -> None:
+    It holds no reference to the module it was read from: it is cached per module in a
+    WeakKeyDictionary, whose values must not keep their keys alive.
+    """
+
+    def __init__(self, walk: GraphWalk) -> None:
         self.walk = walk
-        self.module = module
         self.ops = {op.id: op for op in walk.ops}
         self.uses: dict[int, list[tuple[OpRecord, int]]] = {}
         for op in walk.ops:
@@ -156,7 +159,7 @@ class _Reader:
             return None
         return path.split(".")
 
-    def tensor(self, value_id: int) -> tuple[str, tuple[int, ...], str] | None:
+    def tensor(self, module: Any, value_id: int) -> tuple[str, tuple[int, ...], str] | None:
         """(name, shape, dtype) of a weight: a module attribute or a constant tensor."""
         text = self.constant(value_id)
         if text is not None:
@@ -165,20 +168,20 @@ class _Reader:
         path = self.attribute_path(value_id)
         if path is None:
             return None
-        target = _follow(self.module, path)
+        target = _follow(module, path)
         if target is None or not _is_tensor(target):
             return None
         return (".".join(path), _shape(target), _dtype(target))
 
-    def first_of_list(self, value_id: int) -> tuple[str, tuple[int, ...], str] | None:
+    def first_of_list(self, module: Any, value_id: int) -> tuple[str, tuple[int, ...], str] | None:
         """The first tensor of a weight list: a prim::ListConstruct, or a list attribute (``_flat_weights``)."""
         op = self.producer(value_id)
         if op is not None and op.kind == "prim::ListConstruct":
-            return self.tensor(op.inputs[0]) if op.inputs else None
+            return self.tensor(module, op.inputs[0]) if op.inputs else None
         path = self.attribute_path(value_id)
         if path is None:
             return None
-        target = _follow(self.module, path)
+        target = _follow(module, path)
         if isinstance(target, (list, tuple)) and target and _is_tensor(target[0]):
             return (".".join(path) + "[0]", _shape(target[0]), _dtype(target[0]))
         return None
@@ -243,7 +246,7 @@ def _reader(module: Any) -> _Reader:
     except TypeError:  # a module that cannot be weakly referenced: read it each time
         reader = None
     if reader is None:
-        reader = _Reader(walk_module(target), target)
+        reader = _Reader(walk_module(target))
         with contextlib.suppress(TypeError):
             _READERS[target] = reader
     return reader
@@ -312,7 +315,7 @@ def first_consumer(module: Any, argument_index: int, key: str | None = None) -> 
             kind = op.kind
             spec = _CONSUMERS.get(kind)
             if spec is not None and offset == spec[0]:
-                consumer = _consumer_at(reader, op, spec, direct)
+                consumer = _consumer_at(reader, module, op, spec, direct)
                 if consumer is not None:
                     return consumer
             passes = direct and (bool(_RANK_PRESERVING.match(kind)) or kind.startswith("prim::"))
@@ -324,7 +327,7 @@ def first_consumer(module: Any, argument_index: int, key: str | None = None) -> 
 
 
 def _consumer_at(
-    reader: _Reader, op: OpRecord, spec: tuple[int, int, str], direct: bool
+    reader: _Reader, module: Any, op: OpRecord, spec: tuple[int, int, str], direct: bool
 ) -> Consumer | None:
     _, weight_position, role = spec
     kind, inputs = op.kind, op.inputs
@@ -340,7 +343,7 @@ def _consumer_at(
         )
     if role == "layer_norm":
         normalized = reader.constant_int_list(inputs[1]) if len(inputs) > 1 else ()
-        resolved = reader.tensor(inputs[weight_position]) if len(inputs) > 2 else None
+        resolved = reader.tensor(module, inputs[weight_position]) if len(inputs) > 2 else None
         return Consumer(
             op=kind,
             role=role,
@@ -358,9 +361,9 @@ def _consumer_at(
         # batch_first): params[0] is weight_ih_l0, [gates * hidden, input_size].
         if len(inputs) < 9 or reader.constant_int(inputs[8]) != 1:
             return None  # time-major input: dim 0 is not the batch, leave it to the probes
-        resolved = reader.first_of_list(inputs[weight_position])
+        resolved = reader.first_of_list(module, inputs[weight_position])
     else:
-        resolved = reader.tensor(inputs[weight_position])
+        resolved = reader.tensor(module, inputs[weight_position])
     if resolved is None:
         return None
     name, shape, dtype = resolved
